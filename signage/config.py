@@ -1,0 +1,214 @@
+"""Typed, strict configuration.
+
+Sources, highest priority first: keyword arguments (the CLI), environment variables
+(prefix ``SIGNAGE_``, nested with ``__``: ``SIGNAGE_SENSING__TRACKER__MAX_AGE_S=2``),
+a ``.env`` file, then a TOML file (``--config FILE`` or ``SIGNAGE_CONFIG=FILE``).
+Unknown keys are refused wherever they appear, with their key path in the message.
+
+Every sensing threshold below is documented in README.md ("Sensing thresholds"),
+with the measurements on tests/data that it was derived from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Strict(BaseModel):
+    """Base of every config section: unknown keys are an error, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CameraConfig(Strict):
+    enabled: bool = True
+    # A camera index (0 = /dev/video0), a device path, or a stream URL OpenCV can open.
+    source: int | str = 0
+    width: int = Field(640, ge=64, le=4096)
+    height: int = Field(480, ge=48, le=4096)
+    fps: float = Field(30.0, gt=0, le=120)
+    # Reconnection backoff after a failure to open or a drop-out: doubles from min to max.
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    # A camera that delivers no frame for this long is considered dropped out.
+    stall_timeout_s: float = Field(3.0, gt=0)
+
+
+class DetectorConfig(Strict):
+    # Full-range BlazeFace detector: counts faces out to shop-window distance.
+    min_confidence: float = Field(0.5, ge=0.05, le=0.99)
+    # On a stream, the detector runs at most this often; landmarks track faces in between.
+    interval_s: float = Field(0.2, ge=0.0, le=5.0)
+
+
+class LandmarksConfig(Strict):
+    # Faces narrower than this (pixels, detector box) are counted but not measured.
+    min_face_px: int = Field(40, ge=16, le=400)
+    # At most this many faces get landmarks per frame (the largest first).
+    max_faces: int = Field(6, ge=1, le=50)
+    # Face Mesh's own presence score below which a tracked face is dropped.
+    min_presence: float = Field(0.5, ge=0.05, le=0.99)
+
+
+class ExpressionConfig(Strict):
+    # Looking = facing the camera within these angles (after the camera offsets).
+    looking_max_yaw_deg: float = Field(30.0, gt=0, le=90)
+    looking_max_pitch_deg: float = Field(25.0, gt=0, le=90)
+    # Where the camera sits relative to the screen's centre, as seen from the audience:
+    # a camera above the screen sees watchers pitched down by roughly this much.
+    camera_yaw_offset_deg: float = Field(0.0, ge=-45, le=45)
+    camera_pitch_offset_deg: float = Field(0.0, ge=-45, le=45)
+    # expression = smile when smile >= smile_threshold.
+    smile_threshold: float = Field(0.5, ge=0.05, le=0.95)
+    # expression = surprise when mouth_open >= surprise_mouth_open and brow_raise >=
+    # surprise_brow_raise and it is not a smile.
+    surprise_mouth_open: float = Field(0.35, ge=0.05, le=0.95)
+    surprise_brow_raise: float = Field(0.3, ge=0.0, le=0.95)
+
+
+class TrackerConfig(Strict):
+    # Two boxes in consecutive frames belong to one track when their IoU is at least this.
+    min_iou: float = Field(0.2, ge=0.01, le=0.95)
+    # A track unseen for this long is deleted and forgotten.
+    max_age_s: float = Field(1.0, gt=0, le=30)
+    # A track counts once it has been seen in this many frames.
+    min_hits: int = Field(2, ge=1, le=30)
+    # Time constant of the exponential smoothing of expression scores.
+    smoothing_tau_s: float = Field(0.25, ge=0.0, le=10)
+    # A glance is a look towards the screen lasting at least this long.
+    min_glance_s: float = Field(0.3, ge=0.0, le=10)
+
+
+class AudienceConfig(Strict):
+    # Sliding window for passers-by, mean dwell and attention, glances and trend.
+    window_s: float = Field(10.0, gt=0, le=3600)
+    # A person present is a watcher once they have looked for this long in total.
+    min_watch_s: float = Field(0.5, ge=0.0, le=60)
+
+
+class SensingConfig(Strict):
+    detector: DetectorConfig = DetectorConfig()
+    landmarks: LandmarksConfig = LandmarksConfig()
+    expression: ExpressionConfig = ExpressionConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    audience: AudienceConfig = AudienceConfig()
+
+
+class Settings(BaseSettings):
+    """All of signage's knobs. See module docstring for sources and precedence."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SIGNAGE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    log_level: str = "INFO"
+    camera: CameraConfig = CameraConfig()
+    sensing: SensingConfig = SensingConfig()
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        toml_path = _CONFIG_FILE.get("path")
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+_CONFIG_FILE: dict[str, Path | None] = {"path": None}
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the source, key path and reason."""
+
+
+def _format_errors(err: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration ({origin}):"]
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"  {path}: {reason}")
+    return "\n".join(lines)
+
+
+def _unknown_env_keys(environ: Mapping[str, str]) -> list[str]:
+    """Paths of SIGNAGE_* variables that name no setting (pydantic-settings ignores them silently)."""
+    bad = []
+    for name in environ:
+        if not name.upper().startswith("SIGNAGE_") or name.upper() == "SIGNAGE_CONFIG":
+            continue
+        model: type[BaseModel] | None = Settings
+        parts = name[len("SIGNAGE_"):].lower().split("__")
+        for part in parts:
+            if model is None or part not in model.model_fields:
+                bad.append(".".join(parts))
+                break
+            ann = model.model_fields[part].annotation
+            model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return bad
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from (in priority order) overrides, env, .env and the TOML file.
+
+    The TOML file is ``config_file`` or else ``$SIGNAGE_CONFIG``; a named file that
+    does not exist is an error. Raises ConfigError with every problem listed.
+    """
+    path = config_file or os.environ.get("SIGNAGE_CONFIG")
+    origin = "environment"
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p}: not found")
+        origin = f"config file {p} and environment"
+        try:
+            import tomllib
+
+            tomllib.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"config file {p}: not valid TOML: {exc}") from exc
+        _CONFIG_FILE["path"] = p
+    else:
+        _CONFIG_FILE["path"] = None
+    unknown = _unknown_env_keys(os.environ)
+    if unknown:
+        raise ConfigError(
+            "invalid configuration (environment):\n"
+            + "\n".join(f"  {k}: unknown key (from SIGNAGE_{k.upper().replace('.', '__')})" for k in unknown)
+        )
+    try:
+        # SIGNAGE_CONFIG names the file; it is not itself a setting.
+        env_backup = os.environ.pop("SIGNAGE_CONFIG", None)
+        try:
+            return Settings(**overrides)
+        finally:
+            if env_backup is not None:
+                os.environ["SIGNAGE_CONFIG"] = env_backup
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+    finally:
+        _CONFIG_FILE["path"] = None
