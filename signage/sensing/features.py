@@ -1,13 +1,158 @@
 """Pure math from face landmarks to anonymous scalars (pose, smile, mouth open, brow raise).
 
 Nothing here keeps state or does I/O. The analyzer calls these functions on the
-landmark array, and only their scalar results leave the analyzer.
+landmark array of one face, and only their scalar results leave the analyzer.
+
+Landmarks are Face Mesh's 468 points as an (N, 3) array in pixels: x and y in image
+pixels, z in the same scale as x (Face Mesh's z is relative depth, scaled like x).
+Expression measures are taken in the face's own frame (roll removed) and divided
+by the distance between the outer eye corners, so they do not depend on distance
+to the camera or on head tilt.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
 from signage.config import ExpressionConfig
 from signage.sensing.types import Expression
+
+# Face Mesh landmark indices (canonical 468-point topology).
+# "Right"/"left" are the person's own; in a mirror-free camera image the person's
+# right eye appears on the image's left.
+R_EYE_OUTER, L_EYE_OUTER = 33, 263
+R_CHEEK, L_CHEEK = 234, 454
+FOREHEAD, CHIN = 10, 152
+NOSE_TIP = 1
+MOUTH_R, MOUTH_L = 61, 291
+LIP_UPPER_IN, LIP_LOWER_IN = 13, 14
+LIP_UPPER_OUT, LIP_LOWER_OUT = 0, 17
+R_BROW = (70, 63, 105, 66, 107)
+L_BROW = (300, 293, 334, 296, 336)
+R_EYE_UPPER, R_EYE_LOWER = 159, 145
+L_EYE_UPPER, L_EYE_LOWER = 386, 374
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """Head orientation in degrees. yaw > 0: the face turns towards the image's right;
+    pitch > 0: the face tilts up; roll > 0: the head leans clockwise in the image."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+@dataclass(frozen=True, slots=True)
+class MouthAndBrows:
+    """Raw geometric measures, in units of the outer-eye-corner distance (IOD)."""
+
+    mouth_width: float  # corner to corner
+    corner_lift: float  # how far the mouth corners sit above the lips' centre line (>0 smile)
+    lip_gap: float  # inner lips apart (mouth open)
+    brow_height: float  # mean brow-to-upper-eyelid distance
+    eye_open: float  # mean eyelid opening
+
+
+def landmarks_to_pixels(norm: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Normalised Face Mesh landmarks (x, y in 0..1, z scaled like x) to pixels."""
+    return norm * np.array([width, height, width], dtype=np.float64)
+
+
+def bounding_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """(x, y, w, h) of the landmarks' extent in pixels."""
+    x0, y0 = points[:, 0].min(), points[:, 1].min()
+    x1, y1 = points[:, 0].max(), points[:, 1].max()
+    return float(x0), float(y0), float(max(x1 - x0, 1.0)), float(max(y1 - y0, 1.0))
+
+
+def face_axes(points: np.ndarray) -> np.ndarray:
+    """Rows: the face's own unit axes in camera space: x from the person's right cheek to
+    the left, y from forehead to chin (made orthogonal to x), z = x cross y (into the head)."""
+    x_axis = points[L_CHEEK] - points[R_CHEEK]
+    y_axis = points[CHIN] - points[FOREHEAD]
+    x_axis = x_axis / (np.linalg.norm(x_axis) + 1e-9)
+    y_axis = y_axis - np.dot(y_axis, x_axis) * x_axis
+    y_axis = y_axis / (np.linalg.norm(y_axis) + 1e-9)
+    return np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
+
+
+def head_pose(points: np.ndarray) -> Pose:
+    """Yaw, pitch and roll from the 3-D mesh's own face axes."""
+    axes = face_axes(points)
+    # Face Mesh z grows away from the camera, so the face looks along -z of its axes.
+    forward = -axes[2]
+    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
+    pitch = math.degrees(math.atan2(-forward[1], math.hypot(forward[0], forward[2])))
+    eye = points[L_EYE_OUTER, :2] - points[R_EYE_OUTER, :2]
+    roll = math.degrees(math.atan2(eye[1], eye[0]))
+    return Pose(yaw=yaw, pitch=pitch, roll=roll)
+
+
+def mouth_and_brows(points: np.ndarray) -> MouthAndBrows:
+    """Expression geometry in the face's own frame, in IOD units.
+
+    The mesh is first rotated into the face's axes, so head turn, tilt and roll do not
+    change the measures (a smile seen at 40 degrees of yaw measures as one seen head-on)."""
+    local = (points - points[NOSE_TIP]) @ face_axes(points).T
+    iod = float(np.linalg.norm(local[L_EYE_OUTER] - local[R_EYE_OUTER])) + 1e-9
+    u = local[:, 0] / iod  # across the face
+    v = local[:, 1] / iod  # down the face
+
+    mouth_width = math.hypot(u[MOUTH_L] - u[MOUTH_R], v[MOUTH_L] - v[MOUTH_R])
+    lips_mid = (v[LIP_UPPER_IN] + v[LIP_LOWER_IN]) / 2.0
+    corner_lift = lips_mid - (v[MOUTH_R] + v[MOUTH_L]) / 2.0
+    lip_gap = max(0.0, v[LIP_LOWER_IN] - v[LIP_UPPER_IN])
+    r_brow = float(np.mean(v[list(R_BROW)]))
+    l_brow = float(np.mean(v[list(L_BROW)]))
+    brow_height = ((v[R_EYE_UPPER] - r_brow) + (v[L_EYE_UPPER] - l_brow)) / 2.0
+    eye_open = ((v[R_EYE_LOWER] - v[R_EYE_UPPER]) + (v[L_EYE_LOWER] - v[L_EYE_UPPER])) / 2.0
+    return MouthAndBrows(mouth_width, corner_lift, lip_gap, brow_height, eye_open)
+
+
+def _ramp(v: float, lo: float, hi: float) -> float:
+    """0 at lo, 1 at hi, linear in between, clamped."""
+    return float(min(1.0, max(0.0, (v - lo) / (hi - lo))))
+
+
+# Calibration of the 0..1 scores, from the faces in tests/data measured in the face's
+# own frame (README, "Sensing thresholds", has the table and `bench/calibrate.py` prints it):
+# neutral faces: mouth width 0.49-0.63 IOD, corner lift -0.022..+0.007;
+# smiles: width 0.63-0.82, lift +0.028..+0.076. Each ramp runs from the top of the neutral
+# range to the bottom of the clear smiles.
+SMILE_WIDTH = (0.58, 0.72)  # mouth width / IOD
+SMILE_LIFT = (0.0, 0.04)  # corner lift / IOD
+# Inner-lip gap: closed mouths 0.00-0.08, a talking or singing mouth up to 0.13, a
+# teeth-showing smile 0.20. A dropped jaw (surprise) opens well past that.
+MOUTH_OPEN = (0.05, 0.45)
+# Brow-to-upper-eyelid height: 0.13-0.27 across the neutral faces (median 0.17).
+BROW_RAISE = (0.18, 0.30)
+
+
+def smile_score(m: MouthAndBrows) -> float:
+    """0..1: a wide mouth with lifted corners. Both cues must agree for a high score."""
+    width = _ramp(m.mouth_width, *SMILE_WIDTH)
+    lift = _ramp(m.corner_lift, *SMILE_LIFT)
+    return math.sqrt(width * lift)
+
+
+def mouth_open_score(m: MouthAndBrows) -> float:
+    return _ramp(m.lip_gap, *MOUTH_OPEN)
+
+
+def brow_raise_score(m: MouthAndBrows) -> float:
+    return _ramp(m.brow_height, *BROW_RAISE)
+
+
+def is_looking(pose: Pose, cfg: ExpressionConfig) -> bool:
+    """Facing the screen: yaw and pitch, corrected for where the camera sits, within limits."""
+    return (
+        abs(pose.yaw - cfg.camera_yaw_offset_deg) <= cfg.looking_max_yaw_deg
+        and abs(pose.pitch - cfg.camera_pitch_offset_deg) <= cfg.looking_max_pitch_deg
+    )
 
 
 def classify_expression(

@@ -1,0 +1,333 @@
+"""FaceAnalyzer: the only code that touches MediaPipe and face landmarks.
+
+Two models from the mediapipe 0.10.18 wheel work together:
+
+- the full-range BlazeFace detector (``face_detection_full_range_sparse.tflite``)
+  finds faces out to shop-window distance, far smaller than Face Mesh's own
+  short-range detector can (it loses faces below about 100 px wide);
+- the Face Mesh landmark model (``face_landmark.tflite``), run through a small
+  MediaPipe graph of our own on a region of interest (ROI) per face, gives the
+  468 landmarks from which pose and expression are measured.
+
+On a stream, the detector runs every ``detector.interval_s``; in between, each
+face is followed by its landmarks (the next frame's ROI comes from this frame's
+landmarks, as in Face Mesh itself), so the per-frame cost is about one landmark
+pass per face. Faces narrower than ``landmarks.min_face_px`` are counted from the
+detector alone, with pose and expression unknown (None).
+
+Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from mediapipe.framework.formats import rect_pb2
+from mediapipe.python.solution_base import SolutionBase
+
+from signage.config import SensingConfig
+from signage.sensing import features
+from signage.sensing.types import FaceObservation, Frame
+
+log = logging.getLogger(__name__)
+
+# One landmark pass on one ROI, and the ROI the landmarks imply for the next frame.
+# FaceLandmarkCpu and FaceLandmarkLandmarksToRoi are the subgraphs Face Mesh itself uses.
+_LANDMARK_GRAPH = """
+input_stream: "IMAGE:image"
+input_stream: "ROI:roi"
+output_stream: "LANDMARKS:face_landmarks"
+output_stream: "ROI_OUT:roi_from_landmarks"
+node { calculator: "ImagePropertiesCalculator" input_stream: "IMAGE:image" output_stream: "SIZE:image_size" }
+node {
+  calculator: "FaceLandmarkCpu"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:face_landmarks"
+  input_side_packet: "WITH_ATTENTION:with_attention"
+}
+node {
+  calculator: "FaceLandmarkLandmarksToRoi"
+  input_stream: "LANDMARKS:face_landmarks"
+  input_stream: "IMAGE_SIZE:image_size"
+  output_stream: "ROI:roi_from_landmarks"
+}
+"""
+
+# ROI from a detection, as Face Mesh's FaceDetectionFrontDetectionToRoi: a square
+# 1.5 times the detector's box, turned so that the eyes are level.
+_ROI_SCALE = 1.5
+# Two ROIs are the same face when their IoU is at least this (Face Mesh uses 0.5).
+_SAME_FACE_IOU = 0.5
+# Detector boxes cover eyes-to-mouth; landmark boxes cover forehead-to-chin. Detector
+# boxes of unmeasured faces are grown by this to match (measured on tests/data; see README).
+_DET_TO_MESH_BOX = (1.0, 1.25)
+# A photo is scanned whole and in 2x2, 3x3 and 4x4 overlapping tiles: the group photo in
+# tests/data (29 faces about 45 px wide in 1600 px) goes from 0 faces found whole to 28.
+_STILL_TILE_GRIDS = (2, 3, 4)
+_STILL_MAX_FACES = 100
+
+
+@dataclass(slots=True)
+class _Detection:
+    box: tuple[float, float, float, float]  # x, y, w, h in pixels
+    score: float
+    right_eye: tuple[float, float]  # pixels
+    left_eye: tuple[float, float]
+
+
+@dataclass(slots=True)
+class _Roi:
+    """A rotated square in pixels (centre, side, rotation in radians)."""
+
+    cx: float
+    cy: float
+    side: float
+    rotation: float
+    score: float = 1.0  # the detector's confidence when this face was found
+
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.cx - self.side / 2, self.cy - self.side / 2, self.side, self.side)
+
+    def to_proto(self, width: int, height: int) -> rect_pb2.NormalizedRect:
+        return rect_pb2.NormalizedRect(
+            x_center=self.cx / width,
+            y_center=self.cy / height,
+            width=self.side / width,
+            height=self.side / height,
+            rotation=self.rotation,
+        )
+
+    @staticmethod
+    def from_proto(r: rect_pb2.NormalizedRect, width: int, height: int) -> _Roi:
+        return _Roi(r.x_center * width, r.y_center * height, max(r.width * width, r.height * height), r.rotation)
+
+
+def roi_from_detection(det: _Detection) -> _Roi:
+    x, y, w, h = det.box
+    (rx, ry), (lx, ly) = det.right_eye, det.left_eye
+    rotation = -math.atan2(-(ly - ry), lx - rx)
+    rotation = (rotation + math.pi) % (2 * math.pi) - math.pi
+    return _Roi(x + w / 2, y + h / 2, max(w, h) * _ROI_SCALE, rotation)
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ax0, ay0, aw, ah = a
+    bx0, by0, bw, bh = b
+    iw = min(ax0 + aw, bx0 + bw) - max(ax0, bx0)
+    ih = min(ay0 + ah, by0 + bh) - max(ay0, by0)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / (aw * ah + bw * bh - inter)
+
+
+def _overlap_of_smaller(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over the smaller box's area: catches a box nested in another."""
+    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / min(a[2] * a[3], b[2] * b[3])
+
+
+def suppress_duplicates(dets: list[_Detection], iou: float = 0.3) -> list[_Detection]:
+    """Non-maximum suppression: keep the best-scoring of overlapping detections."""
+    kept: list[_Detection] = []
+    for d in sorted(dets, key=lambda d: d.score, reverse=True):
+        if all(box_iou(d.box, k.box) < iou and _overlap_of_smaller(d.box, k.box) < 0.6 for k in kept):
+            kept.append(d)
+    return kept
+
+
+def tile_windows(width: int, height: int, grid: int) -> list[tuple[int, int, int, int]]:
+    """Overlapping square windows (x, y, w, h) covering the image, about 1/grid of its
+    shorter side times 1.5, so that a face cut by one window is whole in a neighbour."""
+    if grid <= 1:
+        return []
+    side = min(width, height, int(round(min(width, height) / grid * 1.5)))
+    nx = max(1, math.ceil((width - side) / (side * 0.6)) + 1) if width > side else 1
+    ny = max(1, math.ceil((height - side) / (side * 0.6)) + 1) if height > side else 1
+    xs = np.linspace(0, width - side, nx).astype(int) if nx > 1 else [0]
+    ys = np.linspace(0, height - side, ny).astype(int) if ny > 1 else [0]
+    return [(int(x), int(y), side, side) for y in ys for x in xs]
+
+
+class FaceAnalyzer:
+    """Frames in, FaceObservation scalars out. Not thread-safe: one per sensing thread."""
+
+    def __init__(self, cfg: SensingConfig) -> None:
+        self.cfg = cfg
+        self._detector = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=cfg.detector.min_confidence
+        )
+        self._landmarker = SolutionBase(
+            graph_config=_LANDMARK_GRAPH,
+            side_inputs={"with_attention": False},
+            outputs=["face_landmarks", "roi_from_landmarks"],
+        )
+        self._rois: list[_Roi] = []
+        self._far: list[_Detection] = []
+        self._last_detect_t: float | None = None
+        self._tile_cursor = 0
+        self.detector_runs = 0
+        self.landmark_runs = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every face followed so far (a new stream, or a source that jumped)."""
+        self._rois = []
+        self._far = []
+        self._last_detect_t = None
+
+    def close(self) -> None:
+        self._detector.close()
+        self._landmarker.close()
+
+    def __enter__(self) -> FaceAnalyzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- analysis --------------------------------------------------------------------
+    def analyze(self, frame: Frame, *, still: bool = False) -> list[FaceObservation]:
+        """Faces in one frame. ``still=True`` analyses a photo on its own: the detector
+        runs over the whole image and overlapping tiles, and nothing is carried over."""
+        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+        height, width = rgb.shape[:2]
+        if still:
+            self.reset()
+        elif self._last_detect_t is not None and frame.t < self._last_detect_t:
+            self.reset()  # the source went back in time (a looped clip, a new stream)
+
+        due = self._last_detect_t is None or frame.t - self._last_detect_t >= self.cfg.detector.interval_s
+        if still or due:
+            self._last_detect_t = frame.t
+            dets = self._detect_all(rgb) if still else self._detect_stream(rgb)
+            self._admit(rgb, dets, max_faces=_STILL_MAX_FACES if still else self.cfg.landmarks.max_faces)
+
+        measured: list[FaceObservation] = []
+        next_rois: list[_Roi] = []
+        for roi in self._rois:
+            out = self._landmark_pass(rgb, roi)
+            if out is None:
+                continue  # Face Mesh says there is no face here any more: drop it
+            points, next_roi = out
+            obs = self._observe(points, roi.score)
+            if any(box_iou(obs.box, m.box) >= _SAME_FACE_IOU for m in measured):
+                continue  # two ROIs converged on one face
+            measured.append(obs)
+            next_rois.append(next_roi)
+        self._rois = next_rois
+
+        far = [
+            FaceObservation(box=self._far_box(d), score=round(d.score, 3))
+            for d in self._far
+            if not any(_overlap_of_smaller(self._far_box(d), m.box) >= 0.3 for m in measured)
+        ]
+        return measured + far
+
+    # -- detector --------------------------------------------------------------------
+    def _run_detector(self, rgb: np.ndarray, ox: int = 0, oy: int = 0) -> list[_Detection]:
+        self.detector_runs += 1
+        h, w = rgb.shape[:2]
+        out = []
+        for d in self._detector.process(rgb).detections or []:
+            bb = d.location_data.relative_bounding_box
+            kp = d.location_data.relative_keypoints
+            box = (ox + bb.xmin * w, oy + bb.ymin * h, bb.width * w, bb.height * h)
+            if box[2] <= 1 or box[3] <= 1:
+                continue
+            out.append(
+                _Detection(
+                    box=box,
+                    score=float(d.score[0]),
+                    right_eye=(ox + kp[0].x * w, oy + kp[0].y * h),
+                    left_eye=(ox + kp[1].x * w, oy + kp[1].y * h),
+                )
+            )
+        return out
+
+    def _detect_all(self, rgb: np.ndarray) -> list[_Detection]:
+        """A photo: the whole image, then overlapping tiles for faces too small at full scale."""
+        h, w = rgb.shape[:2]
+        dets = self._run_detector(rgb)
+        for grid in _STILL_TILE_GRIDS:
+            for x, y, tw, th in tile_windows(w, h, grid):
+                dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
+        return suppress_duplicates(dets)
+
+    def _detect_stream(self, rgb: np.ndarray) -> list[_Detection]:
+        """A stream: the whole frame, plus one tile per run in turn when tiling is on."""
+        dets = self._run_detector(rgb)
+        tiles = tile_windows(rgb.shape[1], rgb.shape[0], self.cfg.detector.stream_tiles)
+        if tiles:
+            x, y, tw, th = tiles[self._tile_cursor % len(tiles)]
+            self._tile_cursor += 1
+            dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
+        return suppress_duplicates(dets)
+
+    def _admit(self, rgb: np.ndarray, dets: list[_Detection], max_faces: int) -> None:
+        """New faces from a detector run. Each is first confirmed by the landmark model
+        (its face-presence check rejects detector false positives); large ones then get
+        a landmark ROI, small ones are counted only. Faces already followed keep their ROI."""
+        min_px = self.cfg.landmarks.min_face_px
+        far: list[_Detection] = []
+        for d in sorted(dets, key=lambda d: d.box[2], reverse=True):
+            roi = roi_from_detection(d)
+            if any(box_iou(roi.box(), r.box()) >= _SAME_FACE_IOU * 0.6 for r in self._rois):
+                continue
+            confirmed = self._landmark_pass(rgb, roi)
+            if confirmed is None:
+                continue
+            if d.box[2] >= min_px and len(self._rois) < max_faces:
+                refined = confirmed[1]
+                refined.score = d.score
+                self._rois.append(refined)
+            else:
+                far.append(d)
+        self._far = far
+
+    @staticmethod
+    def _far_box(d: _Detection) -> tuple[float, float, float, float]:
+        x, y, w, h = d.box
+        sw, sh = _DET_TO_MESH_BOX
+        return (x + w / 2 - w * sw / 2, y + h / 2 - h * sh / 2, w * sw, h * sh)
+
+    # -- landmarks -------------------------------------------------------------------
+    def _landmark_pass(self, rgb: np.ndarray, roi: _Roi) -> tuple[np.ndarray, _Roi] | None:
+        self.landmark_runs += 1
+        h, w = rgb.shape[:2]
+        out = self._landmarker.process({"image": rgb, "roi": roi.to_proto(w, h)})
+        if out.face_landmarks is None:
+            return None
+        norm = np.array([(p.x, p.y, p.z) for p in out.face_landmarks.landmark], dtype=np.float64)
+        nxt = _Roi.from_proto(out.roi_from_landmarks, w, h)
+        nxt.score = roi.score
+        return features.landmarks_to_pixels(norm, w, h), nxt
+
+    def _observe(self, points: np.ndarray, score: float) -> FaceObservation:
+        cfg = self.cfg.expression
+        pose = features.head_pose(points)
+        geo = features.mouth_and_brows(points)
+        smile = features.smile_score(geo)
+        mouth_open = features.mouth_open_score(geo)
+        brow = features.brow_raise_score(geo)
+        return FaceObservation(
+            box=features.bounding_box(points),
+            score=round(score, 3),
+            yaw=round(pose.yaw, 1),
+            pitch=round(pose.pitch, 1),
+            roll=round(pose.roll, 1),
+            looking=features.is_looking(pose, cfg),
+            smile=round(smile, 3),
+            mouth_open=round(mouth_open, 3),
+            brow_raise=round(brow, 3),
+            expression=features.classify_expression(smile, mouth_open, brow, cfg),
+        )
