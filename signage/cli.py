@@ -1,0 +1,180 @@
+"""Command line: ``signage sense | config``.
+
+``signage sense SOURCE`` is the operators' calibration tool and the contract for
+checking sensing: it prints what the pipeline sees, as numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from signage import __version__
+from signage.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("signage")
+
+DEFAULT_SAMPLE_CLIP = Path(__file__).resolve().parent.parent / "tests" / "data" / "white_house_hamilton_clip.mp4"
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # MediaPipe / TFLite print start-up chatter through absl/glog; keep stderr readable.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _face_json(face) -> dict:
+    d = face.to_dict()
+    return {
+        "box": d["box"],
+        "score": d["score"],
+        "yaw": d["yaw"],
+        "pitch": d["pitch"],
+        "roll": d["roll"],
+        "looking": d["looking"],
+        "smile": d["smile"],
+        "mouth_open": d["mouth_open"],
+        "brow_raise": d["brow_raise"],
+        "expression": d["expression"],
+    }
+
+
+def _audience_json(snap) -> dict:
+    d = snap.to_dict()
+    d.pop("t", None)
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
+
+
+def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool) -> str:
+    measured = [f for f in faces if f.measured]
+    people = ", ".join(
+        f"{f.expression}{' looking' if f.looking else ' turned away'} (yaw {f.yaw:+.0f}, smile {f.smile:.2f})"
+        for f in measured
+    )
+    far = len(faces) - len(measured)
+    if far:
+        people = (people + ", " if people else "") + f"{far} too small to measure"
+    head = f"{source}" if still else f"{source} t={t:6.2f}s frame {frame_no}"
+    return (
+        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, "
+        f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}"
+        + ("" if still else f", passers-by {snap.passers_by}, dwell {snap.mean_dwell_s:.1f}s")
+        + (f" — {people}" if people else "")
+    )
+
+
+def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.sensing.pipeline import SensingPipeline
+    from signage.sensing.sources import SourceError, open_source
+
+    try:
+        source = open_source(args.source, realtime_video=args.realtime, camera=settings.camera)
+    except SourceError as exc:
+        print(f"signage sense: {exc}", file=sys.stderr)
+        return 2
+    out = sys.stdout
+    started = time.perf_counter()
+    n = 0
+    last_line = ""
+    last_print = 0.0
+    with source, SensingPipeline(settings.sensing) as pipeline:
+        still = not source.is_stream
+        while args.max_frames is None or n < args.max_frames:
+            frame = source.read(timeout=1.0)
+            if frame is None:
+                if source.is_stream and source.stats.state not in ("closed", "ended"):
+                    if getattr(source, "is_camera", False):
+                        continue  # a camera with no frame yet: keep waiting, it reconnects itself
+                break
+            result = pipeline.process(frame, still=still)
+            if args.json:
+                record = {
+                    "source": frame.source,
+                    "frame": n if still else frame.index,
+                    "t": round(frame.t, 3),
+                    "faces": [_face_json(f) for f in result.faces],
+                    "audience": _audience_json(result.audience),
+                }
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            else:
+                line = _summary_line(frame.source, frame.index, frame.t, result.faces, result.audience, still)
+                now = time.perf_counter()
+                key = line.split(": ", 1)[1] if not still else line
+                if still or key != last_line or now - last_print >= 1.0:
+                    print(line, file=out, flush=True)
+                    last_line, last_print = key, now
+            n += 1
+        elapsed = time.perf_counter() - started
+        stats = source.stats
+    print(
+        f"signage sense: {n} frame(s) analysed in {elapsed:.1f}s ({n / elapsed if elapsed else 0:.1f} fps), "
+        f"{stats.dropped} dropped by capture",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    print(json.dumps(settings.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="signage", description="Adaptive digital-signage player.")
+    p.add_argument("--version", action="version", version=f"signage {__version__}")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration file (default: $SIGNAGE_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser(
+        "sense",
+        help="analyse a camera, video, image or folder of images and print the audience numbers",
+        description="Run audience sensing on SOURCE: a camera index (0), a stream URL, a video file, "
+        "an image, or a folder of images. A still image is analysed as one photo; a video or camera "
+        "as a stream (with tracking); a folder image by image.",
+    )
+    s.add_argument("source", nargs="?", default=str(DEFAULT_SAMPLE_CLIP), help="default: the bundled sample clip")
+    s.add_argument("--json", action="store_true", help="one JSON object per analysed frame on stdout")
+    s.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+    s.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play a video file at its own rate, like a camera (frames the analyser cannot keep up with are dropped)",
+    )
+    s.set_defaults(func=cmd_sense)
+
+    c = sub.add_parser("config", help="print the effective configuration as JSON")
+    c.set_defaults(func=cmd_config)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings.log_level)
+    try:
+        return args.func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The sensing pipeline for one source: analyzer -> tracker -> audience aggregator.
+
+Frames go in; FaceObservation scalars and an AudienceSnapshot come out. The frame
+is not kept: after ``process`` returns, nothing here refers to its pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from signage.config import SensingConfig
+from signage.sensing.analyzer import FaceAnalyzer
+from signage.sensing.audience import AudienceAggregator, snapshot_from_faces
+from signage.sensing.tracker import AnonymousTracker
+from signage.sensing.types import FaceObservation, Frame
+from signage.values import AudienceSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class SensingResult:
+    faces: list[FaceObservation]
+    audience: AudienceSnapshot
+
+
+class SensingPipeline:
+    def __init__(self, cfg: SensingConfig) -> None:
+        self.cfg = cfg
+        self.analyzer = FaceAnalyzer(cfg)
+        self.tracker = AnonymousTracker(cfg.tracker, cfg.expression)
+        self.audience = AudienceAggregator(cfg.audience)
+        self._last_t: float | None = None
+
+    def process(self, frame: Frame, *, still: bool = False) -> SensingResult:
+        """One frame of a stream (tracked over time), or one photo on its own (still=True)."""
+        faces = self.analyzer.analyze(frame, still=still)
+        if still:
+            return SensingResult(faces, snapshot_from_faces(faces, frame.t))
+        if self._last_t is not None and frame.t < self._last_t:
+            self.reset()  # the stream restarted: nobody carries over
+        self._last_t = frame.t
+        tracks = self.tracker.update(faces, frame.t)
+        return SensingResult(faces, self.audience.update(tracks, frame.t))
+
+    def reset(self) -> None:
+        self.analyzer.reset()
+        self.tracker.reset()
+        self.audience.reset()
+        self._last_t = None
+
+    def close(self) -> None:
+        self.analyzer.close()
+
+    def __enter__(self) -> SensingPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
