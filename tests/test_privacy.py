@@ -1,0 +1,218 @@
+"""Privacy invariants of ARCHITECTURE.md that concern sensing, each with a test that
+fails if it breaks. (Invariants 5-7, the on-screen notice, retention and camera-off,
+belong to the renderer, analytics and player and are tested there.)"""
+
+import ast
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CLIP, load
+from signage.config import SensingConfig
+from signage.sensing.pipeline import SensingPipeline, SensingResult
+from signage.sensing.types import FaceObservation, Frame, TrackSummary
+from signage.values import AudienceSnapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = ROOT / "signage"
+
+# Runs the real pipeline on the real clip (through the CLI, as operators do) under an
+# audit hook that records every file opened for writing and every socket operation,
+# with the working directory, HOME and TMPDIR pointing at empty folders that must stay
+# empty (this also catches native code, e.g. OpenCV or MediaPipe, writing files).
+AUDITED_RUN = textwrap.dedent(
+    r"""
+    import json, os, sys
+    # Start-up, before sensing runs: importing mediapipe imports matplotlib, which writes its
+    # font cache once under $MPLCONFIGDIR. That is not sensing; the folders are listed after it.
+    import signage.sensing.pipeline, signage.sensing.sources, signage.cli
+    before = sorted(os.path.join(d, f) for root in sys.argv[4:] for d, _, fs in os.walk(root) for f in fs)
+    violations = []
+    WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = args
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (mode is None and flags & WRITE):
+                if str(path) != os.devnull:
+                    violations.append(f"open for writing: {path}")
+        elif event.startswith("socket.") and event not in ("socket.__new__", "socket.gethostname"):
+            violations.append(f"{event}: {args!r}"[:200])
+    sys.addaudithook(hook)
+    control = sys.argv[1]
+    import io, contextlib
+    from signage.cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["sense", sys.argv[2], "--json", "--max-frames", sys.argv[3]])
+    if control == "python-write":
+        open("leak.txt", "w").close()
+    elif control == "native-write":
+        import cv2, numpy as np
+        cv2.imwrite("leak.png", np.zeros((4, 4, 3), np.uint8))
+    elif control == "socket":
+        import socket
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", 9))
+        except OSError:
+            pass
+    lines = out.getvalue().splitlines()
+    after = sorted(os.path.join(d, f) for root in sys.argv[4:] for d, _, fs in os.walk(root) for f in fs)
+    sys.__stdout__.write(json.dumps({"created": sorted(set(after) - set(before)), "rc": rc, "frames": len(lines), "faces": sum(len(json.loads(l)["faces"]) for l in lines), "violations": violations}))
+    """
+)
+
+
+def audited(tmp_path, control="none", source=CLIP, frames=90):
+    work = tmp_path / "work"
+    home = tmp_path / "home"
+    tmp = tmp_path / "tmp"
+    for d in (work, home, tmp):
+        d.mkdir()
+    env = dict(os.environ, HOME=str(home), TMPDIR=str(tmp), PYTHONPATH=str(ROOT), MPLCONFIGDIR=str(home))
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDITED_RUN, control, str(source), str(frames), str(work), str(home), str(tmp)],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result, result["created"]
+
+
+def test_invariant1_sensing_writes_no_file_and_opens_no_socket(tmp_path):
+    result, created = audited(tmp_path)
+    assert result["rc"] == 0 and result["frames"] == 90 and result["faces"] > 0
+    assert result["violations"] == []
+    assert created == []
+
+
+@pytest.mark.parametrize("control, expect", [("python-write", "violation"), ("native-write", "file"), ("socket", "violation")])
+def test_invariant1_audit_catches_leaks(tmp_path, control, expect):
+    """Positive controls: the audit above really catches each kind of leak."""
+    result, created = audited(tmp_path, control, frames=3)
+    if expect == "violation":
+        assert result["violations"], control
+    else:
+        assert created, control
+
+
+def _arrays_reachable(obj, seen=None, depth=0):
+    """Every numpy array reachable from obj through attributes and containers."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 8:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    found = []
+    if isinstance(obj, dict):
+        items = list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    elif hasattr(obj, "__dict__") and type(obj).__module__.startswith("signage"):
+        items = list(vars(obj).values())
+    elif hasattr(obj, "__slots__") and type(obj).__module__.startswith("signage"):
+        items = [getattr(obj, s) for s in obj.__slots__ if hasattr(obj, s)]
+    else:
+        return []
+    for it in items:
+        found += _arrays_reachable(it, seen, depth + 1)
+    return found
+
+
+def test_invariant1_2_no_pixels_or_landmarks_leave_the_pipeline():
+    """What sensing hands on is scalars only, and after a frame is processed the pipeline
+    holds no image and no landmark array of it."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(CLIP))
+    with SensingPipeline(SensingConfig()) as pipe:
+        for i in range(120):
+            ok, img = cap.read()
+            assert ok
+            result = pipe.process(Frame(img, i / 30, i, "clip"))
+        assert isinstance(result, SensingResult) and result.faces
+        assert _arrays_reachable(result) == []
+        assert _arrays_reachable(pipe) == []
+        for f in result.faces:
+            for field in dataclasses.fields(f):
+                v = getattr(f, field.name)
+                assert v is None or isinstance(v, (bool, int, float, str)) or (
+                    field.name == "box" and len(v) == 4
+                ), field.name
+    # a still photo too
+    with SensingPipeline(SensingConfig()) as pipe:
+        result = pipe.process(Frame(load("astronaut.png"), 0.0, 0, "x"), still=True)
+        assert result.faces and _arrays_reachable(result) == [] and _arrays_reachable(pipe) == []
+
+
+def test_invariant1_2_layers_do_not_reach_into_sensing():
+    """Frames and landmarks stay in signage.sensing: no other layer imports it
+    (only app.py wires it, through the value types)."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG)
+        if rel.parts[0] == "sensing" or rel.name in ("app.py", "cli.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{rel}: {n}" for n in names if n.startswith("signage.sensing")]
+    assert offenders == []
+
+
+def test_invariant2_only_the_analyzer_touches_mediapipe():
+    users = []
+    for path in PKG.rglob("*.py"):
+        src = path.read_text()
+        if "import mediapipe" in src or "from mediapipe" in src:
+            users.append(str(path.relative_to(PKG)))
+    assert users == ["sensing/analyzer.py"]
+
+
+FORBIDDEN_FIELDS = {"age", "gender", "sex", "ethnicity", "race", "identity", "embedding", "name", "landmarks", "image"}
+
+
+def test_invariant3_no_identity_fields():
+    for cls in (FaceObservation, TrackSummary, AudienceSnapshot):
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert not names & FORBIDDEN_FIELDS, cls
+
+
+def test_invariant3_no_identity_or_embedding_code():
+    pattern_words = ("embedding", "face_recognition", "insightface", "deepface", "gender", "ethnicity", "age_estimat")
+    hits = []
+    for path in PKG.rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0].lower()
+            hits += [f"{path.relative_to(PKG)}:{n}" for w in pattern_words if w in code and "no " + w not in code]
+    assert hits == []
+
+
+def test_invariant3_lost_track_is_forgotten_for_good():
+    """A person who leaves and comes back is a new, unrelated track."""
+    img = load("grace_hopper.jpg")
+    empty = load("coffee.png")
+    cfg = SensingConfig()
+    with SensingPipeline(cfg) as pipe:
+        t = 0.0
+        for seq in ([img] * 15, [empty] * int(30 * (cfg.tracker.max_age_s + 0.5)), [img] * 15):
+            for im in seq:
+                pipe.process(Frame(im, t, 0, "x"))
+                t += 1 / 30
+        snap = pipe.process(Frame(img, t, 0, "x")).audience
+    # two distinct passers-by in the window: the same face was not re-identified
+    assert snap.passers_by == 2
