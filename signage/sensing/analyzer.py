@@ -322,9 +322,9 @@ class FaceAnalyzer:
         cfg = self.cfg.expression
         pose = features.head_pose(points)
         geo = features.mouth_and_brows(points)
-        smile = features.smile_score(geo)
-        mouth_open = features.mouth_open_score(geo)
-        brow = features.brow_raise_score(geo)
+        smile = features.smile_score(geo, cfg)
+        mouth_open = features.mouth_open_score(geo, cfg)
+        brow = features.brow_raise_score(geo, cfg)
         return FaceObservation(
             box=features.bounding_box(points),
             score=round(score, 3),

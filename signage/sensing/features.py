@@ -118,33 +118,24 @@ def _ramp(v: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (v - lo) / (hi - lo))))
 
 
-# Calibration of the 0..1 scores, from the faces in tests/data measured in the face's
-# own frame (README, "Sensing thresholds", has the table and `bench/calibrate.py` prints it):
-# neutral faces: mouth width 0.49-0.63 IOD, corner lift -0.022..+0.007;
-# smiles: width 0.63-0.82, lift +0.028..+0.076. Each ramp runs from the top of the neutral
-# range to the bottom of the clear smiles.
-SMILE_WIDTH = (0.58, 0.72)  # mouth width / IOD
-SMILE_LIFT = (0.0, 0.04)  # corner lift / IOD
-# Inner-lip gap: closed mouths 0.00-0.08, a talking or singing mouth up to 0.13, a
-# teeth-showing smile 0.20. A dropped jaw (surprise) opens well past that.
-MOUTH_OPEN = (0.05, 0.45)
-# Brow-to-upper-eyelid height: 0.13-0.27 across the neutral faces (median 0.17).
-BROW_RAISE = (0.18, 0.30)
+# The ramps that turn the raw geometry into 0..1 scores are settings
+# (ExpressionConfig.smile_width, smile_lift, mouth_open_gap, brow_raise_height); their
+# defaults and the measurements behind them are in signage/config.py and the README.
 
 
-def smile_score(m: MouthAndBrows) -> float:
+def smile_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
     """0..1: a wide mouth with lifted corners. Both cues must agree for a high score."""
-    width = _ramp(m.mouth_width, *SMILE_WIDTH)
-    lift = _ramp(m.corner_lift, *SMILE_LIFT)
+    width = _ramp(m.mouth_width, *cfg.smile_width)
+    lift = _ramp(m.corner_lift, *cfg.smile_lift)
     return math.sqrt(width * lift)
 
 
-def mouth_open_score(m: MouthAndBrows) -> float:
-    return _ramp(m.lip_gap, *MOUTH_OPEN)
+def mouth_open_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
+    return _ramp(m.lip_gap, *cfg.mouth_open_gap)
 
 
-def brow_raise_score(m: MouthAndBrows) -> float:
-    return _ramp(m.brow_height, *BROW_RAISE)
+def brow_raise_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
+    return _ramp(m.brow_height, *cfg.brow_raise_height)
 
 
 def is_looking(pose: Pose, cfg: ExpressionConfig) -> bool:
