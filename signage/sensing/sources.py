@@ -45,6 +45,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# OpenCV prints its own warning on every failed open, so a camera retried with backoff
+# would fill the journal with the same lines. This module reports each state change once
+# through `log` instead, with the reason.
+if hasattr(cv2, "setLogLevel"):
+    cv2.setLogLevel(0)  # 0 = silent
+
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 FALLBACK_FPS = 30.0
 
