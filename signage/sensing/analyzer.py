@@ -64,6 +64,10 @@ node {
 _ROI_SCALE = 1.5
 # Two ROIs are the same face when their IoU is at least this (Face Mesh uses 0.5).
 _SAME_FACE_IOU = 0.5
+# A detection is a face already followed when its ROI overlaps a followed ROI this much:
+# lower than _SAME_FACE_IOU because a detection-made ROI and a landmark-made ROI of one face
+# differ in size and centre more than two landmark-made ROIs do.
+_FOLLOWED_IOU = 0.3
 # Detector boxes cover eyes-to-mouth; landmark boxes cover forehead-to-chin. Detector
 # boxes of unmeasured faces are grown by this to match (measured on tests/data; see README).
 _DET_TO_MESH_BOX = (1.0, 1.25)
@@ -287,7 +291,7 @@ class FaceAnalyzer:
         far: list[_Detection] = []
         for d in sorted(dets, key=lambda d: d.box[2], reverse=True):
             roi = roi_from_detection(d)
-            if any(box_iou(roi.box(), r.box()) >= _SAME_FACE_IOU * 0.6 for r in self._rois):
+            if any(box_iou(roi.box(), r.box()) >= _FOLLOWED_IOU for r in self._rois):
                 continue
             confirmed = self._landmark_pass(rgb, roi)
             if confirmed is None:

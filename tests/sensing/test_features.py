@@ -1,0 +1,100 @@
+"""Pure feature math, on a real Face Mesh of a real photo turned by known angles."""
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import load
+from signage.config import ExpressionConfig, SensingConfig
+from signage.sensing import features
+from signage.sensing.analyzer import FaceAnalyzer, roi_from_detection
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    """The astronaut's 468 landmarks in pixels (kept inside this test module)."""
+    img = load("astronaut.png")
+    import cv2
+
+    rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    with FaceAnalyzer(SensingConfig()) as a:
+        (det,) = a._run_detector(rgb)
+        points, roi = a._landmark_pass(rgb, roi_from_detection(det))
+        points, _ = a._landmark_pass(rgb, roi)
+    return points
+
+
+def rot_y(deg):
+    r = math.radians(deg)
+    return np.array([[math.cos(r), 0, math.sin(r)], [0, 1, 0], [-math.sin(r), 0, math.cos(r)]])
+
+
+def rot_x(deg):
+    r = math.radians(deg)
+    return np.array([[1, 0, 0], [0, math.cos(r), -math.sin(r)], [0, math.sin(r), math.cos(r)]])
+
+
+def turned(points, yaw=0.0, pitch=0.0):
+    c = points.mean(axis=0)
+    return (points - c) @ (rot_x(pitch) @ rot_y(yaw)).T + c
+
+
+def test_real_mesh_is_frontal(mesh):
+    assert mesh.shape == (468, 3)
+    pose = features.head_pose(mesh)
+    assert abs(pose.yaw) < 8 and abs(pose.roll) < 8
+
+
+@pytest.mark.parametrize("yaw", [-60, -30, 30, 60])
+def test_yaw_follows_a_known_turn(mesh, yaw):
+    base = features.head_pose(mesh).yaw
+    # a turn about the vertical axis that brings +x towards -z turns the face to the image's right
+    got = features.head_pose(turned(mesh, yaw=-yaw)).yaw - base
+    assert got == pytest.approx(yaw, abs=4)
+
+
+@pytest.mark.parametrize("pitch", [-30, 20])
+def test_pitch_follows_a_known_tilt(mesh, pitch):
+    base = features.head_pose(mesh).pitch
+    got = features.head_pose(turned(mesh, pitch=pitch)).pitch - base
+    assert abs(got) == pytest.approx(abs(pitch), abs=4)
+
+
+@pytest.mark.parametrize("yaw, pitch", [(40, 0), (0, 25), (-35, -15)])
+def test_expression_geometry_ignores_head_turn(mesh, yaw, pitch):
+    a = features.mouth_and_brows(mesh)
+    b = features.mouth_and_brows(turned(mesh, yaw, pitch))
+    for field in ("mouth_width", "corner_lift", "lip_gap", "brow_height"):
+        assert getattr(b, field) == pytest.approx(getattr(a, field), abs=0.01), field
+
+
+def test_geometry_ignores_scale(mesh):
+    a = features.mouth_and_brows(mesh)
+    b = features.mouth_and_brows(mesh * 0.25)
+    assert b.mouth_width == pytest.approx(a.mouth_width) and b.corner_lift == pytest.approx(a.corner_lift)
+
+
+def test_smile_needs_both_width_and_lift():
+    cfg = ExpressionConfig()
+    wide_flat = features.MouthAndBrows(0.80, -0.01, 0.0, 0.17, 0.08)
+    narrow_lifted = features.MouthAndBrows(0.50, 0.06, 0.0, 0.17, 0.08)
+    both = features.MouthAndBrows(0.80, 0.06, 0.0, 0.17, 0.08)
+    assert features.smile_score(wide_flat, cfg) == 0.0
+    assert features.smile_score(narrow_lifted, cfg) == 0.0
+    assert features.smile_score(both, cfg) == 1.0
+
+
+def test_classify_expression_rules():
+    cfg = ExpressionConfig()
+    assert features.classify_expression(0.9, 0.9, 0.9, cfg) == "smile"  # a laugh is a smile
+    assert features.classify_expression(0.1, 0.6, 0.6, cfg) == "surprise"
+    assert features.classify_expression(0.1, 0.6, 0.0, cfg) == "neutral"  # talking, brows relaxed
+    assert features.classify_expression(0.1, 0.0, 0.9, cfg) == "neutral"
+
+
+def test_looking_uses_camera_offsets():
+    pose = features.Pose(yaw=0.0, pitch=-20.0, roll=0.0)
+    assert features.is_looking(pose, ExpressionConfig())
+    assert not features.is_looking(pose, ExpressionConfig(looking_max_pitch_deg=10))
+    assert features.is_looking(pose, ExpressionConfig(looking_max_pitch_deg=10, camera_pitch_offset_deg=-15))
