@@ -1,4 +1,4 @@
-"""Command line: ``signage sense | config``.
+"""Command line: ``signage sense | validate | simulate | schema | config``.
 
 ``signage sense SOURCE`` is the operators' calibration tool and the contract for
 checking sensing: it prints what the pipeline sees, as numbers only.
@@ -126,6 +126,51 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.playlist.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.playlist.loader import PlaylistError, load_playlist
+
+    status = 0
+    for path in args.playlist:
+        try:
+            loaded = load_playlist(path, limits=settings.playlist)
+        except PlaylistError as exc:
+            print(exc.format(), file=sys.stderr)
+            status = 1
+            continue
+        print(loaded.summary())
+    return status
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.playlist.loader import PlaylistError, load_playlist
+    from signage.playlist.simulate import ScenarioError, format_report, load_scenario, report_json, simulate
+
+    try:
+        loaded = load_playlist(args.playlist, limits=settings.playlist)
+    except PlaylistError as exc:
+        print(exc.format(), file=sys.stderr)
+        return 1
+    try:
+        scenario = load_scenario(args.audience)
+    except ScenarioError as exc:
+        print(f"signage simulate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = simulate(loaded.playlist, scenario, start=args.start, duration=args.duration, seed=args.seed)
+    except ValueError as exc:
+        print(f"signage simulate: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report_json(result), indent=2) if args.json else format_report(result))
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
     return 0
@@ -153,6 +198,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="play a video file at its own rate, like a camera (frames the analyser cannot keep up with are dropped)",
     )
     s.set_defaults(func=cmd_sense)
+
+    v = sub.add_parser("validate", help="check playlists and every file they use; exit 1 listing every error")
+    v.add_argument("playlist", nargs="+", help="playlist file(s), YAML or JSON")
+    v.set_defaults(func=cmd_validate)
+
+    m = sub.add_parser(
+        "simulate",
+        help="play a playlist against a scripted audience on a simulated clock and print the timeline",
+    )
+    m.add_argument("playlist")
+    m.add_argument("--audience", required=True, metavar="SCENARIO", help="scenario file: audience values over time")
+    m.add_argument("--start", default=None, metavar="ISO-TIME", help="simulated start (default: the scenario's, else now)")
+    m.add_argument("--duration", default=None, metavar="DURATION", help="e.g. 2h, 90m (default: the scenario's length)")
+    m.add_argument("--seed", type=int, default=0, help="seed for ties between equal rules (default 0)")
+    m.add_argument("--json", action="store_true", help="timeline and summary as JSON")
+    m.set_defaults(func=cmd_simulate)
+
+    sc = sub.add_parser("schema", help="print the playlist format's JSON Schema (for editors)")
+    sc.set_defaults(func=cmd_schema)
 
     c = sub.add_parser("config", help="print the effective configuration as JSON")
     c.set_defaults(func=cmd_config)

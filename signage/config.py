@@ -129,6 +129,16 @@ class SensingConfig(Strict):
     audience: AudienceConfig = AudienceConfig()
 
 
+class PlaylistLimits(Strict):
+    """What the loader accepts for the files a playlist uses."""
+
+    max_image_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
+    max_video_bytes: int = Field(2 * 1024 * 1024 * 1024, ge=1024)
+    max_video_seconds: float = Field(3600.0, gt=0)
+    max_playlist_bytes: int = Field(1024 * 1024, ge=1024)
+
+
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""
 
@@ -143,6 +153,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     camera: CameraConfig = CameraConfig()
     sensing: SensingConfig = SensingConfig()
+    playlist: PlaylistLimits = PlaylistLimits()
 
     @field_validator("log_level")
     @classmethod

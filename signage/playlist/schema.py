@@ -1,0 +1,507 @@
+"""The playlist format advertisers write (YAML or JSON), as strict pydantic models.
+
+A playlist names its creatives, a default loop that plays when no rule applies, and
+rules that play something else when the audience and the time call for it. Every
+model forbids unknown keys, so a typo is an error that names its path.
+
+Written forms kept short for the people who write them:
+- durations: ``8s``, ``5m``, ``1h30m``, ``90`` (seconds);
+- audience tests: ``watchers: ">= 2"``, ``smile_ratio: "> 0.5"``, ``faces: "1..3"``,
+  ``faces: 0`` or ``{min: 2, max: 5}``;
+- times of day ``"11:30"``, days ``[mon, tue]`` or ``weekdays`` / ``weekend``, dates ``2026-12-24``.
+
+``signage schema`` prints the JSON Schema of this format for editors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------- primitives
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?!s))?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*(?:(\d+)\s*ms)?\s*$")
+
+
+def parse_duration(v: Any) -> float:
+    """Seconds from ``90``, ``"90"``, ``"8s"``, ``"5m"``, ``"1h30m"``, ``"1.5s"``, ``"250ms"``."""
+    if isinstance(v, bool):
+        raise ValueError("a duration is a number of seconds or a text like 8s, 5m, 1h30m")
+    if isinstance(v, (int, float)):
+        seconds = float(v)
+    elif isinstance(v, str):
+        s = v.strip().lower()
+        try:
+            seconds = float(s)
+        except ValueError:
+            m = _DURATION.match(s)
+            if not s or not m or not any(m.groups()):
+                raise ValueError(f"{v!r} is not a duration (write 8s, 5m, 1h30m or a number of seconds)") from None
+            h, mnt, sec, ms = (float(g) if g else 0.0 for g in m.groups())
+            seconds = h * 3600 + mnt * 60 + sec + ms / 1000
+    else:
+        raise ValueError("a duration is a number of seconds or a text like 8s, 5m, 1h30m")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^(\d+(\.\d+)?(h|m|s|ms)?)+$"}],
+                    "description": "seconds, or a text like 8s, 5m, 1h30m"}),
+]
+
+
+def _parse_time_of_day(v: Any) -> dt.time:
+    if isinstance(v, dt.time):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 24:
+        return dt.time.max if v == 24 else dt.time(v)  # a whole hour: 11 is 11:00
+    if isinstance(v, str):
+        m = re.fullmatch(r"\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*", v)
+        if m:
+            h, mi, s = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+            if h == 24 and mi == 0 and s == 0:
+                return dt.time.max
+            if h < 24 and mi < 60 and s < 60:
+                return dt.time(h, mi, s)
+    raise ValueError(f"{v!r} is not a time of day (write 11:30 or 07:00)")
+
+
+TimeOfDay = Annotated[
+    dt.time,
+    BeforeValidator(_parse_time_of_day),
+    PlainSerializer(lambda t: t.strftime("%H:%M:%S")),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}(:\d{2}){0,2}$", "description": "time of day, 24 h: 11:30"}),
+]
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {
+    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
+    "friday": "fri", "saturday": "sat", "sunday": "sun",
+}
+_DAY_GROUPS = {"weekdays": DAY_NAMES[:5], "weekend": DAY_NAMES[5:], "everyday": DAY_NAMES, "daily": DAY_NAMES}
+
+
+def _parse_days(v: Any) -> tuple[str, ...]:
+    items = [v] if isinstance(v, str) else v
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ValueError("days is a list like [mon, tue] or one of weekdays, weekend, everyday")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"{item!r} is not a day (mon, tue, wed, thu, fri, sat, sun)")
+        key = item.strip().lower()
+        if key in _DAY_GROUPS:
+            out += _DAY_GROUPS[key]
+            continue
+        key = _DAY_ALIASES.get(key, key)
+        if key not in DAY_NAMES:
+            raise ValueError(f"{item!r} is not a day (mon, tue, wed, thu, fri, sat, sun, weekdays, weekend)")
+        out.append(key)
+    return tuple(d for d in DAY_NAMES if d in out)
+
+
+Days = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_parse_days),
+    WithJsonSchema({"anyOf": [
+        {"type": "array", "items": {"type": "string", "enum": list(DAY_NAMES) + list(_DAY_ALIASES)}},
+        {"type": "string", "enum": list(_DAY_GROUPS)}]}),
+]
+
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
+def _parse_color(v: Any) -> str:
+    if isinstance(v, str) and _COLOR.match(v.strip()):
+        return v.strip().lower()
+    raise ValueError(f"{v!r} is not a colour (write #rrggbb or #rrggbbaa)")
+
+
+Color = Annotated[str, BeforeValidator(_parse_color), WithJsonSchema({"type": "string", "pattern": _COLOR.pattern})]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="letters, digits, - _ .")]
+
+# --------------------------------------------------------------------------- schedules
+
+
+class TimeRange(Strict):
+    """Time of day from..to (to excluded). A range past midnight (22:00 to 02:00) wraps."""
+
+    from_: TimeOfDay = Field(alias="from")
+    to: TimeOfDay
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TimeRange:
+        if self.from_ == self.to:
+            raise ValueError("from and to are the same time: the range would be empty")
+        return self
+
+
+class DateRange(Strict):
+    """Calendar dates from..to, both included."""
+
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> DateRange:
+        if self.from_ is None and self.to is None:
+            raise ValueError("give from, to, or both")
+        if self.from_ and self.to and self.to < self.from_:
+            raise ValueError(f"to ({self.to}) is before from ({self.from_})")
+        return self
+
+
+class Schedule(Strict):
+    """When something may play: all the parts given must hold."""
+
+    dates: DateRange | None = None
+    days: Days | None = None
+    time: TimeRange | None = None
+    daypart: str | list[str] | None = Field(None, description="names from the playlist's dayparts; any of them")
+
+
+# --------------------------------------------------------------------------- audience tests
+
+METRICS = (
+    "faces", "measured", "watchers", "attention_ratio", "smile_ratio", "surprise_ratio",
+    "passers_by", "mean_dwell_s", "mean_attention_s", "glances",
+)
+RATIO_METRICS = ("attention_ratio", "smile_ratio", "surprise_ratio")
+METRIC_ALIASES = {"dwell": "mean_dwell_s", "attention_time": "mean_attention_s", "people": "faces"}
+
+_CMP = re.compile(r"^\s*(>=|<=|>|<|==|=)\s*(-?\d+(?:\.\d+)?)\s*$")
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+class Bounds(Strict):
+    """A test on one number: min and max inclusive, gt and lt exclusive."""
+
+    min: float | None = None
+    max: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("expected a number, a comparison like '>= 2' or {min: .., max: ..}")
+        if isinstance(v, (int, float)):
+            return {"min": v, "max": v}
+        if isinstance(v, str):
+            m = _CMP.match(v)
+            if m:
+                op, num = m.group(1), float(m.group(2))
+                return {">=": {"min": num}, "<=": {"max": num}, ">": {"gt": num}, "<": {"lt": num},
+                        "==": {"min": num, "max": num}, "=": {"min": num, "max": num}}[op]
+            m = _RANGE.match(v)
+            if m:
+                return {"min": float(m.group(1)), "max": float(m.group(2))}
+            raise ValueError(f"{v!r} is not a test (write '>= 2', '< 0.3', '1..3' or a number)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Bounds:
+        if all(getattr(self, k) is None for k in ("min", "max", "gt", "lt")):
+            raise ValueError("give at least one of min, max, gt, lt")
+        lo = max((x for x in (self.min, self.gt) if x is not None), default=None)
+        hi = min((x for x in (self.max, self.lt) if x is not None), default=None)
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and (self.gt is not None or self.lt is not None))):
+            raise ValueError("no value can pass this test: the lower bound is above the upper bound")
+        return self
+
+    def test(self, x: float) -> bool:
+        return (
+            (self.min is None or x >= self.min)
+            and (self.max is None or x <= self.max)
+            and (self.gt is None or x > self.gt)
+            and (self.lt is None or x < self.lt)
+        )
+
+
+class Condition(Strict):
+    """All the tests given must hold (a mapping of several keys is an implicit `all`).
+
+    Audience: faces, measured, watchers, attention_ratio, smile_ratio, surprise_ratio,
+    passers_by, mean_dwell_s (alias dwell), mean_attention_s (alias attention_time),
+    glances, trend (rising/steady/falling), camera (on/off).
+    Time: time, days, dates, daypart. Combinators: all, any, not.
+    """
+
+    faces: Bounds | None = None
+    measured: Bounds | None = None
+    watchers: Bounds | None = None
+    attention_ratio: Bounds | None = None
+    smile_ratio: Bounds | None = None
+    surprise_ratio: Bounds | None = None
+    passers_by: Bounds | None = None
+    mean_dwell_s: Bounds | None = Field(None, alias="dwell")
+    mean_attention_s: Bounds | None = Field(None, alias="attention_time")
+    glances: Bounds | None = None
+    trend: Literal["rising", "steady", "falling"] | None = None
+    camera: Literal["on", "off"] | None = None
+
+    time: TimeRange | None = None
+    days: Days | None = None
+    dates: DateRange | None = None
+    daypart: str | list[str] | None = None
+
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(None, alias="not")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            v = dict(v)
+            for full in ("mean_dwell_s", "mean_attention_s"):
+                # accept the snapshot's own names too
+                if full in v:
+                    alias = "dwell" if full == "mean_dwell_s" else "attention_time"
+                    if alias in v:
+                        raise ValueError(f"{full} and {alias} are the same test: give one")
+                    v[alias] = v.pop(full)
+            if "people" in v:
+                v.setdefault("faces", v.pop("people"))
+        return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Condition:
+        if not self.model_fields_set:
+            raise ValueError("an empty condition: give at least one test")
+        for name in RATIO_METRICS:
+            b = getattr(self, name)
+            if b is not None:
+                for k in ("min", "max", "gt", "lt"):
+                    x = getattr(b, k)
+                    if x is not None and not 0.0 <= x <= 1.0:
+                        raise ValueError(f"{name}: {k} {x} is outside 0..1 (a ratio; 50% is 0.5)")
+        for key in ("all", "any"):
+            items = getattr(self, key)
+            if items is not None and not items:
+                raise ValueError(f"{key} needs at least one condition")
+        return self
+
+    def uses_audience(self) -> bool:
+        if any(getattr(self, m) is not None for m in METRICS + ("trend",)):
+            return True
+        subs = (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else [])
+        return any(c.uses_audience() for c in subs)
+
+
+# --------------------------------------------------------------------------- creatives
+
+Fit = Literal["fit", "fill", "stretch"]
+Transition = Literal["cut", "crossfade", "slide"]
+
+
+class TransitionSpec(Strict):
+    type: Transition = "crossfade"
+    duration: Duration = 0.6
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
+
+
+class _CreativeBase(Strict):
+    id: Id
+    duration: Duration | None = Field(None, description="how long it plays; a video defaults to its own length")
+    fit: Fit | None = None
+    transition: TransitionSpec | None = None
+    schedule: Schedule | None = Field(None, description="when this creative may play at all")
+    max_per_hour: int | None = Field(None, ge=1, description="at most this many plays in any hour")
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("a creative's duration must be more than 0 s")
+        return v
+
+
+class ImageCreative(_CreativeBase):
+    type: Literal["image"]
+    source: str = Field(description="path, relative to the playlist file")
+    background: Color | None = Field(None, description="letterbox colour for fit: fit")
+
+
+class VideoCreative(_CreativeBase):
+    type: Literal["video"]
+    source: str
+    background: Color | None = None
+
+
+class TextCreative(_CreativeBase):
+    type: Literal["text"]
+    headline: str = Field(min_length=1, max_length=200)
+    body: str | None = Field(None, max_length=1000)
+    color: Color = "#ffffff"
+    background: Color = "#1d3557"
+    accent: Color | None = None
+    background_image: str | None = None
+    align: Literal["left", "center", "right"] = "center"
+
+
+Creative = Annotated[Union[ImageCreative, VideoCreative, TextCreative], Field(discriminator="type")]
+
+# --------------------------------------------------------------------------- rules
+
+
+class Rule(Strict):
+    """When ``when`` holds, play ``play`` (one creative, or several taken in turn)."""
+
+    id: Id
+    when: Condition
+    play: Id | list[Id]
+    priority: int = Field(0, ge=-1000, le=1000, description="higher wins")
+    weight: float = Field(1.0, gt=0, le=1000, description="share of voice among rules of equal priority")
+    cooldown: Duration = Field(0.0, description="after firing, the rule rests this long")
+    max_per_hour: int | None = Field(None, ge=1, description="at most this many firings in any hour")
+    interrupt: bool = Field(False, description="may cut the creative on screen short")
+    min_play: Duration = Field(3.0, description="with interrupt: the creative on screen plays at least this long")
+    schedule: Schedule | None = None
+    enabled: bool = True
+
+    @field_validator("play")
+    @classmethod
+    def _non_empty(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and not v:
+            raise ValueError("play needs at least one creative id")
+        return v
+
+    @property
+    def creatives(self) -> list[str]:
+        return [self.play] if isinstance(self.play, str) else list(self.play)
+
+
+# --------------------------------------------------------------------------- playlist
+
+
+class Defaults(Strict):
+    duration: Duration = 10.0
+    fit: Fit = "fit"
+    transition: TransitionSpec = TransitionSpec()
+
+
+class Playlist(Strict):
+    """A whole playlist. References between its parts are checked here; files by the loader."""
+
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str | None = Field(None, description="IANA zone for times and dates; default: the kiosk's own")
+    campaign: DateRange | None = Field(None, description="nothing plays outside these dates")
+    defaults: Defaults = Defaults()
+    dayparts: dict[str, TimeRange] = Field(default_factory=dict)
+    creatives: list[Creative] = Field(min_length=1)
+    loop: list[Id] = Field(min_length=1, description="what plays, in order, when no rule applies")
+    rules: list[Rule] = Field(default_factory=list)
+    recheck: Duration = Field(1.0, description="how often interrupting rules are checked while something plays")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(v)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{v!r} is not a known time zone (e.g. Europe/Paris)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Playlist:
+        errors: list[str] = []
+        ids = [c.id for c in self.creatives]
+        seen: set[str] = set()
+        for i, cid in enumerate(ids):
+            if cid in seen:
+                errors.append(f"creatives.{i}.id: {cid!r} is used twice")
+            seen.add(cid)
+        for i, cid in enumerate(self.loop):
+            if cid not in seen:
+                errors.append(f"loop.{i}: no creative has the id {cid!r}")
+        rule_ids: set[str] = set()
+        for i, r in enumerate(self.rules):
+            if r.id in rule_ids:
+                errors.append(f"rules.{i}.id: {r.id!r} is used twice")
+            rule_ids.add(r.id)
+            for j, cid in enumerate(r.creatives):
+                if cid not in seen:
+                    where = f"rules.{i}.play" + (f".{j}" if isinstance(r.play, list) else "")
+                    errors.append(f"{where}: no creative has the id {cid!r}")
+            for path, part in _dayparts_used(r.when, f"rules.{i}.when") + _schedule_dayparts(r.schedule, f"rules.{i}.schedule"):
+                for name in part:
+                    if name not in self.dayparts:
+                        errors.append(f"{path}: no daypart is named {name!r} (dayparts: {', '.join(self.dayparts) or 'none'})")
+        for i, c in enumerate(self.creatives):
+            for path, part in _schedule_dayparts(c.schedule, f"creatives.{i}.schedule"):
+                for name in part:
+                    if name not in self.dayparts:
+                        errors.append(f"{path}: no daypart is named {name!r}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def creative(self, cid: str) -> ImageCreative | VideoCreative | TextCreative:
+        for c in self.creatives:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def duration_of(self, cid: str) -> float:
+        """Seconds a creative plays: its own duration, else the playlist default (a video's
+        own length is filled in by the loader)."""
+        d = self.creative(cid).duration
+        return d if d is not None else self.defaults.duration
+
+
+def _names(v: str | list[str] | None) -> list[str]:
+    if v is None:
+        return []
+    return [v] if isinstance(v, str) else list(v)
+
+
+def _schedule_dayparts(s: Schedule | None, path: str) -> list[tuple[str, list[str]]]:
+    return [(f"{path}.daypart", _names(s.daypart))] if s is not None and s.daypart else []
+
+
+def _dayparts_used(c: Condition, path: str) -> list[tuple[str, list[str]]]:
+    out = [(f"{path}.daypart", _names(c.daypart))] if c.daypart else []
+    for key in ("all", "any"):
+        for i, sub in enumerate(getattr(c, key) or []):
+            out += _dayparts_used(sub, f"{path}.{key}.{i}")
+    if c.not_ is not None:
+        out += _dayparts_used(c.not_, f"{path}.not")
+    return out
+
+
+def json_schema() -> dict:
+    schema = Playlist.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "signage playlist"
+    return schema
