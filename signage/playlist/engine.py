@@ -43,6 +43,7 @@ class PlayRecord:
     rule: str | None
     start: dt.datetime
     end: dt.datetime | None = None
+    loop_index: int | None = None  # the loop slot it played (Decision.loop_index), for loop plays
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class Decision:
     reason: str
     duration: float
     check_at: dt.datetime
+    loop_index: int | None = None  # for a loop play: its slot in the loop (record it in PlayRecord)
 
 
 @dataclass(slots=True)
@@ -100,6 +102,8 @@ class PlaylistEngine:
         self._creative_cap = {c.id: c.max_per_hour for c in playlist.creatives}
         self._priority = {r.id: r.priority for r in playlist.rules}
         self._loop = list(playlist.loop)
+        # How far back the history matters: hourly caps, and the longest cooldown.
+        self._memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
 
     # ------------------------------------------------------------------ time
     def local_time(self, now: dt.datetime) -> dt.datetime:
@@ -120,7 +124,7 @@ class PlaylistEngine:
         seed: int = 0,
     ) -> Decision:
         ctx = Context(audience, self.local_time(now))
-        stats = _HistoryStats(history, now, self._loop)
+        stats = _HistoryStats(history, now, self._loop, self._memory)
         recheck = dt.timedelta(seconds=self.playlist.recheck)
 
         if playing is not None and now < playing.ends:
@@ -141,13 +145,15 @@ class PlaylistEngine:
         if best is not None:
             rule, creative = best
             return self._start("play", creative, rule, now, ctx)
-        creative = self._next_in_loop(ctx, stats)
-        if creative is not None:
-            return self._start("play", creative, None, now, ctx)
+        slot = self._next_in_loop(ctx, stats)
+        if slot is not None:
+            return self._start("play", self._loop[slot], None, now, ctx, loop_index=slot)
         return Decision("idle", None, None, "nothing is eligible to play now", 0.0, now + recheck)
 
     # ------------------------------------------------------------------ helpers
-    def _start(self, action: Action, creative: str, rule: Rule | None, now: dt.datetime, ctx: Context) -> Decision:
+    def _start(
+        self, action: Action, creative: str, rule: Rule | None, now: dt.datetime, ctx: Context, loop_index: int | None = None
+    ) -> Decision:
         duration = self.playlist.duration_of(creative)
         if rule is None:
             reason = "default loop"
@@ -155,7 +161,7 @@ class PlaylistEngine:
             reason = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
         end = now + dt.timedelta(seconds=duration)
         check = min(end, now + dt.timedelta(seconds=self.playlist.recheck)) if self._interrupting else end
-        return Decision(action, creative, rule.id if rule else None, reason, duration, check)
+        return Decision(action, creative, rule.id if rule else None, reason, duration, check, loop_index)
 
     def _eligible(self, creative: str, ctx: Context, stats: _HistoryStats) -> bool:
         campaign = self.playlist.campaign
@@ -212,13 +218,14 @@ class PlaylistEngine:
         rng = random.Random(f"{seed}:{now.isoformat()}")
         return rng.choices(tied, weights=[r.weight for r, _ in tied])[0]
 
-    def _next_in_loop(self, ctx: Context, stats: _HistoryStats) -> str | None:
+    def _next_in_loop(self, ctx: Context, stats: _HistoryStats) -> int | None:
+        """The loop slot to play next: after the last one played, skipping ineligible ones."""
         n = len(self._loop)
         start = 0 if stats.last_loop_index is None else stats.last_loop_index + 1
         for k in range(n):
-            cid = self._loop[(start + k) % n]
-            if self._eligible(cid, ctx, stats):
-                return cid
+            slot = (start + k) % n
+            if self._eligible(self._loop[slot], ctx, stats):
+                return slot
         return None
 
 
@@ -226,12 +233,14 @@ _EPOCH = dt.datetime.min
 
 
 class _HistoryStats:
-    """One pass over the history: per-rule and per-creative counts in the last hour,
-    last end of each rule, last start of each creative, and the loop's position."""
+    """One backwards pass over the recent history: per-rule and per-creative counts in the
+    last hour, last end of each rule, last start of each creative, and the loop's position.
+    Records older than ``memory`` (the hour, or the longest cooldown) are not read, beyond
+    finding the last loop play."""
 
     __slots__ = ("now", "rule_hour", "rule_last_end", "creative_hour", "creative_last_start", "last_loop_index")
 
-    def __init__(self, history: Sequence[PlayRecord], now: dt.datetime, loop: list[str]) -> None:
+    def __init__(self, history: Sequence[PlayRecord], now: dt.datetime, loop: list[str], memory: dt.timedelta) -> None:
         self.now = now
         self.rule_hour: dict[str, int] = {}
         self.rule_last_end: dict[str, dt.datetime] = {}
@@ -239,24 +248,27 @@ class _HistoryStats:
         self.creative_last_start: dict[str, dt.datetime] = {}
         self.last_loop_index: int | None = None
         hour_ago = now - HOUR
-        n = len(loop)
-        for p in history:
+        horizon = now - memory
+        loop_found = False
+        for p in reversed(history):
+            old = p.start < horizon
+            if old and loop_found:
+                break
+            if p.rule is None and not loop_found:
+                loop_found = True
+                if p.loop_index is not None and 0 <= p.loop_index < len(loop) and loop[p.loop_index] == p.creative:
+                    self.last_loop_index = p.loop_index
+                elif p.creative in loop:
+                    self.last_loop_index = loop.index(p.creative)
+            if old:
+                continue
             recent = p.start > hour_ago
             if p.rule is not None:
                 if recent:
                     self.rule_hour[p.rule] = self.rule_hour.get(p.rule, 0) + 1
-                end = p.end or now
-                if p.rule not in self.rule_last_end or end > self.rule_last_end[p.rule]:
-                    self.rule_last_end[p.rule] = end
-            else:
-                # follow the loop as it was played: the next slot holding this creative
-                start = 0 if self.last_loop_index is None else self.last_loop_index + 1
-                for k in range(n):
-                    if loop[(start + k) % n] == p.creative:
-                        self.last_loop_index = (start + k) % n
-                        break
+                if p.rule not in self.rule_last_end:
+                    self.rule_last_end[p.rule] = p.end or now
             if recent:
                 self.creative_hour[p.creative] = self.creative_hour.get(p.creative, 0) + 1
-            prev = self.creative_last_start.get(p.creative)
-            if prev is None or p.start >= prev:
+            if p.creative not in self.creative_last_start:
                 self.creative_last_start[p.creative] = p.start
