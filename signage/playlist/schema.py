@@ -241,6 +241,18 @@ class Bounds(Strict):
         )
 
 
+_BOUNDS_JSON = {
+    "anyOf": [
+        {"type": "number", "description": "exactly this value"},
+        {"type": "string", "pattern": r"^\s*((>=|<=|>|<|==|=)\s*-?\d+(\.\d+)?|-?\d+(\.\d+)?\s*\.\.\s*-?\d+(\.\d+)?)\s*$",
+         "description": "a comparison like '>= 2', '< 0.3', or a range '1..3'"},
+        {"type": "object", "additionalProperties": False,
+         "properties": {k: {"type": "number"} for k in ("min", "max", "gt", "lt")}},
+    ]
+}
+BoundsTest = Annotated[Bounds, WithJsonSchema(_BOUNDS_JSON)]
+
+
 class Condition(Strict):
     """All the tests given must hold (a mapping of several keys is an implicit `all`).
 
@@ -250,16 +262,16 @@ class Condition(Strict):
     Time: time, days, dates, daypart. Combinators: all, any, not.
     """
 
-    faces: Bounds | None = None
-    measured: Bounds | None = None
-    watchers: Bounds | None = None
-    attention_ratio: Bounds | None = None
-    smile_ratio: Bounds | None = None
-    surprise_ratio: Bounds | None = None
-    passers_by: Bounds | None = None
-    mean_dwell_s: Bounds | None = Field(None, alias="dwell")
-    mean_attention_s: Bounds | None = Field(None, alias="attention_time")
-    glances: Bounds | None = None
+    faces: BoundsTest | None = None
+    measured: BoundsTest | None = None
+    watchers: BoundsTest | None = None
+    attention_ratio: BoundsTest | None = None
+    smile_ratio: BoundsTest | None = None
+    surprise_ratio: BoundsTest | None = None
+    passers_by: BoundsTest | None = None
+    mean_dwell_s: BoundsTest | None = Field(None, alias="dwell")
+    mean_attention_s: BoundsTest | None = Field(None, alias="attention_time")
+    glances: BoundsTest | None = None
     trend: Literal["rising", "steady", "falling"] | None = None
     camera: Literal["on", "off"] | None = None
 
@@ -318,7 +330,7 @@ Fit = Literal["fit", "fill", "stretch"]
 Transition = Literal["cut", "crossfade", "slide"]
 
 
-class TransitionSpec(Strict):
+class _TransitionSpec(Strict):
     type: Transition = "crossfade"
     duration: Duration = 0.6
 
@@ -326,6 +338,17 @@ class TransitionSpec(Strict):
     @classmethod
     def _short(cls, v: Any) -> Any:
         return {"type": v} if isinstance(v, str) else v
+
+
+TransitionSpec = Annotated[
+    _TransitionSpec,
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "enum": ["cut", "crossfade", "slide"]},
+        {"type": "object", "additionalProperties": False, "properties": {
+            "type": {"type": "string", "enum": ["cut", "crossfade", "slide"]},
+            "duration": {"anyOf": [{"type": "number"}, {"type": "string"}]}}},
+    ]}),
+]
 
 
 class _CreativeBase(Strict):
@@ -405,7 +428,7 @@ class Rule(Strict):
 class Defaults(Strict):
     duration: Duration = 10.0
     fit: Fit = "fit"
-    transition: TransitionSpec = TransitionSpec()
+    transition: TransitionSpec = _TransitionSpec()
 
 
 class Playlist(Strict):
