@@ -59,3 +59,47 @@ class AudienceSnapshot:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+FitMode = Literal["fit", "fill", "stretch"]
+TransitionKind = Literal["cut", "crossfade", "slide"]
+CreativeKind = Literal["image", "video", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """How the screen changes to a creative: a cut, a crossfade or a slide, over ``duration_s``."""
+
+    kind: TransitionKind = "crossfade"
+    duration_s: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class CreativeSpec:
+    """Everything the renderer needs to draw one creative; built from a loaded playlist.
+
+    Paths are absolute (resolved by the playlist loader). ``background`` is the letterbox
+    colour of an image or video, or the slide colour of a text creative (``#rrggbb``).
+    """
+
+    id: str
+    kind: CreativeKind
+    duration_s: float
+    fit: FitMode = "fit"
+    background: str = "#000000"
+    transition: TransitionSpec = TransitionSpec()
+    path: str | None = None  # image or video file
+    headline: str | None = None  # text slide
+    body: str | None = None
+    color: str = "#ffffff"
+    accent: str | None = None
+    background_image: str | None = None
+    align: Literal["left", "center", "right"] = "center"
+
+    def __post_init__(self) -> None:
+        if self.kind in ("image", "video") and not self.path:
+            raise ValueError(f"CreativeSpec {self.id!r}: an {self.kind} needs a path")
+        if self.kind == "text" and not self.headline:
+            raise ValueError(f"CreativeSpec {self.id!r}: a text slide needs a headline")
+        if self.duration_s <= 0:
+            raise ValueError(f"CreativeSpec {self.id!r}: duration must be > 0")
