@@ -139,6 +139,27 @@ class PlaylistLimits(Strict):
     max_playlist_bytes: int = Field(1024 * 1024, ge=1024)
 
 
+class AnalyticsConfig(Strict):
+    """Proof of play and audience aggregates (signage/analytics); see README, "Analytics and reports"."""
+
+    enabled: bool = True
+    # SQLite file (WAL mode); "~" is expanded. Its folder is created when missing.
+    db_path: str = "~/.local/state/signage/analytics.db"
+    # Rows older than this are deleted, at start and then every purge_interval_h.
+    retention_days: int = Field(30, ge=1, le=3650)
+    purge_interval_h: float = Field(24.0, gt=0, le=24 * 30)
+    # Per-minute audience aggregates (the baseline that reports compare creatives against).
+    minute_aggregates: bool = True
+    # A snapshot counts for at most this long after it was received (then: camera off).
+    sample_hold_s: float = Field(2.0, gt=0, le=60)
+    # Records waiting for the writer thread; when full, new records are dropped (counted).
+    queue_size: int = Field(10_000, ge=10, le=1_000_000)
+    # How long one SQLite call waits on a lock before the writer backs off and retries.
+    busy_timeout_s: float = Field(2.0, ge=0.0, le=60)
+    # Back-off between retries while the database is locked or unwritable: doubles up to this.
+    retry_max_s: float = Field(30.0, gt=0, le=3600)
+
+
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""
 
@@ -154,6 +175,7 @@ class Settings(BaseSettings):
     camera: CameraConfig = CameraConfig()
     sensing: SensingConfig = SensingConfig()
     playlist: PlaylistLimits = PlaylistLimits()
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     @field_validator("log_level")
     @classmethod
