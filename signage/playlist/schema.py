@@ -458,36 +458,9 @@ class Playlist(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Playlist:
-        errors: list[str] = []
-        ids = [c.id for c in self.creatives]
-        seen: set[str] = set()
-        for i, cid in enumerate(ids):
-            if cid in seen:
-                errors.append(f"creatives.{i}.id: {cid!r} is used twice")
-            seen.add(cid)
-        for i, cid in enumerate(self.loop):
-            if cid not in seen:
-                errors.append(f"loop.{i}: no creative has the id {cid!r}")
-        rule_ids: set[str] = set()
-        for i, r in enumerate(self.rules):
-            if r.id in rule_ids:
-                errors.append(f"rules.{i}.id: {r.id!r} is used twice")
-            rule_ids.add(r.id)
-            for j, cid in enumerate(r.creatives):
-                if cid not in seen:
-                    where = f"rules.{i}.play" + (f".{j}" if isinstance(r.play, list) else "")
-                    errors.append(f"{where}: no creative has the id {cid!r}")
-            for path, part in _dayparts_used(r.when, f"rules.{i}.when") + _schedule_dayparts(r.schedule, f"rules.{i}.schedule"):
-                for name in part:
-                    if name not in self.dayparts:
-                        errors.append(f"{path}: no daypart is named {name!r} (dayparts: {', '.join(self.dayparts) or 'none'})")
-        for i, c in enumerate(self.creatives):
-            for path, part in _schedule_dayparts(c.schedule, f"creatives.{i}.schedule"):
-                for name in part:
-                    if name not in self.dayparts:
-                        errors.append(f"{path}: no daypart is named {name!r}")
+        errors = reference_errors(self.model_dump(by_alias=True, exclude_none=True, include=_REFERENCE_FIELDS))
         if errors:
-            raise ValueError("; ".join(errors))
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in errors))
         return self
 
     def creative(self, cid: str) -> ImageCreative | VideoCreative | TextCreative:
@@ -503,24 +476,76 @@ class Playlist(Strict):
         return d if d is not None else self.defaults.duration
 
 
-def _names(v: str | list[str] | None) -> list[str]:
-    if v is None:
+_REFERENCE_FIELDS = {"creatives", "loop", "rules", "dayparts"}
+
+
+def _names(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def _dayparts_in(cond: Any, path: str) -> list[tuple[str, list[str]]]:
+    if not isinstance(cond, dict):
         return []
-    return [v] if isinstance(v, str) else list(v)
-
-
-def _schedule_dayparts(s: Schedule | None, path: str) -> list[tuple[str, list[str]]]:
-    return [(f"{path}.daypart", _names(s.daypart))] if s is not None and s.daypart else []
-
-
-def _dayparts_used(c: Condition, path: str) -> list[tuple[str, list[str]]]:
-    out = [(f"{path}.daypart", _names(c.daypart))] if c.daypart else []
+    out = [(f"{path}.daypart", _names(cond["daypart"]))] if cond.get("daypart") else []
     for key in ("all", "any"):
-        for i, sub in enumerate(getattr(c, key) or []):
-            out += _dayparts_used(sub, f"{path}.{key}.{i}")
-    if c.not_ is not None:
-        out += _dayparts_used(c.not_, f"{path}.not")
+        subs = cond.get(key)
+        for i, sub in enumerate(subs if isinstance(subs, list) else []):
+            out += _dayparts_in(sub, f"{path}.{key}.{i}")
+    out += _dayparts_in(cond.get("not"), f"{path}.not")
     return out
+
+
+def reference_errors(data: Any) -> list[tuple[str, str]]:
+    """(path, message) for every id that a playlist's parts use but do not define.
+
+    Works on plain data (as written, even when other parts are invalid) so that the
+    loader can list these errors together with the rest.
+    """
+    if not isinstance(data, dict):
+        return []
+    def items(key: str) -> list[tuple[int, dict]]:
+        v = data.get(key)
+        return [(i, x) for i, x in enumerate(v) if isinstance(x, dict)] if isinstance(v, list) else []
+
+    errors: list[tuple[str, str]] = []
+
+    def ids_once(key: str) -> set[str]:
+        seen: set[str] = set()
+        for i, item in items(key):
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    errors.append((f"{key}.{i}.id", f"{ident!r} is used twice"))
+                seen.add(ident)
+        return seen
+
+    seen = ids_once("creatives")
+    ids_once("rules")
+    loop = data.get("loop")
+    for i, cid in enumerate(loop if isinstance(loop, list) else []):
+        if isinstance(cid, str) and cid not in seen:
+            errors.append((f"loop.{i}", f"no creative has the id {cid!r}"))
+    dayparts = data.get("dayparts") if isinstance(data.get("dayparts"), dict) else {}
+    used: list[tuple[str, list[str]]] = []
+    for i, r in items("rules"):
+        play = r.get("play")
+        for j, cid in enumerate(_names(play)):
+            if cid not in seen:
+                where = f"rules.{i}.play" + (f".{j}" if isinstance(play, list) else "")
+                errors.append((where, f"no creative has the id {cid!r}"))
+        used += _dayparts_in(r.get("when"), f"rules.{i}.when")
+        if isinstance(r.get("schedule"), dict) and r["schedule"].get("daypart"):
+            used.append((f"rules.{i}.schedule.daypart", _names(r["schedule"]["daypart"])))
+    for i, c in items("creatives"):
+        if isinstance(c.get("schedule"), dict) and c["schedule"].get("daypart"):
+            used.append((f"creatives.{i}.schedule.daypart", _names(c["schedule"]["daypart"])))
+    for path, names in used:
+        for name in names:
+            if name not in dayparts:
+                errors.append((path, f"no daypart is named {name!r} (dayparts: {', '.join(dayparts) or 'none'})"))
+    return errors
 
 
 def json_schema() -> dict:
