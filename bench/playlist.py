@@ -90,10 +90,37 @@ def bench(n: int, decisions: int = 2000) -> None:
               f"p99 {times[int(len(times) * 0.99)] * 1e3:6.3f} ms  max {times[-1] * 1e3:6.3f} ms")
 
 
+def bench_simulate() -> None:
+    """Wall time of ``signage simulate`` work (load, check files, simulate) on the examples."""
+    from signage.playlist.loader import load_playlist
+    from signage.playlist.simulate import load_scenario, simulate
+
+    for playlist, scenario in (("demo.yaml", "smiling-group.yaml"), ("daypart-menu.yaml", "lunch-rush.yaml")):
+        t0 = time.perf_counter()
+        pl = load_playlist(ROOT / "playlists" / playlist).playlist
+        sc = load_scenario(ROOT / "playlists" / "scenarios" / scenario)
+        t_load = time.perf_counter() - t0
+        for hours in (2, 24):
+            t0 = time.perf_counter()
+            r = simulate(pl, sc, duration=f"{hours}h")
+            elapsed = time.perf_counter() - t0
+            print(f"  {playlist} vs {scenario}: {hours:>2} h simulated in {elapsed * 1e3:5.0f} ms "
+                  f"({len(r.plays())} plays, {r.decisions} decisions; loading and checking files {t_load * 1e3:.0f} ms)")
+    rng = random.Random(7)
+    pl = make_playlist(1000, rng)
+    sc = load_scenario(ROOT / "playlists" / "scenarios" / "lunch-rush.yaml")
+    t0 = time.perf_counter()
+    r = simulate(pl, sc, duration="2h")
+    print(f"  1000 creatives and rules vs lunch-rush.yaml: 2 h simulated in {(time.perf_counter() - t0) * 1e3:.0f} ms "
+          f"({r.decisions} decisions)")
+
+
 def main() -> None:
     print("one decision (history: the last hour, 360 plays):")
     for n in (10, 100, 1000):
         bench(n)
+    print("simulation (signage simulate without printing):")
+    bench_simulate()
 
 
 if __name__ == "__main__":

@@ -550,6 +550,10 @@ def reference_errors(data: Any) -> list[tuple[str, str]]:
 
 def json_schema() -> dict:
     schema = Playlist.model_json_schema(by_alias=True)
+    cond = schema["$defs"]["Condition"]["properties"]
+    # the other names Condition accepts (its _aliases validator)
+    for other, same in (("mean_dwell_s", "dwell"), ("mean_attention_s", "attention_time"), ("people", "faces")):
+        cond[other] = {**cond[same], "description": f"the same test as {same}"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "signage playlist"
     return schema

@@ -10,7 +10,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -547,18 +546,13 @@ def test_skipped_rechecks_change_nothing_on_the_examples(path):
         assert fast.entries == exact.entries, s.name
 
 
-def test_two_hours_of_a_100_rule_playlist_take_well_under_a_second():
+def test_two_hours_of_a_100_rule_playlist_play_without_gaps():
+    # its speed is measured by bench/playlist.py
     pl = generated_playlist(100)
     sc = generated_scenario()
-    simulate(pl, sc, start=MON, duration="5m")  # warm up
-    t = time.perf_counter()
     r = simulate(pl, sc, start=MON, duration="2h")
-    elapsed = time.perf_counter() - t
-    print(f"\n2 h of a 100-creative/100-rule playlist: {elapsed * 1000:.0f} ms, {r.decisions} decisions, "
-          f"{len(r.entries)} entries")
     assert_contiguous(r)
     assert len(r.plays()) > 300 and summarize(r).rules  # it did play
-    assert elapsed < 3.0  # about 0.5 s here; generous because machines are shared
 
 
 # ============================================================================== reports
@@ -697,11 +691,8 @@ def test_example_scenarios_simulate_against_every_example(scen):
     assert sc.start is not None and sc.timeline
     for path in PLAYLISTS:
         pl = example(path)
-        t = time.perf_counter()
-        r = simulate(pl, sc, duration="2h")
-        elapsed = time.perf_counter() - t
+        r = simulate(pl, sc, duration="2h")  # its speed: bench/playlist.py
         assert_contiguous(r)
-        assert elapsed < 2.0, (path.name, elapsed)
         s = summarize(r)
         total = sum(c["screen_time_s"] for c in s.creatives.values()) + s.idle_s
         assert total == pytest.approx(r.duration_s)
