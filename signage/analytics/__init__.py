@@ -1,0 +1,27 @@
+"""Analytics: proof of play and anonymous audience aggregates in SQLite, and reports.
+
+The player uses ``AnalyticsWriter`` (play_started / play_ended / audience / flush /
+close). Only aggregates are stored (privacy invariant 4) and rows older than the
+retention period are purged (invariant 6). This package imports no other layer: it
+consumes ``signage.values.AudienceSnapshot`` and plain values.
+"""
+
+from signage.analytics.aggregate import AudienceAccumulator, AudienceTotals, MinuteAggregator, MinuteTotals
+from signage.analytics.store import OUTCOMES, SCHEMA_VERSION, AnalyticsStore, Outcome, PlayRow, StoreError, open_store
+from signage.analytics.writer import AnalyticsWriter, WriterStats
+
+__all__ = [
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "AnalyticsStore",
+    "AnalyticsWriter",
+    "AudienceAccumulator",
+    "AudienceTotals",
+    "MinuteAggregator",
+    "MinuteTotals",
+    "Outcome",
+    "PlayRow",
+    "StoreError",
+    "WriterStats",
+    "open_store",
+]

@@ -1,0 +1,212 @@
+"""Time-weighted audience aggregates: pure arithmetic, no I/O, no clock.
+
+An ``AudienceAccumulator`` receives ``(t, snapshot)`` samples and integrates each
+snapshot's values over the time it holds: from its own timestamp until the next
+sample, but never longer than ``hold_s`` (after that, or after a ``None`` sample, the
+camera is counted as off). The result, ``AudienceTotals``, keeps the integrals (in
+person-seconds), so totals from several plays or minutes add up exactly, and derives
+the means and ratios from them:
+
+- ``mean_faces`` = face-seconds / camera-on seconds
+- ``mean_watchers`` = watcher-seconds / camera-on seconds
+- ``attention_ratio`` = watcher-seconds / face-seconds (share of the audience's time in
+  front of the screen spent by watchers)
+- ``smile_ratio`` = smiling face-seconds / measured face-seconds (a snapshot contributes
+  ``smile_ratio x measured`` faces smiling), likewise ``surprise_ratio``
+
+Nothing here can hold a face or a track: only sums of the snapshot's anonymous counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from signage.values import AudienceSnapshot
+
+
+def ratio(num: float, den: float) -> float:
+    """num / den, 0 when den is 0 (no audience: no attention, no smiles)."""
+    return num / den if den > 0 else 0.0
+
+
+@dataclass(slots=True)
+class AudienceTotals:
+    """Sums over a span of time. Add two with ``merge``; read the means as properties."""
+
+    span_s: float = 0.0  # wall-clock seconds covered (the play's or the minute's length so far)
+    samples: int = 0  # distinct snapshots received
+    camera_on_s: float = 0.0  # seconds covered by a snapshot
+    face_s: float = 0.0  # integral of faces (person-seconds in front of the screen)
+    watcher_s: float = 0.0  # integral of watchers: attention seconds
+    measured_s: float = 0.0  # integral of measured faces
+    smile_s: float = 0.0  # integral of smile_ratio * measured
+    surprise_s: float = 0.0  # integral of surprise_ratio * measured
+    max_faces: int = 0
+    passers_by: int = 0  # the largest passers-by count of one sensing window seen in the span
+
+    @property
+    def mean_faces(self) -> float:
+        return ratio(self.face_s, self.camera_on_s)
+
+    @property
+    def mean_watchers(self) -> float:
+        return ratio(self.watcher_s, self.camera_on_s)
+
+    @property
+    def attention_ratio(self) -> float:
+        return ratio(self.watcher_s, self.face_s)
+
+    @property
+    def smile_ratio(self) -> float:
+        return ratio(self.smile_s, self.measured_s)
+
+    @property
+    def surprise_ratio(self) -> float:
+        return ratio(self.surprise_s, self.measured_s)
+
+    @property
+    def camera_on_fraction(self) -> float:
+        return ratio(self.camera_on_s, self.span_s)
+
+    def merge(self, other: AudienceTotals) -> AudienceTotals:
+        """The totals of both spans (sums; maxima for max_faces and passers_by)."""
+        out = AudienceTotals()
+        for f in fields(AudienceTotals):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            setattr(out, f.name, max(a, b) if f.name in ("max_faces", "passers_by") else a + b)
+        return out
+
+    @property
+    def has_data(self) -> bool:
+        return self.samples > 0 or self.camera_on_s > 0
+
+
+class AudienceAccumulator:
+    """Integrates snapshots over time (sample and hold, capped at ``hold_s``).
+
+    ``start``: when the span begins. ``held``/``held_at``: the snapshot already on hand
+    at that moment (the latest one received before), which covers the span's first
+    moments within its hold time. Timestamps are seconds on one clock; a timestamp that
+    goes backwards adds no time.
+    """
+
+    __slots__ = ("hold_s", "totals", "_t", "_held", "_held_at", "_last_sample_t")
+
+    def __init__(
+        self,
+        start: float,
+        hold_s: float = 2.0,
+        held: AudienceSnapshot | None = None,
+        held_at: float | None = None,
+    ) -> None:
+        if hold_s <= 0:
+            raise ValueError("hold_s must be > 0")
+        self.hold_s = hold_s
+        self.totals = AudienceTotals()
+        self._t = start
+        self._held = held
+        self._held_at = start if held_at is None else held_at
+        self._last_sample_t: float | None = None
+
+    def advance(self, t: float) -> None:
+        """Integrate the held snapshot up to ``t``."""
+        if t <= self._t:
+            return
+        tot = self.totals
+        tot.span_s += t - self._t
+        snap = self._held
+        if snap is not None:
+            end = min(t, self._held_at + self.hold_s)
+            dt = end - self._t
+            if dt > 0:
+                tot.camera_on_s += dt
+                tot.face_s += snap.faces * dt
+                tot.watcher_s += snap.watchers * dt
+                tot.measured_s += snap.measured * dt
+                tot.smile_s += snap.smile_ratio * snap.measured * dt
+                tot.surprise_s += snap.surprise_ratio * snap.measured * dt
+                if snap.faces > tot.max_faces:
+                    tot.max_faces = snap.faces
+                if snap.passers_by > tot.passers_by:
+                    tot.passers_by = snap.passers_by
+        self._t = t
+
+    def add(self, t: float, snapshot: AudienceSnapshot | None) -> None:
+        """A sample at ``t``: what came before is integrated, then ``snapshot`` is held
+        (``None``: the camera is off from ``t``). The same snapshot given again (same
+        ``snapshot.t``) refreshes its hold but is not counted as a new sample."""
+        self.advance(t)
+        if snapshot is not None and snapshot.t != self._last_sample_t:
+            self.totals.samples += 1
+            self._last_sample_t = snapshot.t
+        self._held = snapshot
+        self._held_at = max(t, self._t)
+
+    def roll(self, t: float) -> AudienceTotals:
+        """Close the span at ``t``: return its totals and start a new span at ``t`` that
+        keeps the held snapshot (for consecutive minutes)."""
+        self.advance(t)
+        done, self.totals = self.totals, AudienceTotals()
+        return done
+
+    def close(self, t: float) -> AudienceTotals:
+        """The span's totals, integrated up to ``t``."""
+        return self.roll(t)
+
+    @property
+    def covered_until(self) -> float:
+        """Until when the held snapshot counts (-inf when the camera is off)."""
+        return self._held_at + self.hold_s if self._held is not None else float("-inf")
+
+
+MINUTE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteTotals:
+    """The audience of one wall-clock minute (``minute_ts``: its start, epoch seconds, UTC)."""
+
+    minute_ts: int
+    totals: AudienceTotals
+
+
+class MinuteAggregator:
+    """Splits a stream of samples into whole minutes of the epoch clock.
+
+    ``add``/``advance`` return the minutes that closed; a minute in which no snapshot
+    counted (camera off, or the player was not running) yields nothing. ``flush``
+    returns the open minute's totals so far and keeps counting from there: the store
+    adds the two parts up.
+    """
+
+    __slots__ = ("_acc", "_minute")
+
+    def __init__(self, start: float, hold_s: float = 2.0) -> None:
+        self._acc = AudienceAccumulator(start, hold_s)
+        self._minute = int(start // MINUTE) * MINUTE
+
+    def advance(self, t: float) -> list[MinuteTotals]:
+        done: list[MinuteTotals] = []
+        while t >= self._minute + MINUTE:
+            end = self._minute + MINUTE
+            totals = self._acc.roll(end)
+            if totals.has_data:
+                done.append(MinuteTotals(self._minute, totals))
+            self._minute = end
+            if self._acc.covered_until <= end:  # nothing to count until t's minute: jump there
+                self._minute = int(t // MINUTE) * MINUTE
+                self._acc.roll(max(self._minute, end))
+        self._acc.advance(t)
+        return done
+
+    def add(self, t: float, snapshot: AudienceSnapshot | None) -> list[MinuteTotals]:
+        done = self.advance(t)
+        self._acc.add(t, snapshot)
+        return done
+
+    def flush(self, t: float) -> list[MinuteTotals]:
+        done = self.advance(t)
+        totals = self._acc.roll(t)
+        if totals.has_data:
+            done.append(MinuteTotals(self._minute, totals))
+        return done

@@ -1,0 +1,333 @@
+"""The analytics database: SQLite in WAL mode, versioned schema, writes, retention purge.
+
+Two tables hold data, and only aggregates (privacy invariant 4):
+
+- ``plays``: proof of play, one row per play (what, why, when, how it ended) with the
+  audience during the play summed up (``AudienceTotals``);
+- ``audience_minutes``: the audience per wall-clock minute, whatever played.
+
+Integrals (person-seconds) are stored, and the means and ratios are generated columns
+computed from them, so rows add up exactly and the readable columns cannot disagree
+with the sums. Times are epoch seconds (UTC) with generated ISO-8601 UTC twins.
+
+A file that SQLite finds corrupt is moved aside (renamed with a timestamp, never
+deleted) and a fresh database is created in its place: ``open_store`` does it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from signage.analytics.aggregate import AudienceTotals, MinuteTotals
+
+log = logging.getLogger("signage.analytics")
+
+Outcome = Literal["completed", "interrupted", "skipped", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("completed", "interrupted", "skipped", "error")
+
+SCHEMA_VERSION = 1
+
+# Stored integrals of AudienceTotals, in this order (both tables).
+TOTALS_COLUMNS = (
+    "samples", "camera_on_s", "face_s", "watcher_s", "measured_s",
+    "smile_s", "surprise_s", "max_faces", "passers_by",
+)  # fmt: skip
+
+
+def _ratio(num: str, den: str) -> str:
+    return f"CASE WHEN {den} > 0 THEN {num} / {den} ELSE 0.0 END"
+
+
+def _iso(col: str) -> str:
+    return f"strftime('%Y-%m-%dT%H:%M:%fZ', {col}, 'unixepoch')"
+
+
+_AUDIENCE = f"""
+    samples INTEGER NOT NULL DEFAULT 0,
+    camera_on_s REAL NOT NULL DEFAULT 0,
+    face_s REAL NOT NULL DEFAULT 0,
+    watcher_s REAL NOT NULL DEFAULT 0,
+    measured_s REAL NOT NULL DEFAULT 0,
+    smile_s REAL NOT NULL DEFAULT 0,
+    surprise_s REAL NOT NULL DEFAULT 0,
+    max_faces INTEGER NOT NULL DEFAULT 0,
+    passers_by INTEGER NOT NULL DEFAULT 0,
+    mean_faces REAL GENERATED ALWAYS AS ({_ratio("face_s", "camera_on_s")}) VIRTUAL,
+    mean_watchers REAL GENERATED ALWAYS AS ({_ratio("watcher_s", "camera_on_s")}) VIRTUAL,
+    attention_ratio REAL GENERATED ALWAYS AS ({_ratio("watcher_s", "face_s")}) VIRTUAL,
+    smile_ratio REAL GENERATED ALWAYS AS ({_ratio("smile_s", "measured_s")}) VIRTUAL,
+    surprise_ratio REAL GENERATED ALWAYS AS ({_ratio("surprise_s", "measured_s")}) VIRTUAL"""
+
+# MIGRATIONS[n] takes the schema from version n to n + 1. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+    CREATE TABLE plays (
+        play_id TEXT PRIMARY KEY,
+        creative_id TEXT NOT NULL,
+        playlist TEXT,
+        playlist_version TEXT,
+        rule_id TEXT,                        -- NULL: the default loop
+        reason TEXT NOT NULL DEFAULT '',
+        start_ts REAL NOT NULL,
+        end_ts REAL NOT NULL,
+        planned_s REAL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('completed', 'interrupted', 'skipped', 'error')),
+        {_AUDIENCE},
+        duration_s REAL GENERATED ALWAYS AS (end_ts - start_ts) VIRTUAL,
+        start_utc TEXT GENERATED ALWAYS AS ({_iso("start_ts")}) VIRTUAL,
+        end_utc TEXT GENERATED ALWAYS AS ({_iso("end_ts")}) VIRTUAL
+    );
+    CREATE INDEX plays_start ON plays (start_ts);
+    CREATE TABLE audience_minutes (
+        minute_ts INTEGER PRIMARY KEY,       -- start of the minute, epoch seconds UTC
+        span_s REAL NOT NULL DEFAULT 0,      -- seconds of the minute the player was counting
+        {_AUDIENCE},
+        camera_on_fraction REAL GENERATED ALWAYS AS ({_ratio("camera_on_s", "span_s")}) VIRTUAL,
+        minute_utc TEXT GENERATED ALWAYS AS ({_iso("minute_ts")}) VIRTUAL
+    );
+    """,
+)
+
+DATA_TABLES = ("plays", "audience_minutes")
+
+
+@dataclass(frozen=True, slots=True)
+class PlayRow:
+    """One finished play, as stored."""
+
+    play_id: str
+    creative_id: str
+    rule_id: str | None
+    reason: str
+    start_ts: float
+    end_ts: float
+    outcome: Outcome
+    planned_s: float | None = None
+    playlist: str | None = None
+    playlist_version: str | None = None
+    audience: AudienceTotals = field(default_factory=AudienceTotals)
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
+
+
+class StoreError(Exception):
+    """The database cannot be used. ``kind``: corrupt, busy (locked), newer (schema from a
+    later release), unavailable (disk error, no such folder, read-only...)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def classify(exc: sqlite3.Error, path: Path) -> StoreError:
+    """Turn an sqlite3 error into a StoreError with a kind the writer can act on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if primary in _CORRUPT_CODES or "malformed" in text or "not a database" in text:
+        kind = "corrupt"
+    elif primary in _BUSY_CODES or "locked" in text:
+        kind = "busy"
+    else:
+        kind = "unavailable"
+    return StoreError(kind, f"analytics database {path}: {text}")
+
+
+def resolve_path(db_path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(str(db_path))))
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    has = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if not has:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            "newer", f"analytics database {path}: schema version {current} is newer than this signage ({SCHEMA_VERSION})"
+        )
+    if current == SCHEMA_VERSION:
+        return
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)")
+        for version in range(current, SCHEMA_VERSION):
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", (version + 1,)
+            )
+    log.info("analytics: database %s at schema version %d (was %d)", path, SCHEMA_VERSION, current)
+
+
+class AnalyticsStore:
+    """An open analytics database. Not thread-safe: one thread (the writer's) uses it.
+
+    Raises StoreError on open when the file is corrupt, locked, newer or unreachable.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> None:
+        self.path = resolve_path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError("unavailable", f"analytics database {self.path}: cannot create its folder: {exc}") from None
+        conn = None
+        try:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError("unavailable", f"analytics database {self.path}: cannot use WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise StoreError("corrupt", f"analytics database {self.path}: integrity check failed: {check}")
+            _migrate(conn, self.path)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise classify(exc, self.path) from None
+        except StoreError:
+            if conn is not None:
+                conn.close()
+            raise
+        self.conn = conn
+
+    def write(self, plays: Sequence[PlayRow] = (), minutes: Sequence[MinuteTotals] = ()) -> None:
+        """Insert plays and add minute totals, in one transaction (all or nothing)."""
+        if not plays and not minutes:
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany(_INSERT_PLAY, [_play_params(p) for p in plays])
+                self.conn.executemany(_UPSERT_MINUTE, [_minute_params(m) for m in minutes])
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from None
+
+    def purge(self, now: float, retention_days: int) -> tuple[int, int]:
+        """Delete plays that started, and minutes that began, more than ``retention_days``
+        before ``now``. Returns (plays deleted, minutes deleted)."""
+        cutoff = now - retention_days * 86400.0
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                plays = self.conn.execute("DELETE FROM plays WHERE start_ts < ?", (cutoff,)).rowcount
+                minutes = self.conn.execute("DELETE FROM audience_minutes WHERE minute_ts < ?", (cutoff,)).rowcount
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from None
+        return plays, minutes
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:  # pragma: no cover - closing a broken handle
+            pass
+
+
+_PLAY_FIELDS = (
+    "play_id", "creative_id", "playlist", "playlist_version", "rule_id", "reason",
+    "start_ts", "end_ts", "planned_s", "outcome",
+)  # fmt: skip
+_INSERT_PLAY = (
+    f"INSERT OR REPLACE INTO plays ({', '.join(_PLAY_FIELDS + TOTALS_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_PLAY_FIELDS) + len(TOTALS_COLUMNS)))})"
+)
+_MINUTE_FIELDS = ("minute_ts", "span_s") + TOTALS_COLUMNS
+_UPSERT_MINUTE = (
+    f"INSERT INTO audience_minutes ({', '.join(_MINUTE_FIELDS)}) VALUES ({', '.join('?' * len(_MINUTE_FIELDS))}) "
+    "ON CONFLICT (minute_ts) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = MAX({c}, excluded.{c})" if c in ("max_faces", "passers_by") else f"{c} = {c} + excluded.{c}"
+        for c in _MINUTE_FIELDS[1:]
+    )
+)
+
+
+def _totals_params(t: AudienceTotals) -> tuple:
+    return tuple(getattr(t, c) for c in TOTALS_COLUMNS)
+
+
+def _play_params(p: PlayRow) -> tuple:
+    return tuple(getattr(p, f) for f in _PLAY_FIELDS) + _totals_params(p.audience)
+
+
+def _minute_params(m: MinuteTotals) -> tuple:
+    return (m.minute_ts, m.totals.span_s) + _totals_params(m.totals)
+
+
+def totals_from_row(row: sqlite3.Row | dict) -> AudienceTotals:
+    """AudienceTotals from a row that has the stored integral columns (and span_s or duration_s)."""
+    keys = row.keys()
+    span = row["span_s"] if "span_s" in keys else row["duration_s"] if "duration_s" in keys else 0.0
+    return AudienceTotals(span_s=span, **{c: row[c] for c in TOTALS_COLUMNS})
+
+
+def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
+    """Rename a database file (and its -wal/-shm companions) to ``NAME.corrupt-YYYYmmddTHHMMSSZ``.
+    Nothing is deleted; returns the new path of the main file."""
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            src.rename(Path(str(target) + suffix))
+    return target
+
+
+def open_store(path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> AnalyticsStore:
+    """Open (creating or migrating) the database; a corrupt file is moved aside with a log
+    line naming both paths, and a fresh database is created. Other StoreErrors propagate."""
+    try:
+        return AnalyticsStore(path, busy_timeout_s)
+    except StoreError as exc:
+        if exc.kind != "corrupt":
+            raise
+        p = resolve_path(path)
+        moved = move_aside(p)
+        log.error("analytics: %s; moved it to %s (kept, not deleted) and started a fresh database", exc, moved)
+        return AnalyticsStore(p, busy_timeout_s)
+
+
+def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection for reports (never creates, migrates or writes the file).
+
+    Raises FileNotFoundError if there is no file, StoreError if it is not a database of
+    this schema version."""
+    p = resolve_path(path)
+    if not p.is_file():
+        raise FileNotFoundError(str(p))
+    try:
+        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        version = schema_version(conn)
+    except sqlite3.Error as exc:
+        raise classify(exc, p) from None
+    if version != SCHEMA_VERSION:
+        conn.close()
+        what = "not a signage analytics database" if version == 0 else f"schema version {version}, expected {SCHEMA_VERSION}"
+        raise StoreError("newer" if version > SCHEMA_VERSION else "unavailable", f"analytics database {p}: {what}")
+    return conn

@@ -1,0 +1,367 @@
+"""AnalyticsWriter: records plays and the audience off the render path.
+
+The player calls ``play_started``, ``play_ended`` and ``audience`` from its render
+loop. These only do arithmetic in memory (``aggregate.py``) and, when a play ends or a
+minute closes, put one record on a bounded queue: they never touch the database and
+never block. A thread of its own takes records off the queue and writes them in
+batches, and purges old rows at start and then every ``purge_interval_h``.
+
+Failures never reach the caller: a locked or unwritable database is retried with
+back-off (the queue holds the records meanwhile; when it is full, new records are
+dropped and counted); a corrupt file is moved aside and a fresh database created.
+Each change of state is logged once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator, MinuteTotals
+from signage.analytics.store import AnalyticsStore, Outcome, PlayRow, StoreError, move_aside, open_store, resolve_path
+from signage.config import AnalyticsConfig
+from signage.values import AudienceSnapshot
+
+log = logging.getLogger("signage.analytics")
+
+Now = float | dt.datetime | None
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters, for the health status and the tests."""
+
+    plays_written: int = 0
+    minutes_written: int = 0
+    dropped: int = 0  # records refused because the queue was full
+    lost: int = 0  # records still unwritten when close() gave up
+    retries: int = 0  # failed write attempts
+    moved_aside: int = 0  # corrupt database files renamed
+    plays_purged: int = 0
+    minutes_purged: int = 0
+    state: str = "starting"  # starting, ok, retrying, closed, disabled
+
+
+@dataclass(slots=True)
+class _OpenPlay:
+    creative_id: str
+    rule_id: str | None
+    reason: str
+    planned_s: float | None
+    playlist: str | None
+    playlist_version: str | None
+    start: float
+    acc: AudienceAccumulator
+
+
+class AnalyticsWriter:
+    """Proof of play and audience aggregates, written on a thread of their own.
+
+    ``clock`` (epoch seconds) is used when a call gives no ``now`` and for the purge
+    schedule. ``now`` arguments are epoch seconds or aware datetimes, on the wall clock.
+    Calls are thread-safe, but meant for one caller (the render loop).
+    """
+
+    def __init__(self, config: AnalyticsConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.path = resolve_path(config.db_path)
+        self.stats = WriterStats()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open: dict[str, _OpenPlay] = {}
+        self._last: AudienceSnapshot | None = None
+        self._last_t: float | None = None
+        self._minutes: MinuteAggregator | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=config.queue_size)
+        self._dropping = False
+        self._closed = False
+        self._abandon = threading.Event()
+        self._thread: threading.Thread | None = None
+        if not config.enabled:
+            self.stats.state = "disabled"
+            self._closed = True
+            return
+        self._thread = threading.Thread(target=self._run, name="signage-analytics", daemon=True)
+        self._thread.start()
+
+    # -- the caller's side: memory only, never blocks ---------------------------------------
+
+    def _t(self, now: Now) -> float:
+        if now is None:
+            return self._clock()
+        return now.timestamp() if isinstance(now, dt.datetime) else float(now)
+
+    def play_started(
+        self,
+        creative_id: str,
+        *,
+        rule_id: str | None = None,
+        reason: str = "",
+        planned_s: float | None = None,
+        playlist: str | None = None,
+        playlist_version: str | None = None,
+        now: Now = None,
+    ) -> str:
+        """A creative appeared on screen. Returns the play id to give to ``play_ended``."""
+        t = self._t(now)
+        play_id = uuid.uuid4().hex
+        with self._lock:
+            if not self._closed:
+                acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t)
+                self._open[play_id] = _OpenPlay(
+                    creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc
+                )
+        return play_id
+
+    def play_ended(self, play_id: str, outcome: Outcome = "completed", now: Now = None) -> None:
+        """The play left the screen: ``completed`` (ran its course), ``interrupted`` (cut
+        short by a rule or a stop), ``skipped`` (not shown, e.g. a missing file) or ``error``."""
+        t = self._t(now)
+        with self._lock:
+            p = self._open.pop(play_id, None)
+            if p is None:
+                return
+            self._enqueue(self._play_row(play_id, p, outcome, t))
+
+    def audience(self, snapshot: AudienceSnapshot | None, now: Now = None) -> None:
+        """The latest audience snapshot (``None`` while the camera is off). Call it as often
+        as convenient (every frame is fine): the same snapshot again only extends its hold."""
+        t = self._t(now)
+        with self._lock:
+            if self._closed:
+                return
+            self._last, self._last_t = snapshot, t
+            for p in self._open.values():
+                p.acc.add(t, snapshot)
+            if self.config.minute_aggregates:
+                if self._minutes is None:
+                    self._minutes = MinuteAggregator(t, self.config.sample_hold_s)
+                done = self._minutes.add(t, snapshot)
+                if done:
+                    self._enqueue(done)
+
+    def flush(self, timeout: float = 5.0, now: Now = None) -> bool:
+        """Write everything recorded so far, including the current minute's part; True when
+        it is in the database within ``timeout`` seconds."""
+        if self._thread is None:
+            return False
+        t = self._t(now)
+        with self._lock:
+            if self._closed:
+                return False
+            if self._minutes is not None:
+                done = self._minutes.flush(t)
+                if done:
+                    self._enqueue(done)
+        barrier = threading.Event()
+        try:
+            self._queue.put(barrier, timeout=timeout)
+        except queue.Full:
+            return False
+        return barrier.wait(timeout)
+
+    def close(self, timeout: float = 5.0, now: Now = None) -> None:
+        """End open plays as interrupted, write what is queued and stop the thread.
+        Gives up after ``timeout`` seconds if the database is unavailable (the records
+        not written are counted in ``stats.lost`` and logged). Idempotent."""
+        t = self._t(now)
+        with self._lock:
+            if self._closed:
+                return
+            for play_id, p in list(self._open.items()):
+                self._enqueue(self._play_row(play_id, p, "interrupted", t))
+            self._open.clear()
+            if self._minutes is not None:
+                done = self._minutes.flush(t)
+                if done:
+                    self._enqueue(done)
+            self._closed = True
+        assert self._thread is not None
+        deadline = time.monotonic() + timeout
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            self._abandon.set()
+            self._thread.join(5.0)
+        self.stats.state = "closed"
+
+    def __enter__(self) -> AnalyticsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _play_row(self, play_id: str, p: _OpenPlay, outcome: Outcome, t: float) -> PlayRow:
+        end = max(t, p.start)
+        return PlayRow(
+            play_id, p.creative_id, p.rule_id, p.reason, p.start, end, outcome,
+            p.planned_s, p.playlist, p.playlist_version, p.acc.close(end),
+        )  # fmt: skip
+
+    def _enqueue(self, item: PlayRow | list[MinuteTotals]) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.stats.dropped += 1
+            if not self._dropping:
+                self._dropping = True
+                log.warning(
+                    "analytics: write queue full (%d records waiting); dropping new records until it drains",
+                    self._queue.maxsize,
+                )
+            return
+        if self._dropping:
+            self._dropping = False
+            log.info("analytics: write queue accepting records again (%d dropped so far)", self.stats.dropped)
+
+    # -- the writer thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        store: AnalyticsStore | None = None
+        plays: list[PlayRow] = []
+        minutes: list[MinuteTotals] = []
+        barriers: list[threading.Event] = []
+        stopping = False
+        next_purge = float("-inf")  # at start
+        backoff = 0.0
+        failing_since: float | None = None
+        while True:
+            try:
+                if store is None:
+                    store = self._open_store()
+                if self._clock() >= next_purge:  # at start, then every purge_interval_h
+                    next_purge = self._purge(store)
+                if not plays and not minutes and not barriers and not stopping:
+                    stopping = self._take_batch(plays, minutes, barriers, wait=1.0)
+                if plays or minutes:
+                    store.write(plays, minutes)
+                    self.stats.plays_written += len(plays)
+                    self.stats.minutes_written += len(minutes)
+                    plays.clear()
+                    minutes.clear()
+                if self._clock() >= next_purge:  # before releasing a flush() that waits
+                    next_purge = self._purge(store)
+            except StoreError as exc:
+                self.stats.retries += 1
+                if exc.kind == "corrupt" and self._move_aside(store, exc):
+                    store = None
+                    if backoff == 0.0:
+                        continue  # retry at once in the fresh database
+                elif store is not None and exc.kind != "busy":
+                    store.close()
+                    store = None
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.warning("analytics: cannot write (%s); keeping records and retrying", exc)
+                self.stats.state = "retrying"
+                backoff = min(self.config.retry_max_s, max(0.05, backoff * 2))
+                if self._abandon.wait(backoff):
+                    self._give_up(plays, minutes)
+                    break
+                continue
+            except Exception:  # never let the thread die: log and carry on
+                log.exception("analytics: unexpected error in the writer thread")
+                if self._abandon.wait(1.0):
+                    self._give_up(plays, minutes)
+                    break
+                continue
+            if failing_since is not None:
+                log.info(
+                    "analytics: database %s writable again after %.1f s (%d failed attempts so far)",
+                    self.path, time.monotonic() - failing_since, self.stats.retries,
+                )  # fmt: skip
+                failing_since = None
+            self.stats.state = "ok"
+            backoff = 0.0
+            for b in barriers:
+                b.set()
+            barriers.clear()
+            if stopping:
+                break
+        if store is not None:
+            store.close()
+        self._take_batch(plays, minutes, barriers, wait=0)  # a flush that raced close: release it
+        for b in barriers:
+            b.set()
+
+    def _take_batch(
+        self, plays: list[PlayRow], minutes: list[MinuteTotals], barriers: list[threading.Event], wait: float
+    ) -> bool:
+        """Move up to a batch of queued items into the lists; True if the stop marker was met."""
+        try:
+            item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        n = 0
+        while True:
+            if item is None:
+                return True
+            if isinstance(item, PlayRow):
+                plays.append(item)
+            elif isinstance(item, threading.Event):
+                barriers.append(item)
+            else:
+                minutes.extend(item)
+            n += 1
+            if n >= _BATCH:
+                return False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+
+    def _open_store(self) -> AnalyticsStore:
+        store = open_store(self.path, self.config.busy_timeout_s)
+        if self.stats.state == "starting":
+            log.info("analytics: recording to %s (retention %d days)", self.path, self.config.retention_days)
+        return store
+
+    def _move_aside(self, store: AnalyticsStore | None, exc: StoreError) -> bool:
+        """Rename the corrupt file (never delete it); True when done."""
+        if store is not None:
+            store.close()
+        try:
+            moved = move_aside(self.path)
+        except OSError as err:
+            log.error("analytics: %s; cannot move it aside: %s", exc, err)
+            return False
+        self.stats.moved_aside += 1
+        log.error("analytics: %s; moved it to %s (kept, not deleted) and starting a fresh database", exc, moved)
+        return True
+
+    def _purge(self, store: AnalyticsStore) -> float:
+        """Delete what is older than the retention period; returns when to purge next."""
+        now = self._clock()
+        plays, minutes = store.purge(now, self.config.retention_days)
+        self.stats.plays_purged += plays
+        self.stats.minutes_purged += minutes
+        if plays or minutes:
+            log.info(
+                "analytics: retention purge deleted %d plays and %d audience minutes older than %d days",
+                plays, minutes, self.config.retention_days,
+            )  # fmt: skip
+        return now + self.config.purge_interval_h * 3600.0
+
+    def _give_up(self, plays: list[PlayRow], minutes: list[MinuteTotals]) -> None:
+        lost = len(plays) + len(minutes)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, PlayRow):
+                lost += 1
+            elif isinstance(item, list):
+                lost += len(item)
+        self.stats.lost += lost
+        log.error("analytics: closing while the database %s is unavailable: %d records not written", self.path, lost)

@@ -1,0 +1,108 @@
+"""Time-weighted audience aggregates: the arithmetic, checked against sums done by hand."""
+
+import pytest
+
+from signage.analytics.aggregate import AudienceAccumulator, AudienceTotals, MinuteAggregator
+from signage.values import AudienceSnapshot
+
+
+def snap(t, faces=0, measured=None, watchers=0, smile=0.0, surprise=0.0, passers_by=0):
+    measured = faces if measured is None else measured
+    return AudienceSnapshot(
+        t=t, faces=faces, measured=measured, watchers=watchers, smile_ratio=smile, surprise_ratio=surprise,
+        attention_ratio=watchers / faces if faces else 0.0, passers_by=passers_by,
+    )  # fmt: skip
+
+
+def test_sample_and_hold_with_a_cap_and_camera_off():
+    acc = AudienceAccumulator(100.0, hold_s=2.0)
+    acc.add(100.0, snap(0.0, faces=2, watchers=1, smile=0.5, passers_by=3))  # holds 100 -> 101
+    acc.add(101.0, snap(1.0, faces=4, measured=2, watchers=3, smile=1.0))  # holds 101 -> 103 (cap), then nothing
+    acc.add(104.0, None)  # camera off
+    acc.add(105.0, snap(5.0, faces=1, measured=0))  # holds 105 -> 106
+    tot = acc.close(106.0)
+    assert tot.span_s == 6.0
+    assert tot.samples == 3
+    assert tot.camera_on_s == pytest.approx(1 + 2 + 1)
+    assert tot.face_s == pytest.approx(2 * 1 + 4 * 2 + 1 * 1)
+    assert tot.watcher_s == pytest.approx(1 * 1 + 3 * 2)  # attention seconds
+    assert tot.measured_s == pytest.approx(2 * 1 + 2 * 2)
+    assert tot.smile_s == pytest.approx(0.5 * 2 * 1 + 1.0 * 2 * 2)
+    assert tot.max_faces == 4 and tot.passers_by == 3
+    assert tot.mean_faces == pytest.approx(11 / 4)
+    assert tot.mean_watchers == pytest.approx(7 / 4)
+    assert tot.attention_ratio == pytest.approx(7 / 11)
+    assert tot.smile_ratio == pytest.approx(5 / 6)
+    assert tot.camera_on_fraction == pytest.approx(4 / 6)
+
+
+def test_same_snapshot_again_refreshes_its_hold_but_is_one_sample():
+    acc = AudienceAccumulator(0.0, hold_s=1.5)
+    s = snap(7.0, faces=1, watchers=1)
+    for now in (0.0, 1.0, 2.0, 3.0):  # the render loop hands over the mailbox's latest snapshot
+        acc.add(now, s)
+    tot = acc.close(4.0)
+    assert tot.samples == 1
+    assert tot.camera_on_s == pytest.approx(4.0) and tot.watcher_s == pytest.approx(4.0)
+
+
+def test_snapshot_on_hand_at_start_covers_the_first_moments():
+    acc = AudienceAccumulator(10.0, hold_s=2.0, held=snap(0.0, faces=3), held_at=9.0)
+    tot = acc.close(12.0)
+    assert tot.samples == 0  # received before this span began
+    assert tot.camera_on_s == pytest.approx(1.0) and tot.face_s == pytest.approx(3.0)
+
+
+def test_clock_going_backwards_adds_no_time():
+    acc = AudienceAccumulator(10.0)
+    acc.add(10.0, snap(0.0, faces=1))
+    acc.add(9.0, snap(1.0, faces=1))
+    tot = acc.close(9.5)
+    assert tot.span_s == 0.0 and tot.face_s == 0.0 and tot.samples == 2
+
+
+def test_no_audience_gives_zero_ratios_not_errors():
+    tot = AudienceAccumulator(0.0).close(10.0)
+    assert (tot.mean_faces, tot.attention_ratio, tot.smile_ratio, tot.camera_on_fraction) == (0, 0, 0, 0)
+    assert not tot.has_data
+
+
+def test_merge_adds_integrals_and_keeps_maxima():
+    a = AudienceTotals(span_s=10, samples=3, camera_on_s=10, face_s=20, watcher_s=5, max_faces=3, passers_by=4)
+    b = AudienceTotals(span_s=5, samples=1, camera_on_s=4, face_s=2, watcher_s=1, max_faces=1, passers_by=9)
+    m = a.merge(b)
+    assert (m.span_s, m.samples, m.camera_on_s, m.face_s, m.watcher_s) == (15, 4, 14, 22, 6)
+    assert (m.max_faces, m.passers_by) == (3, 9)
+    assert m.attention_ratio == pytest.approx(6 / 22)
+
+
+def test_minutes_split_at_the_boundary():
+    agg = MinuteAggregator(59.5, hold_s=2.0)
+    assert agg.add(59.5, snap(0.0, faces=1)) == []
+    closed = agg.add(60.5, snap(1.0, faces=3, watchers=3))
+    assert [m.minute_ts for m in closed] == [0]
+    first = closed[0].totals
+    assert first.span_s == pytest.approx(0.5) and first.face_s == pytest.approx(0.5) and first.samples == 1
+    rest = agg.flush(61.0)
+    assert [m.minute_ts for m in rest] == [60]
+    second = rest[0].totals
+    # 60 -> 60.5 still the 1-face snapshot (held across the boundary), 60.5 -> 61 three watching faces
+    assert second.face_s == pytest.approx(0.5 * 1 + 0.5 * 3)
+    assert second.watcher_s == pytest.approx(1.5)
+    assert second.samples == 1 and second.span_s == pytest.approx(1.0)
+
+
+def test_minutes_without_any_snapshot_yield_no_row():
+    agg = MinuteAggregator(0.0, hold_s=2.0)
+    agg.add(0.0, snap(0.0, faces=1))
+    closed = agg.add(3600.5, snap(1.0, faces=2))  # an hour later (e.g. the machine was asleep)
+    assert [m.minute_ts for m in closed] == [0]
+    assert closed[0].totals.camera_on_s == pytest.approx(2.0)
+    [last] = agg.flush(3601.0)
+    assert last.minute_ts == 3600 and last.totals.face_s == pytest.approx(1.0)
+
+
+def test_minute_with_camera_off_throughout_yields_no_row():
+    agg = MinuteAggregator(0.0)
+    agg.add(0.0, None)
+    assert agg.add(130.0, None) == [] and agg.flush(131.0) == []

@@ -1,0 +1,241 @@
+"""AnalyticsWriter on real SQLite files: its thread, what it writes, and how it survives failures."""
+
+import logging
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from signage.analytics import AnalyticsWriter
+from signage.config import AnalyticsConfig
+from signage.values import AudienceSnapshot
+
+T0 = 1_800_000_000.0  # a whole minute (epoch seconds, UTC)
+DAY = 86400.0
+
+
+def config(path, **kw):
+    return AnalyticsConfig(db_path=str(path), **kw)
+
+
+def query(path, sql, args=()):
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+class FakeClock:
+    def __init__(self, t):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def play_with_audience(w, creative, start, seconds, faces, watchers, smile=0.0, rule=None, fps=30):
+    pid = w.play_started(creative, rule_id=rule, reason=f"rule {rule}" if rule else "default loop",
+                         planned_s=seconds, playlist="demo", playlist_version="v1", now=start)  # fmt: skip
+    n = int(seconds * fps)
+    for k in range(n):
+        t = start + k / fps
+        w.audience(AudienceSnapshot(t=t, faces=faces, measured=faces, watchers=watchers, smile_ratio=smile), now=t)
+    w.play_ended(pid, "completed", now=start + seconds)
+    return pid
+
+
+def test_plays_and_minutes_are_written_with_their_aggregates(tmp_path):
+    path = tmp_path / "a.db"
+    w = AnalyticsWriter(config(path))
+    play_with_audience(w, "welcome", T0, 30.0, faces=2, watchers=1, smile=0.5)
+    play_with_audience(w, "promo", T0 + 30, 45.0, faces=4, watchers=4, smile=0.25, rule="crowd")
+    w.close(now=T0 + 75)
+    plays = query(path, "SELECT * FROM plays ORDER BY start_ts")
+    assert [(p["creative_id"], p["rule_id"], p["outcome"]) for p in plays] == [
+        ("welcome", None, "completed"), ("promo", "crowd", "completed")]  # fmt: skip
+    a, b = plays
+    assert a["samples"] == 900 and b["samples"] == 1350
+    assert a["duration_s"] == 30 and a["camera_on_s"] == pytest.approx(30)
+    assert a["watcher_s"] == pytest.approx(30) and b["watcher_s"] == pytest.approx(180)  # attention seconds
+    assert a["mean_faces"] == pytest.approx(2) and b["max_faces"] == 4
+    assert a["attention_ratio"] == pytest.approx(0.5) and b["attention_ratio"] == pytest.approx(1.0)
+    assert a["smile_ratio"] == pytest.approx(0.5) and b["smile_ratio"] == pytest.approx(0.25)
+    assert (a["playlist"], a["playlist_version"], a["planned_s"]) == ("demo", "v1", 30.0)
+    minutes = query(path, "SELECT * FROM audience_minutes ORDER BY minute_ts")
+    assert [m["minute_ts"] for m in minutes] == [T0, T0 + 60]
+    first, second = minutes
+    # minute 1: 30 s of 2 faces then 30 s of 4; minute 2: 15 s of 4 faces
+    assert first["face_s"] == pytest.approx(30 * 2 + 30 * 4) and first["camera_on_fraction"] == pytest.approx(1)
+    assert second["face_s"] == pytest.approx(15 * 4) and second["span_s"] == pytest.approx(15)
+    assert sum(m["watcher_s"] for m in minutes) == pytest.approx(a["watcher_s"] + b["watcher_s"])
+    assert query(path, "PRAGMA journal_mode") == [{"journal_mode": "wal"}]
+
+
+def test_close_drains_many_calls_and_is_idempotent(tmp_path):
+    path = tmp_path / "a.db"
+    w = AnalyticsWriter(config(path))
+    t = T0
+    for i in range(200):
+        pid = w.play_started(f"c{i % 7}", now=t)
+        for _ in range(10):
+            w.audience(AudienceSnapshot(t=t, faces=1, measured=1, watchers=1), now=t)
+            t += 0.1
+        w.play_ended(pid, now=t)
+    open_pid = w.play_started("last", now=t)
+    w.close(now=t + 5)
+    w.close()
+    assert w.stats.state == "closed" and w.stats.plays_written == 201 and w.stats.dropped == 0
+    assert query(path, "SELECT COUNT(*) AS n FROM plays") == [{"n": 201}]
+    [last] = query(path, "SELECT outcome, duration_s FROM plays WHERE play_id = ?", (open_pid,))
+    assert last == {"outcome": "interrupted", "duration_s": 5.0}  # still on screen at close
+    # after close: calls are harmless no-ops
+    w.audience(AudienceSnapshot(t=0), now=t)
+    w.play_ended(w.play_started("x", now=t), now=t)
+    assert w.flush() is False
+    assert query(path, "SELECT COUNT(*) AS n FROM plays") == [{"n": 201}]
+
+
+def test_skipped_and_error_outcomes(tmp_path):
+    path = tmp_path / "a.db"
+    with AnalyticsWriter(config(path)) as w:
+        w.play_ended(w.play_started("broken.png", now=T0), "skipped", now=T0)
+        w.play_ended(w.play_started("bad.mp4", now=T0 + 1), "error", now=T0 + 1.5)
+        with pytest.raises(ValueError):
+            w.play_ended(w.play_started("x", now=T0 + 2), "played", now=T0 + 3)
+    assert [r["outcome"] for r in query(path, "SELECT outcome FROM plays ORDER BY start_ts")] == ["skipped", "error"]
+
+
+def test_retention_purge_at_start_and_daily(tmp_path):
+    """Invariant 6 with the writer: old rows go at start, and again a day later."""
+    path = tmp_path / "a.db"
+    clock = FakeClock(T0)
+    w = AnalyticsWriter(config(path, retention_days=30), clock=clock)
+    for age_days in (45, 31, 29.5, 10):
+        start = T0 - age_days * DAY
+        play_with_audience(w, f"aged-{age_days}", start, 1.0, faces=1, watchers=1, fps=5)
+    assert w.flush(now=T0 - 10 * DAY + 1)
+    w.close()
+    # a new writer (a player restart) purges at start
+    clock.t = T0
+    w = AnalyticsWriter(config(path, retention_days=30), clock=clock)
+    assert w.flush()
+    assert [r["creative_id"] for r in query(path, "SELECT creative_id FROM plays ORDER BY start_ts")] == [
+        "aged-29.5", "aged-10"]  # fmt: skip
+    assert len(query(path, "SELECT minute_ts FROM audience_minutes")) == 2
+    # a day later, still running: the daily purge removes what has aged past 30 days since
+    clock.t = T0 + 1 * DAY
+    assert w.flush()
+    assert [r["creative_id"] for r in query(path, "SELECT creative_id FROM plays")] == ["aged-10"]
+    assert w.stats.plays_purged == 3 and w.stats.minutes_purged == 3
+    w.close()
+
+
+def test_locked_database_is_retried_without_blocking_the_caller(tmp_path, caplog):
+    path = tmp_path / "a.db"
+    w = AnalyticsWriter(config(path, busy_timeout_s=0.02, retry_max_s=0.1))
+    assert w.flush()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    with caplog.at_level(logging.INFO, logger="signage.analytics"):
+        pid = w.play_started("promo", now=T0)
+        worst = 0.0
+        for k in range(300):
+            t0 = time.perf_counter()
+            w.audience(AudienceSnapshot(t=k, faces=1, measured=1, watchers=1), now=T0 + k / 30)
+            worst = max(worst, time.perf_counter() - t0)
+        w.play_ended(pid, now=T0 + 10)
+        assert w.flush(timeout=0.5) is False  # not written while locked
+        assert w.stats.state == "retrying" and w.stats.retries >= 1
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert w.flush(timeout=5)
+        w.close()
+    assert worst < 0.05  # the render loop never waited on the database
+    assert [r["creative_id"] for r in query(path, "SELECT creative_id FROM plays")] == ["promo"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("cannot write" in m and "locked" in m for m in messages) == 1  # logged once, not per retry
+    assert sum("writable again" in m for m in messages) == 1
+
+
+def test_unwritable_location_never_crashes_the_caller(tmp_path, caplog):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    w = AnalyticsWriter(config(not_a_folder / "a.db", retry_max_s=0.05))
+    with caplog.at_level(logging.WARNING, logger="signage.analytics"):
+        play_with_audience(w, "promo", T0, 2.0, faces=1, watchers=1)
+        pid = w.play_started("other", now=T0 + 2)
+        started = time.monotonic()
+        w.close(timeout=0.3, now=T0 + 3)
+        assert time.monotonic() - started < 3
+    assert w.stats.lost >= 2 and w.stats.plays_written == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("cannot write" in m for m in messages) == 1
+    assert any("records not written" in m for m in messages)
+    assert pid
+
+
+def test_full_queue_drops_and_counts_and_logs_once(tmp_path, caplog):
+    path = tmp_path / "a.db"
+    w = AnalyticsWriter(config(path, queue_size=10, busy_timeout_s=0.01, retry_max_s=0.05))
+    assert w.flush()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    with caplog.at_level(logging.INFO, logger="signage.analytics"):
+        for i in range(40):
+            w.play_ended(w.play_started(f"c{i}", now=T0 + i), now=T0 + i + 1)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert w.flush(timeout=5)
+        w.play_ended(w.play_started("after", now=T0 + 50), now=T0 + 51)
+        w.close()
+    written = query(path, "SELECT COUNT(*) AS n FROM plays")[0]["n"]
+    assert w.stats.dropped > 0 and written + w.stats.dropped == 41
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("queue full" in m for m in messages) == 1
+    assert sum("accepting records again" in m for m in messages) == 1
+
+
+def test_corrupt_database_at_start_is_moved_aside(tmp_path, caplog):
+    path = tmp_path / "a.db"
+    path.write_bytes(b"\x00garbage" * 512)
+    with caplog.at_level(logging.ERROR, logger="signage.analytics"):
+        with AnalyticsWriter(config(path)) as w:
+            w.play_ended(w.play_started("promo", now=T0), now=T0 + 5)
+    [aside] = tmp_path.glob("a.db.corrupt-*")
+    assert aside.read_bytes() == b"\x00garbage" * 512
+    assert [r["creative_id"] for r in query(path, "SELECT creative_id FROM plays")] == ["promo"]
+    assert any("moved it to" in r.getMessage() and str(aside) in r.getMessage() for r in caplog.records)
+
+
+def test_database_corrupted_while_running_is_moved_aside_and_writing_goes_on(tmp_path):
+    path = tmp_path / "a.db"
+    w = AnalyticsWriter(config(path))
+    for i in range(1500):
+        w.play_ended(w.play_started("old" * 30, reason="x" * 200, now=T0 + i), now=T0 + i + 1)
+    assert w.flush()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[8192:-4096] = bytes(range(256)) * ((len(data) - 8192 - 4096) // 256)  # smash the table's pages
+    path.write_bytes(bytes(data))
+    for i in range(300):
+        w.play_ended(w.play_started("new", now=T0 + 5000 + i), now=T0 + 5001 + i)
+    assert w.flush(timeout=5)
+    w.close()
+    assert w.stats.moved_aside == 1
+    [aside] = tmp_path.glob("a.db.corrupt-*")
+    assert aside.stat().st_size == len(data)
+    assert query(path, "SELECT creative_id, COUNT(*) AS n FROM plays GROUP BY 1") == [{"creative_id": "new", "n": 300}]
+
+
+def test_disabled_writer_does_nothing(tmp_path):
+    w = AnalyticsWriter(config(tmp_path / "a.db", enabled=False))
+    w.audience(AudienceSnapshot(t=0, faces=1), now=T0)
+    w.play_ended(w.play_started("x", now=T0), now=T0 + 1)
+    w.close()
+    assert w.stats.state == "disabled" and not (tmp_path / "a.db").exists()
+    assert "signage-analytics" not in [t.name for t in threading.enumerate()]
