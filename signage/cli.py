@@ -1,4 +1,4 @@
-"""Command line: ``signage sense | validate | simulate | schema | config``.
+"""Command line: ``signage sense | validate | simulate | schema | preview | config``.
 
 ``signage sense SOURCE`` is the operators' calibration tool and the contract for
 checking sensing: it prints what the pipeline sees, as numbers only.
@@ -171,6 +171,39 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.config import DisplayConfig
+    from signage.playlist.loader import PlaylistError, load_playlist
+    from signage.render.preview import PreviewError, render_preview
+
+    try:
+        display = DisplayConfig.model_validate({**settings.display.model_dump(), "size": args.size,
+                                                "rotation": args.rotation if args.rotation is not None
+                                                else settings.display.rotation})
+    except ValueError as exc:
+        print(f"signage preview: --size/--rotation: {exc}", file=sys.stderr)
+        return 2
+    try:
+        loaded = load_playlist(args.playlist, limits=settings.playlist)
+    except PlaylistError as exc:
+        print(exc.format(), file=sys.stderr)
+        return 1
+    ids = [c.id for c in loaded.playlist.creatives]
+    cid = args.creative or loaded.playlist.loop[0]
+    if cid not in ids:
+        print(f"signage preview: {args.playlist}: no creative {cid!r} (it has: {', '.join(ids)})", file=sys.stderr)
+        return 2
+    camera_on = args.camera == "on" if args.camera else settings.camera.enabled
+    try:
+        out = render_preview(loaded.spec(cid), args.out, display=display, notice=settings.notice,
+                             camera_on=camera_on, at=args.at)
+    except PreviewError as exc:
+        print(f"signage preview: {exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
     return 0
@@ -217,6 +250,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sc = sub.add_parser("schema", help="print the playlist format's JSON Schema (for editors)")
     sc.set_defaults(func=cmd_schema)
+
+    pv = sub.add_parser(
+        "preview",
+        help="render one frame of a creative, with the privacy notice, to a PNG (no display needed)",
+        description="Render what the screen shows for one creative of PLAYLIST, upright as people see it, "
+        "to a PNG. With --rotation 90 or 270 a 1920x1080 screen gives a 1080x1920 picture.",
+    )
+    pv.add_argument("playlist")
+    pv.add_argument("--creative", metavar="ID", help="default: the first creative of the loop")
+    pv.add_argument("--at", type=float, default=0.0, metavar="SECONDS", help="a video's frame at this time (default 0)")
+    pv.add_argument("--size", default="1920x1080", metavar="WxH", help="the screen's mode (default 1920x1080)")
+    pv.add_argument("--rotation", type=int, choices=(0, 90, 180, 270), default=None,
+                    help="degrees clockwise the picture is turned on the panel (default: display.rotation)")
+    pv.add_argument("--camera", choices=("on", "off"), default=None,
+                    help="draw the notice as with the camera on or off (default: camera.enabled)")
+    pv.add_argument("--out", required=True, metavar="FILE.png")
+    pv.set_defaults(func=cmd_preview)
 
     c = sub.add_parser("config", help="print the effective configuration as JSON")
     c.set_defaults(func=cmd_config)

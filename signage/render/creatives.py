@@ -1,0 +1,365 @@
+"""Creatives ready to draw: a picture, a video or a text slide, at the screen's size.
+
+``prepare(spec, size)`` does all the slow work (reading, decoding, scaling, laying out
+text) and returns a creative whose ``frame()`` is a full-screen opaque surface in the
+display's pixel format, ready to blit. It runs off the render thread: image decoding and
+scaling use OpenCV, which releases the GIL, so the render loop keeps its pace meanwhile.
+
+A video decodes on its own thread into a one-slot newest-frame buffer, paced to the
+video's own frame rate: when decoding falls behind, late frames are skipped (counted)
+rather than slowing the video down, and the render loop never waits for a frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pygame
+
+from signage.render.fonts import font
+from signage.render.geometry import Size, contrast_ratio, parse_color, place, relative_luminance, wrap_words
+from signage.values import CreativeSpec
+
+log = logging.getLogger("signage.render")
+
+class CreativeError(Exception):
+    """A creative that cannot be shown; the message names the creative, the file and the reason."""
+
+
+# ----------------------------------------------------------------------------- pictures
+
+
+def read_picture(path: str) -> np.ndarray:
+    """Decode an image file to BGR (or BGRA when it has transparency), 8 bits per channel.
+
+    JPEGs are turned upright by their EXIF orientation. Raises CreativeError on any failure.
+    """
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise CreativeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.size == 0:
+        raise CreativeError(f"{path}: empty file")
+    jpeg = data[:2].tobytes() == b"\xff\xd8"
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR if jpeg else cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise CreativeError(f"{path}: not a readable image (corrupt or unsupported format)")
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise CreativeError(f"{path}: unsupported pixel type {img.dtype}")
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4 and int(img[:, :, 3].min()) == 255:
+        img = img[:, :, :3]
+    return np.ascontiguousarray(img)
+
+
+def scale(img: np.ndarray, size: Size) -> np.ndarray:
+    """Resize with area averaging when shrinking (no aliasing) and cubic when enlarging."""
+    h, w = img.shape[:2]
+    if (w, h) == tuple(size):
+        return img
+    shrinking = size[0] * size[1] < w * h
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+
+
+def compose_picture(img: np.ndarray, size: Size, mode: str, background: tuple[int, int, int]) -> np.ndarray:
+    """The full-screen BGR picture: ``img`` placed by ``mode`` over the letterbox colour."""
+    w, h = size
+    r, g, b = background
+    out = np.empty((h, w, 3), np.uint8)
+    out[:] = (b, g, r)
+    (cx, cy, cw, ch), (tx, ty, tw, th) = place((img.shape[1], img.shape[0]), size, mode)
+    part = scale(img[cy:cy + ch, cx:cx + cw], (tw, th))
+    if part.shape[2] == 4:  # transparency: over the background colour
+        alpha = part[:, :, 3:4].astype(np.uint16)
+        under = out[ty:ty + th, tx:tx + tw].astype(np.uint16)
+        part = ((part[:, :, :3].astype(np.uint16) * alpha + under * (255 - alpha) + 127) // 255).astype(np.uint8)
+    out[ty:ty + th, tx:tx + tw] = part
+    return out
+
+
+def to_surface(bgr: np.ndarray) -> pygame.Surface:
+    """A BGR array as an independent surface in the display's pixel format."""
+    h, w = bgr.shape[:2]
+    surf = pygame.image.frombuffer(np.ascontiguousarray(bgr).data, (w, h), "BGR")
+    return surf.convert() if pygame.display.get_surface() is not None else surf.copy()
+
+
+# ----------------------------------------------------------------------------- creatives
+
+
+class Creative:
+    """A prepared creative. ``frame()`` is always a full-screen opaque surface."""
+
+    kind = "creative"
+
+    def __init__(self, spec: CreativeSpec, size: Size) -> None:
+        self.spec = spec
+        self.size = size
+
+    def start(self, t: float) -> None:
+        """It is on screen from ``t`` (``time.perf_counter()``)."""
+
+    def frame(self) -> pygame.Surface:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what it holds (threads, files)."""
+
+
+class StillCreative(Creative):
+    """An image or a text slide: one surface, drawn as it is."""
+
+    def __init__(self, spec: CreativeSpec, size: Size, surface: pygame.Surface, kind: str) -> None:
+        super().__init__(spec, size)
+        self.surface = surface
+        self.kind = kind
+
+    def frame(self) -> pygame.Surface:
+        return self.surface
+
+
+def prepare_image(spec: CreativeSpec, size: Size) -> StillCreative:
+    img = read_picture(spec.path)
+    pic = compose_picture(img, size, spec.fit, parse_color(spec.background))
+    return StillCreative(spec, size, to_surface(pic), "image")
+
+
+# ----------------------------------------------------------------------------- text slides
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    headline_px: int
+    body_px: int
+    headline: list[str]
+    body: list[str]
+
+
+def layout_text(headline: str, body: str | None, box: Size) -> TextLayout:
+    """The largest type for which the headline (at most 3 lines) and the body fit in ``box``.
+
+    The headline starts at a cap height of a tenth of the box height; the body is 45% of the
+    headline's size but never under a cap height of 2.2% of the box height (readable from
+    a few metres). Sizes shrink together until both fit.
+    """
+    bw, bh = box
+    px = max(12, int(bh * 0.20))  # font px; freesansbold's cap height is about half its px
+    min_px = max(12, int(bh * 0.05))
+    while True:
+        body_px = max(int(px * 0.45), min(px, max(12, int(bh * 0.044))))
+        hf, bf = font(px), font(body_px)
+        hl = wrap_words(headline.split(), lambda s: hf.size(s)[0], bw)
+        bl = wrap_words(body.split(), lambda s: bf.size(s)[0], bw) if body else []
+        height = len(hl) * hf.get_linesize() + (int(px * 0.55) + len(bl) * int(bf.get_linesize() * 1.15) if bl else 0)
+        widest = max([hf.size(s)[0] for s in hl] + [bf.size(s)[0] for s in bl] + [0])
+        if (height <= bh and widest <= bw and len(hl) <= 3) or px <= min_px:
+            return TextLayout(px, body_px, hl, bl)
+        px = max(min_px, int(px * 0.92))
+
+
+def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygame.Surface:
+    """Headline, an accent rule and the body, wrapped and aligned, over a colour or a picture."""
+    w, h = size
+    bg = parse_color(spec.background)
+    color = parse_color(spec.color)
+    accent = parse_color(spec.accent) if spec.accent else color
+    if spec.background_image:
+        pic = compose_picture(read_picture(spec.background_image), size, "fill", bg)
+        # A scrim keeps the words readable over any picture: darken under light text, lighten under dark.
+        if relative_luminance(color) > 0.4:
+            pic = (pic.astype(np.uint16) * 170 // 255).astype(np.uint8)
+        else:
+            pic = (pic.astype(np.uint16) * 150 // 255 + 105).astype(np.uint8)
+        surf = to_surface(pic)
+    else:
+        surf = pygame.Surface(size)
+        surf = surf.convert() if pygame.display.get_surface() is not None else surf
+        surf.fill(bg)
+    margin_x = int(w * 0.08)
+    top = int(h * 0.09)
+    bottom = h - safe_bottom - int(h * 0.05)
+    box = (w - 2 * margin_x, max(10, bottom - top))
+    lay = layout_text(spec.headline, spec.body, box)
+    hf, bf = font(lay.headline_px), font(lay.body_px)
+    gap = int(lay.headline_px * 0.55)
+    block = len(lay.headline) * hf.get_linesize() + (gap + len(lay.body) * int(bf.get_linesize() * 1.15) if lay.body else 0)
+    y = top + (box[1] - block) // 2  # the block is centred in the space above the notice
+
+    def x_for(line_w: int) -> int:
+        if spec.align == "left":
+            return margin_x
+        if spec.align == "right":
+            return w - margin_x - line_w
+        return (w - line_w) // 2
+
+    for line in lay.headline:
+        img = hf.render(line, True, color)
+        surf.blit(img, (x_for(img.get_width()), y))
+        y += hf.get_linesize()
+    if lay.body:
+        # The accent: a short rule between the headline and the body.
+        rule_w, rule_h = max(40, int(w * 0.06)), max(3, int(lay.headline_px * 0.07))
+        ry = y + (gap - rule_h) // 2
+        surf.fill(accent, (x_for(rule_w), ry, rule_w, rule_h))
+        y += gap
+        body_color = accent if spec.accent and contrast_ratio(accent, bg) >= 4.5 and not spec.background_image else color
+        for line in lay.body:
+            img = bf.render(line, True, body_color)
+            surf.blit(img, (x_for(img.get_width()), y))
+            y += int(bf.get_linesize() * 1.15)
+    return surf
+
+
+def prepare_text(spec: CreativeSpec, size: Size, safe_bottom: int) -> StillCreative:
+    return StillCreative(spec, size, render_text_slide(spec, size, safe_bottom), "text")
+
+
+# ----------------------------------------------------------------------------- video
+
+
+@dataclass
+class VideoStats:
+    fps: float = 0.0
+    decoded: int = 0  # frames decoded and published
+    skipped: int = 0  # frames the decoder skipped because they were already late
+    shown: int = 0  # distinct frames the render loop put on screen
+    loops: int = 0
+
+
+class VideoCreative(Creative):
+    """A silent video: decoded on its own thread, paced to its own frame rate.
+
+    The decoder publishes each frame, scaled into place, to a one-slot buffer at the time
+    it is due. The render loop takes the newest frame when there is one and otherwise
+    keeps the last: it never waits. A video shorter than its slot loops.
+    """
+
+    kind = "video"
+
+    def __init__(self, spec: CreativeSpec, size: Size, at: float = 0.0) -> None:
+        super().__init__(spec, size)
+        self.stats = VideoStats()
+        self._cap = cv2.VideoCapture(spec.path)
+        if not self._cap.isOpened():
+            raise CreativeError(f"{spec.path}: cannot open the video (missing, corrupt or unsupported)")
+        fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
+        self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
+        self.stats.fps = self.fps
+        self._bg = parse_color(spec.background)
+        if at > 0:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, int(at * self.fps))
+        self._index = int(at * self.fps) if at > 0 else 0
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            self._cap.release()
+            raise CreativeError(f"{spec.path}: no frame could be decoded (corrupt or unsupported)")
+        vh, vw = first.shape[:2]
+        (cx, cy, cw, ch), (tx, ty, tw, th) = place((vw, vh), size, spec.fit)
+        self._crop = (cx, cy, cw, ch)
+        self._target = (tx, ty, tw, th)
+        # The screen-sized canvas: letterbox once, then each frame is blitted into its place.
+        self.canvas = to_surface(compose_picture(first, size, spec.fit, self._bg))
+        self._slot: np.ndarray | None = None  # newest frame not yet shown
+        self._slot_lock = threading.Lock()
+        self._go = threading.Event()
+        self._stop = threading.Event()
+        self._t0 = 0.0
+        self._at = at
+        self.ended = False
+        self._thread = threading.Thread(target=self._run, name=f"video:{spec.id}", daemon=True)
+        self._thread.start()
+
+    def _fit(self, frame: np.ndarray) -> np.ndarray:
+        cx, cy, cw, ch = self._crop
+        part = frame[cy:cy + ch, cx:cx + cw]
+        return np.ascontiguousarray(scale(part, (self._target[2], self._target[3])))
+
+    def start(self, t: float) -> None:
+        self._t0 = t - self._at
+        self._go.set()
+
+    def _run(self) -> None:
+        while not self._go.wait(0.05):
+            if self._stop.is_set():
+                return
+        period = 1.0 / self.fps
+        nxt = self._index + 1  # the frame at _index is already in the canvas
+        empty_loops = 0
+        decoded_this_loop = 0
+        while not self._stop.is_set():
+            due = self._t0 + nxt * period
+            late = time.perf_counter() > due + period
+            if late:  # already a frame late: skip it without converting its pixels
+                ok, frame = self._cap.grab(), None
+            else:
+                ok, frame = self._cap.read()
+            if not ok:
+                # End of the file (or a broken tail): loop from the first frame, keeping the timeline.
+                empty_loops = empty_loops + 1 if decoded_this_loop == 0 else 0
+                if empty_loops >= 2 or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                    log.warning("video %s: cannot decode %s any further; holding its last frame", self.spec.id, self.spec.path)
+                    return
+                self._t0 += nxt * period
+                nxt, decoded_this_loop = 0, 0
+                self.ended = True
+                self.stats.loops += 1
+                continue
+            decoded_this_loop += 1
+            if late:
+                self.stats.skipped += 1
+                nxt += 1
+                continue
+            fitted = self._fit(frame)
+            wait = due - time.perf_counter()
+            if wait > 0 and self._stop.wait(wait):
+                return
+            with self._slot_lock:
+                self._slot = fitted
+            self.stats.decoded += 1
+            nxt += 1
+
+    def frame(self) -> pygame.Surface:
+        with self._slot_lock:
+            fresh, self._slot = self._slot, None
+        if fresh is not None:
+            tx, ty, tw, th = self._target
+            self.canvas.blit(pygame.image.frombuffer(fresh.data, (tw, th), "BGR"), (tx, ty))
+            self.stats.shown += 1
+        return self.canvas
+
+    def close(self) -> None:
+        self._stop.set()
+        self._go.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        self._cap.release()
+
+
+# ----------------------------------------------------------------------------- factory
+
+
+def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, at: float = 0.0) -> Creative:
+    """Load and lay out ``spec`` for a ``size`` screen. Raises CreativeError naming the creative."""
+    try:
+        if spec.kind in ("image", "video") and spec.path and not os.path.isfile(spec.path):
+            raise CreativeError(f"{spec.path}: file not found")
+        if spec.kind == "image":
+            return prepare_image(spec, size)
+        if spec.kind == "video":
+            return VideoCreative(spec, size, at=at)
+        if spec.kind == "text":
+            return prepare_text(spec, size, safe_bottom)
+        raise CreativeError(f"unknown kind {spec.kind!r}")
+    except CreativeError as exc:
+        raise CreativeError(f"creative {spec.id!r}: {exc}") from None
+    except (ValueError, cv2.error, pygame.error, MemoryError) as exc:
+        raise CreativeError(f"creative {spec.id!r}: {spec.path or ''}: {exc}".replace(": :", ":")) from None

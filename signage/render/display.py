@@ -1,0 +1,167 @@
+"""The window or the full screen: SDL driver choice, rotation, cursor, frame pacing.
+
+Creatives are drawn on an upright *canvas* (the picture as people see it). With rotation 0
+the canvas is the display surface itself; with 90/180/270 it is an off-screen surface that
+``present()`` turns onto the panel, so a landscape panel mounted on its side shows an
+upright portrait picture.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+
+import pygame
+
+from signage.config import DisplayConfig
+from signage.render.geometry import Size, rotated_size
+
+log = logging.getLogger("signage.render")
+
+DEFAULT_WINDOW = (1280, 720)
+DEFAULT_HEADLESS = (1920, 1080)
+
+
+class DisplayError(Exception):
+    """No display could be opened; the message lists each driver tried and why it failed."""
+
+
+def driver_candidates(driver: str, environ: Mapping[str, str]) -> list[str]:
+    """The SDL video drivers to try, in order.
+
+    An explicit driver is the only candidate. "auto" honours ``SDL_VIDEODRIVER`` when set,
+    then a Wayland or X11 session when there is one, then kmsdrm (a console with no desktop).
+    """
+    if driver != "auto":
+        return [driver]
+    forced = environ.get("SDL_VIDEODRIVER", "").strip()
+    if forced:
+        return [forced]
+    out = []
+    if environ.get("WAYLAND_DISPLAY"):
+        out.append("wayland")
+    if environ.get("DISPLAY"):
+        out.append("x11")
+    out.append("kmsdrm")
+    return out
+
+
+class FramePacer:
+    """Keeps a steady frame rate by sleeping until each frame's deadline.
+
+    Deadlines advance by whole periods, so an occasional slow frame does not shift the
+    rhythm; after a long stall (more than a few frames) the schedule restarts from now.
+    """
+
+    def __init__(self, fps: float, clock=time.perf_counter, sleep=time.sleep) -> None:
+        self.period = 1.0 / fps
+        self._clock, self._sleep = clock, sleep
+        self._next: float | None = None
+        self.late_frames = 0
+
+    def wait(self) -> None:
+        now = self._clock()
+        if self._next is None:
+            self._next = now + self.period
+            return
+        ahead = self._next - now
+        if ahead > 0:
+            self._sleep(ahead)
+            self._next += self.period
+        else:
+            self.late_frames += 1
+            self._next = now + self.period if -ahead > 4 * self.period else self._next + self.period
+
+
+class Display:
+    """An open display: ``canvas`` to draw on, ``present()`` to show it."""
+
+    def __init__(self, config: DisplayConfig) -> None:
+        self.config = config
+        self.driver = ""
+        self.vsync = False
+        self.surface: pygame.Surface | None = None
+        self.canvas: pygame.Surface | None = None
+        self.rotation = config.rotation
+
+    @property
+    def panel_size(self) -> Size:
+        return self.surface.get_size()
+
+    @property
+    def size(self) -> Size:
+        """The upright picture's size (the canvas)."""
+        return self.canvas.get_size()
+
+    def open(self) -> "Display":
+        errors = []
+        for name in driver_candidates(self.config.driver, os.environ):
+            os.environ["SDL_VIDEODRIVER"] = name
+            try:
+                pygame.display.init()
+                self.surface = self._set_mode(name)
+            except pygame.error as exc:
+                errors.append(f"{name}: {exc}")
+                pygame.display.quit()
+                continue
+            self.driver = pygame.display.get_driver()
+            break
+        else:
+            raise DisplayError("cannot open a display: " + "; ".join(errors))
+        pygame.font.init()
+        pygame.display.set_caption("signage")
+        if self.config.hide_cursor:
+            pygame.mouse.set_visible(False)
+        if self.rotation:
+            self.canvas = pygame.Surface(rotated_size(self.surface.get_size(), self.rotation)).convert()
+        else:
+            self.canvas = self.surface
+        w, h = self.surface.get_size()
+        log.info(
+            "display: %s driver, %dx%d%s, rotation %d (picture %dx%d)%s",
+            self.driver, w, h, " fullscreen" if self._fullscreen(self.driver) else " window",
+            self.rotation, *self.size, ", vsync" if self.vsync else "",
+        )
+        return self
+
+    def _fullscreen(self, driver: str) -> bool:
+        return self.config.fullscreen and driver not in ("dummy", "offscreen")
+
+    def _set_mode(self, driver: str) -> pygame.Surface:
+        cfg = self.config
+        if not self._fullscreen(driver):
+            size = cfg.size or (DEFAULT_HEADLESS if driver in ("dummy", "offscreen") else DEFAULT_WINDOW)
+            return pygame.display.set_mode(size)
+        size = cfg.size or (pygame.display.get_desktop_sizes() or [(0, 0)])[0]
+        if cfg.vsync:
+            # SCALED goes through SDL's renderer, which can wait for the vertical blank; at the
+            # panel's own size it is a 1:1 copy.
+            try:
+                surf = pygame.display.set_mode(size, pygame.FULLSCREEN | pygame.SCALED, vsync=1)
+                self.vsync = True
+                return surf
+            except pygame.error as exc:
+                log.info("display: no vsync on %s (%s); pacing by the clock", driver, exc)
+        return pygame.display.set_mode(size, pygame.FULLSCREEN)
+
+    def present(self) -> None:
+        """Show the canvas: turned onto the panel when rotated, then flipped."""
+        if self.rotation:
+            # pygame turns counter-clockwise; rotation is clockwise.
+            if self.rotation == 180:
+                turned = pygame.transform.flip(self.canvas, True, True)
+            else:
+                turned = pygame.transform.rotate(self.canvas, -self.rotation)
+            self.surface.blit(turned, (0, 0))
+        pygame.display.flip()
+
+    def panel_image(self) -> pygame.Surface:
+        """What the panel shows (rotated when the display is)."""
+        return self.surface
+
+    def close(self) -> None:
+        if self.surface is not None:
+            pygame.display.quit()
+            self.surface = self.canvas = None
