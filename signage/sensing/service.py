@@ -39,7 +39,7 @@ class SensingStatus:
     fps: float = 0.0  # frames analysed per second, over the last few seconds
     analysed: int = 0
     dropped: int = 0  # frames the capture dropped because analysis was busy
-    reconnects: int = 0
+    reconnects: int = 0  # failures retried, by the service or by the camera itself
     last_error: str | None = None
 
     @property
@@ -124,7 +124,6 @@ class SensingService:
     def _set_state(self, state: CameraState, error: str | None = None) -> None:
         if state != self._state:
             if state == "reconnecting":
-                self._reconnects += 1
                 log.warning("camera %s: %s%s", self._source_name, state, f" ({error})" if error else "")
             else:
                 log.info("camera %s: %s", self._source_name, state)
@@ -134,9 +133,17 @@ class SensingService:
 
     def _run(self) -> None:
         backoff = self._camera.reconnect_min_s
+
+        def retry(error: str) -> None:
+            nonlocal backoff
+            self._reconnects += 1
+            self._set_state("reconnecting", error)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self._camera.reconnect_max_s)
+
         try:
             pipeline = SensingPipeline(self._sensing)
-        except Exception as exc:  # a broken MediaPipe install must not take the screen down
+        except Exception as exc:  # noqa: BLE001 - a broken MediaPipe install must not take the screen down
             log.error("sensing cannot start: %s", exc)
             self._set_state("reconnecting", f"sensing cannot start: {exc}")
             return
@@ -144,15 +151,8 @@ class SensingService:
             while not self._stop.is_set():
                 try:
                     source = self._factory()
-                except SourceError as exc:
-                    self._set_state("reconnecting", str(exc))
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self._camera.reconnect_max_s)
-                    continue
                 except Exception as exc:  # noqa: BLE001 - any device error is retried
-                    self._set_state("reconnecting", f"{type(exc).__name__}: {exc}")
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self._camera.reconnect_max_s)
+                    retry(str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}")
                     continue
                 self._source_name = getattr(source, "name", self._source_name)
                 with source:
@@ -161,18 +161,17 @@ class SensingService:
                 pipeline.reset()  # a new connection: nobody carries over
                 self._latest = None
                 if not self._stop.is_set():
-                    self._set_state("reconnecting", self._error or "the source ended")
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self._camera.reconnect_max_s)
+                    retry(self._error or "the source ended")
 
     def _pump(self, source: FrameSource, pipeline: SensingPipeline) -> bool:
         """Analyse frames until the source ends or stop(); True if any frame came."""
         got_any = False
-        base_dropped = self._dropped
+        base_dropped, base_reconnects = self._dropped, self._reconnects
         while not self._stop.is_set():
             frame = source.read(timeout=0.5)
             stats = source.stats
             self._dropped = base_dropped + stats.dropped
+            self._reconnects = base_reconnects + stats.reconnects  # a camera reconnects on its own
             if stats.last_error:
                 self._error = stats.last_error
             if frame is None:
