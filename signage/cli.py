@@ -204,9 +204,22 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.app import RunOptions, run
+
+    return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
+                                    windowed=args.windowed, duration_s=args.duration, db=args.db))
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
     return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.analytics.cli import run_report
+
+    return run_report(args, settings.analytics)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,6 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="play a video file at its own rate, like a camera (frames the analyser cannot keep up with are dropped)",
     )
     s.set_defaults(func=cmd_sense)
+
+    rn = sub.add_parser(
+        "run",
+        help="play: the player, fullscreen (headless when there is no display)",
+        description="Play PLAYLIST (default: player.playlist, else the bundled demo) with audience sensing on "
+        "the camera (default: camera.source; with no camera, the bundled sample clip stands in for it). "
+        "With no display it runs headless and logs what it plays and why. SIGTERM or SIGINT stops it cleanly.",
+    )
+    rn.add_argument("playlist", nargs="?", default=None)
+    rn.add_argument("--camera", default=None, metavar="SOURCE",
+                    help="camera index, device, stream URL or video file; 'off' for no camera")
+    rn.add_argument("--headless", action="store_true", help="draw off screen (SDL dummy driver)")
+    rn.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    rn.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    rn.add_argument("--db", default=None, metavar="FILE", help="analytics database (default: analytics.db_path)")
+    rn.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check playlists and every file they use; exit 1 listing every error")
     v.add_argument("playlist", nargs="+", help="playlist file(s), YAML or JSON")
@@ -270,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("config", help="print the effective configuration as JSON")
     c.set_defaults(func=cmd_config)
+
+    r = sub.add_parser("report", help="proof of play and audience per creative and per rule, over a period")
+    from signage.analytics.cli import add_report_arguments
+
+    add_report_arguments(r)
+    r.set_defaults(func=cmd_report)
     return p
 
 

@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator, MinuteTotals
@@ -51,6 +51,7 @@ class WriterStats:
 
 @dataclass(slots=True)
 class _OpenPlay:
+    play_id: str
     creative_id: str
     rule_id: str | None
     reason: str
@@ -107,28 +108,36 @@ class AnalyticsWriter:
         planned_s: float | None = None,
         playlist: str | None = None,
         playlist_version: str | None = None,
+        key: Hashable | None = None,
         now: Now = None,
-    ) -> str:
-        """A creative appeared on screen. Returns the play id to give to ``play_ended``."""
+    ) -> Hashable:
+        """A creative appeared on screen. Returns the handle to give to ``play_ended``:
+        ``key`` if given (e.g. the player's own play id), else a new id. The stored
+        ``play_id`` is always a new unique id, so keys may repeat across restarts."""
         t = self._t(now)
         play_id = uuid.uuid4().hex
+        handle = play_id if key is None else key
         with self._lock:
             if not self._closed:
+                previous = self._open.pop(handle, None)
+                if previous is not None:  # the same key again: the earlier play has ended
+                    self._enqueue(self._play_row(previous, "interrupted", t))
                 acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t)
-                self._open[play_id] = _OpenPlay(
-                    creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc
+                self._open[handle] = _OpenPlay(
+                    play_id, creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc
                 )
-        return play_id
+        return handle
 
-    def play_ended(self, play_id: str, outcome: Outcome = "completed", now: Now = None) -> None:
+    def play_ended(self, handle: Hashable, outcome: Outcome = "completed", now: Now = None) -> None:
         """The play left the screen: ``completed`` (ran its course), ``interrupted`` (cut
-        short by a rule or a stop), ``skipped`` (not shown, e.g. a missing file) or ``error``."""
+        short by a rule or a stop), ``skipped`` (not shown, e.g. a missing file) or ``error``.
+        An unknown or already ended handle is ignored."""
         t = self._t(now)
         with self._lock:
-            p = self._open.pop(play_id, None)
+            p = self._open.pop(handle, None)
             if p is None:
                 return
-            self._enqueue(self._play_row(play_id, p, outcome, t))
+            self._enqueue(self._play_row(p, outcome, t))
 
     def audience(self, snapshot: AudienceSnapshot | None, now: Now = None) -> None:
         """The latest audience snapshot (``None`` while the camera is off). Call it as often
@@ -175,8 +184,8 @@ class AnalyticsWriter:
         with self._lock:
             if self._closed:
                 return
-            for play_id, p in list(self._open.items()):
-                self._enqueue(self._play_row(play_id, p, "interrupted", t))
+            for p in self._open.values():
+                self._enqueue(self._play_row(p, "interrupted", t))
             self._open.clear()
             if self._minutes is not None:
                 done = self._minutes.flush(t)
@@ -201,10 +210,10 @@ class AnalyticsWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _play_row(self, play_id: str, p: _OpenPlay, outcome: Outcome, t: float) -> PlayRow:
+    def _play_row(self, p: _OpenPlay, outcome: Outcome, t: float) -> PlayRow:
         end = max(t, p.start)
         return PlayRow(
-            play_id, p.creative_id, p.rule_id, p.reason, p.start, end, outcome,
+            p.play_id, p.creative_id, p.rule_id, p.reason, p.start, end, outcome,
             p.planned_s, p.playlist, p.playlist_version, p.acc.close(end),
         )  # fmt: skip
 

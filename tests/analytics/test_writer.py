@@ -98,6 +98,17 @@ def test_close_drains_many_calls_and_is_idempotent(tmp_path):
     assert query(path, "SELECT COUNT(*) AS n FROM plays") == [{"n": 201}]
 
 
+def test_the_callers_own_keys_may_repeat_across_restarts(tmp_path):
+    path = tmp_path / "a.db"
+    for run in range(2):  # the player numbers its plays from 1 at each start
+        with AnalyticsWriter(config(path)) as w:
+            assert w.play_started("promo", key=1, now=T0 + 100 * run) == 1
+            w.play_ended(1, now=T0 + 100 * run + 10)
+            w.play_ended(1, now=T0 + 100 * run + 20)  # ended twice: ignored
+    plays = query(path, "SELECT play_id, duration_s FROM plays")
+    assert len({p["play_id"] for p in plays}) == 2 and [p["duration_s"] for p in plays] == [10, 10]
+
+
 def test_skipped_and_error_outcomes(tmp_path):
     path = tmp_path / "a.db"
     with AnalyticsWriter(config(path)) as w:

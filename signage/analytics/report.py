@@ -1,0 +1,273 @@
+"""Reports: per creative and per rule, over a period, from the analytics database.
+
+``load_history`` reads the rows of a period; ``build_report`` is pure arithmetic on them.
+
+Definitions (README, "Analytics and reports"):
+
+- plays: plays shown (completed + interrupted); skipped and error plays are counted apart.
+- screen time: sum of the plays' durations.
+- mean faces: face-seconds / camera-on seconds during its plays (people in front of the
+  screen, on average, while it played and the camera was on).
+- attention seconds: watcher-seconds during its plays (the integral of the number of
+  watchers over time).
+- attention rate: attention seconds / face-seconds (the share of the audience's time in
+  front of the screen during its plays that was spent by watchers).
+- smile response: smiling face-seconds / measured face-seconds during its plays.
+- baseline of the same hours: the same measure over all the per-minute audience
+  aggregates of the period (whatever played, its own plays included: nothing is
+  excluded), taken hour of day by hour of day, and weighted by the creative's own
+  audience in each hour of day (face-seconds for attention, measured face-seconds for
+  smiles; a play counts in the hour it started). It is what the creative would score if
+  its audience behaved like everyone seen at the same hours.
+- lift: creative / baseline - 1 (+0.25 = 25% above the baseline); none when the
+  baseline is 0 or unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from signage.analytics.aggregate import AudienceTotals, ratio
+from signage.analytics.store import totals_from_row
+
+TZ = dt.tzinfo | None  # None: the system's local time
+
+
+@dataclass(frozen=True, slots=True)
+class PlayFacts:
+    creative_id: str
+    rule_id: str | None
+    outcome: str
+    start_ts: float
+    end_ts: float
+    audience: AudienceTotals
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteFacts:
+    minute_ts: int
+    audience: AudienceTotals
+
+
+@dataclass(slots=True)
+class CreativeLine:
+    creative: str
+    plays: int = 0
+    completed: int = 0
+    interrupted: int = 0
+    skipped: int = 0
+    errors: int = 0
+    screen_time_s: float = 0.0
+    camera_on_s: float = 0.0
+    face_s: float = 0.0
+    mean_faces: float = 0.0
+    attention_s: float = 0.0
+    attention_rate: float | None = None
+    baseline_attention_rate: float | None = None
+    attention_lift: float | None = None
+    smile_response: float | None = None
+    baseline_smile: float | None = None
+    smile_lift: float | None = None
+    passers_by: int = 0
+
+
+@dataclass(slots=True)
+class RuleLine:
+    rule: str | None  # None: the default loop
+    firings: int = 0
+    completed: int = 0
+    interrupted: int = 0
+    skipped: int = 0
+    errors: int = 0
+    screen_time_s: float = 0.0
+    creatives: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Report:
+    since: float
+    until: float
+    tz_name: str
+    creatives: list[CreativeLine]
+    rules: list[RuleLine]
+    total: CreativeLine  # every play together, "creative" = "(all)"
+    baseline_minutes: int = 0
+    baseline_attention_rate: float | None = None
+    baseline_smile: float | None = None
+    camera_on_fraction: float | None = None  # of the minutes with a row
+
+    @property
+    def empty(self) -> bool:
+        return not self.rules
+
+
+# -- periods -----------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([wdhm])\s*$")
+_UNIT_S = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
+
+
+def parse_when(text: str, now: float, tz: TZ = None) -> float:
+    """Epoch seconds from '7d' / '12h' / '30m' / '2w' (that long before ``now``) or an ISO
+    date or date-time (a time without offset is in ``tz``; a date means its midnight)."""
+    m = _RELATIVE.match(text)
+    if m:
+        return now - float(m.group(1)) * _UNIT_S[m.group(2)]
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration like 7d, 12h, 30m nor an ISO date or time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz) if tz is not None else when.astimezone()
+    return when.timestamp()
+
+
+def timezone(name: str | None) -> TZ:
+    """A zoneinfo time zone by name, None for the system's local time."""
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use a name like UTC or Europe/Paris)") from None
+
+
+def tz_label(tz: TZ) -> str:
+    return str(tz) if tz is not None else f"local time ({dt.datetime.now().astimezone().tzname()})"
+
+
+def local(ts: float, tz: TZ) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, tz)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def load_history(
+    conn: sqlite3.Connection, since: float | None, until: float
+) -> tuple[list[PlayFacts], list[MinuteFacts]]:
+    """Plays that started, and minutes that began, in [since, until)."""
+    lo = since if since is not None else float("-inf")
+    conn.row_factory = sqlite3.Row
+    plays = [
+        PlayFacts(r["creative_id"], r["rule_id"], r["outcome"], r["start_ts"], r["end_ts"], totals_from_row(r))
+        for r in conn.execute(
+            "SELECT * FROM plays WHERE start_ts >= ? AND start_ts < ? ORDER BY start_ts", (lo, until)
+        )
+    ]
+    minutes = [
+        MinuteFacts(r["minute_ts"], totals_from_row(r))
+        for r in conn.execute(
+            "SELECT * FROM audience_minutes WHERE minute_ts >= ? AND minute_ts < ? ORDER BY minute_ts", (lo, until)
+        )
+    ]
+    return plays, minutes
+
+
+# -- arithmetic (pure) -------------------------------------------------------------------
+
+
+def lift(value: float | None, baseline: float | None) -> float | None:
+    if value is None or baseline is None or baseline <= 0:
+        return None
+    return value / baseline - 1.0
+
+
+def hourly_rates(minutes: Iterable[MinuteFacts], tz: TZ, num: str, den: str) -> dict[int, float]:
+    """Hour of day -> sum(num) / sum(den) over the minutes of that hour (hours with den > 0)."""
+    n: dict[int, float] = defaultdict(float)
+    d: dict[int, float] = defaultdict(float)
+    for m in minutes:
+        h = local(m.minute_ts, tz).hour
+        n[h] += getattr(m.audience, num)
+        d[h] += getattr(m.audience, den)
+    return {h: n[h] / d[h] for h in d if d[h] > 0}
+
+
+def same_hours_baseline(
+    plays: Iterable[PlayFacts], rates: dict[int, float], tz: TZ, den: str
+) -> float | None:
+    """The hourly rates weighted by the plays' own ``den`` in each hour of day (by start hour)."""
+    weights: dict[int, float] = defaultdict(float)
+    for p in plays:
+        weights[local(p.start_ts, tz).hour] += getattr(p.audience, den)
+    total = sum(w for h, w in weights.items() if h in rates)
+    if total <= 0:
+        return None
+    return sum(w * rates[h] for h, w in weights.items() if h in rates) / total
+
+
+_OUTCOME_FIELD = {"completed": "completed", "interrupted": "interrupted", "skipped": "skipped", "error": "errors"}
+
+
+def _count(line: CreativeLine | RuleLine, p: PlayFacts) -> None:
+    setattr(line, _OUTCOME_FIELD[p.outcome], getattr(line, _OUTCOME_FIELD[p.outcome]) + 1)
+    line.screen_time_s += max(0.0, p.end_ts - p.start_ts)
+
+
+def creative_line(
+    name: str, plays: Sequence[PlayFacts], attention_rates: dict[int, float], smile_rates: dict[int, float], tz: TZ
+) -> CreativeLine:
+    line = CreativeLine(name)
+    audience = AudienceTotals()
+    for p in plays:
+        _count(line, p)
+        audience = audience.merge(p.audience)
+        line.passers_by += p.audience.passers_by
+    line.plays = line.completed + line.interrupted
+    line.camera_on_s = audience.camera_on_s
+    line.face_s = audience.face_s
+    line.mean_faces = audience.mean_faces
+    line.attention_s = audience.watcher_s
+    if audience.face_s > 0:
+        line.attention_rate = audience.attention_ratio
+    if audience.measured_s > 0:
+        line.smile_response = audience.smile_ratio
+    line.baseline_attention_rate = same_hours_baseline(plays, attention_rates, tz, "face_s")
+    line.baseline_smile = same_hours_baseline(plays, smile_rates, tz, "measured_s")
+    line.attention_lift = lift(line.attention_rate, line.baseline_attention_rate)
+    line.smile_lift = lift(line.smile_response, line.baseline_smile)
+    return line
+
+
+def build_report(
+    plays: Sequence[PlayFacts], minutes: Sequence[MinuteFacts], since: float | None, until: float, tz: TZ = None
+) -> Report:
+    attention_rates = hourly_rates(minutes, tz, "watcher_s", "face_s")
+    smile_rates = hourly_rates(minutes, tz, "smile_s", "measured_s")
+    by_creative: dict[str, list[PlayFacts]] = defaultdict(list)
+    by_rule: dict[str | None, RuleLine] = {}
+    for p in plays:
+        by_creative[p.creative_id].append(p)
+        rule = by_rule.setdefault(p.rule_id, RuleLine(p.rule_id))
+        rule.firings += 1
+        _count(rule, p)
+        if p.creative_id not in rule.creatives:
+            rule.creatives.append(p.creative_id)
+    creatives = sorted(
+        (creative_line(c, ps, attention_rates, smile_rates, tz) for c, ps in by_creative.items()),
+        key=lambda c: (-c.screen_time_s, c.creative),
+    )
+    rules = sorted(by_rule.values(), key=lambda r: (r.rule is None, -r.firings, r.rule or ""))
+    everything = AudienceTotals()
+    for m in minutes:
+        everything = everything.merge(m.audience)
+    starts = [p.start_ts for p in plays] + [float(m.minute_ts) for m in minutes]
+    return Report(
+        since=since if since is not None else (min(starts) if starts else until),
+        until=until,
+        tz_name=tz_label(tz),
+        creatives=creatives,
+        rules=rules,
+        total=creative_line("(all)", plays, attention_rates, smile_rates, tz),
+        baseline_minutes=len(minutes),
+        baseline_attention_rate=everything.attention_ratio if everything.face_s > 0 else None,
+        baseline_smile=everything.smile_ratio if everything.measured_s > 0 else None,
+        camera_on_fraction=ratio(everything.camera_on_s, everything.span_s) if minutes else None,
+    )
