@@ -286,6 +286,25 @@ class NoticeConfig(Strict):
         return merged
 
 
+class PlayerConfig(Strict):
+    """The player (`signage run`): which playlist, how changes are picked up."""
+
+    # The playlist to play (a file, or a symbolic link that the admin service switches).
+    # Empty: the bundled demo (playlists/demo.yaml).
+    playlist: str = ""
+    # How often the playlist and the files it uses are looked at for changes.
+    watch_interval_s: float = Field(2.0, ge=0.1, le=3600)
+    # Seed for ties between rules of equal priority and weight.
+    seed: int = 0
+    # The next creative is prepared this long before the current one ends.
+    preload_s: float = Field(1.5, ge=0.0, le=30)
+    # No camera at camera.source (no /dev/videoN): play the bundled sample clip instead, as a
+    # stand-in camera (the demo). Kiosks set this to false: no camera means no camera.
+    demo_clip_if_no_camera: bool = True
+    # Snapshots older than this count as "no measurement" (camera stalled).
+    audience_stale_s: float = Field(2.0, gt=0, le=60)
+
+
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""
 
@@ -304,6 +323,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsConfig = AnalyticsConfig()
     display: DisplayConfig = DisplayConfig()
     notice: NoticeConfig = NoticeConfig()
+    player: PlayerConfig = PlayerConfig()
 
     @field_validator("log_level")
     @classmethod

@@ -44,7 +44,8 @@ class SensingStatus:
 
     @property
     def camera_on(self) -> bool:
-        return self.camera == "on"
+        """The camera is (or is about to be) capturing: the privacy notice says so."""
+        return self.camera in ("starting", "on")
 
 
 SourceFactory = Callable[[], FrameSource]

@@ -1,0 +1,125 @@
+"""Wiring: build the player's parts from the configuration and run it (`signage run`).
+
+With no arguments on a machine with no camera and no display, this plays the bundled
+demo playlist, headless, with the bundled sample clip standing in for the camera, and
+logs what it plays and why. With a display and a camera, it runs fullscreen on the camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from signage.config import CameraConfig, Settings
+
+log = logging.getLogger("signage")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PLAYLIST = ROOT / "playlists" / "demo.yaml"
+SAMPLE_CLIP = ROOT / "tests" / "data" / "white_house_hamilton_clip.mp4"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    playlist: str | None = None  # default: player.playlist, else the bundled demo
+    camera: str | None = None  # a source spec, or "off"; default: camera.source
+    headless: bool = False
+    windowed: bool = False
+    duration_s: float | None = None
+    db: str | None = None
+
+
+def camera_config(settings: Settings, option: str | None) -> CameraConfig:
+    """The camera to use: the option, else the configured one; the sample clip when the
+    configured camera does not exist and ``player.demo_clip_if_no_camera`` allows it."""
+    cam = settings.camera
+    if option is not None:
+        if option.lower() == "off":
+            return cam.model_copy(update={"enabled": False})
+        return cam.model_copy(update={"enabled": True, "source": int(option) if option.isdigit() else option})
+    if not cam.enabled:
+        return cam
+    src = cam.source
+    device = Path(f"/dev/video{src}") if isinstance(src, int) else None
+    if device is not None and not device.exists() and settings.player.demo_clip_if_no_camera and SAMPLE_CLIP.is_file():
+        log.info("no camera at %s: the sample clip %s stands in for it (demo)", device, SAMPLE_CLIP.name)
+        return cam.model_copy(update={"source": str(SAMPLE_CLIP)})
+    return cam
+
+
+def playlist_path(settings: Settings, option: str | None) -> Path:
+    return Path(option or settings.player.playlist or DEMO_PLAYLIST)
+
+
+def open_display(settings: Settings, opts: RunOptions):
+    from signage.render.display import Display, DisplayError
+
+    cfg = settings.display
+    if opts.headless:
+        cfg = cfg.model_copy(update={"driver": "dummy"})
+    if opts.windowed:
+        cfg = cfg.model_copy(update={"fullscreen": False})
+    try:
+        return Display(cfg).open()
+    except DisplayError as exc:
+        if cfg.driver != "auto":
+            raise
+        log.warning("no display (%s): running headless; what plays is logged", exc)
+        return Display(cfg.model_copy(update={"driver": "dummy", "fullscreen": False})).open()
+
+
+def run(settings: Settings, opts: RunOptions) -> int:
+    from signage.analytics.writer import AnalyticsWriter
+    from signage.director import Director
+    from signage.player import Player
+    from signage.playlist.loader import ActivePlaylist
+    from signage.playlist.watch import PlaylistWatcher
+    from signage.render.screen import Screen
+    from signage.sensing.service import SensingService
+
+    path = playlist_path(settings, opts.playlist)
+    active = ActivePlaylist(settings.playlist)
+    first = active.try_replace(path.resolve())
+    if not first.ok:
+        log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
+        if path.resolve() == DEMO_PLAYLIST.resolve() or not active.try_replace(DEMO_PLAYLIST).ok:
+            return 1
+        log.warning("playing the bundled demo until %s is valid", path)
+    loaded = active.current
+    assert loaded is not None
+    log.info("playlist %r (%s): %d creatives, %d rules", loaded.playlist.name, loaded.path,
+             len(loaded.playlist.creatives), len(loaded.playlist.rules))
+
+    camera = camera_config(settings, opts.camera)
+    analytics_cfg = settings.analytics if opts.db is None else settings.analytics.model_copy(update={"db_path": opts.db})
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    display = open_display(settings, opts)
+    screen = Screen(display, settings.notice, camera_on=camera.enabled)
+    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s)
+    watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
+    analytics = AnalyticsWriter(analytics_cfg)
+    director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
+    player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics)
+    try:
+        sensing.start()
+        watcher.start()
+        player.run(stop, duration_s=opts.duration_s)
+    finally:
+        watcher.stop()
+        sensing.stop()
+        screen.close()
+        display.close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    log.info("stopped after %d frames", player.state.frames)
+    return 0
+

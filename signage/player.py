@@ -1,0 +1,173 @@
+"""The player's main loop: the one place where sensing, the playlist, the screen and the
+analytics meet (see ARCHITECTURE.md). Everything it drives is built by ``app.py``.
+
+Each frame, on the main thread: take the latest audience snapshot (never waiting on the
+camera), let the director decide when a decision is due, hand the screen what to show
+(prepared in advance), draw one frame, and pass proof-of-play events to the analytics
+writer (which writes on its own thread). A playlist swapped in by the watcher is taken at
+the next frame. ``stop`` (set by SIGTERM or SIGINT) ends the loop cleanly: the play on
+screen is recorded as interrupted and everything queued is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pygame
+
+from signage.director import Director, Idle, Play, Show
+from signage.playlist.loader import ActivePlaylist
+from signage.render.screen import Screen
+from signage.sensing.service import SensingService, SensingStatus
+from signage.values import AudienceSnapshot
+
+log = logging.getLogger("signage.player")
+
+
+class Analytics(Protocol):
+    def play_started(self, creative_id: str, **kw) -> object: ...
+    def play_ended(self, handle: object, outcome: str = "completed", now=None) -> None: ...
+    def audience(self, snapshot: AudienceSnapshot | None, now=None) -> None: ...
+    def close(self, timeout: float = 5.0, now=None) -> None: ...
+
+
+@dataclass
+class PlayerState:
+    """What the player is doing, for the health report (numbers and ids only)."""
+
+    started_at: dt.datetime
+    frames: int = 0
+    creative: str | None = None
+    rule: str | None = None
+    reason: str = ""
+    decided_at: dt.datetime | None = None
+    playlist: str = ""
+    playlist_version: int = 0
+    sensing: SensingStatus | None = None
+    audience: AudienceSnapshot | None = None
+    render_fps: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (ISO time, message), newest last
+
+    def error(self, now: dt.datetime, message: str) -> None:
+        self.errors.append((now.isoformat(timespec="seconds"), message))
+        del self.errors[:-20]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Player:
+    def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: SensingService,
+                 analytics: Analytics | None = None, wall: Callable[[], dt.datetime] = utcnow,
+                 on_frame: Callable[[PlayerState], None] | None = None) -> None:
+        self.active = active
+        self.director = director
+        self.screen = screen
+        self.sensing = sensing
+        self.analytics = analytics
+        self.wall = wall
+        self.on_frame = on_frame
+        self.state = PlayerState(started_at=wall(), playlist=director.loaded.playlist.name,
+                                 playlist_version=active.version)
+        self._version = active.version
+        self._handles: dict[int, object] = {}  # director play id -> analytics handle
+        self._announced: set[int] = set()
+        director.listeners.ended.append(self._ended)
+
+    # ------------------------------------------------------------------ proof of play
+    def _started_on_screen(self, play: Play, now: dt.datetime) -> None:
+        if self.analytics is None or play.id in self._announced:
+            return
+        self._announced.add(play.id)
+        self._handles[play.id] = self.analytics.play_started(
+            play.creative, rule_id=play.rule, reason=play.reason, planned_s=play.planned_s,
+            playlist=play.playlist, playlist_version=play.playlist_digest, key=play.id, now=now)
+
+    def _ended(self, play: Play) -> None:
+        self._announced.discard(play.id)
+        handle = self._handles.pop(play.id, None)
+        if self.analytics is not None and handle is not None:
+            self.analytics.play_ended(handle, play.outcome or "completed", now=play.end)
+
+    def _skipped(self, play: Play | None, creative: str, reason: str, now: dt.datetime) -> None:
+        self.state.error(now, f"{creative}: {reason}")
+        if play is not None and play.creative == creative and self.analytics is not None and play.id not in self._announced:
+            handle = self.analytics.play_started(play.creative, rule_id=play.rule, reason=play.reason,
+                                                 planned_s=play.planned_s, playlist=play.playlist,
+                                                 playlist_version=play.playlist_digest, key=play.id, now=now)
+            self.analytics.play_ended(handle, "skipped", now=now)
+        self.director.failed(creative, reason, now)
+
+    # ------------------------------------------------------------------ one frame
+    def frame(self) -> None:
+        now = self.wall()
+        if self.active.version != self._version and self.active.current is not None:
+            self._version = self.active.version
+            self.director.set_playlist(self.active.current)
+            self.state.playlist = self.active.current.playlist.name
+            self.state.playlist_version = self._version
+        status = self.sensing.status()
+        audience = self.sensing.latest()
+        self.screen.set_camera(status.camera_on)
+        self.screen.set_audience(audience)
+        if self.analytics is not None:
+            self.analytics.audience(audience, now)
+
+        order = self.director.step(now, audience)
+        if isinstance(order, Show):
+            self.screen.show(order.spec)
+        elif isinstance(order, Idle):
+            self.screen.idle()
+        upcoming = self.director.upcoming(now, audience)
+        if upcoming is not None:
+            self.screen.preload(upcoming)
+
+        self.screen.tick()
+        for ev in self.screen.drain_events():
+            current = self.director.current
+            if ev.kind == "start" and current is not None and current.creative == ev.creative_id:
+                self._started_on_screen(current, now)
+            elif ev.kind == "skip":
+                self._skipped(current, ev.creative_id, ev.reason, now)
+
+        st = self.state
+        st.frames += 1
+        st.sensing, st.audience, st.render_fps = status, audience, self.screen.fps
+        cur = self.director.current
+        st.creative, st.rule = (cur.creative, cur.rule) if cur else (None, None)
+        st.reason, st.decided_at = self.director.stats.last_reason, self.director.stats.last_decision_at
+        if self.on_frame is not None:
+            self.on_frame(st)
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
+        """Play until ``stop`` is set (or for ``duration_s`` seconds)."""
+        t_end = time.monotonic() + duration_s if duration_s is not None else None
+        try:
+            while not stop.is_set():
+                for event in pygame.event.get():
+                    if event.type == pygame.QUIT:
+                        log.info("window closed: stopping")
+                        stop.set()
+                    else:
+                        self.screen.handle_event(event)
+                self.frame()
+                if t_end is not None and time.monotonic() >= t_end:
+                    log.info("ran for %.0f s: stopping", duration_s)
+                    break
+                self.screen.wait_next_frame()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        now = self.wall()
+        self.director.stop(now)
+        if self.analytics is not None:
+            self.analytics.close(now=now)
