@@ -121,7 +121,8 @@ def _rates(ax, ys, shown: list[CreativeLine], value: str, base: str, lift: str, 
             color=INK if v is not None else MUTED, fontweight="bold" if v is not None else "normal",
         )  # fmt: skip
         if gain is not None:
-            colour_gain = "#1b7f4b" if gain > 0.005 else "#b23a3a" if gain < -0.005 else MUTED
+            # within ±5% of the baseline: on a par (grey), not a win or a loss
+            colour_gain = "#1b7f4b" if gain >= 0.05 else "#b23a3a" if gain <= -0.05 else MUTED
             ax.annotate(
                 f"{signed_pct(gain)} vs same hours", (x, y), xytext=(0, -1), textcoords="offset points",
                 va="top", fontsize=8.5, color=colour_gain,
