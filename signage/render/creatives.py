@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pygame
 
-from signage.render.fonts import font
+from signage.render.fonts import font, px_for_cap
 from signage.render.geometry import Size, contrast_ratio, parse_color, place, relative_luminance, wrap_words
 from signage.values import CreativeSpec
 
@@ -144,26 +144,25 @@ class TextLayout:
     body: list[str]
 
 
-def layout_text(headline: str, body: str | None, box: Size) -> TextLayout:
+def layout_text(headline: str, body: str | None, box: Size, min_body_px: int = 12) -> TextLayout:
     """The largest type for which the headline (at most 3 lines) and the body fit in ``box``.
 
-    The headline starts at a cap height of a tenth of the box height; the body is 45% of the
-    headline's size but never under a cap height of 2.2% of the box height (readable from
-    a few metres). Sizes shrink together until both fit.
+    The headline starts at a fifth of the box height (caps about a tenth); the body is 45%
+    of the headline's size but never under ``min_body_px`` (readable from a few metres).
+    Sizes shrink together until both fit; the headline never goes below the body's floor.
     """
     bw, bh = box
-    px = max(12, int(bh * 0.20))  # font px; freesansbold's cap height is about half its px
-    min_px = max(12, int(bh * 0.05))
+    px = max(min_body_px, int(bh * 0.20))
     while True:
-        body_px = max(int(px * 0.45), min(px, max(12, int(bh * 0.044))))
+        body_px = min(px, max(int(px * 0.45), min_body_px))
         hf, bf = font(px), font(body_px)
         hl = wrap_words(headline.split(), lambda s: hf.size(s)[0], bw)
         bl = wrap_words(body.split(), lambda s: bf.size(s)[0], bw) if body else []
         height = len(hl) * hf.get_linesize() + (int(px * 0.55) + len(bl) * int(bf.get_linesize() * 1.15) if bl else 0)
         widest = max([hf.size(s)[0] for s in hl] + [bf.size(s)[0] for s in bl] + [0])
-        if (height <= bh and widest <= bw and len(hl) <= 3) or px <= min_px:
+        if (height <= bh and widest <= bw and len(hl) <= 3) or px <= min_body_px:
             return TextLayout(px, body_px, hl, bl)
-        px = max(min_px, int(px * 0.92))
+        px = max(min_body_px, int(px * 0.92))
 
 
 def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygame.Surface:
@@ -188,7 +187,8 @@ def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygam
     top = int(h * 0.09)
     bottom = h - safe_bottom - int(h * 0.05)
     box = (w - 2 * margin_x, max(10, bottom - top))
-    lay = layout_text(spec.headline, spec.body, box)
+    # Body text: capitals at least 26 px on a 1080-line screen (a little above the notice's 22).
+    lay = layout_text(spec.headline, spec.body, box, min_body_px=px_for_cap(round(26 * min(size) / 1080)))
     hf, bf = font(lay.headline_px), font(lay.body_px)
     gap = int(lay.headline_px * 0.55)
     block = len(lay.headline) * hf.get_linesize() + (gap + len(lay.body) * int(bf.get_linesize() * 1.15) if lay.body else 0)

@@ -30,3 +30,14 @@ def cap_height(px: int) -> int:
     """Height in pixels of a capital letter drawn at ``px`` (measured on the glyph)."""
     f = font(px)
     return f.metrics("H")[0][3]  # (minx, maxx, miny, maxy, advance): maxy above the baseline
+
+
+def px_for_cap(cap: int) -> int:
+    """The smallest font px whose capitals are at least ``cap`` pixels tall."""
+    cap = max(4, int(cap))
+    px = max(6, cap * 2)
+    while cap_height(px) < cap:
+        px += 1
+    while px > 6 and cap_height(px - 1) >= cap:
+        px -= 1
+    return px

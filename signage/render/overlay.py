@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pygame
 
 from signage.config import NoticeConfig
-from signage.render.fonts import cap_height, font
+from signage.render.fonts import cap_height, font, px_for_cap
 from signage.render.geometry import Size
 from signage.render.qr import qr_surface
 from signage.values import AudienceSnapshot
@@ -37,14 +37,8 @@ def unit(size: Size) -> float:
 
 
 def notice_font_px(size: Size, scale: float = 1.0) -> int:
-    """The smallest font px whose capitals are at least 22 px tall on a 1080-line screen."""
-    want = max(9, round(22 * unit(size) * scale))
-    px = max(10, int(want * 2))
-    while cap_height(px) < want:
-        px += 1
-    while px > 10 and cap_height(px - 1) >= want:
-        px -= 1
-    return px
+    """The font px whose capitals are 22 px tall on a 1080-line screen (scaled to others)."""
+    return px_for_cap(max(9, round(22 * unit(size) * scale)))
 
 
 def _draw_camera_icon(side: int, on: bool) -> pygame.Surface:
