@@ -1,9 +1,11 @@
 """Time-weighted audience aggregates: pure arithmetic, no I/O, no clock.
 
 An ``AudienceAccumulator`` receives ``(t, snapshot)`` samples and integrates each
-snapshot's values over the time it holds: from its own timestamp until the next
-sample, but never longer than ``hold_s`` (after that, or after a ``None`` sample, the
-camera is counted as off). The result, ``AudienceTotals``, keeps the integrals (in
+snapshot's values over the time it holds: from when it first came until the next
+snapshot, but never longer than ``hold_s`` (after that, or after a ``None`` sample, the
+camera is counted as off). A snapshot is known by its own timestamp ``snapshot.t``:
+the same one handed over again every frame does not extend its hold, so a camera that
+stopped delivering is counted as off after ``hold_s``. The result, ``AudienceTotals``, keeps the integrals (in
 person-seconds), so totals from several plays or minutes add up exactly, and derives
 the means and ratios from them:
 
@@ -106,7 +108,7 @@ class AudienceAccumulator:
         self._t = start
         self._held = held
         self._held_at = start if held_at is None else held_at
-        self._last_sample_t: float | None = None
+        self._last_sample_t: float | None = None if held is None else held.t
 
     def advance(self, t: float) -> None:
         """Integrate the held snapshot up to ``t``."""
@@ -133,10 +135,13 @@ class AudienceAccumulator:
 
     def add(self, t: float, snapshot: AudienceSnapshot | None) -> None:
         """A sample at ``t``: what came before is integrated, then ``snapshot`` is held
-        (``None``: the camera is off from ``t``). The same snapshot given again (same
-        ``snapshot.t``) refreshes its hold but is not counted as a new sample."""
+        (``None``: the camera is off from ``t``). The same snapshot handed over again (same
+        ``snapshot.t``, e.g. from a camera that stopped delivering) changes nothing: it
+        still counts only ``hold_s`` from when it first came."""
         self.advance(t)
-        if snapshot is not None and snapshot.t != self._last_sample_t:
+        if snapshot is not None and snapshot.t == self._last_sample_t:
+            return
+        if snapshot is not None:
             self.totals.samples += 1
             self._last_sample_t = snapshot.t
         self._held = snapshot

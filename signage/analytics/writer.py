@@ -141,12 +141,15 @@ class AnalyticsWriter:
 
     def audience(self, snapshot: AudienceSnapshot | None, now: Now = None) -> None:
         """The latest audience snapshot (``None`` while the camera is off). Call it as often
-        as convenient (every frame is fine): the same snapshot again only extends its hold."""
+        as convenient (every frame is fine): a snapshot counts for ``sample_hold_s`` at
+        most after it first came, however often it is handed over again."""
         t = self._t(now)
         with self._lock:
             if self._closed:
                 return
-            self._last, self._last_t = snapshot, t
+            if snapshot is None or self._last is None or snapshot.t != self._last.t:
+                self._last_t = t  # when this snapshot first came (a repeat does not refresh it)
+            self._last = snapshot
             for p in self._open.values():
                 p.acc.add(t, snapshot)
             if self.config.minute_aggregates:

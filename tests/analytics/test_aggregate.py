@@ -36,14 +36,18 @@ def test_sample_and_hold_with_a_cap_and_camera_off():
     assert tot.camera_on_fraction == pytest.approx(4 / 6)
 
 
-def test_same_snapshot_again_refreshes_its_hold_but_is_one_sample():
+def test_same_snapshot_handed_over_again_does_not_extend_its_hold():
+    """The render loop hands over the mailbox's latest snapshot every frame; when the camera
+    stops delivering, that stale snapshot must not count as an audience for ever."""
     acc = AudienceAccumulator(0.0, hold_s=1.5)
     s = snap(7.0, faces=1, watchers=1)
-    for now in (0.0, 1.0, 2.0, 3.0):  # the render loop hands over the mailbox's latest snapshot
+    for now in (0.0, 1.0, 2.0, 3.0):
         acc.add(now, s)
+    acc.add(3.5, snap(8.0, faces=2))  # a fresh one: counts again
     tot = acc.close(4.0)
-    assert tot.samples == 1
-    assert tot.camera_on_s == pytest.approx(4.0) and tot.watcher_s == pytest.approx(4.0)
+    assert tot.samples == 2
+    assert tot.camera_on_s == pytest.approx(1.5 + 0.5)
+    assert tot.face_s == pytest.approx(1.5 * 1 + 0.5 * 2) and tot.watcher_s == pytest.approx(1.5)
 
 
 def test_snapshot_on_hand_at_start_covers_the_first_moments():

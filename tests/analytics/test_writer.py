@@ -74,6 +74,27 @@ def test_plays_and_minutes_are_written_with_their_aggregates(tmp_path):
     assert query(path, "PRAGMA journal_mode") == [{"journal_mode": "wal"}]
 
 
+def test_a_camera_that_stops_delivering_counts_as_off_after_the_hold(tmp_path):
+    path = tmp_path / "a.db"
+    with AnalyticsWriter(config(path, sample_hold_s=2.0)) as w:
+        pid = w.play_started("promo", now=T0)
+        last = None
+        for k in range(300):  # 10 s of frames; sensing froze after 5 s
+            now = T0 + k / 30
+            if now < T0 + 5:
+                last = AudienceSnapshot(t=now, faces=2, measured=2, watchers=2)
+            w.audience(last, now=now)  # the render loop hands over the latest snapshot it has
+        w.play_ended(pid, now=T0 + 10)
+        # the next play starts 1 s after the last fresh snapshot arrived: it still counts for 1 s
+        pid = w.play_started("next", now=T0 + 6)
+        w.play_ended(pid, now=T0 + 8)
+    a, b = query(path, "SELECT camera_on_s, face_s, samples FROM plays ORDER BY start_ts")
+    last_fresh = T0 + 149 / 30
+    assert a["camera_on_s"] == pytest.approx(last_fresh + 2 - T0) and a["samples"] == 150
+    assert a["face_s"] == pytest.approx(2 * a["camera_on_s"])
+    assert b["camera_on_s"] == pytest.approx(last_fresh + 2 - (T0 + 6)) and b["samples"] == 0
+
+
 def test_close_drains_many_calls_and_is_idempotent(tmp_path):
     path = tmp_path / "a.db"
     w = AnalyticsWriter(config(path))
