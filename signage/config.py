@@ -208,6 +208,11 @@ class DisplayConfig(Strict):
     def _parse_size(cls, v: Any) -> Any:
         return _size(v)
 
+    @field_validator("rotation", mode="before")
+    @classmethod
+    def _rotation_from_text(cls, v: Any) -> Any:
+        return int(v) if isinstance(v, str) and v.strip().isdigit() else v  # from the environment
+
     @field_validator("size")
     @classmethod
     def _size_range(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
