@@ -71,7 +71,36 @@ def open_display(settings: Settings, opts: RunOptions):
         return Display(cfg.model_copy(update={"driver": "dummy", "fullscreen": False})).open()
 
 
-def run(settings: Settings, opts: RunOptions) -> int:
+@dataclass
+class Built:
+    """The player and the parts it drives, built from the configuration."""
+
+    player: object
+    display: object
+    screen: object
+    sensing: object
+    watcher: object
+    analytics: object
+
+    def start(self) -> None:
+        self.sensing.start()
+        self.watcher.start()
+
+    def close(self) -> None:
+        self.watcher.stop()
+        self.sensing.stop()
+        self.player.close()
+        self.screen.close()
+        self.display.close()
+
+
+class NoPlaylist(Exception):
+    pass
+
+
+def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
+    """Load the playlist (or the bundled demo when it is invalid), open the display and
+    build every part. ``wall`` replaces the wall clock (benchmarks run it faster)."""
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
     from signage.player import Player
@@ -86,7 +115,7 @@ def run(settings: Settings, opts: RunOptions) -> int:
     if not first.ok:
         log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
         if path.resolve() == DEMO_PLAYLIST.resolve() or not active.try_replace(DEMO_PLAYLIST).ok:
-            return 1
+            raise NoPlaylist(str(path))
         log.warning("playing the bundled demo until %s is valid", path)
     loaded = active.current
     assert loaded is not None
@@ -95,6 +124,18 @@ def run(settings: Settings, opts: RunOptions) -> int:
 
     camera = camera_config(settings, opts.camera)
     analytics_cfg = settings.analytics if opts.db is None else settings.analytics.model_copy(update={"db_path": opts.db})
+    display = open_display(settings, opts)
+    screen = Screen(display, settings.notice, camera_on=camera.enabled)
+    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s)
+    watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
+    analytics = AnalyticsWriter(analytics_cfg)
+    director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
+    kw = {"wall": wall} if wall is not None else {}
+    player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics, **kw)
+    return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics)
+
+
+def run(settings: Settings, opts: RunOptions) -> int:
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -102,24 +143,18 @@ def run(settings: Settings, opts: RunOptions) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    display = open_display(settings, opts)
-    screen = Screen(display, settings.notice, camera_on=camera.enabled)
-    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s)
-    watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
-    analytics = AnalyticsWriter(analytics_cfg)
-    director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
-    player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics)
     try:
-        sensing.start()
-        watcher.start()
-        player.run(stop, duration_s=opts.duration_s)
+        try:
+            built = build(settings, opts)
+        except NoPlaylist:
+            return 1
+        try:
+            built.start()
+            built.player.run(stop, duration_s=opts.duration_s)
+        finally:
+            built.close()
     finally:
-        watcher.stop()
-        sensing.stop()
-        screen.close()
-        display.close()
         for s, h in previous.items():
             signal.signal(s, h)
-    log.info("stopped after %d frames", player.state.frames)
+    log.info("stopped after %d frames", built.player.state.frames)
     return 0
-
