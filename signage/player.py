@@ -24,10 +24,16 @@ import pygame
 from signage.director import Director, Idle, Play, Show
 from signage.playlist.loader import ActivePlaylist
 from signage.render.screen import Screen
-from signage.sensing.service import SensingService, SensingStatus
-from signage.values import AudienceSnapshot
+from signage.values import AudienceSnapshot, SensingStatus
 
 log = logging.getLogger("signage.player")
+
+
+class Sensing(Protocol):
+    """What the player needs of sensing (``SensingService``): the latest numbers, never a frame."""
+
+    def latest(self) -> AudienceSnapshot | None: ...
+    def status(self) -> SensingStatus: ...
 
 
 class Analytics(Protocol):
@@ -64,7 +70,7 @@ def utcnow() -> dt.datetime:
 
 
 class Player:
-    def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: SensingService,
+    def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: Sensing,
                  analytics: Analytics | None = None, wall: Callable[[], dt.datetime] = utcnow,
                  on_frame: Callable[[PlayerState], None] | None = None) -> None:
         self.active = active

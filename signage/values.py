@@ -103,3 +103,28 @@ class CreativeSpec:
             raise ValueError(f"CreativeSpec {self.id!r}: a text slide needs a headline")
         if self.duration_s <= 0:
             raise ValueError(f"CreativeSpec {self.id!r}: duration must be > 0")
+
+
+CameraState = Literal["off", "starting", "on", "reconnecting", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class SensingStatus:
+    """What sensing is doing, in numbers and words only (crosses from sensing to the player).
+
+    camera: "off" (disabled by configuration), "starting", "on" (frames arriving),
+    "reconnecting" (failed or stalled; retried), "stopped".
+    """
+
+    camera: CameraState
+    source: str
+    fps: float = 0.0  # frames analysed per second, over the last few seconds
+    analysed: int = 0
+    dropped: int = 0  # frames the capture dropped because analysis was busy
+    reconnects: int = 0  # failures retried, by the service or by the camera itself
+    last_error: str | None = None
+
+    @property
+    def camera_on(self) -> bool:
+        """The camera is (or is about to be) capturing: the privacy notice says so."""
+        return self.camera in ("starting", "on")

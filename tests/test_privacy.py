@@ -32,7 +32,7 @@ AUDITED_RUN = textwrap.dedent(
     import json, os, sys
     # Start-up, before sensing runs: importing mediapipe imports matplotlib, which writes its
     # font cache once under $MPLCONFIGDIR. That is not sensing; the folders are listed after it.
-    import signage.sensing.pipeline, signage.sensing.sources, signage.cli
+    import signage.sensing.pipeline, signage.sensing.sources, signage.sensing.service, signage.cli
     before = sorted(os.path.join(d, f) for root in sys.argv[4:] for d, _, fs in os.walk(root) for f in fs)
     violations = []
     WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -49,8 +49,23 @@ AUDITED_RUN = textwrap.dedent(
     import io, contextlib
     from signage.cli import main
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rc = main(["sense", sys.argv[2], "--json", "--max-frames", sys.argv[3]])
+    if control == "service":  # as the player runs it: its own thread, the clip in real time, looped
+        import time
+        from signage.config import CameraConfig, SensingConfig
+        from signage.sensing.service import SensingService
+        svc = SensingService(SensingConfig(), CameraConfig(source=sys.argv[2])).start()
+        faces, end = 0, time.monotonic() + float(sys.argv[3]) / 30
+        while time.monotonic() < end:
+            snap = svc.latest()
+            faces = max(faces, snap.faces if snap else 0)
+            time.sleep(0.05)
+        svc.stop()
+        for _ in range(svc.status().analysed):
+            out.write(json.dumps({"faces": [0] * faces}) + "\n")
+        rc = 0
+    else:
+        with contextlib.redirect_stdout(out):
+            rc = main(["sense", sys.argv[2], "--json", "--max-frames", sys.argv[3]])
     if control == "python-write":
         open("leak.txt", "w").close()
     elif control == "native-write":
@@ -89,6 +104,13 @@ def audited(tmp_path, control="none", source=CLIP, frames=90):
 def test_invariant1_sensing_writes_no_file_and_opens_no_socket(tmp_path):
     result, created = audited(tmp_path)
     assert result["rc"] == 0 and result["frames"] == 90 and result["faces"] > 0
+    assert result["violations"] == []
+    assert created == []
+
+
+def test_invariant1_the_players_sensing_thread_writes_no_file_and_opens_no_socket(tmp_path):
+    result, created = audited(tmp_path, control="service", frames=120)  # 4 s of the looped clip
+    assert result["rc"] == 0 and result["frames"] >= 60 and result["faces"] > 0
     assert result["violations"] == []
     assert created == []
 

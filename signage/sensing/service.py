@@ -18,35 +18,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from signage.config import CameraConfig, SensingConfig
 from signage.sensing.pipeline import SensingPipeline
 from signage.sensing.sources import FrameSource, SourceError, open_source
-from signage.values import AudienceSnapshot
+from signage.values import AudienceSnapshot, CameraState, SensingStatus
 
 log = logging.getLogger(__name__)
-
-CameraState = str  # "off" (disabled), "starting", "on", "reconnecting", "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class SensingStatus:
-    """What sensing is doing, in numbers and words only."""
-
-    camera: CameraState
-    source: str
-    fps: float = 0.0  # frames analysed per second, over the last few seconds
-    analysed: int = 0
-    dropped: int = 0  # frames the capture dropped because analysis was busy
-    reconnects: int = 0  # failures retried, by the service or by the camera itself
-    last_error: str | None = None
-
-    @property
-    def camera_on(self) -> bool:
-        """The camera is (or is about to be) capturing: the privacy notice says so."""
-        return self.camera in ("starting", "on")
-
 
 SourceFactory = Callable[[], FrameSource]
 
