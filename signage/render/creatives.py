@@ -71,19 +71,23 @@ def scale(img: np.ndarray, size: Size) -> np.ndarray:
 
 
 def compose_picture(img: np.ndarray, size: Size, mode: str, background: tuple[int, int, int]) -> np.ndarray:
-    """The full-screen BGR picture: ``img`` placed by ``mode`` over the letterbox colour."""
+    """The full-screen BGR picture: ``img`` placed by ``mode`` over the letterbox colour.
+
+    Built with OpenCV calls, which release the GIL: preparing a picture on the preparer
+    thread does not hold up the render loop.
+    """
     w, h = size
     r, g, b = background
-    out = np.empty((h, w, 3), np.uint8)
-    out[:] = (b, g, r)
     (cx, cy, cw, ch), (tx, ty, tw, th) = place((img.shape[1], img.shape[0]), size, mode)
     part = scale(img[cy:cy + ch, cx:cx + cw], (tw, th))
     if part.shape[2] == 4:  # transparency: over the background colour
-        alpha = part[:, :, 3:4].astype(np.uint16)
-        under = out[ty:ty + th, tx:tx + tw].astype(np.uint16)
-        part = ((part[:, :, :3].astype(np.uint16) * alpha + under * (255 - alpha) + 127) // 255).astype(np.uint8)
-    out[ty:ty + th, tx:tx + tw] = part
-    return out
+        colour = np.empty_like(part[:, :, :3])
+        colour[:] = (b, g, r)
+        alpha = part[:, :, 3].astype(np.float32) / 255.0
+        part = cv2.blendLinear(np.ascontiguousarray(part[:, :, :3]), colour, alpha, 1.0 - alpha)
+    if (tw, th) == (w, h):
+        return np.ascontiguousarray(part)
+    return cv2.copyMakeBorder(part, ty, h - th - ty, tx, w - tw - tx, cv2.BORDER_CONSTANT, value=(b, g, r))
 
 
 def to_surface(bgr: np.ndarray) -> pygame.Surface:
@@ -175,9 +179,9 @@ def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygam
         pic = compose_picture(read_picture(spec.background_image), size, "fill", bg)
         # A scrim keeps the words readable over any picture: darken under light text, lighten under dark.
         if relative_luminance(color) > 0.4:
-            pic = (pic.astype(np.uint16) * 170 // 255).astype(np.uint8)
+            pic = cv2.convertScaleAbs(pic, alpha=170 / 255)
         else:
-            pic = (pic.astype(np.uint16) * 150 // 255 + 105).astype(np.uint8)
+            pic = cv2.convertScaleAbs(pic, alpha=150 / 255, beta=105)
         surf = to_surface(pic)
     else:
         surf = pygame.Surface(size)
@@ -268,6 +272,9 @@ class VideoCreative(Creative):
         self._target = (tx, ty, tw, th)
         # The screen-sized canvas: letterbox once, then each frame is blitted into its place.
         self.canvas = to_surface(compose_picture(first, size, spec.fit, self._bg))
+        # When the screen's pixels are 32-bit XRGB (the usual case), the decoder hands over BGRA
+        # rows that are copied straight into the canvas; otherwise a frame is blitted (converted).
+        self._direct = self.canvas.get_bytesize() == 4 and self.canvas.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)
         self._slot: np.ndarray | None = None  # newest frame not yet shown
         self._slot_lock = threading.Lock()
         self._go = threading.Event()
@@ -281,7 +288,8 @@ class VideoCreative(Creative):
     def _fit(self, frame: np.ndarray) -> np.ndarray:
         cx, cy, cw, ch = self._crop
         part = frame[cy:cy + ch, cx:cx + cw]
-        return np.ascontiguousarray(scale(part, (self._target[2], self._target[3])))
+        fitted = scale(part, (self._target[2], self._target[3]))
+        return cv2.cvtColor(fitted, cv2.COLOR_BGR2BGRA) if self._direct else np.ascontiguousarray(fitted)
 
     def start(self, t: float) -> None:
         self._t0 = t - self._at
@@ -332,7 +340,13 @@ class VideoCreative(Creative):
             fresh, self._slot = self._slot, None
         if fresh is not None:
             tx, ty, tw, th = self._target
-            self.canvas.blit(pygame.image.frombuffer(fresh.data, (tw, th), "BGR"), (tx, ty))
+            if self._direct:
+                buf = self.canvas.get_buffer()  # locks the canvas until released below
+                rows = np.frombuffer(buf, np.uint8).reshape(self.size[1], self.canvas.get_pitch() // 4, 4)
+                rows[ty:ty + th, tx:tx + tw] = fresh
+                del rows, buf
+            else:
+                self.canvas.blit(pygame.image.frombuffer(fresh.data, (tw, th), "BGR"), (tx, ty))
             self.stats.shown += 1
         return self.canvas
 

@@ -12,6 +12,7 @@ last, on every frame while the camera is on.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,6 +65,9 @@ class Screen:
 
     def __init__(self, display: Display, notice: NoticeConfig, *, camera_on: bool = True,
                  show_overlay: bool | None = None, clock=time.perf_counter) -> None:
+        # The render loop shares the GIL with the preparer, video and sensing threads; hand it
+        # over every millisecond (not every 5) so a busy thread cannot hold a frame up for long.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.display = display
         self.canvas = display.canvas
         self.size = self.canvas.get_size()

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from screenkit import CONTENT, PROMO, image, notice_rect, rgb, screen, switch, text, video, white_png
+from screenkit import CONTENT, DATA, PROMO, image, notice_rect, rgb, screen, switch, text, video, white_png
 from signage.config import NoticeConfig
 from signage.render.geometry import contrast_ratio
 from signage.values import AudienceSnapshot
@@ -123,7 +123,8 @@ def test_no_black_or_partial_frame_across_100_switches(tmp_path):
     """100 switches between real creatives, every frame checked: with cuts each frame is exactly
     one creative, whole; during crossfades and slides no pixel is black or left over; the frame
     shown while the next creative is being prepared is the current one, whole."""
-    specs = [image(CONTENT / n, fit="fill") for n in ("welcome.png", "pastry.png", "evening.png")]
+    specs = [image(DATA / n, fit=f, background="#334455")
+             for n, f in (("grace_hopper.jpg", "fit"), ("coffee.png", "fill"), ("chelsea.png", "fill"))]
     specs.append(text("Come in, it's warm inside", "Fresh coffee, a step away.", id="text",
                       background="#2b1d16", color="#fff8ec", accent="#f0ba4c"))
     frames_checked = 0

@@ -1,0 +1,138 @@
+"""Screen benchmark: frame times at 1920x1080 with the privacy notice on, video pacing, switch latency.
+
+    .venv/bin/python bench/render.py [--seconds 60] [--size 1920x1080]
+
+Frame time is what the render loop spends composing one frame and blitting it to the
+display surface (creative or transition, then the notice); it runs headless on SDL's
+dummy driver, so the copy to the panel (flip) is not included. The loop is paced at the
+display's 60 fps, as the player runs it, with the next creative prepared on the
+preparer thread meanwhile. Figures go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from signage.config import DisplayConfig, NoticeConfig  # noqa: E402
+from signage.render.display import Display  # noqa: E402
+from signage.render.screen import Screen  # noqa: E402
+from signage.values import CreativeSpec, TransitionSpec  # noqa: E402
+
+CONTENT = ROOT / "content"
+PICTURES = ["welcome.png", "pastry.png", "evening.png", "lunch-menu.png"]
+
+
+def img(name: str, kind: str = "cut", dur: float = 0.0, id: str | None = None) -> CreativeSpec:
+    return CreativeSpec(id=id or name.split(".")[0], kind="image", duration_s=8, fit="fill", path=str(CONTENT / name),
+                        transition=TransitionSpec(kind, dur))
+
+
+def vid(kind: str = "cut", dur: float = 0.0) -> CreativeSpec:
+    return CreativeSpec(id="promo", kind="video", duration_s=6, fit="fit", background="#2b1d16",
+                        path=str(CONTENT / "promo.mp4"), transition=TransitionSpec(kind, dur))
+
+
+def dist(times_s: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times_s)
+    p99 = ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))]
+    return f"median {statistics.median(ms):5.2f} ms  p99 {p99:5.2f}  max {ms[-1]:5.2f}  ({len(ms)} frames)"
+
+
+def run(scr: Screen, seconds: float, schedule=None) -> tuple[list[float], list[float], int]:
+    """Tick at the display's pace for ``seconds``; ``schedule(t)`` may switch creatives.
+    Returns the draw times of steady frames, of frames mid-transition, and late frames."""
+    steady, moving = [], []
+    late0 = scr.pacer.late_frames
+    t0 = time.perf_counter()
+    while (now := time.perf_counter()) - t0 < seconds:
+        if schedule:
+            schedule(now - t0)
+        in_transition = scr._previous is not None
+        dt = scr.tick()
+        (moving if in_transition or scr._previous is not None else steady).append(dt)
+        scr.wait_next_frame()
+    return steady, moving, scr.pacer.late_frames - late0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0, help="video playback length (default 60)")
+    ap.add_argument("--size", default="1920x1080")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.lower().split("x"))
+
+    disp = Display(DisplayConfig(driver="dummy", fullscreen=False, size=(w, h), fps=60)).open()
+    scr = Screen(disp, NoticeConfig(), camera_on=True)
+    print(f"screen {w}x{h}, SDL {disp.driver} driver, 60 fps pacing, privacy notice on "
+          f"({scr.notice.height(scr.size, True)} px band); {os.cpu_count()} cores, {platform.machine()}, "
+          f"Python {platform.python_version()}")
+
+    # 1. A still image.
+    scr.show(img("welcome.png"), wait=True)
+    steady, _, late = run(scr, 10.0)
+    print(f"image      {dist(steady[5:])}, late frames {late}")
+
+    # 2. Transitions: crossfade and slide (0.6 s), a switch every 1.5 s, next prepared meanwhile.
+    order = [img(PICTURES[i % 4], ("crossfade", "slide")[i % 2], 0.6, id=f"p{i}") for i in range(16)]
+    state = {"i": 0}
+
+    def every_1_5s(t: float) -> None:
+        if t >= 1.5 * state["i"] + 0.5 and state["i"] < len(order):
+            scr.show(order[state["i"]])
+            state["i"] += 1
+
+    steady, moving, late = run(scr, 1.5 * len(order) + 1.0, every_1_5s)
+    print(f"transition {dist(moving)}, late frames {late}")
+    print(f"  between  {dist(steady)}  (still frames while the next picture is prepared)")
+
+    # 3. Video for a minute: render frame times and the video's own frames.
+    scr.show(vid(), wait=True)
+    scr.tick()
+    v = scr.current
+    steady, moving, late = run(scr, args.seconds)
+    s = v.stats
+    due = int(args.seconds * v.fps)
+    print(f"video      {dist(steady + moving)}, late frames {late}")
+    print(f"  promo.mp4 {v.fps:.0f} fps over {args.seconds:.0f} s: {due} frames due, {s.decoded} decoded in time, "
+          f"{s.shown} shown, {s.skipped} skipped by the decoder (late), "
+          f"{max(0, due - s.shown)} not shown ({max(0, due - s.shown) / due:.1%}); "
+          f"shown rate {s.shown / args.seconds:.2f} fps")
+
+    # 4. Switch latency: show() to the first frame of the next creative.
+    def latency(spec: CreativeSpec, preload: bool) -> float:
+        if preload:
+            scr.preload(spec)
+            time.sleep(0.4)
+        t0 = time.perf_counter()
+        scr.show(spec)
+        while scr.preparing:
+            scr.tick()
+            scr.wait_next_frame()
+        scr.tick()
+        return time.perf_counter() - t0
+
+    for label, make in (("image", lambda i: img(PICTURES[i % 4], id=f"l{i}")), ("video", lambda i: vid())):
+        cold = [latency(make(i), False) for i in range(6)]
+        warm = [latency(make(i), True) for i in range(6)]
+        print(f"switch {label}: to first frame, not preloaded median {statistics.median(cold) * 1000:.0f} ms "
+              f"(max {max(cold) * 1000:.0f}); preloaded median {statistics.median(warm) * 1000:.1f} ms "
+              f"(max {max(warm) * 1000:.1f})")
+    scr.close()
+    disp.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
