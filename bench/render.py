@@ -50,18 +50,27 @@ def dist(times_s: list[float]) -> str:
     return f"median {statistics.median(ms):5.2f} ms  p99 {p99:5.2f}  max {ms[-1]:5.2f}  ({len(ms)} frames)"
 
 
+CPU: dict[str, list[float]] = {"steady": [], "moving": []}
+
+
 def run(scr: Screen, seconds: float, schedule=None) -> tuple[list[float], list[float], int]:
     """Tick at the display's pace for ``seconds``; ``schedule(t)`` may switch creatives.
-    Returns the draw times of steady frames, of frames mid-transition, and late frames."""
+    Returns the draw times of steady frames, of frames mid-transition, and late frames.
+    The render thread's own CPU time per frame goes to CPU (the machine may be shared)."""
     steady, moving = [], []
+    CPU["steady"], CPU["moving"] = [], []
     late0 = scr.pacer.late_frames
     t0 = time.perf_counter()
     while (now := time.perf_counter()) - t0 < seconds:
         if schedule:
             schedule(now - t0)
         in_transition = scr._previous is not None
+        c0 = time.thread_time()
         dt = scr.tick()
-        (moving if in_transition or scr._previous is not None else steady).append(dt)
+        cpu = time.thread_time() - c0
+        which = "moving" if in_transition or scr._previous is not None else "steady"
+        (moving if which == "moving" else steady).append(dt)
+        CPU[which].append(cpu)
         scr.wait_next_frame()
     return steady, moving, scr.pacer.late_frames - late0
 
@@ -77,12 +86,13 @@ def main() -> int:
     scr = Screen(disp, NoticeConfig(), camera_on=True)
     print(f"screen {w}x{h}, SDL {disp.driver} driver, 60 fps pacing, privacy notice on "
           f"({scr.notice.height(scr.size, True)} px band); {os.cpu_count()} cores, {platform.machine()}, "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
 
     # 1. A still image.
     scr.show(img("welcome.png"), wait=True)
     steady, _, late = run(scr, 10.0)
     print(f"image      {dist(steady[5:])}, late frames {late}")
+    print(f"  cpu      {dist(CPU['steady'][5:])}  (the render thread's own CPU time per frame)")
 
     # 2. Transitions: crossfade and slide (0.6 s), a switch every 1.5 s, next prepared meanwhile.
     order = [img(PICTURES[i % 4], ("crossfade", "slide")[i % 2], 0.6, id=f"p{i}") for i in range(16)]
@@ -95,6 +105,7 @@ def main() -> int:
 
     steady, moving, late = run(scr, 1.5 * len(order) + 1.0, every_1_5s)
     print(f"transition {dist(moving)}, late frames {late}")
+    print(f"  cpu      {dist(CPU['moving'])}")
     print(f"  between  {dist(steady)}  (still frames while the next picture is prepared)")
 
     # 3. Video for a minute: render frame times and the video's own frames.
@@ -105,6 +116,7 @@ def main() -> int:
     s = v.stats
     due = int(args.seconds * v.fps)
     print(f"video      {dist(steady + moving)}, late frames {late}")
+    print(f"  cpu      {dist(CPU['steady'] + CPU['moving'])}")
     print(f"  promo.mp4 {v.fps:.0f} fps over {args.seconds:.0f} s: {due} frames due, {s.decoded} decoded in time, "
           f"{s.shown} shown, {s.skipped} skipped by the decoder (late), "
           f"{max(0, due - s.shown)} not shown ({max(0, due - s.shown) / due:.1%}); "
@@ -129,6 +141,7 @@ def main() -> int:
         print(f"switch {label}: to first frame, not preloaded median {statistics.median(cold) * 1000:.0f} ms "
               f"(max {max(cold) * 1000:.0f}); preloaded median {statistics.median(warm) * 1000:.1f} ms "
               f"(max {max(warm) * 1000:.1f})")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
     scr.close()
     disp.close()
     return 0

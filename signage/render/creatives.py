@@ -169,6 +169,17 @@ def layout_text(headline: str, body: str | None, box: Size, min_body_px: int = 1
         px = max(min_body_px, int(px * 0.92))
 
 
+def slide_gradient(color: tuple[int, int, int], size: Size) -> np.ndarray:
+    """A text slide's ground: its colour, a touch lighter at the top and darker at the bottom."""
+    w, h = size
+    b, g, r = color[2], color[1], color[0]
+    base = np.array([b, g, r], np.float32)
+    top, bottom = base + (255 - base) * 0.06, base * 0.82
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
+    column = np.clip(top * (1 - t) + bottom * t + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+    return cv2.resize(column, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
 def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygame.Surface:
     """Headline, an accent rule and the body, wrapped and aligned, over a colour or a picture."""
     w, h = size
@@ -184,9 +195,7 @@ def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygam
             pic = cv2.convertScaleAbs(pic, alpha=150 / 255, beta=105)
         surf = to_surface(pic)
     else:
-        surf = pygame.Surface(size)
-        surf = surf.convert() if pygame.display.get_surface() is not None else surf
-        surf.fill(bg)
+        surf = to_surface(slide_gradient(bg, size))
     margin_x = int(w * 0.08)
     top = int(h * 0.09)
     bottom = h - safe_bottom - int(h * 0.05)
