@@ -85,3 +85,28 @@ def test_driver_candidates():
     assert driver_candidates("auto", {"SDL_VIDEODRIVER": "dummy", "DISPLAY": ":0"}) == ["dummy"]
     assert driver_candidates("auto", {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}) == ["wayland", "x11", "kmsdrm"]
     assert driver_candidates("auto", {}) == ["kmsdrm"]
+
+
+def test_crossfade_frames_cost_the_same_from_start_to_end():
+    """Every crossfade frame is cheap, including the last ones (SDL blends a surface alpha of
+    255 on a slow path, about 25 ms at 1080p: compose must not ask for it)."""
+    import time
+
+    import pygame
+
+    from screenkit import screen
+
+    with screen(size=(1920, 1080), camera_on=False):
+        target = pygame.display.get_surface()
+        old = pygame.Surface((1920, 1080)).convert()
+        new = pygame.Surface((1920, 1080)).convert()
+        old.fill((200, 100, 50))
+        new.fill((20, 100, 250))
+        costs = {}
+        for p in (0.0, 0.5, 0.998, 0.9999, 1.0):
+            t0 = time.thread_time()
+            for _ in range(5):
+                transitions.compose(target, "crossfade", p, old, new)
+            costs[p] = (time.thread_time() - t0) / 5
+        assert tuple(target.get_at((5, 5)))[:3] == (20, 100, 250)
+    assert max(costs.values()) < 0.012, costs
