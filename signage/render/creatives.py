@@ -244,7 +244,7 @@ class VideoStats:
     fps: float = 0.0
     decoded: int = 0  # frames decoded and published
     skipped: int = 0  # frames the decoder skipped because they were already late
-    shown: int = 0  # distinct frames the render loop put on screen
+    shown: int = 0  # distinct frames put on screen (the first one at the switch included)
     loops: int = 0
 
 
@@ -302,6 +302,7 @@ class VideoCreative(Creative):
 
     def start(self, t: float) -> None:
         self._t0 = t - self._at
+        self.stats.shown = 1  # the first frame is in the canvas from the switch on
         self._go.set()
 
     def _run(self) -> None:
