@@ -224,6 +224,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return run_report(args, settings.analytics)
 
 
+def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.admin.cli import run_admin
+
+    return run_admin(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signage", description="Adaptive digital-signage player.")
     p.add_argument("--version", action="version", version=f"signage {__version__}")
@@ -307,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_arguments(r)
     r.set_defaults(func=cmd_report)
+
+    ad = sub.add_parser("admin", help="the advertisers' upload service, and its users and API tokens")
+    from signage.admin.cli import add_admin_arguments
+
+    add_admin_arguments(ad)
+    ad.set_defaults(func=cmd_admin)
     return p
 
 

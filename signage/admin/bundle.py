@@ -14,6 +14,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from signage.admin.zipcheck import BundleRefused, EntryProblem, ZipLimits, plan_extraction
 from signage.playlist.assets import IMAGE_TYPES, VIDEO_TYPES, AssetError, AssetInfo, Limits, probe_image, probe_video, sniff
@@ -28,7 +29,7 @@ VIDEO_EXT = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
 _CHUNK = 1024 * 1024
 
 
-def extract_zip(zip_path: str | os.PathLike[str], dest: Path, limits: ZipLimits) -> list[str]:
+def extract_zip(zip_path: str | os.PathLike[str] | BinaryIO, dest: Path, limits: ZipLimits) -> list[str]:
     """Unpack a zip into the empty folder ``dest``; the relative paths written.
     ``BundleRefused`` when the zip is not accepted (``dest`` may then hold part of it:
     the caller throws the folder away)."""

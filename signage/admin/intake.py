@@ -13,7 +13,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from signage.admin.bundle import PLAYLIST, check_files, extract_zip, scenario_files
 from signage.admin.simulation import brief, example_scenarios, load_scenarios, run_simulations
@@ -56,11 +56,15 @@ class Intake:
     limits: PlaylistLimits
 
     @property
+    def asset_limits(self) -> Limits:
+        return _asset_limits(self.limits)
+
+    @property
     def zip_limits(self) -> ZipLimits:
         return ZipLimits(max_entries=self.admin.max_zip_entries, max_total_bytes=self.admin.max_uncompressed_bytes,
                          max_ratio=self.admin.max_compression_ratio)
 
-    def from_zip(self, zip_path: str | Path, *, by: str, source: str = "upload") -> Version:
+    def from_zip(self, zip_path: str | Path | BinaryIO, *, by: str, source: str = "upload") -> Version:
         """A new version from an uploaded zip, or ``BundleRefused`` (nothing kept)."""
         work = self.store.new_workdir("upload")
         try:
@@ -81,7 +85,7 @@ class Intake:
     def validate(self, folder: Path) -> tuple[LoadedPlaylist, list, list[EntryProblem]]:
         """Check a bundle folder in place: (loaded playlist, scenarios, problems). Raises
         ``BundleRefused`` when there is any problem."""
-        problems = check_files(folder, _asset_limits(self.limits), self.limits.max_playlist_bytes)
+        problems = check_files(folder, self.asset_limits, self.limits.max_playlist_bytes)
         loaded = None
         if (folder / PLAYLIST).is_file():
             try:

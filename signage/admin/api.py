@@ -1,0 +1,222 @@
+"""The JSON API (``/api/...``), authenticated by API tokens: ``Authorization: Bearer sgn_...``.
+
+Documented by FastAPI's OpenAPI at ``/api/openapi.json`` (the bearer scheme included).
+Cookies are never accepted here, so no API call can be made by another site through a
+logged-in browser (no CSRF surface).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from signage.admin.drafts import DraftError
+from signage.admin.reports import ReportUnavailable, chart_png, load_report, report_json
+from signage.admin.service import AdminService, Locked
+from signage.admin.zipcheck import BundleRefused
+from signage.content_store import StoreError
+
+__all__ = ["router", "client_address"]
+
+bearer = HTTPBearer(auto_error=False, scheme_name="APIToken",
+                    description="An API token made with `signage admin token create NAME` (printed once).")
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No token, or not a valid one"},
+    429: {"description": "Too many failed attempts from this client address: locked for a while (Retry-After)"},
+}
+REFUSED = {422: {"description": "Refused: `problems` lists each file, line, field and reason; nothing was changed"},
+           413: {"description": "The request is larger than admin.max_upload_bytes; nothing was changed"}}
+
+router = APIRouter(prefix="/api", responses=AUTH_RESPONSES)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def service(request: Request) -> AdminService:
+    return request.app.state.service
+
+
+def api_user(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    svc = service(request)
+    client = client_address(request)
+    try:
+        if creds is None or creds.scheme.lower() != "bearer":
+            svc.check_client(client)
+            raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        who = svc.token_user(creds.credentials, client)
+    except Locked as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.seconds)}) from None
+    if who is None:
+        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return who
+
+
+User = Annotated[str, Depends(api_user)]
+
+
+def _refused(exc: BundleRefused) -> JSONResponse:
+    return JSONResponse({"detail": exc.format().splitlines()[0], "problems": exc.to_json()}, status_code=422)
+
+
+@router.get("/status", summary="Active version, previous version and the player's live status")
+def get_status(request: Request, user: User) -> dict[str, Any]:
+    return service(request).status()
+
+
+@router.get("/versions", summary="Every version kept, newest first")
+def list_versions(request: Request, user: User) -> dict[str, Any]:
+    svc = service(request)
+    return {"active": svc.store.active_id(), "previous": svc.store.previous_id(),
+            "versions": [svc.version_json(v) for v in svc.store.versions()]}
+
+
+@router.post("/versions", status_code=201, responses=REFUSED,
+             summary="Upload a bundle: a zip of playlist.yaml and its creatives",
+             description="Checked (zip safety, every file by content), validated with the player's loader and "
+                         "simulated against the example scenarios (and the bundle's scenario.yaml / scenarios/*.yaml). "
+                         "Only a bundle that passes becomes a version; it is not activated.")
+def upload_version(request: Request, user: User, file: UploadFile = File(..., description="the bundle (.zip)")) -> Any:
+    try:
+        v = service(request).upload_zip(file.file, by=user, filename=file.filename or "")
+    except BundleRefused as exc:
+        return _refused(exc)
+    return service(request).version_json(v)
+
+
+@router.get("/versions/{version_id}", summary="A version: validation, simulation summary and timelines")
+def get_version(request: Request, user: User, version_id: str) -> dict[str, Any]:
+    svc = service(request)
+    try:
+        return svc.version_json(svc.store.get(version_id), full=True)
+    except StoreError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/versions/{version_id}/activate", summary="Make a version the one the player plays (atomic)")
+def activate(request: Request, user: User, version_id: str) -> dict[str, Any]:
+    svc = service(request)
+    try:
+        v = svc.store.activate(version_id, by=user)
+    except StoreError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {"active": v.id, "previous": svc.store.previous_id()}
+
+
+@router.post("/rollback", summary="Activate the version that was active before the active one")
+def rollback(request: Request, user: User) -> dict[str, Any]:
+    svc = service(request)
+    try:
+        v = svc.store.rollback(by=user)
+    except StoreError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"active": v.id, "previous": svc.store.previous_id()}
+
+
+# ---------------------------------------------------------------------------- drafts
+
+
+def _draft(svc: AdminService, draft_id: str) -> dict[str, Any]:
+    try:
+        files = svc.drafts.files(draft_id)
+    except DraftError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {"id": draft_id, "files": [{"name": f.name, "bytes": f.bytes} for f in files]}
+
+
+@router.post("/drafts", status_code=201, summary="Start a draft, empty or as a copy of a version (`from`)")
+def create_draft(request: Request, user: User,
+                 from_: Annotated[str | None, Query(alias="from", description="a version id")] = None) -> dict[str, Any]:
+    svc = service(request)
+    try:
+        base = svc.store.get(from_) if from_ else None
+    except StoreError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _draft(svc, svc.drafts.create(base))
+
+
+@router.get("/drafts/{draft_id}", summary="A draft's files")
+def get_draft(request: Request, user: User, draft_id: str) -> dict[str, Any]:
+    return _draft(service(request), draft_id)
+
+
+@router.post("/drafts/{draft_id}/files/{name}", responses=REFUSED,
+             summary="Put one file into a draft: a creative (checked by content) or playlist.yaml")
+def put_draft_file(request: Request, user: User, draft_id: str, name: str,
+                   file: UploadFile = File(..., description="the file's content")) -> Any:
+    svc = service(request)
+    lim = svc.settings.playlist
+    try:
+        svc.drafts.path(draft_id)
+        svc.drafts.put(draft_id, name, file.file, limits=svc.intake.asset_limits,
+                       max_bytes=svc.settings.admin.max_upload_bytes, max_playlist_bytes=lim.max_playlist_bytes)
+    except DraftError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except BundleRefused as exc:
+        return _refused(exc)
+    return _draft(svc, draft_id)
+
+
+@router.delete("/drafts/{draft_id}/files/{name}", summary="Remove one file from a draft")
+def delete_draft_file(request: Request, user: User, draft_id: str, name: str) -> dict[str, Any]:
+    svc = service(request)
+    try:
+        svc.drafts.remove_file(draft_id, name)
+    except DraftError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _draft(svc, draft_id)
+
+
+@router.post("/drafts/{draft_id}/validate", summary="Validate a draft as it is (nothing is changed)")
+def validate_draft(request: Request, user: User, draft_id: str) -> dict[str, Any]:
+    try:
+        return service(request).validate_draft(draft_id)
+    except DraftError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/drafts/{draft_id}/commit", status_code=201, responses=REFUSED,
+             summary="Make a version of a draft (validated and simulated like a bundle)")
+def commit_draft(request: Request, user: User, draft_id: str) -> Any:
+    svc = service(request)
+    try:
+        v = svc.commit_draft(draft_id, by=user)
+    except DraftError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except BundleRefused as exc:
+        return _refused(exc)
+    return svc.version_json(v)
+
+
+# ---------------------------------------------------------------------------- reports
+
+Since = Annotated[str | None, Query(description="ISO date or time, or a duration back from now: 7d, 12h")]
+
+
+@router.get("/reports", summary="Per creative and per rule: plays, audience, attention and smiles against the baseline")
+def get_report(request: Request, user: User, since: Since = None, until: Since = None,
+               tz: Annotated[str | None, Query(description="time zone, e.g. Europe/Paris")] = None) -> Any:
+    try:
+        report, _ = load_report(service(request).settings.analytics.db_path, since, until, tz)
+    except ReportUnavailable as exc:
+        raise HTTPException(404, str(exc)) from None
+    return report_json(report)
+
+
+@router.get("/reports/chart.png", summary="The report as a 16:9 PNG chart", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}, 204: {"description": "no plays in this period"}})
+def get_chart(request: Request, user: User, since: Since = None, until: Since = None,
+              tz: Annotated[str | None, Query()] = None) -> Response:
+    try:
+        report, zone = load_report(service(request).settings.analytics.db_path, since, until, tz)
+    except ReportUnavailable as exc:
+        raise HTTPException(404, str(exc)) from None
+    if report.empty:
+        return Response(status_code=204)
+    return Response(chart_png(report, zone), media_type="image/png")

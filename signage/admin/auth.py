@@ -1,0 +1,290 @@
+"""Who may use the admin service: passwords, API tokens, sessions, CSRF, lock-out.
+
+- Passwords are stored as scrypt hashes (``hashlib.scrypt``, random salt); API tokens
+  are random 32-byte values, stored as their SHA-256. Both are compared with
+  ``hmac.compare_digest``; an unknown user costs the same scrypt as a known one.
+- The credentials file is JSON, written atomically with mode 0600, and read again when
+  it changes (``signage admin user add`` works while the service runs).
+- Sessions are a signed cookie (HMAC-SHA256 with a random key kept in its own 0600 file):
+  who, when it ends, and a random session id. The CSRF token of a form is an HMAC of
+  that id (or, on the login page, of a random pre-session cookie).
+- ``Lockout`` counts failures per account and per client address in a sliding window.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AuthError", "Credentials", "Lockout", "Session", "SessionSigner", "hash_password", "check_password",
+           "hash_token", "load_or_create_key", "NAME"]
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "sgn_"
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+
+
+class AuthError(ValueError):
+    """A credential that cannot be created (bad name, short password ...)."""
+
+
+# ----------------------------------------------------------------------------- hashing (pure)
+
+
+def _b64(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def _unb64(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    dk = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(dk)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, want = stored.split("$")
+        if kind != "scrypt":
+            return False
+        dk = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(dk, _unb64(want))
+
+
+_DUMMY = hash_password("not a password of anyone", b"0123456789abcdef")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# ----------------------------------------------------------------------------- the credentials file
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+class Credentials:
+    """Users (scrypt password hashes) and API tokens (SHA-256), in one JSON file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._data: dict[str, Any] = {"users": {}, "tokens": {}}
+
+    def _load(self) -> dict[str, Any]:
+        with self._lock:
+            try:
+                st = self.path.stat()
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except FileNotFoundError:
+                self._data, self._stamp = {"users": {}, "tokens": {}}, None
+                return self._data
+            if stamp != self._stamp:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data.setdefault("users", {})
+                data.setdefault("tokens", {})
+                self._data, self._stamp = data, stamp
+            return self._data
+
+    def _save(self, data: dict[str, Any]) -> None:
+        _write_private(self.path, json.dumps(data, indent=2).encode("utf-8"))
+
+    # users
+    def add_user(self, name: str, password: str) -> None:
+        if not NAME.match(name):
+            raise AuthError(f"user name {name!r}: letters, digits, '.', '_', '@', '-' (up to 64)")
+        if len(password) < MIN_PASSWORD:
+            raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
+        data = json.loads(json.dumps(self._load()))
+        data["users"][name] = {"password": hash_password(password), "created": time.time()}
+        self._save(data)
+
+    def remove_user(self, name: str) -> bool:
+        data = json.loads(json.dumps(self._load()))
+        found = data["users"].pop(name, None) is not None
+        if found:
+            self._save(data)
+        return found
+
+    def users(self) -> list[str]:
+        return sorted(self._load()["users"])
+
+    def verify_password(self, name: str, password: str) -> bool:
+        user = self._load()["users"].get(name) if isinstance(name, str) else None
+        stored = user["password"] if user else _DUMMY
+        ok = check_password(password, stored)
+        return ok and user is not None
+
+    # tokens
+    def create_token(self, name: str) -> str:
+        """A new API token named ``name``; the token itself is returned once and never stored."""
+        if not NAME.match(name):
+            raise AuthError(f"token name {name!r}: letters, digits, '.', '_', '@', '-' (up to 64)")
+        token = TOKEN_PREFIX + _b64(secrets.token_bytes(32))
+        data = json.loads(json.dumps(self._load()))
+        data["tokens"][name] = {"sha256": hash_token(token), "created": time.time()}
+        self._save(data)
+        return token
+
+    def revoke_token(self, name: str) -> bool:
+        data = json.loads(json.dumps(self._load()))
+        found = data["tokens"].pop(name, None) is not None
+        if found:
+            self._save(data)
+        return found
+
+    def tokens(self) -> list[str]:
+        return sorted(self._load()["tokens"])
+
+    def verify_token(self, token: str) -> str | None:
+        """The token's name, or None. Every stored hash is compared (in constant time)."""
+        digest = hash_token(token or "")
+        found = None
+        for name, t in self._load()["tokens"].items():
+            if hmac.compare_digest(digest, str(t.get("sha256", ""))):
+                found = name
+        return found
+
+
+# ----------------------------------------------------------------------------- lock-out
+
+
+class Lockout:
+    """Failures per key ("account:NAME", "client:ADDR") within a sliding window; a key
+    with ``limit`` failures is locked for ``lock_s`` from the last one."""
+
+    def __init__(self, window_s: float, lock_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = window_s
+        self.lock_s = lock_s
+        self._clock = clock
+        self._fails: dict[str, list[float]] = {}
+        self._locked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def locked_for(self, key: str) -> float:
+        """Seconds left of a lock on this key (0: not locked)."""
+        with self._lock:
+            until = self._locked.get(key, 0.0)
+            left = until - self._clock()
+            if left <= 0 and key in self._locked:
+                del self._locked[key]
+            return max(0.0, left)
+
+    def failure(self, key: str, limit: int) -> bool:
+        """Count a failure; True when the key is now locked."""
+        now = self._clock()
+        with self._lock:
+            fails = [t for t in self._fails.get(key, []) if now - t < self.window_s]
+            fails.append(now)
+            self._fails[key] = fails
+            if len(fails) >= limit:
+                self._locked[key] = now + self.lock_s
+                self._fails[key] = []
+                return True
+            if len(self._fails) > 100_000:  # bound the memory an attacker can make us use
+                self._fails = {k: v for k, v in self._fails.items() if v and now - v[-1] < self.window_s}
+            return False
+
+    def success(self, key: str) -> None:
+        with self._lock:
+            self._fails.pop(key, None)
+
+
+# ----------------------------------------------------------------------------- sessions and CSRF
+
+
+def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
+    """The 32-byte key that signs cookies; made (0600) the first time."""
+    p = Path(path).expanduser()
+    try:
+        key = p.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    _write_private(p, key)
+    return key
+
+
+@dataclass(frozen=True)
+class Session:
+    user: str
+    sid: str
+    expires: float
+
+
+class SessionSigner:
+    def __init__(self, key: bytes, lifetime_s: float, clock: Callable[[], float] = time.time) -> None:
+        self._key = key
+        self.lifetime_s = lifetime_s
+        self._clock = clock
+        self._revoked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _mac(self, purpose: str, payload: str) -> str:
+        return hmac.new(self._key, f"{purpose}|{payload}".encode(), hashlib.sha256).hexdigest()
+
+    def issue(self, user: str) -> tuple[str, Session]:
+        s = Session(user=user, sid=secrets.token_hex(16), expires=self._clock() + self.lifetime_s)
+        payload = _b64(json.dumps({"u": s.user, "s": s.sid, "e": s.expires}).encode())
+        return f"{payload}.{self._mac('session', payload)}", s
+
+    def verify(self, cookie: str | None) -> Session | None:
+        if not cookie or cookie.count(".") != 1:
+            return None
+        payload, mac = cookie.split(".")
+        if not hmac.compare_digest(mac, self._mac("session", payload)):
+            return None
+        try:
+            d = json.loads(_unb64(payload))
+            s = Session(user=str(d["u"]), sid=str(d["s"]), expires=float(d["e"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        with self._lock:
+            if s.sid in self._revoked:
+                return None
+        return s if s.expires > self._clock() else None
+
+    def revoke(self, session: Session) -> None:
+        now = self._clock()
+        with self._lock:
+            self._revoked = {k: v for k, v in self._revoked.items() if v > now}
+            self._revoked[session.sid] = session.expires
+
+    def csrf_token(self, binding: str) -> str:
+        """The token forms carry: bound to the session id (or the pre-session cookie)."""
+        return self._mac("csrf", binding)
+
+    def check_csrf(self, binding: str | None, token: str | None) -> bool:
+        if not binding or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(binding), token)
