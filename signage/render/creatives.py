@@ -180,7 +180,7 @@ def slide_gradient(color: tuple[int, int, int], size: Size) -> np.ndarray:
     return cv2.resize(column, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
-def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygame.Surface:
+def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int = 0) -> pygame.Surface:
     """Headline, an accent rule and the body, wrapped and aligned, over a colour or a picture."""
     w, h = size
     bg = parse_color(spec.background)
@@ -197,7 +197,7 @@ def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygam
     else:
         surf = to_surface(slide_gradient(bg, size))
     margin_x = int(w * 0.08)
-    top = int(h * 0.09)
+    top = safe_top + int(h * 0.09)
     bottom = h - safe_bottom - int(h * 0.05)
     box = (w - 2 * margin_x, max(10, bottom - top))
     # Body text: capitals at least 26 px on a 1080-line screen (a little above the notice's 22).
@@ -232,8 +232,8 @@ def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int) -> pygam
     return surf
 
 
-def prepare_text(spec: CreativeSpec, size: Size, safe_bottom: int) -> StillCreative:
-    return StillCreative(spec, size, render_text_slide(spec, size, safe_bottom), "text")
+def prepare_text(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int = 0) -> StillCreative:
+    return StillCreative(spec, size, render_text_slide(spec, size, safe_bottom, safe_top), "text")
 
 
 # ----------------------------------------------------------------------------- video
@@ -371,8 +371,11 @@ class VideoCreative(Creative):
 # ----------------------------------------------------------------------------- factory
 
 
-def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, at: float = 0.0) -> Creative:
-    """Load and lay out ``spec`` for a ``size`` screen. Raises CreativeError naming the creative."""
+def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, safe_top: int = 0, at: float = 0.0) -> Creative:
+    """Load and lay out ``spec`` for a ``size`` screen. Raises CreativeError naming the creative.
+
+    ``safe_top``/``safe_bottom``: pixels a text slide keeps clear (where the notice goes).
+    """
     try:
         if spec.kind in ("image", "video") and spec.path and not os.path.isfile(spec.path):
             raise CreativeError(f"{spec.path}: file not found")
@@ -381,7 +384,7 @@ def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, at: float =
         if spec.kind == "video":
             return VideoCreative(spec, size, at=at)
         if spec.kind == "text":
-            return prepare_text(spec, size, safe_bottom)
+            return prepare_text(spec, size, safe_bottom, safe_top)
         raise CreativeError(f"unknown kind {spec.kind!r}")
     except CreativeError as exc:
         raise CreativeError(f"creative {spec.id!r}: {exc}") from None

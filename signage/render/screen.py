@@ -93,6 +93,7 @@ class Screen:
         # Text slides keep clear of the notice, wherever it is and whether or not it shows now.
         h = self.notice.height(self.size, True)
         self._safe_bottom = h if notice.position == "bottom" else 0
+        self._safe_top = h if notice.position == "top" else 0
 
     # ------------------------------------------------------------------ what to show
 
@@ -139,7 +140,7 @@ class Screen:
         self._pending = (None, fut)
 
     def _prepare(self, spec: CreativeSpec, at: float) -> Creative:
-        return prepare(spec, self.size, safe_bottom=self._safe_bottom, at=at)
+        return prepare(spec, self.size, safe_bottom=self._safe_bottom, safe_top=self._safe_top, at=at)
 
     @property
     def preparing(self) -> bool:

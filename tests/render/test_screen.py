@@ -270,3 +270,22 @@ def test_a_preloaded_creative_switches_on_the_next_frame():
         scr.tick()
         dt = time.perf_counter() - t0
         assert scr.current_id == "pastry" and dt < 0.05
+
+
+def test_notice_on_top_and_text_slides_keep_clear_of_it():
+    cfg = NoticeConfig(position="top")
+    with screen(notice=cfg) as scr:
+        switch(scr, text("Two coffees for the price of one, every afternoon this week in all our cafés and kiosks "
+                         "across the city, with a croissant", "Show this screen at the counter.",
+                         background="#202020", color="#ffffff"))
+        scr.tick()
+        rect = notice_rect(scr)
+        arr = rgb(scr.canvas)
+    assert rect.top == 0 and rect.width == 1920
+    assert_notice_legible(arr, rect)
+    below = arr[rect.bottom + 2:]
+    rows = np.nonzero((below == 255).all(axis=2).any(axis=1))[0]
+    # the words are centred in the space the band leaves free (below it, within the margins)
+    top, bottom = rows.min() + rect.bottom + 2, rows.max() + rect.bottom + 2
+    free_top, free_bottom = rect.bottom + 1080 * 0.09, 1080 - 1080 * 0.05
+    assert top >= free_top - 20 and abs((top + bottom) / 2 - (free_top + free_bottom) / 2) < 30
