@@ -276,6 +276,10 @@ class OperatorOverlay:
         self._next = 0.0
         self._size: Size | None = None
 
+    def due(self, size: Size, now: float) -> bool:
+        """Whether the card should be refreshed (at most every ``refresh_s``)."""
+        return self._surface is None or size != self._size or now >= self._next
+
     def update(self, size: Size, lines: tuple[str, ...], now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now
         if self._surface is not None and (now < self._next or lines == self._lines) and size == self._size:

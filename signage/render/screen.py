@@ -230,7 +230,8 @@ class Screen:
         else:
             self.canvas.blit(new, (0, 0))
         if self.show_overlay:
-            self._operator.update(self.size, self._operator_text(), now)
+            if self._operator.due(self.size, now):  # the numbers are gathered twice a second, not per frame
+                self._operator.update(self.size, self._operator_text(), now)
             self._operator.draw(self.canvas)
         self.notice.draw(self.canvas, self.camera_on)
 
