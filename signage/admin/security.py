@@ -23,6 +23,10 @@ _UPLOAD_PATHS = (
     re.compile(r"^/api/drafts/[^/]+/files/[^/]+$"),
 )
 
+# A refused body is read and dropped up to this much so the client can read the answer;
+# past it the connection is simply closed.
+DRAIN_MAX = 64 * 1024 * 1024
+
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -68,6 +72,7 @@ class Guard:
             if k == b"content-length":
                 declared = v
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._drain(receive)
             return await self._refuse(scope, send, limit)
 
         received = 0
@@ -95,7 +100,21 @@ class Guard:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not started:
+                await self._drain(receive)
                 await self._refuse(scope, send, limit)
+
+    @staticmethod
+    async def _drain(receive) -> None:
+        """Read (and drop) what the client is still sending, up to DRAIN_MAX, so that it
+        gets the 413 answer rather than a reset connection; nothing of it is kept."""
+        drained = 0
+        while drained < DRAIN_MAX:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     async def _refuse(self, scope, send, limit: int) -> None:
         msg = too_large_message(limit)

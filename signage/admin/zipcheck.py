@@ -88,7 +88,7 @@ def _file_type(info: zipfile.ZipInfo) -> str | None:
     """The kind of a non-regular entry from its Unix mode (the high 16 bits of
     ``external_attr``; 0 when the zip was made without one), or None for a file or folder."""
     mode = info.external_attr >> 16
-    if not mode:
+    if not stat.S_IFMT(mode):  # permission bits only (Python's zipfile writes 0o600): a file
         return None
     if stat.S_ISLNK(mode):
         return "a symbolic link"
