@@ -1,21 +1,14 @@
 import os
+import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/media.py for every test folder
 
-DATA = Path(__file__).resolve().parent / "data"
-CLIP = DATA / "white_house_hamilton_clip.mp4"
-
-
-def load(name: str) -> np.ndarray:
-    img = cv2.imread(str(DATA / name))
-    assert img is not None, name
-    return img
+from media import DATA  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLIP, DATA
+from media import CLIP, DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = sorted(p for p in DATA.iterdir() if p.suffix in (".png", ".jpg", ".mp4"))

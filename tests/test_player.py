@@ -16,7 +16,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import cv2
 import pytest
 
-from conftest import CLIP
+from media import CLIP
 from signage.analytics.writer import AnalyticsWriter
 from signage.config import AnalyticsConfig, CameraConfig, DisplayConfig, NoticeConfig, SensingConfig
 from signage.director import Director

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CLIP, load
+from media import CLIP, load
 from signage.config import SensingConfig
 from signage.sensing.pipeline import SensingPipeline, SensingResult
 from signage.sensing.types import FaceObservation, Frame, TrackSummary

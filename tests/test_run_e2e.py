@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIP, DATA
+from media import CLIP, DATA
 from signage.analytics.store import PlayRow, open_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIP, load
+from media import CLIP, load
 from signage.config import SensingConfig
 from signage.sensing.analyzer import FaceAnalyzer, suppress_duplicates, tile_windows, _Detection
 from signage.sensing.types import FaceObservation, Frame

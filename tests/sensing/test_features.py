@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import load
+from media import load
 from signage.config import ExpressionConfig, SensingConfig
 from signage.sensing import features
 from signage.sensing.analyzer import FaceAnalyzer, roi_from_detection

@@ -12,7 +12,7 @@ import time
 
 import cv2
 
-from conftest import CLIP
+from media import CLIP
 from signage.config import CameraConfig, SensingConfig
 from signage.sensing.service import SensingService
 from signage.sensing.sources import CameraSource

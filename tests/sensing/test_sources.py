@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIP, DATA, load
+from media import CLIP, DATA, load
 from signage.config import CameraConfig
 from signage.sensing.sources import (
     CameraSource,
