@@ -62,7 +62,8 @@ User = Annotated[str, Depends(api_user)]
 
 
 def _refused(exc: BundleRefused) -> JSONResponse:
-    return JSONResponse({"detail": exc.format().splitlines()[0], "problems": exc.to_json()}, status_code=422)
+    return JSONResponse({"detail": exc.headline + "; nothing was changed", "problems": exc.to_json()},
+                        status_code=422)
 
 
 @router.get("/status", summary="Active version, previous version and the player's live status")

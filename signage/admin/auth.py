@@ -127,12 +127,15 @@ class Credentials:
         data["users"][name] = {"password": hash_password(password), "created": time.time()}
         self._save(data)
 
-    def remove_user(self, name: str) -> bool:
+    def _remove(self, kind: str, name: str) -> bool:
         data = json.loads(json.dumps(self._load()))
-        found = data["users"].pop(name, None) is not None
+        found = data[kind].pop(name, None) is not None
         if found:
             self._save(data)
         return found
+
+    def remove_user(self, name: str) -> bool:
+        return self._remove("users", name)
 
     def users(self) -> list[str]:
         return sorted(self._load()["users"])
@@ -155,11 +158,7 @@ class Credentials:
         return token
 
     def revoke_token(self, name: str) -> bool:
-        data = json.loads(json.dumps(self._load()))
-        found = data["tokens"].pop(name, None) is not None
-        if found:
-            self._save(data)
-        return found
+        return self._remove("tokens", name)
 
     def tokens(self) -> list[str]:
         return sorted(self._load()["tokens"])

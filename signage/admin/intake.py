@@ -44,6 +44,12 @@ def _asset_limits(lim: PlaylistLimits) -> Limits:
                   max_video_bytes=lim.max_video_bytes, max_video_seconds=lim.max_video_seconds)
 
 
+def summary_text(loaded: LoadedPlaylist, folder: Path) -> str:
+    """The loader's summary, named as in the bundle, without its warnings (listed apart)."""
+    text = loaded.summary().replace(str(folder / PLAYLIST), PLAYLIST)
+    return "\n".join(line for line in text.splitlines() if not line.startswith("  warning: "))
+
+
 def playlist_problems(exc: PlaylistError, name: str = PLAYLIST) -> list[EntryProblem]:
     return [EntryProblem(name, p.message + (f" ({p.context})" if p.context else ""), p.line, p.path or None)
             for p in exc.problems]
@@ -119,7 +125,7 @@ class Intake:
             "playlist_name": p.name,
             "files": files,
             "validation": {
-                "summary": loaded.summary().replace(str(work / PLAYLIST), PLAYLIST),
+                "summary": summary_text(loaded, work),
                 "creatives": len(p.creatives),
                 "rules": len(p.rules),
                 "warnings": [{"line": w.line, "field": w.path, "context": w.context, "message": w.message}

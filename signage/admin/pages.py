@@ -172,7 +172,7 @@ def upload(request: Request, csrf: str = Form(""), file: UploadFile | None = Fil
     try:
         v = service(request).upload_zip(file.file, by=s.user, filename=file.filename)
     except BundleRefused as exc:
-        return render(request, "upload.html", s, status=422, refused=f"{file.filename}: {exc.format().splitlines()[0]}. "
+        return render(request, "upload.html", s, status=422, refused=f"{file.filename}: {exc.headline}. "
                       "Nothing was changed: the active version plays on.", problems=exc.problems)
     return RedirectResponse(f"/versions/{v.id}", 303)
 
@@ -299,11 +299,15 @@ def draft_delete(request: Request, draft_id: str, csrf: str = Form("")) -> Respo
 # ---------------------------------------------------------------------------- reports
 
 
+def _report(request: Request, since: str, until: str, tz: str):
+    return load_report(service(request).settings.analytics.db_path, since or None, until or None, tz or None)
+
+
 @router.get("/reports")
 def reports_page(request: Request, since: str = "7d", until: str = "", tz: str = "") -> Response:
     s = need_session(request)
     try:
-        report, zone = load_report(service(request).settings.analytics.db_path, since or None, until or None, tz or None)
+        report, zone = _report(request, since, until, tz)
     except ReportUnavailable as exc:
         return render(request, "reports.html", s, error=str(exc), since=since, until=until, tz=tz)
     return render(request, "reports.html", s, rows=report_rows(report, zone), since=since, until=until, tz=tz)
@@ -313,7 +317,7 @@ def reports_page(request: Request, since: str = "7d", until: str = "", tz: str =
 def reports_chart(request: Request, since: str = "7d", until: str = "", tz: str = "") -> Response:
     need_session(request)
     try:
-        report, zone = load_report(service(request).settings.analytics.db_path, since or None, until or None, tz or None)
+        report, zone = _report(request, since, until, tz)
     except ReportUnavailable as exc:
         return Response(str(exc), status_code=404, media_type="text/plain")
     if report.empty:

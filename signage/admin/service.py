@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from signage.admin.auth import Credentials, Lockout, SessionSigner, load_or_create_key
-from signage.admin.bundle import PLAYLIST
 from signage.admin.drafts import Drafts
-from signage.admin.intake import Intake
+from signage.admin.intake import Intake, summary_text
 from signage.admin.status import default_status_path, read_player_status
 from signage.admin.zipcheck import BundleRefused
 from signage.config import Settings
@@ -97,7 +96,7 @@ class AdminService:
         except BundleRefused as exc:
             return {"valid": False, "problems": exc.to_json()}
         return {"valid": True, "problems": [],
-                "summary": loaded.summary().replace(str(folder / PLAYLIST), PLAYLIST),
+                "summary": summary_text(loaded, folder),
                 "warnings": [{"line": w.line, "field": w.path, "context": w.context, "message": w.message}
                              for w in loaded.warnings]}
 

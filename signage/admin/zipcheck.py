@@ -75,10 +75,13 @@ class BundleRefused(ValueError):
         self.what = what
         super().__init__(self.format())
 
-    def format(self) -> str:
+    @property
+    def headline(self) -> str:
         n = len(self.problems)
-        return "\n".join([f"{self.what} refused, {n} problem{'s' if n != 1 else ''}:"]
-                         + ["  " + p.format() for p in self.problems])
+        return f"{self.what} was refused, {n} problem{'s' if n != 1 else ''}"
+
+    def format(self) -> str:
+        return "\n".join([self.headline + ":"] + ["  " + p.format() for p in self.problems])
 
     def to_json(self) -> list[dict[str, object]]:
         return [p.to_json() for p in self.problems]
