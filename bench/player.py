@@ -37,7 +37,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+from media import write_shop_window_clip  # noqa: E402  (tests/media.py)
 
 CLIP = ROOT / "tests" / "data" / "white_house_hamilton_clip.mp4"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
@@ -73,28 +73,6 @@ def startup(runs: int = 3) -> None:
         print(f"  {label:<22} median {statistics.median(times):.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
 
 
-def _letterbox(img: np.ndarray, w: int = 640, h: int = 480) -> np.ndarray:
-    s = min(w / img.shape[1], h / img.shape[0])
-    small = cv2.resize(img, (int(img.shape[1] * s), int(img.shape[0] * s)))
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
-    out[y:y + small.shape[0], x:x + small.shape[1]] = small
-    return out
-
-
-def _stream_clip(path: Path, empty_s: float) -> None:
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
-    empty = _letterbox(cv2.imread(str(ROOT / "tests" / "data" / "coffee.png")))
-    for _ in range(int(empty_s * 30)):
-        w.write(empty)
-    cap = cv2.VideoCapture(str(CLIP))
-    ok, frame = cap.read()
-    while ok:
-        w.write(_letterbox(frame))
-        ok, frame = cap.read()
-    w.release()
-
-
 REACT_PLAYLIST = """\
 name: reaction
 recheck: {recheck}
@@ -113,7 +91,7 @@ def reaction(runs: int = 3) -> None:
     print(f"reaction: camera stream shows a face after {empty_s:.0f} s -> interrupting rule on faces >= 1 -> switch on screen:")
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "cam.mp4"
-        _stream_clip(clip, empty_s)
+        write_shop_window_clip(clip, empty_s)
         for recheck in ("1s", "0.2s"):
             pl = Path(tmp) / f"p{recheck}.yaml"
             pl.write_text(REACT_PLAYLIST.format(recheck=recheck))

@@ -11,44 +11,19 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
-from media import CLIP, DATA
+from media import write_shop_window_clip
 from signage.analytics.store import PlayRow, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_FACE_S = 4.0
 
 
-def letterbox(img: np.ndarray, w: int = 640, h: int = 480) -> np.ndarray:
-    s = min(w / img.shape[1], h / img.shape[0])
-    small = cv2.resize(img, (int(img.shape[1] * s), int(img.shape[0] * s)))
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
-    out[y:y + small.shape[0], x:x + small.shape[1]] = small
-    return out
-
-
 @pytest.fixture(scope="module")
 def camera_clip(tmp_path_factory) -> Path:
     """4 s of an empty scene (a photo of coffee, no face), then the sample clip (a face)."""
-    path = tmp_path_factory.mktemp("cam") / "shop-window.mp4"
-    fps = 30.0
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
-    empty = letterbox(cv2.imread(str(DATA / "coffee.png")))
-    for _ in range(int(NO_FACE_S * fps)):
-        w.write(empty)
-    cap = cv2.VideoCapture(str(CLIP))
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        w.write(letterbox(frame))
-    cap.release()
-    w.release()
-    return path
+    return write_shop_window_clip(tmp_path_factory.mktemp("cam") / "shop-window.mp4", NO_FACE_S)
 
 
 PLAYLIST = """\
