@@ -81,12 +81,20 @@ class Built:
     sensing: object
     watcher: object
     analytics: object
+    trimmer: object
+    health: object
+    notifier: object
 
     def start(self) -> None:
         self.sensing.start()
         self.watcher.start()
+        self.trimmer.start()
+        self.health.start()
 
     def close(self) -> None:
+        self.notifier.stopping()
+        self.health.stop()
+        self.trimmer.stop()
         self.watcher.stop()
         self.sensing.stop()
         self.player.close()
@@ -103,11 +111,14 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     build every part. ``wall`` replaces the wall clock (benchmarks run it faster)."""
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
+    from signage.health import HealthReporter
+    from signage.memory import MemoryTrimmer
     from signage.player import Player
     from signage.playlist.loader import ActivePlaylist
     from signage.playlist.watch import PlaylistWatcher
     from signage.render.screen import Screen
     from signage.sensing.service import SensingService
+    from signage.systemd import Notifier
 
     path = playlist_path(settings, opts.playlist)
     active = ActivePlaylist(settings.playlist)
@@ -130,9 +141,21 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
+    health = HealthReporter(settings.health)
+    notifier = Notifier()
+
+    def on_frame(state) -> None:
+        health.update(state)
+        if state.creative is not None or state.frames > 1:
+            status = f"{state.creative or 'idle'} ({state.rule or 'loop'}); camera {state.sensing.camera}"
+            notifier.ready(status)
+            notifier.alive(status)
+
     kw = {"wall": wall} if wall is not None else {}
-    player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics, **kw)
-    return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics)
+    player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics,
+                    on_frame=on_frame, **kw)
+    return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
+                 trimmer=MemoryTrimmer(), health=health, notifier=notifier)
 
 
 def run(settings: Settings, opts: RunOptions) -> int:

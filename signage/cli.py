@@ -213,6 +213,46 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                                     windowed=args.windowed, duration_s=args.duration, db=args.db))
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.health import read_status, status_path
+
+    path = Path(args.file) if args.file else status_path(settings)
+    try:
+        doc, age = read_status(path)
+    except FileNotFoundError:
+        print(f"signage status: {path}: no status file (is the player running?)", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"signage status: {path}: cannot be read ({exc})", file=sys.stderr)
+        return 2
+    stale = age > settings.health.stale_after_s
+    if args.json:
+        print(json.dumps({**doc, "age_s": round(age, 1), "stale": stale}, indent=2))
+    else:
+        cam = doc.get("camera") or {}
+        aud = doc.get("audience")
+        lines = [
+            f"player: {'STALE, ' if stale else ''}updated {age:.0f} s ago, up {doc.get('uptime_s', 0) / 3600:.1f} h, "
+            f"{doc.get('render_fps', 0):.0f} fps",
+            f"playlist: {doc.get('playlist')!r} (version {doc.get('playlist_version')})",
+            f"on screen: {doc.get('creative') or 'idle'} — {doc.get('reason') or ''}",
+            f"camera: {cam.get('state')} ({cam.get('source')}), {cam.get('fps', 0):.0f} fps, "
+            f"{cam.get('reconnects', 0)} reconnects" + (f", last error: {cam['last_error']}" if cam.get("last_error") else ""),
+            "audience: " + ("no measurement" if not aud else
+                            f"{aud['faces']} faces, {aud['watchers']} watchers, attention {aud['attention_ratio']:.0%}, "
+                            f"smiles {aud['smile_ratio']:.0%}, passers-by {aud['passers_by']}"),
+        ]
+        errors = doc.get("errors") or []
+        lines.append(f"recent errors: {len(errors)}")
+        lines += [f"  {e}" for e in errors]
+        print("\n".join(lines))
+    if stale:
+        print(f"signage status: the status is {age:.0f} s old (more than {settings.health.stale_after_s:.0f} s): "
+              "the player is stopped or stuck", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
     return 0
@@ -304,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="draw the notice as with the camera on or off (default: camera.enabled)")
     pv.add_argument("--out", required=True, metavar="FILE.png")
     pv.set_defaults(func=cmd_preview)
+
+    st = sub.add_parser("status", help="the running player's health: camera, frame rates, what plays and why, errors")
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--file", default=None, help="status file (default: health.status_file)")
+    st.set_defaults(func=cmd_status)
 
     c = sub.add_parser("config", help="print the effective configuration as JSON")
     c.set_defaults(func=cmd_config)

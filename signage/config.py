@@ -350,6 +350,17 @@ class AdminConfig(Strict):
     simulate_max_s: float = Field(24 * 3600.0, gt=0, le=31 * 24 * 3600)
 
 
+class HealthConfig(Strict):
+    """The player's status file (camera, frame rates, what plays and why, recent errors)."""
+
+    # Written atomically, at most once per write_interval_s; read by `signage status` and the
+    # admin dashboard. On a kiosk: /run/signage/status.json (RuntimeDirectory=signage).
+    status_file: str = "~/.local/state/signage/status.json"
+    write_interval_s: float = Field(1.0, ge=0.1, le=60)
+    # `signage status` fails when the file is older than this (the player is stuck or stopped).
+    stale_after_s: float = Field(10.0, ge=1, le=3600)
+
+
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""
 
@@ -369,6 +380,7 @@ class Settings(BaseSettings):
     display: DisplayConfig = DisplayConfig()
     notice: NoticeConfig = NoticeConfig()
     player: PlayerConfig = PlayerConfig()
+    health: HealthConfig = HealthConfig()
     admin: AdminConfig = AdminConfig()
 
     @field_validator("log_level")
