@@ -74,15 +74,18 @@ fi
 
 # 3. The release: a copy of the project (no .git, no .venv) and its own virtual environment.
 REL="$ROOT/opt/signage/releases/$VERSION"
-if [ -e "$REL" ]; then
+# A virtual environment cannot be moved, so the release is built in place and marked complete
+# last; an incomplete one (an interrupted install) is removed and built again.
+if [ -e "$REL/.signage-release-complete" ]; then
   say "release $VERSION is already installed"
 else
-  run mkdir -p "$REL.tmp"
+  [ ! -e "$REL" ] || run rm -rf "$REL"
+  run mkdir -p "$REL"
   if [ "$DRY" = 1 ]; then
     echo "would run: copy $SRC to $REL (without .git, .venv, caches)"
   else
     tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude='*.egg-info' \
-        --exclude=.pytest_cache --exclude=.hypothesis -cf - . | tar -C "$REL.tmp" -xf -
+        --exclude=.pytest_cache --exclude=.hypothesis -cf - . | tar -C "$REL" -xf -
   fi
   if [ "$VENV" = 1 ]; then
     PY=""
@@ -92,10 +95,10 @@ else
       fi
     done
     [ -n "$PY" ] || { say "need Python 3.11 or 3.12"; exit 1; }
-    run "$PY" -m venv "$REL.tmp/.venv"
-    run "$REL.tmp/.venv/bin/python" -m pip install -q --disable-pip-version-check "$REL.tmp"
+    run "$PY" -m venv "$REL/.venv"
+    run "$REL/.venv/bin/python" -m pip install -q --disable-pip-version-check "$REL"
   fi
-  run mv -T "$REL.tmp" "$REL"   # complete releases only
+  run touch "$REL/.signage-release-complete"
 fi
 
 # 4. Switch /opt/signage/current atomically; keep the one before as previous.

@@ -149,3 +149,13 @@ def test_rollback_swaps_current_and_previous(tmp_path):
     assert os.readlink(opt / "current") == "releases/v2"
     p = sh(KIOSK / "rollback.sh", "--root", tmp_path / "empty", "--no-restart", check=False)
     assert p.returncode == 1 and "no previous release" in p.stderr
+
+
+def test_an_interrupted_install_is_built_again(tmp_path):
+    root = tmp_path / "root"
+    half = root / "opt/signage/releases/v1"
+    half.mkdir(parents=True)
+    (half / "half-copied.txt").write_text("an install killed half way")
+    install(root, "--version", "v1")
+    assert not (half / "half-copied.txt").exists() and (half / ".signage-release-complete").is_file()
+    assert (half / "signage/player.py").is_file()
