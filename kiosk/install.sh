@@ -96,7 +96,8 @@ else
     done
     [ -n "$PY" ] || { say "need Python 3.11 or 3.12"; exit 1; }
     run "$PY" -m venv "$REL/.venv"
-    run "$REL/.venv/bin/python" -m pip install -q --disable-pip-version-check "$REL"
+    # editable: the package runs from the release, beside its demo content and playlists
+    run "$REL/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$REL"
   fi
   run touch "$REL/.signage-release-complete"
 fi
