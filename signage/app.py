@@ -30,6 +30,7 @@ class RunOptions:
     windowed: bool = False
     duration_s: float | None = None
     db: str | None = None
+    camera_once: bool = False  # a video as the camera plays once; the run stops at its end
 
 
 def camera_config(settings: Settings, option: str | None) -> CameraConfig:
@@ -112,7 +113,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
     from signage.health import HealthReporter
-    from signage.memory import MemoryTrimmer
+    from signage.memory import MemoryTrimmer, limit_arenas
     from signage.player import Player
     from signage.playlist.loader import ActivePlaylist
     from signage.playlist.watch import PlaylistWatcher
@@ -120,6 +121,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     from signage.sensing.service import SensingService
     from signage.systemd import Notifier
 
+    limit_arenas(2)  # before any thread starts: freed memory is reused, not spread over arenas
     path = playlist_path(settings, opts.playlist)
     active = ActivePlaylist(settings.playlist)
     first = active.try_replace(path.resolve())
@@ -137,7 +139,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     analytics_cfg = settings.analytics if opts.db is None else settings.analytics.model_copy(update={"db_path": opts.db})
     display = open_display(settings, opts)
     screen = Screen(display, settings.notice, camera_on=camera.enabled)
-    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s)
+    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
+                             once=opts.camera_once)
     watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
@@ -153,7 +156,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
 
     kw = {"wall": wall} if wall is not None else {}
     player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics,
-                    on_frame=on_frame, **kw)
+                    on_frame=on_frame, until_camera_ends=opts.camera_once, **kw)
     return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
                  trimmer=MemoryTrimmer(), health=health, notifier=notifier)
 

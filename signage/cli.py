@@ -210,7 +210,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from signage.app import RunOptions, run
 
     return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
-                                    windowed=args.windowed, duration_s=args.duration, db=args.db))
+                                    windowed=args.windowed, duration_s=args.duration, db=args.db,
+                                    camera_once=args.camera_once))
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -303,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("playlist", nargs="?", default=None)
     rn.add_argument("--camera", default=None, metavar="SOURCE",
                     help="camera index, device, stream URL or video file; 'off' for no camera")
+    rn.add_argument("--camera-once", action="store_true",
+                    help="with a video file as the camera: play it once and stop at its end (scripted runs)")
     rn.add_argument("--headless", action="store_true", help="draw off screen (SDL dummy driver)")
     rn.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
     rn.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")

@@ -72,7 +72,7 @@ def utcnow() -> dt.datetime:
 class Player:
     def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: Sensing,
                  analytics: Analytics | None = None, wall: Callable[[], dt.datetime] = utcnow,
-                 on_frame: Callable[[PlayerState], None] | None = None) -> None:
+                 on_frame: Callable[[PlayerState], None] | None = None, until_camera_ends: bool = False) -> None:
         self.active = active
         self.director = director
         self.screen = screen
@@ -80,6 +80,7 @@ class Player:
         self.analytics = analytics
         self.wall = wall
         self.on_frame = on_frame
+        self.until_camera_ends = until_camera_ends  # a scripted run: a video as the camera, played once
         self.state = PlayerState(started_at=wall(), playlist=director.loaded.playlist.name,
                                  playlist_version=active.version)
         self._version = active.version
@@ -165,6 +166,9 @@ class Player:
                     else:
                         self.screen.handle_event(event)
                 self.frame()
+                if self.until_camera_ends and self.state.sensing is not None and self.state.sensing.camera == "ended":
+                    log.info("the camera video has ended: stopping")
+                    break
                 if t_end is not None and time.monotonic() >= t_end:
                     log.info("ran for %.0f s: stopping", duration_s)
                     break

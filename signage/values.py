@@ -105,7 +105,7 @@ class CreativeSpec:
             raise ValueError(f"CreativeSpec {self.id!r}: duration must be > 0")
 
 
-CameraState = Literal["off", "starting", "on", "reconnecting", "stopped"]
+CameraState = Literal["off", "starting", "on", "reconnecting", "ended", "stopped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,8 @@ class SensingStatus:
     """What sensing is doing, in numbers and words only (crosses from sensing to the player).
 
     camera: "off" (disabled by configuration), "starting", "on" (frames arriving),
-    "reconnecting" (failed or stalled; retried), "stopped".
+    "reconnecting" (failed or stalled; retried), "ended" (a video played once is over),
+    "stopped".
     """
 
     camera: CameraState

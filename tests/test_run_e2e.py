@@ -67,8 +67,9 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     pl = tmp_path / "p.yaml"
     pl.write_text(PLAYLIST)
     db = tmp_path / "a.db"
-    p = run(pl, "--camera", camera_clip, "--db", db, duration=12)
+    p = run(pl, "--camera", camera_clip, "--camera-once", "--db", db)  # the run lasts the clip (13 s)
     assert p.returncode == 0, p.stderr[-3000:]
+    assert "the camera video has ended: stopping" in p.stderr
     rows = plays(db)
     assert rows, p.stderr[-3000:]
     first = rows[0]

@@ -37,11 +37,12 @@ class SensingService:
     """
 
     def __init__(self, sensing: SensingConfig, camera: CameraConfig, *, source_factory: SourceFactory | None = None,
-                 stale_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 stale_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic, once: bool = False) -> None:
         self._sensing = sensing
         self._camera = camera
         self._factory = source_factory or (lambda: open_source(str(camera.source), realtime_video=True,
-                                                               loop_video=True, camera=camera))
+                                                               loop_video=not once, camera=camera))
+        self._once = once  # a video file standing in for the camera plays once, then "ended"
         self._stale_after = stale_after_s
         self._clock = clock
         self._latest: tuple[float, AudienceSnapshot] | None = None
@@ -137,6 +138,11 @@ class SensingService:
                 with source:
                     if self._pump(source, pipeline):
                         backoff = self._camera.reconnect_min_s
+                    ended = source.stats.state == "ended" and not getattr(source, "is_camera", False)
+                if self._once and ended:
+                    self._latest = None
+                    self._set_state("ended")
+                    return
                 pipeline.reset()  # a new connection: nobody carries over
                 self._latest = None
                 if not self._stop.is_set():
