@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from signage.config import HealthConfig
+from signage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,7 @@ class HealthReporter:
         self._wall = wall or (lambda: dt.datetime.now(dt.timezone.utc))
         self._doc: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = Periodic(self.interval, self.write_now, "health")
         self._failing = False
         self._last_update = 0.0
         self.writes = 0
@@ -132,18 +132,9 @@ class HealthReporter:
                 self._failing = True
 
     def start(self) -> HealthReporter:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="signage health", daemon=True)
-            self._thread.start()
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-            self._thread = None
+        self._thread.stop()
         self.write_now()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.write_now()

@@ -4,8 +4,9 @@ The player's threads (sensing, the video decoder, the preparer, the writer) allo
 free large buffers all day: frames, decoded pictures, scaled surfaces. glibc keeps freed
 memory in per-thread arenas, so the process's resident size creeps up with fragmentation
 even though nothing leaks (bench/soak.py measures it). ``MemoryTrimmer`` calls glibc's
-``malloc_trim(0)`` on its own thread every ``interval_s`` seconds; elsewhere (not glibc)
-it does nothing.
+``malloc_trim(0)`` on its own thread every ``interval_s`` seconds, and ``limit_arenas``
+caps the number of arenas (glibc's ``M_ARENA_MAX``, as ``MALLOC_ARENA_MAX`` would) before
+the threads start. Elsewhere (not glibc) both do nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import threading
+
+from signage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,28 @@ def _libc_trim():
     return trim
 
 
+M_ARENA_MAX = -8
+
+
+def limit_arenas(n: int = 2) -> bool:
+    """Cap glibc's malloc arenas at ``n``; call before starting threads. True if applied."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_ARENA_MAX, n))
+
+
 class MemoryTrimmer:
     def __init__(self, interval_s: float = 30.0) -> None:
         self.interval_s = interval_s
         self._trim = _libc_trim()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = Periodic(interval_s, self.trim, "memory trim")
         self.runs = 0
 
     @property
@@ -50,17 +68,9 @@ class MemoryTrimmer:
             self.runs += 1
 
     def start(self) -> MemoryTrimmer:
-        if self._trim is not None and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="signage memory trim", daemon=True)
+        if self._trim is not None:
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.trim()
+        self._thread.stop()

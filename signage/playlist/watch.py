@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from signage.periodic import Periodic
 from signage.playlist.loader import ActivePlaylist, LoadedPlaylist, PlaylistError
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,7 @@ class PlaylistWatcher:
         self._on_error = on_error
         self._fingerprint: tuple | None = None
         self._last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = Periodic(interval_s, self.check, "playlist watcher")
         self.last_error: PlaylistError | None = None
 
     def fingerprint(self) -> tuple:
@@ -80,20 +79,8 @@ class PlaylistWatcher:
         return None
 
     def start(self) -> PlaylistWatcher:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="signage playlist watcher", daemon=True)
-            self._thread.start()
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001 - the watcher must outlive any surprise
-                log.exception("playlist watcher: unexpected error (the playlist in use plays on)")
+        self._thread.stop()
