@@ -61,7 +61,7 @@ def render_png(report: Report, out: str | Path, tz=None, size_px: tuple[int, int
     _bars(axes[0], ys, [c.screen_time_s / scale for c in shown], COLOURS["screen"])
     for y, c in zip(ys, shown):
         axes[0].annotate(
-            f" {duration(c.screen_time_s)} · {c.plays:,} plays", (c.screen_time_s / scale, y),
+            f" {duration(c.screen_time_s)} · {c.plays:,} play{'s' if c.plays != 1 else ''}", (c.screen_time_s / scale, y),
             va="center", fontsize=10, color=INK,
         )  # fmt: skip
     _frame(axes[0], f"Screen time ({unit})", 1.75)
@@ -127,7 +127,11 @@ def _rates(ax, ys, shown: list[CreativeLine], value: str, base: str, lift: str, 
                 f"{signed_pct(gain)} vs same hours", (x, y), xytext=(0, -1), textcoords="offset points",
                 va="top", fontsize=8.5, color=colour_gain,
             )  # fmt: skip
-    ax.set_xlim(0, top * 1.75)
+    ax.set_xlim(0, top * 1.75)  # room for the labels; ticks only where a rate can be (0..100%)
+    from matplotlib.ticker import MaxNLocator
+
+    ticks = MaxNLocator(nbins=5).tick_values(0, min(1.0, top))
+    ax.set_xticks([t for t in ticks if 0 <= t <= min(1.0, top * 1.1) + 1e-9])
 
 
 def _frame(ax, title: str, headroom: float, percent: bool = False) -> None:
