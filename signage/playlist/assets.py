@@ -175,14 +175,19 @@ def probe_video(path: str | Path, limits: Limits) -> AssetInfo:
     return _cached(Path(path), "video", limits, _probe_video)
 
 
-def _probe_image(path: Path, size: int, limits: Limits) -> AssetInfo:
+def _head(path: Path, size: int, limit: int, what: str, n: int) -> tuple[bytes, str | None]:
+    """The first ``n`` bytes and the type they tell, after the size checks."""
     if size == 0:
         raise AssetError("the file is empty")
-    if size > limits.max_image_bytes:
-        raise AssetError(f"the file is {_mb(size)}, more than the {_mb(limits.max_image_bytes)} allowed for an image")
+    if size > limit:
+        raise AssetError(f"the file is {_mb(size)}, more than the {_mb(limit)} allowed for {what}")
     with path.open("rb") as f:
-        head = f.read(64 * 1024)
-    fmt = sniff(head)
+        head = f.read(n)
+    return head, sniff(head)
+
+
+def _probe_image(path: Path, size: int, limits: Limits) -> AssetInfo:
+    head, fmt = _head(path, size, limits.max_image_bytes, "an image", 64 * 1024)
     if fmt not in IMAGE_TYPES:
         what = f"a {fmt} file" if fmt else "not an image this player can show"
         raise AssetError(f"{what} (images: PNG, JPEG, WebP, GIF or BMP, told by the file's content)")
@@ -218,13 +223,7 @@ def _decode_with_pygame(path: Path) -> tuple[int, int] | None:
 
 
 def _probe_video(path: Path, size: int, limits: Limits) -> AssetInfo:
-    if size == 0:
-        raise AssetError("the file is empty")
-    if size > limits.max_video_bytes:
-        raise AssetError(f"the file is {_mb(size)}, more than the {_mb(limits.max_video_bytes)} allowed for a video")
-    with path.open("rb") as f:
-        head = f.read(64)
-    fmt = sniff(head)
+    _, fmt = _head(path, size, limits.max_video_bytes, "a video", 64)
     if fmt not in VIDEO_TYPES:
         what = f"a {fmt} file" if fmt else "not a video this player can show"
         raise AssetError(f"{what} (videos: MP4/MOV, MKV/WebM or AVI, told by the file's content)")
