@@ -156,7 +156,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
 
     kw = {"wall": wall} if wall is not None else {}
     player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics,
-                    on_frame=on_frame, until_camera_ends=opts.camera_once, **kw)
+                    on_frame=on_frame, until_camera_ends=opts.camera_once,
+                    quit_key=settings.display.quit_key, **kw)
     return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
                  trimmer=MemoryTrimmer(), health=health, notifier=notifier)
 

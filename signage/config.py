@@ -202,6 +202,8 @@ class DisplayConfig(Strict):
     show_overlay: bool = False
     # What fills the screen before the first creative is ready.
     idle_color: str = "#1c1512"
+    # Escape stops the player (handy on a desktop); kiosks set false (kiosk/signage.toml).
+    quit_key: bool = True
 
     @field_validator("size", mode="before")
     @classmethod

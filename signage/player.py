@@ -72,7 +72,8 @@ def utcnow() -> dt.datetime:
 class Player:
     def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: Sensing,
                  analytics: Analytics | None = None, wall: Callable[[], dt.datetime] = utcnow,
-                 on_frame: Callable[[PlayerState], None] | None = None, until_camera_ends: bool = False) -> None:
+                 on_frame: Callable[[PlayerState], None] | None = None, until_camera_ends: bool = False,
+                quit_key: bool = False) -> None:
         self.active = active
         self.director = director
         self.screen = screen
@@ -81,6 +82,7 @@ class Player:
         self.wall = wall
         self.on_frame = on_frame
         self.until_camera_ends = until_camera_ends  # a scripted run: a video as the camera, played once
+        self.quit_key = quit_key  # Escape stops the player
         self.state = PlayerState(started_at=wall(), playlist=director.loaded.playlist.name,
                                  playlist_version=active.version)
         self._version = active.version
@@ -162,6 +164,9 @@ class Player:
                 for event in pygame.event.get():
                     if event.type == pygame.QUIT:
                         log.info("window closed: stopping")
+                        stop.set()
+                    elif self.quit_key and event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+                        log.info("Escape pressed: stopping")
                         stop.set()
                     else:
                         self.screen.handle_event(event)

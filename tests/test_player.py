@@ -161,3 +161,20 @@ def test_camera_failure_mid_run_and_recovery_while_the_schedule_plays_on(folder)
     assert notice[:3] == [True, False, True], notice  # on, dropped out, back
     assert frames > 100  # the render loop never waited on the camera
     assert player.state.sensing.reconnects >= 1
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_escape_stops_the_player_only_where_allowed(folder, allowed):
+    import threading
+
+    import pygame
+
+    player, _, display = build(folder, CameraConfig(enabled=False))
+    player.quit_key = allowed
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=41))
+    stop = threading.Event()
+    t0 = time.monotonic()
+    player.run(stop, duration_s=2.0)
+    display.close()
+    assert stop.is_set() == allowed
+    assert (time.monotonic() - t0 < 1.0) == allowed  # stopped at once, or played its 2 s
