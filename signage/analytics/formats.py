@@ -88,7 +88,7 @@ def to_table(report: Report, tz) -> str:
         "",
         "faces: mean people in front while it played; attention s: watcher-seconds; attention: watcher-seconds /",
         "face-seconds; smiles: smiling share of measured faces; same hours: everyone seen at the same hours of day;",
-        "lift: creative / same hours - 1.",
+        "lift: creative / same hours - 1, shown from 30 person-seconds of audience (less says nothing).",
     ]
     return "\n".join(lines) + "\n"
 

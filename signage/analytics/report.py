@@ -20,7 +20,9 @@ Definitions (README, "Analytics and reports"):
   smiles; a play counts in the hour it started). It is what the creative would score if
   its audience behaved like everyone seen at the same hours.
 - lift: creative / baseline - 1 (+0.25 = 25% above the baseline); none when the
-  baseline is 0 or unknown.
+  baseline is 0 or unknown, or when the creative's own audience is too small to say
+  (under MIN_LIFT_S face-seconds, measured face-seconds for smiles: a few seconds of one
+  person would otherwise give lifts of hundreds of percent).
 """
 
 from __future__ import annotations
@@ -173,8 +175,11 @@ def load_history(
 # -- arithmetic (pure) -------------------------------------------------------------------
 
 
-def lift(value: float | None, baseline: float | None) -> float | None:
-    if value is None or baseline is None or baseline <= 0:
+MIN_LIFT_S = 30.0  # person-seconds of audience below which a lift is not shown
+
+
+def lift(value: float | None, baseline: float | None, sample_s: float = MIN_LIFT_S) -> float | None:
+    if value is None or baseline is None or baseline <= 0 or sample_s < MIN_LIFT_S:
         return None
     return value / baseline - 1.0
 
@@ -231,8 +236,8 @@ def creative_line(
         line.smile_response = audience.smile_ratio
     line.baseline_attention_rate = same_hours_baseline(plays, attention_rates, tz, "face_s")
     line.baseline_smile = same_hours_baseline(plays, smile_rates, tz, "measured_s")
-    line.attention_lift = lift(line.attention_rate, line.baseline_attention_rate)
-    line.smile_lift = lift(line.smile_response, line.baseline_smile)
+    line.attention_lift = lift(line.attention_rate, line.baseline_attention_rate, audience.face_s)
+    line.smile_lift = lift(line.smile_response, line.baseline_smile, audience.measured_s)
     return line
 
 

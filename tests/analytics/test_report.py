@@ -218,3 +218,11 @@ def test_cli_empty_period_missing_and_bad_files(history_db, tmp_path):
     assert r.returncode == 2 and "not a database" in r.stderr
     r = run_cli("--db", str(history_db), "--since", "yesterday-ish", cwd=tmp_path)
     assert r.returncode == 2 and "neither a duration" in r.stderr
+
+
+def test_no_lift_on_too_little_audience():
+    from signage.analytics.report import MIN_LIFT_S, lift
+
+    assert lift(0.8, 0.5, sample_s=MIN_LIFT_S) == pytest.approx(0.6)
+    assert lift(0.8, 0.5, sample_s=MIN_LIFT_S - 1) is None  # a few seconds of one person say nothing
+    assert lift(0.8, 0.0, sample_s=1000) is None and lift(None, 0.5, sample_s=1000) is None
