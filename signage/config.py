@@ -12,6 +12,7 @@ with the measurements on tests/data that it was derived from.
 from __future__ import annotations
 
 import os
+import typing
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -433,11 +434,18 @@ def _unknown_env_keys(environ: Mapping[str, str]) -> list[str]:
             continue
         model: type[BaseModel] | None = Settings
         parts = name[len("SIGNAGE_"):].lower().split("__")
+        keyed = False  # the previous part was a mapping: this part is one of its keys
         for part in parts:
+            if keyed:
+                keyed = False
+                continue
             if model is None or part not in model.model_fields:
                 bad.append(".".join(parts))
                 break
             ann = model.model_fields[part].annotation
+            if typing.get_origin(ann) is dict:  # e.g. notice.text.<language>.<field>
+                keyed = True
+                ann = typing.get_args(ann)[1]
             model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
     return bad
 

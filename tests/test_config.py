@@ -73,3 +73,14 @@ def test_missing_or_broken_file(tmp_path):
 def test_ramps_must_rise():
     with pytest.raises(ConfigError, match="sensing.expression.smile_lift"):
         load_settings(sensing={"expression": {"smile_lift": (0.1, 0.0)}})
+
+
+def test_notice_text_from_the_environment(monkeypatch):
+    """A language's words can be set from the environment too; a misspelt field is named."""
+    monkeypatch.setenv("SIGNAGE_NOTICE__TEXT__FR__PURPOSE", "mesure d'audience anonyme.")
+    s = load_settings()
+    assert s.notice.resolved_text("fr")["purpose"] == "mesure d'audience anonyme."
+    monkeypatch.setenv("SIGNAGE_NOTICE__TEXT__FR__PURPOS", "x")
+    with pytest.raises(ConfigError) as exc:
+        load_settings()
+    assert "notice.text.fr.purpos: unknown key (from SIGNAGE_NOTICE__TEXT__FR__PURPOS)" in str(exc.value)
