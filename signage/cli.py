@@ -234,7 +234,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         aud = doc.get("audience")
         lines = [
             f"player: {'STALE, ' if stale else ''}updated {age:.0f} s ago, up {doc.get('uptime_s', 0) / 3600:.1f} h, "
-            f"{doc.get('render_fps', 0):.0f} fps",
+            f"{doc.get('render_fps', 0):.0f} fps" + (f", display {doc['display']}" if doc.get("display") else ""),
+            f"release: {doc.get('release')} (pid {doc.get('pid')})",
             f"playlist: {doc.get('playlist')!r} (version {doc.get('playlist_version')})",
             f"on screen: {doc.get('creative') or 'idle'} — {doc.get('reason') or ''}",
             f"camera: {cam.get('state')} ({cam.get('source')}), {cam.get('fps', 0):.0f} fps, "

@@ -27,6 +27,10 @@ from signage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
+# The folder the running code comes from: on a kiosk, /opt/signage/releases/<version>
+# (kiosk/update.sh checks that the player reporting healthy runs the new release).
+RELEASE = str(Path(__file__).resolve().parents[1])
+
 
 def status_path(settings: Any) -> Path:
     """Where the player writes its status (``health.status_file``)."""
@@ -44,6 +48,7 @@ def snapshot(state: Any, now: dt.datetime) -> dict[str, Any]:
     return {
         "time": _iso(now),
         "pid": os.getpid(),
+        "release": RELEASE,
         "uptime_s": round((now - state.started_at).total_seconds(), 1),
         "playlist": state.playlist,
         "playlist_version": state.playlist_version,
@@ -103,7 +108,13 @@ class HealthReporter:
         self._thread = Periodic(self.interval, self.write_now, "health")
         self._failing = False
         self._last_update = 0.0
+        self._static: dict[str, Any] = {}
         self.writes = 0
+
+    def set_static(self, **fields: str | int | float | bool | None) -> None:
+        """Facts that do not change while the player runs, added to every status (for
+        example ``display="kmsdrm 1920x1080"``, or ``"headless"``: a kiosk showing nothing)."""
+        self._static.update(fields)
 
     def update(self, state: Any) -> None:
         """Called every frame; takes the numbers at most every ``interval`` / 2 seconds."""
@@ -111,7 +122,7 @@ class HealthReporter:
         if t - self._last_update < self.interval / 2:
             return
         self._last_update = t
-        doc = snapshot(state, self._wall())
+        doc = {**snapshot(state, self._wall()), **self._static}
         with self._lock:
             self._doc = doc
 

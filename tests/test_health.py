@@ -140,6 +140,18 @@ def test_reporter_writes_from_its_own_thread(tmp_path):
     assert doc["playlist"] == "demo" and age < 5
 
 
+def test_the_status_names_the_release_and_the_static_facts(tmp_path):
+    """kiosk/update.sh accepts a new release only when its own player reports healthy."""
+    doc = snapshot(_state(), dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc))
+    assert doc["release"] == str(ROOT) and doc["pid"] == os.getpid()
+    rep = HealthReporter(HealthConfig(status_file=str(tmp_path / "s.json"), write_interval_s=0.1))
+    rep.set_static(display="kmsdrm 1920x1080")
+    rep.update(_state())
+    rep.write_now()
+    doc, _ = read_status(tmp_path / "s.json")
+    assert doc["display"] == "kmsdrm 1920x1080" and doc["creative"] == "welcome"
+
+
 def status_cli(*args, env=None):
     e = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
     e.update(env or {})
@@ -155,6 +167,7 @@ def test_signage_status(tmp_path):
     p = status_cli("--file", str(path))
     assert p.returncode == 0, p.stderr
     assert "on screen: welcome" in p.stdout and "camera: on (cam0), 30 fps" in p.stdout and "recent errors: 1" in p.stdout
+    assert f"release: {ROOT} (pid " in p.stdout
     p = status_cli("--file", str(path), "--json")
     assert json.loads(p.stdout)["stale"] is False
     old = time.time() - 600
