@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make this machine boot straight into the signage player.
 #
-#   sudo kiosk/install.sh [--mode console|desktop|auto] [--version NAME]
+#   sudo kiosk/install.sh [--mode console|desktop|auto] [--user NAME] [--version NAME]
 #   kiosk/install.sh --root /tmp/rootfs --no-apt --no-venv     # into a folder (tests, images)
 #   kiosk/install.sh --dry-run                                  # print every action, do nothing
 #
@@ -10,22 +10,30 @@
 # once and never overwritten. Each install is a release in /opt/signage/releases/<version>
 # with its own virtual environment; /opt/signage/current points at the one in use (switched
 # atomically), /opt/signage/previous at the one before (kiosk/rollback.sh goes back to it).
+# --prefix DIR is the same as --root DIR; DESTDIR=DIR in the environment too.
+# --user (desktop mode): the auto-login user whose session shows the player.
 set -euo pipefail
 
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+# shellcheck source=kiosk/lib.sh
+. "$HERE/lib.sh"
 ROOT=""
+[ -z "${DESTDIR:-}" ] || ROOT=$(realpath -m "$DESTDIR")
 MODE=auto
+SESSION_USER=""
 VERSION=""
 DRY=0
 APT=1
 VENV=1
 ENABLE=1
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --root) ROOT=$(realpath -m "$2"); shift 2 ;;
+    --root|--prefix) ROOT=$(realpath -m "$2"); shift 2 ;;
     --mode) MODE=$2; shift 2 ;;
+    --user) SESSION_USER=$2; shift 2 ;;
     --version) VERSION=$2; shift 2 ;;
     --source) SRC=$(cd "$2" && pwd); shift 2 ;;
     --dry-run) DRY=1; shift ;;
@@ -42,26 +50,51 @@ say() { printf 'signage install: %s\n' "$*" >&2; }
 run() {  # run (or, with --dry-run, print) one action
   if [ "$DRY" = 1 ]; then printf 'would run: %s\n' "$*"; else "$@"; fi
 }
+# Append a line to a file once (a marker comment makes it idempotent).
+add_line() {  # $1: file, $2: line
+  if [ -f "$1" ] && grep -qF -- "$2" "$1"; then return 0; fi
+  if [ "$DRY" = 1 ]; then printf 'would run: append %q to %s\n' "$2" "$1"; return 0; fi
+  mkdir -p "$(dirname "$1")"
+  printf '%s\n' "$2" >> "$1"
+}
 
 if [ -z "$VERSION" ]; then
-  VERSION=$(git -C "$SRC" describe --always --dirty 2>/dev/null || date -u +%Y%m%d%H%M%S)
+  VERSION=$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo src)
   VERSION="$(date -u +%Y%m%d-%H%M%S)-${VERSION}"
 fi
 if [ "$MODE" = auto ]; then
   # A desktop session manager installed (labwc, wayfire, lightdm...) means desktop mode.
-  if [ -e "$ROOT/usr/bin/labwc" ] || [ -e "$ROOT/usr/bin/wayfire" ] || [ -e "$ROOT/usr/sbin/lightdm" ]; then
+  if [ -e "$ROOT/usr/bin/labwc" ] || [ -e "$ROOT/usr/bin/wayfire" ] || [ -e "$ROOT/usr/sbin/lightdm" ] \
+     || [ -e "$ROOT/usr/sbin/gdm3" ]; then
     MODE=desktop
   else
     MODE=console
   fi
 fi
-say "source $SRC, release $VERSION, mode $MODE${ROOT:+, into $ROOT}"
+if [ "$MODE" = desktop ] && [ -z "$SESSION_USER" ]; then
+  # lightdm's auto-login user (Raspberry Pi OS), else who ran sudo, else the first user.
+  SESSION_USER=$(sed -n 's/^autologin-user=\(.*\)$/\1/p' "$ROOT"/etc/lightdm/lightdm.conf 2>/dev/null | tail -n 1 || true)
+  [ -n "$SESSION_USER" ] || SESSION_USER=${SUDO_USER:-}
+  [ -n "$SESSION_USER" ] || SESSION_USER=$(awk -F: '$3 == 1000 { print $1 }' "$ROOT/etc/passwd" 2>/dev/null || true)
+  [ -n "$SESSION_USER" ] || { say "desktop mode: say which user's session shows the player (--user NAME)"; exit 2; }
+fi
+R=()  # systemctl's options for a folder standing for a root
+[ -z "$ROOT" ] || R=(--root="$ROOT")
+say "source $SRC, release $VERSION, mode $MODE${SESSION_USER:+ (session of $SESSION_USER)}${ROOT:+, into $ROOT}"
 
-# 1. System packages (OpenCV's libGL and glib, venv, camera tools).
+# 1. System packages: venv, OpenCV's libGL and glib, camera tools, a font. The console mode
+#    draws with SDL's kmsdrm driver, which pygame's wheel lacks: SDL and what pygame needs to
+#    build against it. The desktop mode: xset for X11 sessions.
 if [ "$APT" = 1 ] && [ -z "$ROOT" ]; then
+  pkgs=(python3-venv libgl1 libglib2.0-0 v4l-utils fonts-dejavu-core)
+  if [ "$MODE" = console ]; then
+    pkgs+=(libsdl2-2.0-0 gcc libc6-dev python3-dev pkg-config libsdl2-dev libsdl2-image-dev libsdl2-mixer-dev
+           libsdl2-ttf-dev libfreetype-dev libportmidi-dev libjpeg-dev libpng-dev)
+  else
+    pkgs+=(x11-xserver-utils)
+  fi
   run apt-get update -qq
-  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    python3-venv libgl1 libglib2.0-0 v4l-utils fonts-dejavu-core
+  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 
 # 2. The signage user (camera, GPU, input), declared for systemd-sysusers.
@@ -95,62 +128,111 @@ else
       fi
     done
     [ -n "$PY" ] || { say "need Python 3.11 or 3.12"; exit 1; }
+    VPY="$REL/.venv/bin/python"
+    PIP=("$VPY" -m pip install -q --disable-pip-version-check)
     run "$PY" -m venv "$REL/.venv"
+    run "${PIP[@]}" --upgrade pip  # Debian 12's pip 23.0 cannot cache a wheel built from source
     # editable: the package runs from the release, beside its demo content and playlists
-    run "$REL/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$REL"
+    run "${PIP[@]}" -e "$REL"
+    if [ "$MODE" = console ] && [ "$DRY" = 0 ] && ! "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null; then
+      pv=$("$VPY" -c 'import importlib.metadata as m; print(m.version("pygame"))')
+      say "building pygame $pv against the system's SDL (its wheel has no kmsdrm driver); this takes minutes"
+      run env PYGAME_DETECT_AVX2=1 "${PIP[@]}" --no-binary pygame --force-reinstall --no-deps "pygame==$pv"
+      "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null || { say "pygame still has no kmsdrm driver"; exit 1; }
+    fi
   fi
   run touch "$REL/.signage-release-complete"
 fi
 
 # 4. Switch /opt/signage/current atomically; keep the one before as previous.
-switch_current() {  # $1: release directory name
-  local base="$ROOT/opt/signage"
-  if [ -L "$base/current" ] && [ "$(readlink "$base/current")" != "releases/$1" ]; then
-    run ln -sfn "$(readlink "$base/current")" "$base/previous.new"
-    run mv -T "$base/previous.new" "$base/previous"
-  fi
-  run ln -sfn "releases/$1" "$base/current.new"
-  run mv -T "$base/current.new" "$base/current"
-}
-switch_current "$VERSION"
+base="$ROOT/opt/signage"
+if [ -L "$base/current" ] && [ "$(readlink "$base/current")" != "releases/$VERSION" ]; then
+  run switch_link "$base" previous "$(readlink "$base/current")"
+fi
+run switch_link "$base" current "releases/$VERSION"
 
-# 5. Configuration (once) and state.
+# 5. Configuration (once), what update.sh and rollback.sh need to know, and the state folder
+#    (setgid, shared by the player and the admin service, and in desktop mode with the
+#    session user, who joins the signage group).
 if [ -e "$ROOT/etc/signage/signage.toml" ]; then
   say "keeping /etc/signage/signage.toml"
 else
   run install -D -m 0644 "$SRC/kiosk/signage.toml" "$ROOT/etc/signage/signage.toml"
 fi
-run install -d -m 0750 "$ROOT/var/lib/signage" "$ROOT/var/lib/signage/content" "$ROOT/var/lib/signage/admin"
-if [ -z "$ROOT" ] || [ "$(id -u)" = 0 ]; then
-  if [ "$DRY" = 1 ] || getent passwd signage >/dev/null 2>&1 || [ -n "$ROOT" ]; then
-    run chown -R signage:signage "$ROOT/var/lib/signage" 2>/dev/null || say "chown skipped (no signage user in this root)"
+if [ "$DRY" = 1 ]; then
+  echo "would run: write $ROOT/etc/signage/kiosk.env (MODE=$MODE SESSION_USER=$SESSION_USER)"
+else
+  printf '# written by kiosk/install.sh: the mode update.sh and rollback.sh restart\nMODE=%s\nSESSION_USER=%s\n' \
+    "$MODE" "$SESSION_USER" > "$ROOT/etc/signage/kiosk.env"
+fi
+run install -D -m 0644 "$SRC/kiosk/tmpfiles-signage.conf" "$ROOT/etc/tmpfiles.d/signage.conf"
+run install -d -m 2770 "$ROOT/var/lib/signage" "$ROOT/var/lib/signage/content" "$ROOT/var/lib/signage/admin"
+if [ "$(id -u)" = 0 ]; then
+  if [ -n "$ROOT" ] && [ "$DRY" = 0 ]; then
+    # the ids this root's own passwd gives the signage user
+    ids=$(awk -F: '$1 == "signage" { print $3 ":" $4 }' "$ROOT/etc/passwd")
+    [ -z "$ids" ] || run chown -R "$ids" "$ROOT/var/lib/signage"
+  else
+    run chown -R signage:signage "$ROOT/var/lib/signage"
   fi
 fi
+if [ "$MODE" = desktop ]; then
+  # the session user runs the player: the state, the camera, the GPU, input devices
+  for g in signage video render input; do
+    if [ -z "$ROOT" ]; then
+      run usermod -a -G "$g" "$SESSION_USER"
+    elif [ "$DRY" = 1 ]; then
+      echo "would run: add $SESSION_USER to group $g in $ROOT/etc/group"
+    else
+      awk -F: -v OFS=: -v g="$g" -v u="$SESSION_USER" '
+        $1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) { print; next }
+                  $4 = ($4 == "" ? u : $4 "," u) }
+        { print }' "$ROOT/etc/group" > "$ROOT/etc/group.signage-new"
+      mv "$ROOT/etc/group.signage-new" "$ROOT/etc/group"
+    fi
+  done
+fi
 
-# 6. systemd units.
+# 6. systemd units (see kiosk/README.md, "Two modes").
 run install -D -m 0644 "$SRC/kiosk/signage-admin.service" "$ROOT/etc/systemd/system/signage-admin.service"
 if [ "$MODE" = console ]; then
   run install -D -m 0644 "$SRC/kiosk/signage.service" "$ROOT/etc/systemd/system/signage.service"
   run install -D -m 0644 "$SRC/kiosk/console.conf" "$ROOT/etc/systemd/system/signage.service.d/console.conf"
+  run rm -f "$ROOT/etc/systemd/user/signage.service" "$ROOT/etc/xdg/autostart/signage.desktop"
 else
   run install -D -m 0644 "$SRC/kiosk/signage-user.service" "$ROOT/etc/systemd/user/signage.service"
+  # Sessions that never start graphical-session.target (Raspberry Pi OS's labwc, LXDE) start
+  # the unit from the desktop's autostart instead: XDG autostart (GNOME, XFCE, LXDE, and
+  # labwc on Raspberry Pi OS through lxsession-xdg-autostart) and labwc's own autostart.
+  run install -D -m 0644 "$SRC/kiosk/signage.desktop" "$ROOT/etc/xdg/autostart/signage.desktop"
+  if [ -e "$ROOT/usr/bin/labwc" ]; then
+    add_line "$ROOT/etc/xdg/labwc/autostart" "/opt/signage/current/kiosk/session-start.sh &  # signage kiosk"
+  fi
+  if [ -e "$ROOT/etc/systemd/system/signage.service" ]; then
+    [ "$ENABLE" = 0 ] || run systemctl "${R[@]}" disable signage.service
+    run rm -rf "$ROOT/etc/systemd/system/signage.service" "$ROOT/etc/systemd/system/signage.service.d"
+  fi
 fi
 
-# 7. No screen blanking, no cursor.
+# 7. No screen blanking (the player hides the mouse cursor itself).
 if [ "$MODE" = console ]; then
-  # The kernel console must not blank the panel (Raspberry Pi: cmdline.txt).
+  # console.conf runs `setterm --blank 0` at each start; on a Raspberry Pi the kernel is told
+  # too (cmdline.txt), so the console never blanks before the player is up.
   for cmdline in "$ROOT/boot/firmware/cmdline.txt" "$ROOT/boot/cmdline.txt"; do
-    if [ -f "$cmdline" ] && ! grep -q 'consoleblank=0' "$cmdline"; then
-      run sed -i '1 s/$/ consoleblank=0/' "$cmdline"
+    if [ -f "$cmdline" ]; then
+      grep -q 'consoleblank=0' "$cmdline" || run sed -i '1 s/$/ consoleblank=0/' "$cmdline"
       break
     fi
   done
 else
-  # labwc (Raspberry Pi OS desktop): no idle blanking, and the cursor hidden by the player.
-  run install -d "$ROOT/etc/xdg/labwc"
-  if [ -f "$ROOT/etc/xdg/labwc/autostart" ] && grep -q swayidle "$ROOT/etc/xdg/labwc/autostart"; then
-    run sed -i 's/^\(.*swayidle.*\)$/# signage kiosk: no blanking: \1/' "$ROOT/etc/xdg/labwc/autostart"
-  fi
+  # labwc (Raspberry Pi OS): its idle daemon (swayidle) is what blanks; comment it out, in the
+  # system's and the session user's autostart. X11 sessions: session-start.sh runs xset.
+  home=$(awk -F: -v u="$SESSION_USER" '$1 == u { print $6 }' "$ROOT/etc/passwd" 2>/dev/null || true)
+  for autostart in "$ROOT/etc/xdg/labwc/autostart" ${home:+"$ROOT$home/.config/labwc/autostart"}; do
+    if [ -f "$autostart" ] && grep -q '^[^#]*swayidle' "$autostart"; then
+      run sed -i 's/^\([^#]*swayidle.*\)$/# signage kiosk: no blanking: \1/' "$autostart"
+    fi
+  done
   if [ -z "$ROOT" ] && command -v raspi-config >/dev/null 2>&1; then
     run raspi-config nonint do_blanking 1 || true
   fi
@@ -158,16 +240,16 @@ fi
 
 # 8. Enable at boot.
 if [ "$ENABLE" = 1 ]; then
-  R=()
-  [ -z "$ROOT" ] || R=(--root="$ROOT")
   if [ "$MODE" = console ]; then
     run systemctl "${R[@]}" enable signage.service signage-admin.service
   else
     run systemctl "${R[@]}" --global enable signage.service
     run systemctl "${R[@]}" enable signage-admin.service
   fi
-  if [ -z "$ROOT" ] && [ "$DRY" = 0 ]; then
-    systemctl daemon-reload
+  # Only a running systemd can reload (not a chroot, a container being built, an image).
+  if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+    run systemctl daemon-reload
+    run systemd-tmpfiles --create /etc/tmpfiles.d/signage.conf
     say "installed; start now with: systemctl restart signage signage-admin (or reboot)"
   fi
 fi

@@ -5,11 +5,14 @@
 #   sudo kiosk/rollback.sh            kiosk/rollback.sh --root /tmp/rootfs --no-restart
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kiosk/lib.sh
+. "$HERE/lib.sh"
 ROOT=""
 RESTART=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --root) ROOT=$(realpath -m "$2"); shift 2 ;;
+    --root|--prefix) ROOT=$(realpath -m "$2"); shift 2 ;;
     --no-restart) RESTART=0; shift ;;
     *) echo "rollback.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -22,10 +25,10 @@ fi
 cur=$(readlink "$base/current")
 prev=$(readlink "$base/previous")
 [ -d "$base/$prev" ] || { echo "signage rollback: $prev is gone" >&2; exit 1; }
-ln -sfn "$prev" "$base/current.new" && mv -T "$base/current.new" "$base/current"
-ln -sfn "$cur" "$base/previous.new" && mv -T "$base/previous.new" "$base/previous"
+switch_link "$base" current "$prev"
+switch_link "$base" previous "$cur"
 echo "signage rollback: current -> $prev (previous -> $cur)" >&2
 if [ "$RESTART" = 1 ]; then
-  systemctl restart signage.service
-  systemctl try-restart signage-admin.service || true
+  kiosk_env "$ROOT"
+  restart_player
 fi

@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
 # Update the kiosk to a new release, and roll back by itself if the player is not healthy.
 #
-#   sudo kiosk/update.sh [--source DIR] [--timeout 90]
+#   sudo kiosk/update.sh [--source DIR] [--timeout 120]
 #   kiosk/update.sh --root /tmp/rootfs --no-restart --health-cmd "..."   # tests
 #
-# Installs the source (default: this checkout) as a new release (kiosk/install.sh), switches
-# /opt/signage/current to it, restarts the player, then waits up to --timeout seconds for
-# `signage status` to report a fresh status written after the restart. If it does not, the
-# previous release is put back (kiosk/rollback.sh) and the update exits 1.
+# Installs the source (default: this checkout) as a new release (kiosk/install.sh, in the
+# mode the kiosk was installed in), switches /opt/signage/current to it, restarts the player,
+# then waits up to --timeout seconds for a healthy player: `signage status` of the new
+# release reports a fresh status, written by a new process running the new release. If it
+# does not, the previous release is put back (kiosk/rollback.sh) and the update exits 1.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kiosk/lib.sh
+. "$HERE/lib.sh"
 SRC=$(cd "$HERE/.." && pwd)
 ROOT=""
-TIMEOUT=90
+TIMEOUT=120
 RESTART=1
 HEALTH_CMD=""
 PASS=()
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --root) ROOT=$(realpath -m "$2"); PASS+=(--root "$ROOT" --no-apt --no-enable); shift 2 ;;
+    --root|--prefix) ROOT=$(realpath -m "$2"); PASS+=(--root "$ROOT" --no-apt --no-enable); shift 2 ;;
     --source) SRC=$(cd "$2" && pwd); shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --no-restart) RESTART=0; shift ;;
@@ -32,24 +35,39 @@ while [ $# -gt 0 ]; do
 done
 say() { printf 'signage update: %s\n' "$*" >&2; }
 
-before=$(readlink "$ROOT/opt/signage/current" 2>/dev/null || true)
-"$HERE/install.sh" --source "$SRC" "${PASS[@]}"
-after=$(readlink "$ROOT/opt/signage/current")
+kiosk_env "$ROOT"
+base="$ROOT/opt/signage"
+before=$(readlink "$base/current" 2>/dev/null || true)
+old_pid=0
+[ "$RESTART" = 0 ] || old_pid=$(player_pid)
+if ! "$HERE/install.sh" --source "$SRC" --mode "$MODE" ${SESSION_USER:+--user "$SESSION_USER"} "${PASS[@]}"; then
+  # the release could not be built: nothing changed, unless the install stopped after the switch
+  if [ -n "$before" ] && [ "$(readlink "$base/current" 2>/dev/null)" != "$before" ]; then
+    switch_link "$base" current "$before"
+  fi
+  say "the new release could not be installed; still on ${before:-nothing}"
+  exit 1
+fi
+after=$(readlink "$base/current")
 say "current: ${before:-none} -> $after"
 
-started=$(date +%s)
-if [ "$RESTART" = 1 ]; then
-  systemctl restart signage.service
-  systemctl try-restart signage-admin.service || true
-fi
-if [ -z "$HEALTH_CMD" ]; then
-  # healthy = the new player wrote a fresh status after the restart
-  HEALTH_CMD="/opt/signage/current/.venv/bin/signage --config /etc/signage/signage.toml status >/dev/null && \
-    [ \$(stat -c %Y /run/signage/status.json) -ge $started ]"
-fi
-deadline=$((started + TIMEOUT))
+[ "$RESTART" = 0 ] || restart_player
+
+# Healthy: a fresh status (signage status exits 0), from the new release, from a new process
+# (the old player writes its last status as it stops).
+healthy() {
+  local doc
+  doc=$("$base/$after/.venv/bin/signage" --config "$ROOT/etc/signage/signage.toml" status --json 2>/dev/null) || return 1
+  printf '%s' "$doc" | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+sys.exit(0 if os.path.realpath(str(d.get("release"))) == os.path.realpath(sys.argv[1]) and str(d.get("pid")) != sys.argv[2] else 1)
+' "$base/$after" "$old_pid"
+}
+
+deadline=$(($(date +%s) + TIMEOUT))
 while :; do
-  if bash -c "$HEALTH_CMD"; then
+  if { [ -n "$HEALTH_CMD" ] && bash -c "$HEALTH_CMD"; } || { [ -z "$HEALTH_CMD" ] && healthy; }; then
     say "healthy on $after"
     exit 0
   fi
@@ -57,7 +75,7 @@ while :; do
   sleep 2
 done
 say "the player did not report healthy within ${TIMEOUT} s: rolling back to ${before:-nothing}"
-if [ -n "$before" ]; then
+if [ -n "$before" ] && [ "$before" != "$after" ]; then
   back=()
   [ -z "$ROOT" ] || back+=(--root "$ROOT")
   [ "$RESTART" = 1 ] || back+=(--no-restart)

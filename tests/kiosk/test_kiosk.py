@@ -90,18 +90,59 @@ def test_install_into_a_fresh_root_and_again(tmp_path):
     assert os.readlink(opt / "current") == "releases/v1" and not (opt / "previous").exists()
 
 
-def test_desktop_mode_uses_a_user_unit_in_the_session(tmp_path):
+def test_desktop_mode_uses_a_user_unit_started_by_the_session(tmp_path):
     root = tmp_path / "root"
     (root / "usr/bin").mkdir(parents=True)
-    (root / "usr/bin/labwc").touch()  # a Raspberry Pi OS desktop
+    (root / "usr/bin/labwc").touch()  # a Raspberry Pi OS desktop, auto-login user pi
+    (root / "etc/lightdm").mkdir(parents=True)
+    (root / "etc/lightdm/lightdm.conf").write_text("[Seat:*]\nautologin-user=pi\n")
     (root / "etc/xdg/labwc").mkdir(parents=True)
     (root / "etc/xdg/labwc/autostart").write_text("/usr/bin/kanshi &\nswayidle -w timeout 600 'wlopm --off \\*' &\n")
-    p = install(root, "--version", "v1")
-    assert "mode desktop" in p.stderr
-    assert (root / "etc/systemd/user/signage.service").is_file()
+    (root / "home/pi/.config/labwc").mkdir(parents=True)
+    (root / "home/pi/.config/labwc/autostart").write_text("swayidle -w timeout 300 'wlopm --off \\*' &\n")
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/bin/bash\n")
+    (root / "etc/group").write_text("root:x:0:\nvideo:x:44:pi\npi:x:1000:\n")
+    for _ in range(2):  # a second run changes nothing
+        p = install(root, "--version", "v1")
+    assert "mode desktop (session of pi)" in p.stderr
+    assert (root / "etc/systemd/user/signage.service").read_text() == (KIOSK / "signage-user.service").read_text()
     assert (root / "etc/systemd/user/graphical-session.target.wants/signage.service").is_symlink()
     assert not (root / "etc/systemd/system/signage.service").exists()
-    assert "# signage kiosk: no blanking: swayidle" in (root / "etc/xdg/labwc/autostart").read_text()
+    # Raspberry Pi OS's labwc never starts graphical-session.target: the session's autostart does
+    assert "Exec=/opt/signage/current/kiosk/session-start.sh" in (root / "etc/xdg/autostart/signage.desktop").read_text()
+    labwc = (root / "etc/xdg/labwc/autostart").read_text()
+    assert labwc.count("/opt/signage/current/kiosk/session-start.sh &") == 1
+    assert "# signage kiosk: no blanking: swayidle" in labwc
+    assert (root / "home/pi/.config/labwc/autostart").read_text().startswith("# signage kiosk: no blanking: swayidle")
+    groups = {line.split(":")[0]: line.split(":")[3].split(",") for line in (root / "etc/group").read_text().splitlines()}
+    assert all(groups[g].count("pi") == 1 for g in ("signage", "video", "render", "input")), groups
+    assert (root / "etc/signage/kiosk.env").read_text().endswith("MODE=desktop\nSESSION_USER=pi\n")
+    assert (root / "etc/tmpfiles.d/signage.conf").read_text().count("d /run/signage 2775 signage signage") == 1
+
+
+def test_the_session_start_script_hands_the_display_over_and_starts_the_unit(tmp_path):
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    calls = tmp_path / "calls"
+    for tool in ("systemctl", "xset"):
+        (bin_ / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n')
+        (bin_ / tool).chmod(0o755)
+    env = {"PATH": f"{bin_}:/usr/bin:/bin", "DISPLAY": ":0", "XDG_CURRENT_DESKTOP": "LXDE"}
+    subprocess.run([KIOSK / "session-start.sh"], env=env, check=True, timeout=30)
+    assert calls.read_text().splitlines() == ["systemctl --user import-environment DISPLAY XDG_CURRENT_DESKTOP",
+                                              "xset s off -dpms s noblank", "systemctl --user start signage.service"]
+    calls.unlink()
+    subprocess.run([KIOSK / "session-start.sh"], env={**env, "WAYLAND_DISPLAY": "wayland-0"}, check=True, timeout=30)
+    assert "xset" not in calls.read_text()  # Wayland: no X11 screen saver to turn off
+
+
+def test_prefix_and_destdir_are_the_root(tmp_path):
+    sh(KIOSK / "install.sh", "--prefix", tmp_path / "a", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console")
+    assert os.readlink(tmp_path / "a/opt/signage/current") == "releases/v1"
+    sh(KIOSK / "install.sh", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console",
+       env={"DESTDIR": str(tmp_path / "b")})
+    assert (tmp_path / "b/etc/systemd/system/signage.service").is_file()
+    assert (tmp_path / "b/etc/signage/kiosk.env").read_text().endswith("MODE=console\nSESSION_USER=\n")
 
 
 def test_console_blanking_off_on_a_raspberry_pi(tmp_path):
@@ -123,6 +164,18 @@ def test_dry_run_changes_nothing(tmp_path):
 def update(root: Path, version: str, health: str):
     return sh(KIOSK / "update.sh", "--root", root, "--no-restart", "--no-venv", "--version", version,
               "--timeout", "2", "--health-cmd", health, check=False)
+
+
+def test_an_update_that_cannot_be_installed_changes_nothing(tmp_path):
+    root = tmp_path / "root"
+    install(root, "--version", "v1")
+    src = tmp_path / "src"
+    shutil.copytree(KIOSK, src / "kiosk")
+    (src / "kiosk/sysusers-signage.conf").unlink()  # the install fails before the switch
+    p = sh(src / "kiosk/update.sh", "--root", root, "--no-restart", "--no-venv", "--version", "v2",
+           "--health-cmd", "true", check=False)
+    assert p.returncode == 1 and "could not be installed; still on releases/v1" in p.stderr
+    assert os.readlink(root / "opt/signage/current") == "releases/v1"
 
 
 def test_update_keeps_a_healthy_release_and_rolls_back_an_unhealthy_one(tmp_path):
