@@ -137,7 +137,7 @@ else
     if [ "$MODE" = console ] && [ "$DRY" = 0 ] && ! "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null; then
       pv=$("$VPY" -c 'import importlib.metadata as m; print(m.version("pygame"))')
       say "building pygame $pv against the system's SDL (its wheel has no kmsdrm driver); this takes minutes"
-      run env PYGAME_DETECT_AVX2=1 "${PIP[@]}" --no-binary pygame --force-reinstall --no-deps "pygame==$pv"
+      run "${PIP[@]}" --no-binary pygame --force-reinstall --no-deps "pygame==$pv"
       "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null || { say "pygame still has no kmsdrm driver"; exit 1; }
     fi
   fi
