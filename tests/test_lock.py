@@ -59,11 +59,21 @@ def test_the_test_lock_only_adds_to_the_player_lock(player, test_lock):
     assert player.keys() & test_lock.keys() == set()
 
 
-@pytest.mark.parametrize("lock", [lockfiles.PLAYER_LOCK, lockfiles.TEST_LOCK], ids=lambda p: p.name)
+@pytest.fixture(scope="module")
+def kiosk_lock():
+    return lockfiles.parse_lock(lockfiles.KIOSK_LOCK)
+
+
+@pytest.mark.parametrize("lock", lockfiles.LOCKS, ids=lambda p: p.name)
 def test_every_line_is_an_exact_pin_with_hashes(lock):
     entries = lockfiles.parse_lock(lock)  # raises on a line that is not name==version
     assert entries
     assert [name for name, e in entries.items() if not e.hashes] == []
+
+
+def test_the_kiosk_lock_pins_pip_and_the_player_s_setuptools(player, kiosk_lock):
+    assert set(kiosk_lock) == {"pip", "setuptools"}
+    assert kiosk_lock["setuptools"].version == player["setuptools"].version
 
 
 def test_one_opencv_only(player, test_lock):
@@ -88,17 +98,17 @@ def test_python_range_is_the_one_the_lock_is_made_for():
     assert lockfiles.PYTHONS == ((3, 11), (3, 12), (3, 13))
 
 
-def test_the_files_list_is_that_of_the_locks(player, test_lock):
+def test_the_files_list_is_that_of_the_locks(player, test_lock, kiosk_lock):
     files = lockfiles.parse_files()
-    entries = {**player, **test_lock}
+    entries = {**player, **test_lock, **kiosk_lock}
     listed_pins = {line.split()[0] for line in lockfiles.FILES.read_text().splitlines()
                    if line and not line.startswith("#")}
     assert listed_pins == {f"{n}=={e.version}" for n, e in entries.items()}, "run tools/lock"
     assert all(sha in entries[name].hashes for name, fs in files.items() for _, sha in fs)
 
 
-def test_every_package_has_a_wheel_for_each_arch_and_python(player, test_lock):
-    problems = lockfiles.coverage_problems({**player, **test_lock}, lockfiles.parse_files())
+def test_every_package_has_a_wheel_for_each_arch_and_python(player, test_lock, kiosk_lock):
+    problems = lockfiles.coverage_problems({**player, **test_lock, **kiosk_lock}, lockfiles.parse_files())
     assert problems == []
 
 

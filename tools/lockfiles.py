@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REQ = ROOT / "requirements"
 PLAYER_LOCK = REQ / "player.lock"
 TEST_LOCK = REQ / "test.lock"
+KIOSK_LOCK = REQ / "kiosk.lock"
+LOCKS = (PLAYER_LOCK, TEST_LOCK, KIOSK_LOCK)
 FILES = REQ / "files.txt"
 
 # Where the locks must install from wheels: (machine, Python), on glibc 2.36 or newer
