@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ["bash", "cat", "cut", "dirname", "grep", "mkdir", "rm", "sha256sum", "tr", "uname", "cp", "env"]
+TOOLS = ["bash", "cat", "cut", "dirname", "grep", "mkdir", "rm", "sha256sum", "tr", "uname", "cp", "env", "mktemp"]
 ALL_LIBS = ["libGL.so.1", "libEGL.so.1", "libGLESv2.so.2", "libgthread-2.0.so.0", "libxcb.so.1"]
 
 OS_RELEASE = {
@@ -157,7 +157,7 @@ def test_the_browser_option_adds_the_test_lock_once(box):
 def test_the_browser_tools_come_from_apt(box):
     p = box.run("--browser")
     assert p.returncode == 0, p.stderr
-    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xvfb chromium " \
+    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends xvfb chromium " \
            "chromium-driver" in box.calls("sudo")
 
 
@@ -183,8 +183,8 @@ def test_missing_libraries_are_installed_with_apt_through_sudo_keeping_debconf_q
     assert p.returncode == 0, p.stderr
     sudo = box.calls("sudo")
     assert sudo[0] == "sudo -n true"
-    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq" in sudo
-    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends " \
+    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq" in sudo
+    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends " \
            "libegl1 libgles2 libglib2.0-0" in sudo
 
 
@@ -195,7 +195,7 @@ def test_as_root_apt_runs_without_sudo(box):
     p = box.run()
     assert p.returncode == 0, p.stderr
     assert box.calls("sudo") == []
-    assert "apt-get install -y -qq --no-install-recommends libgl1 libegl1 libgles2 libglib2.0-0 libxcb1" in box.calls("apt-get")
+    assert "apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends libgl1 libegl1 libgles2 libglib2.0-0 libxcb1" in box.calls("apt-get")
 
 
 def test_no_sudo_says_what_to_run_as_root(box):
@@ -273,7 +273,7 @@ def test_python3_out_of_range_but_python3_12_in_range(box):
 def test_no_python_at_all_installs_the_system_s_then_says_what_it_found(box):
     box.python(None)
     msg = box.run().stderr.strip().splitlines()[-1]
-    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv" \
+    assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends python3 python3-venv" \
         in box.calls("sudo")
     assert msg == ("bootstrap: found no Python 3; signage needs Python 3.11, 3.12 or 3.13: install one "
                    "(e.g. apt-get install python3.12 python3.12-venv) or put it first on PATH, then run this again")
@@ -281,3 +281,14 @@ def test_no_python_at_all_installs_the_system_s_then_says_what_it_found(box):
 
 def test_an_unknown_option(box):
     assert "unknown option '--fast'" in one_message(box.run("--fast"))
+
+
+def test_a_failed_apt_install_alongside_the_venv_says_what_to_run(box):
+    box.libs([])
+    box.stub("apt-get", 'echo "apt-get $*" >> "$LOG"; [[ " $* " != *" install "* ]] || { echo "E: Unable to fetch" >&2; exit 100; }')
+    p = box.run()
+    assert p.returncode == 1
+    assert "E: Unable to fetch" in p.stderr
+    assert p.stderr.strip().splitlines()[-1] == (
+        "bootstrap: apt-get install failed (above); as root, run: apt-get update && apt-get install -y "
+        "--no-install-recommends libgl1 libegl1 libgles2 libglib2.0-0 libxcb1")
