@@ -166,8 +166,14 @@ class Root:
     def sudo_calls(self) -> list[str]:
         return (self.path / "var/tmp/sudo-calls.log").read_text().splitlines()
 
-    def read(self, inside: str) -> str:
-        return (self.path / inside.lstrip("/")).read_text()
+    def read(self, inside: str, default: str | None = None) -> str:
+        """A file inside the root; `default` when it is missing (None: raise Failed)."""
+        path = self.path / inside.lstrip("/")
+        if not path.exists():
+            if default is None:
+                raise Failed(f"{inside} is missing in the root")
+            return default
+        return path.read_text(errors="replace")
 
     def remove(self) -> None:
         shutil.rmtree(self.path.parent, ignore_errors=True)

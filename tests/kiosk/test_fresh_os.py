@@ -37,7 +37,7 @@ def root(tmp_path_factory):
 def play(root: freshos.Root, name: str) -> tuple[str, str]:
     root.nspawn("/usr/local/bin/fresh-os-user", "play", f"/var/tmp/{name}", "420", user=freshos.USER,
                 cwd=f"/home/{freshos.USER}/signage", timeout=480, check=False)
-    return root.read(f"/var/tmp/{name}.rc").strip(), root.read(f"/var/tmp/{name}.log")
+    return root.read(f"/var/tmp/{name}.rc", "").strip(), root.read(f"/var/tmp/{name}.log", "")
 
 
 def test_a_new_user_s_first_run_sets_up_and_plays_the_demo(root):
