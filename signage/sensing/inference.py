@@ -45,8 +45,9 @@ class ModelError(RuntimeError):
     """A model file is missing or is not the file the project ships."""
 
 
-def expected_sha256(folder: Path = MODELS) -> dict[str, str]:
+def expected_sha256(folder: Path | None = None) -> dict[str, str]:
     """The SHA256SUMS manifest beside the models: {file name: hex digest}."""
+    folder = folder or MODELS
     sums = {}
     for line in (folder / "SHA256SUMS").read_text().splitlines():
         if line.strip():
@@ -55,8 +56,9 @@ def expected_sha256(folder: Path = MODELS) -> dict[str, str]:
     return sums
 
 
-def load_model(name: str, folder: Path = MODELS) -> bytes:
+def load_model(name: str, folder: Path | None = None) -> bytes:
     """The model's bytes, after checking them against the manifest."""
+    folder = folder or MODELS
     path = folder / name
     try:
         data = path.read_bytes()

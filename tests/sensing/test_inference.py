@@ -64,6 +64,18 @@ def test_a_changed_model_is_refused_with_its_path(tmp_path):
     assert inference.load_model(inference.LANDMARK_MODEL, MODELS)[:8] == (MODELS / inference.LANDMARK_MODEL).read_bytes()[:8]
 
 
+def test_sense_with_a_damaged_model_says_so_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from signage.cli import main
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS, folder)
+    (folder / inference.DETECTOR_MODEL).write_bytes(b"not a model")
+    monkeypatch.setattr(inference, "MODELS", folder)
+    assert main(["sense", str(ROOT / "tests/data/grace_hopper.jpg")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot start sensing" in err and "face_detection_full_range_sparse.tflite" in err and "Traceback" not in err
+
+
 def test_the_detector_finds_a_face_and_its_eyes(detector):
     (d,) = detector.detect(rgb("grace_hopper.jpg"))
     x, y, w, h = d.box
