@@ -1,188 +1,266 @@
-"""Sensing benchmark: raw MediaPipe Face Mesh against the whole signage pipeline.
+"""Sensing benchmark: the mediapipe 1.x backend against the 0.10.18 one, side by side, in one run.
 
-    .venv/bin/python bench/sensing.py [--rounds 3] [--cores 1]
+    .venv/bin/python bench/sensing.py [--rounds 3] [--genki 500|all] [--legacy-venv .venv-legacy]
+    .venv/bin/python bench/sensing.py --make-legacy      # build the 0.10.18 venv first (Python 3.11/3.12)
 
-On the same 640x480 frames (the sample clip, letterboxed from 640x360), it measures
-per-frame latency of
-  - raw Face Mesh alone (mp.solutions.face_mesh, stream mode, the same face limit), and
-  - the whole pipeline: BGR->RGB, full-range detection, landmarks, features,
-    tracking and aggregation,
-interleaved over several rounds (the machine is shared and noisy), pinned to one
-core, and prints their ratio, frames per second and CPU use. Then the reaction time
-from the first frame of a smiling face to the snapshot's smile ratio crossing 0.5.
+signage now senses with mediapipe 1.x (MediaPipe Tasks; backend "tasks"). The backend it
+replaces (mediapipe 0.10.18's solution graphs; backend "legacy", see bench/legacy/README.md)
+can still be installed on Python 3.11 and 3.12; when its venv exists, every figure below is
+measured for both, by bench/sensing_worker.py in each venv, in this one run:
+
+1. the shared photos (../shared/media, labels by eye as in bench/accuracy.py): faces,
+   expression, looking, yaw and pitch of each;
+2. the landmarks, point for point: the 0.10.18 Face Mesh points and the new backend's for
+   the same region of interest of each face of the shared photos;
+3. the development set (../shared/devset, when present): GENKI-4K (a seeded sample, or
+   all 4,000) for face count, smile, looking and pose, Yale for expressions;
+4. cost: CPU time per frame of the whole pipeline (pinned to one core) on the sample clip
+   and on a portrait stream with a face in every frame, in interleaved rounds, with raw
+   Face Mesh (0.10.18, stream mode) as the baseline measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import importlib.util
+import json
 import os
+import random
+import shutil
 import statistics
+import subprocess
 import sys
-import time
 from pathlib import Path
 
-os.environ.setdefault("GLOG_minloglevel", "2")
-
-import cv2  # noqa: E402
-import mediapipe as mp  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+WORKER = ROOT / "bench" / "sensing_worker.py"
+SHARED = ROOT.parent / "shared"
+MEDIA = SHARED / "media" if (SHARED / "media").is_dir() else ROOT / "tests" / "data"
+DEVSET = SHARED / "devset"
+LEGACY_REQUIREMENTS = ROOT / "bench" / "legacy" / "requirements.txt"
+sys.path.insert(0, str(ROOT / "bench"))
 
-from signage.config import SensingConfig  # noqa: E402
-from signage.sensing.pipeline import SensingPipeline  # noqa: E402
-from signage.sensing.types import Frame  # noqa: E402
-
-DATA = ROOT / "tests" / "data"
-FPS = 30.0
-
-
-def letterbox(img: np.ndarray, w: int = 640, h: int = 480) -> np.ndarray:
-    scale = min(w / img.shape[1], h / img.shape[0])
-    nw, nh = int(round(img.shape[1] * scale)), int(round(img.shape[0] * scale))
-    out = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - nh) // 2, (w - nw) // 2
-    out[y : y + nh, x : x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
-    return out
+from accuracy import LABELS  # noqa: E402  (faces, expression, looking) per photo, by eye
 
 
-def clip_frames() -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(DATA / "white_house_hamilton_clip.mp4"))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
+
+def run_worker(python: Path, backend: str, *args: str, stdin: str | None = None) -> list[dict]:
+    p = subprocess.run([str(python), str(WORKER), backend, *args], input=stdin, capture_output=True, text=True,
+                       cwd=ROOT, timeout=7200)
+    if p.returncode != 0:
+        raise SystemExit(f"{backend} worker failed ({' '.join(args[:2])}):\n{p.stderr[-3000:]}")
+    return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+
+
+def make_legacy(venv: Path) -> None:
+    for name in ("python3.12", "python3.11"):
+        py = shutil.which(name)
+        if py:
             break
-        frames.append(letterbox(f))
-    cap.release()
-    return frames
+    else:
+        raise SystemExit("--make-legacy: mediapipe 0.10.18 needs Python 3.11 or 3.12; neither is on PATH")
+    subprocess.run([py, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "-r", str(LEGACY_REQUIREMENTS)], check=True)
+    print(f"built {venv} with {py}")
 
 
-FOUND = {"raw Face Mesh": 0, "whole pipeline": 0, "whole pipeline (measured)": 0}
+def largest(faces: list[dict]) -> dict | None:
+    return max(faces, key=lambda f: f["box"][2] * f["box"][3]) if faces else None
 
 
-def time_raw(frames: list[np.ndarray], max_faces: int) -> tuple[list[float], float]:
-    rgb = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]
-    mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces, refine_landmarks=False)
-    lat = []
-    cpu0 = time.process_time()
-    for f in rgb:
-        t0 = time.perf_counter()
-        res = mesh.process(f)
-        lat.append(time.perf_counter() - t0)
-        FOUND["raw Face Mesh"] += len(res.multi_face_landmarks or [])
-    cpu = time.process_time() - cpu0
-    mesh.close()
-    return lat, cpu
+# ----------------------------------------------------------------------------- 1. photos
+def photos(pythons: dict[str, Path]) -> None:
+    files = [str(MEDIA / n) for n in LABELS]
+    res = {b: {r["source"]: r["faces"] for r in run_worker(py, b, "photos", *files)} for b, py in pythons.items()}
+    print(f"\n1. shared photos ({MEDIA}):")
+    cols = "".join(f" | {b:^36}" for b in pythons)
+    print(f"  {'photo':<34} {'label':<18}{cols}")
+    score = {b: [0, 0] for b in pythons}
+    for name, (n, expr, looking) in LABELS.items():
+        label = f"{n} {expr or ''} {'' if looking is None else ('looking' if looking else 'away')}".strip()
+        cells = ""
+        for b in pythons:
+            faces = res[b][name]
+            f = largest(faces)
+            ok = [len(faces) == n]
+            if f and expr:
+                ok.append(f["expression"] == expr)
+            if f and looking is not None:
+                ok.append(f["looking"] is looking)
+            score[b][0] += sum(ok)
+            score[b][1] += len(ok)
+            desc = f"{len(faces)}"
+            if f and f.get("yaw") is not None and n == 1:
+                desc += f" {f['expression']} s{f['smile']:.2f} {'look' if f['looking'] else 'away'} y{f['yaw']:+.0f} p{f['pitch']:+.0f}"
+            cells += f" | {desc:<36}"
+        print(f"  {name:<34} {label:<18}{cells}")
+    print("  right: " + ", ".join(f"{b} {s[0]}/{s[1]}" for b, s in score.items()))
 
 
-def time_pipeline(frames: list[np.ndarray], cfg: SensingConfig) -> tuple[list[float], float]:
-    lat = []
-    with SensingPipeline(cfg) as pipe:
-        cpu0 = time.process_time()
-        for i, f in enumerate(frames):
-            frame = Frame(f, i / FPS, i, "bench")
-            t0 = time.perf_counter()
-            res = pipe.process(frame)
-            lat.append(time.perf_counter() - t0)
-            FOUND["whole pipeline"] += len(res.faces)
-            FOUND["whole pipeline (measured)"] += sum(f.measured for f in res.faces)
-        cpu = time.process_time() - cpu0
-    return lat, cpu
+# ----------------------------------------------------------------------------- 2. landmarks
+def landmarks(pythons: dict[str, Path]) -> None:
+    if "legacy" not in pythons:
+        return
+    files = [str(MEDIA / n) for n in LABELS]
+    ref = run_worker(pythons["legacy"], "legacy", "landmarks", *files)
+    rows = run_worker(pythons["tasks"], "tasks", "same-roi", stdin="".join(json.dumps(r) + "\n" for r in ref))
+    print(f"\n2. landmarks on the same ROI, 0.10.18 Face Mesh vs tasks backend ({len(rows)} faces of the shared photos):")
+    for r in rows:
+        print(f"  {r['file']:<34} face {r['face_px']:6.0f} px  max {r['max_px']:.4f} px  mean {r['mean_px']:.4f} px"
+              f"  z max {r['max_z_px']:.4f} px  r {r['r']:.6f}  presence {r['presence']:.3f}")
+    if rows:
+        print(f"  worst point anywhere: {max(r['max_px'] for r in rows):.4f} px; lowest correlation {min(r['r'] for r in rows):.6f}")
 
 
-def reaction(cfg: SensingConfig, offsets: range) -> list[float]:
-    """Seconds from the first frame showing a smiling face to smile_ratio >= 0.5,
-    for several phases of the detector's schedule."""
-    empty = letterbox(cv2.imread(str(DATA / "coffee.png")))
-    smiling = letterbox(cv2.imread(str(DATA / "astronaut.png")))
-    out = []
-    with SensingPipeline(cfg) as pipe:
-        for off in offsets:
-            pipe.reset()
-            seq = [empty] * (30 + off) + [smiling] * 60
-            first = 30 + off
-            for i, img in enumerate(seq):
-                snap = pipe.process(Frame(img, i / FPS, i, "bench")).audience
-                if i >= first and snap.smile_ratio >= 0.5:
-                    out.append((i - first) / FPS)
-                    break
-            else:
-                out.append(float("inf"))
-    return out
+# ----------------------------------------------------------------------------- 3. devset
+def _auc(scores: list[float], labels: list[int]) -> float:
+    s, y = np.asarray(scores, float), np.asarray(labels, int)
+    pos, neg = s[y == 1], s[y == 0]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (len(pos) * len(neg)))
 
 
-def realtime(cfg: SensingConfig) -> tuple[int, int, float]:
-    """The clip played at its own rate like a camera (decoding thread included, same core):
-    frames analysed and frames the capture had to drop."""
-    from signage.sensing.sources import VideoFileSource
+def genki_figures(rows: dict[str, dict], out: list[dict], lim: float = 20.0) -> dict[str, float]:
+    n = ok1 = none = right = tp = pos = tn = neg = look_right = 0
+    scores, labels, eyaw, epitch, spitch = [], [], [], [], []
+    for r in out:
+        lab = rows[r["source"]]
+        faces = r.get("faces") or []
+        f = largest(faces)
+        n += 1
+        ok1 += len(faces) == 1
+        none += not faces
+        smile = int(lab["smile"])
+        pred = bool(f and f.get("expression") == "smile")
+        right += pred == bool(smile)
+        pos += smile
+        tp += pred and smile
+        neg += not smile
+        tn += (not pred) and not smile
+        if f and f.get("smile") is not None:
+            scores.append(f["smile"])
+            labels.append(smile)
+        yaw, pitch = float(lab["yaw_deg"]), float(lab["pitch_deg"])
+        look_right += bool(f and f.get("looking")) == (abs(yaw) <= lim and abs(pitch) <= lim)
+        if f and f.get("yaw") is not None:
+            eyaw.append(abs(f["yaw"] - yaw))
+            epitch.append(abs(f["pitch"] - pitch))
+            spitch.append(f["pitch"] - pitch)
+    return {
+        "images": n, "exactly one face %": 100 * ok1 / n, "no face %": 100 * none / n,
+        "smile accuracy %": 100 * right / n, "smile recall %": 100 * tp / max(pos, 1),
+        "non-smile specificity %": 100 * tn / max(neg, 1), "smile score AUC": _auc(scores, labels),
+        "looking accuracy % (±20°)": 100 * look_right / n,
+        "yaw |error| median °": float(np.median(eyaw)) if eyaw else float("nan"),
+        "pitch |error| median °": float(np.median(epitch)) if epitch else float("nan"),
+        "pitch bias (mean error) °": float(np.mean(spitch)) if spitch else float("nan"),
+    }
 
-    n = 0
-    t0 = time.perf_counter()
-    with VideoFileSource(str(DATA / "white_house_hamilton_clip.mp4"), realtime=True) as src, SensingPipeline(cfg) as pipe:
-        while (frame := src.read(timeout=2.0)) is not None:
-            pipe.process(Frame(letterbox(frame.image), frame.t, frame.index, frame.source))
-            n += 1
-        dropped = src.stats.dropped
-    return n, dropped, time.perf_counter() - t0
+
+def yale_figures(rows: dict[str, dict], out: list[dict]) -> dict[str, float]:
+    smiles = found = false_smiles = non = surprised = surprise_found = ok1 = 0
+    for r in out:
+        lab = rows[r["source"]]
+        faces = r.get("faces") or []
+        f = largest(faces)
+        ok1 += len(faces) == 1
+        expr = f.get("expression") if f else None
+        if lab["smile"] == "1":
+            smiles += 1
+            found += expr == "smile"
+        else:
+            non += 1
+            false_smiles += expr == "smile"
+        if lab["expression"] == "surprised":
+            surprised += 1
+            surprise_found += expr == "surprise"
+    return {"images": len(out), "exactly one face %": 100 * ok1 / max(len(out), 1),
+            "smiles found": found, "of smiles": smiles, "false smiles": false_smiles, "of non-smiles": non,
+            "surprise found": surprise_found, "of surprised": surprised}
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
+def devset(pythons: dict[str, Path], genki: str) -> None:
+    if not DEVSET.is_dir():
+        print(f"\n3. development set: {DEVSET} not present; skipped")
+        return
+    g_rows = {os.path.basename(r["file"]): r for r in csv.DictReader(open(DEVSET / "genki4k/labels.csv"))}
+    names = sorted(g_rows)
+    if genki != "all":
+        names = sorted(random.Random(0).sample(names, int(genki)))
+    y_rows = {os.path.basename(r["file"]): r for r in csv.DictReader(open(DEVSET / "yale_expressions/labels.csv"))}
+    sets = {
+        "GENKI-4K" + ("" if genki == "all" else f" (seeded sample of {len(names)})"):
+            (g_rows, [str(DEVSET / "genki4k/files" / n) for n in names], genki_figures),
+        "Yale expressions": (y_rows, [str(DEVSET / "yale_expressions/files" / n) for n in sorted(y_rows)], yale_figures),
+    }
+    print(f"\n3. development set ({DEVSET}):")
+    for title, (rows, files, figures) in sets.items():
+        figs = {b: figures(rows, run_worker(py, b, "photos", *files)) for b, py in pythons.items()}
+        print(f"  {title}:")
+        for key in next(iter(figs.values())):
+            print(f"    {key:<28}" + "".join(f" {b} {figs[b][key]:>8.3f}" if isinstance(figs[b][key], float)
+                                           else f" {b} {figs[b][key]:>8}" for b in pythons))
+
+
+# ----------------------------------------------------------------------------- 4. cost
+def cost(pythons: dict[str, Path], rounds: int) -> None:
+    per: dict[tuple[str, str], list[float]] = {}
+    found: dict[tuple[str, str], float] = {}
+    for _ in range(rounds):  # interleaved: one round of each backend in turn
+        for b, py in pythons.items():
+            for r in run_worker(py, b, "cost", "1"):
+                key = (r["job"] if r["job"] != "pipeline" else f"{b} pipeline", r["stream"])
+                per.setdefault(key, []).append(1000 * r["cpu_s"] / r["frames"])
+                found[key] = r["measured"] / r["frames"]
+    print(f"\n4. cost: CPU ms per frame, one core, 640x480, median of {rounds} interleaved rounds:")
+    streams = sorted({s for _, s in per})
+    for s in streams:
+        base = statistics.median(per[("raw Face Mesh", s)]) if ("raw Face Mesh", s) in per else None
+        for (name, st), vals in sorted(per.items()):
+            if st != s:
+                continue
+            med = statistics.median(vals)
+            ratio = f"  = {med / base:.2f}x raw Face Mesh" if base else ""
+            print(f"  {s:<9} {name:<16} {med:6.2f} ms (range {min(vals):.2f}-{max(vals):.2f}){ratio}"
+                  f"  measured faces/frame {found[(name, st)]:.2f}")
+    for s in streams:
+        if ("legacy pipeline", s) in per and ("tasks pipeline", s) in per:
+            print(f"  {s}: tasks / legacy pipeline = "
+                  f"{statistics.median(per[('tasks pipeline', s)]) / statistics.median(per[('legacy pipeline', s)]):.2f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--cores", type=int, default=1, help="pin to this many cores (default 1)")
+    ap.add_argument("--genki", default="500", help="GENKI images to score: a number (seeded sample) or 'all'")
+    ap.add_argument("--legacy-venv", type=Path, default=ROOT / ".venv-legacy")
+    ap.add_argument("--make-legacy", action="store_true", help="build the mediapipe 0.10.18 venv and exit")
+    ap.add_argument("--only", choices=("photos", "landmarks", "devset", "cost"), action="append")
     args = ap.parse_args()
-    if args.cores and hasattr(os, "sched_setaffinity"):
-        avail = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, set(avail[: args.cores]))
-    cfg = SensingConfig()
-    frames = clip_frames()
-    print(f"frames: {len(frames)} x 640x480 (sample clip, letterboxed); cores: {len(os.sched_getaffinity(0))}")
-    print(f"pipeline: detector every {cfg.detector.interval_s}s, landmarks on up to {cfg.landmarks.max_faces} faces")
-
-    raw_all, pipe_all, raw_cpu, pipe_cpu = [], [], 0.0, 0.0
-    time_pipeline(frames[:30], cfg)  # warm-up (model load, allocator)
-    time_raw(frames[:30], cfg.landmarks.max_faces)
-    for k in FOUND:
-        FOUND[k] = 0
-    for _ in range(args.rounds):
-        lat, cpu = time_raw(frames, cfg.landmarks.max_faces)
-        raw_all += lat
-        raw_cpu += cpu
-        lat, cpu = time_pipeline(frames, cfg)
-        pipe_all += lat
-        pipe_cpu += cpu
-
-    def row(name: str, lat: list[float], cpu: float) -> float:
-        mean = statistics.fmean(lat) * 1000
-        print(
-            f"  {name:<22} mean {mean:6.2f} ms  median {pct(lat, 50) * 1000:6.2f}  p95 {pct(lat, 95) * 1000:6.2f}"
-            f"  max {max(lat) * 1000:6.2f}  -> {1000 / mean:5.1f} fps, CPU {cpu / sum(lat):.0%} of one core"
-        )
-        return mean
-
-    print("per-frame latency over", args.rounds, "interleaved rounds:")
-    raw_mean = row("raw Face Mesh", raw_all, raw_cpu)
-    pipe_mean = row("whole pipeline", pipe_all, pipe_cpu)
-    print(f"  ratio pipeline / raw Face Mesh: mean {pipe_mean / raw_mean:.2f}x, "
-          f"median {pct(pipe_all, 50) / pct(raw_all, 50):.2f}x")
-    n = args.rounds * len(frames)
-    print("  faces found per frame: " + ", ".join(f"{k} {v / n:.2f}" for k, v in FOUND.items()))
-    print(f"  30 fps budget (33.3 ms): pipeline p95 {pct(pipe_all, 95) * 1000:.1f} ms, "
-          f"{'sustained' if pct(pipe_all, 95) * 1000 < 33.3 else 'NOT sustained'}")
-
-    n, dropped, secs = realtime(cfg)
-    print(f"real time (clip paced at 30 fps, decoder on the same core): {n} frames analysed, {dropped} dropped "
-          f"({dropped / (n + dropped):.1%}) in {secs:.1f} s")
-
-    r = reaction(cfg, range(int(cfg.detector.interval_s * FPS) + 1))
-    print(f"reaction (first smiling frame -> smile_ratio >= 0.5), {len(r)} phases of the detector schedule: "
-          f"mean {statistics.fmean(r):.3f} s, max {max(r):.3f} s")
+    if args.make_legacy:
+        make_legacy(args.legacy_venv)
+        return
+    pythons = {"tasks": Path(sys.executable)}
+    legacy = args.legacy_venv / "bin" / "python"
+    if legacy.exists():
+        pythons = {"legacy": legacy, **pythons}
+    else:
+        print(f"no {legacy}: the 0.10.18 backend is not measured (build it with --make-legacy, Python 3.11/3.12)")
+    print("backends: " + ", ".join(f"{b} ({py})" for b, py in pythons.items()))
+    jobs = args.only or ["photos", "landmarks", "devset", "cost"]
+    if "photos" in jobs:
+        photos(pythons)
+    if "landmarks" in jobs:
+        landmarks(pythons)
+    if "devset" in jobs:
+        devset(pythons, args.genki)
+    if "cost" in jobs:
+        cost(pythons, args.rounds)
 
 
 if __name__ == "__main__":

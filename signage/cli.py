@@ -77,6 +77,7 @@ def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool
 
 
 def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.sensing.inference import ModelError
     from signage.sensing.pipeline import SensingPipeline
     from signage.sensing.sources import SourceError, open_source
 
@@ -85,12 +86,18 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
     except SourceError as exc:
         print(f"signage sense: {exc}", file=sys.stderr)
         return 2
+    try:
+        pipeline = SensingPipeline(settings.sensing)
+    except ModelError as exc:
+        source.close()
+        print(f"signage sense: cannot start sensing: {exc}", file=sys.stderr)
+        return 1
     out = sys.stdout
     started = time.perf_counter()
     n = 0
     last_line = ""
     last_print = 0.0
-    with source, SensingPipeline(settings.sensing) as pipeline:
+    with source, pipeline:
         still = not source.is_stream
         while args.max_frames is None or n < args.max_frames:
             frame = source.read(timeout=1.0)

@@ -1,13 +1,13 @@
 """FaceAnalyzer: the only code that touches MediaPipe and face landmarks.
 
-Two models from the mediapipe 0.10.18 wheel work together:
+Two models from MediaPipe work together (see ``signage.sensing.inference``):
 
-- the full-range BlazeFace detector (``face_detection_full_range_sparse.tflite``)
-  finds faces out to shop-window distance, far smaller than Face Mesh's own
-  short-range detector can (it loses faces below about 100 px wide);
-- the Face Mesh landmark model (``face_landmark.tflite``), run through a small
-  MediaPipe graph of our own on a region of interest (ROI) per face, gives the
-  468 landmarks from which pose and expression are measured.
+- the full-range BlazeFace detector finds faces out to shop-window distance, far
+  smaller than Face Mesh's own short-range detector can (it loses faces below about
+  100 px wide);
+- the Face Mesh landmark model, run on a region of interest (ROI) per face exactly as
+  Face Mesh runs it (``signage.sensing.roi``), gives the 468 landmarks from which pose
+  and expression are measured.
 
 On a stream, the detector runs every ``detector.interval_s``; in between, each
 face is followed by its landmarks (the next frame's ROI comes from this frame's
@@ -22,46 +22,21 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 
 import cv2
-import mediapipe as mp
 import numpy as np
-from mediapipe.framework.formats import rect_pb2
-from mediapipe.python.solution_base import SolutionBase
 
 from signage.config import SensingConfig
 from signage.sensing import features
+from signage.sensing.inference import Detection as _Detection
+from signage.sensing.inference import FaceDetector, MeshLandmarks
+from signage.sensing.roi import Roi as _Roi
+from signage.sensing.roi import box_iou, crop, overlap_of_smaller, project_landmarks, roi_from_landmarks
+from signage.sensing.roi import roi_from_detection as _roi_from_box
 from signage.sensing.types import FaceObservation, Frame
 
 log = logging.getLogger(__name__)
 
-# One landmark pass on one ROI, and the ROI the landmarks imply for the next frame.
-# FaceLandmarkCpu and FaceLandmarkLandmarksToRoi are the subgraphs Face Mesh itself uses.
-_LANDMARK_GRAPH = """
-input_stream: "IMAGE:image"
-input_stream: "ROI:roi"
-output_stream: "LANDMARKS:face_landmarks"
-output_stream: "ROI_OUT:roi_from_landmarks"
-node { calculator: "ImagePropertiesCalculator" input_stream: "IMAGE:image" output_stream: "SIZE:image_size" }
-node {
-  calculator: "FaceLandmarkCpu"
-  input_stream: "IMAGE:image"
-  input_stream: "ROI:roi"
-  output_stream: "LANDMARKS:face_landmarks"
-  input_side_packet: "WITH_ATTENTION:with_attention"
-}
-node {
-  calculator: "FaceLandmarkLandmarksToRoi"
-  input_stream: "LANDMARKS:face_landmarks"
-  input_stream: "IMAGE_SIZE:image_size"
-  output_stream: "ROI:roi_from_landmarks"
-}
-"""
-
-# ROI from a detection, as Face Mesh's FaceDetectionFrontDetectionToRoi: a square
-# 1.5 times the detector's box, turned so that the eyes are level.
-_ROI_SCALE = 1.5
 # Two ROIs are the same face when their IoU is at least this (Face Mesh uses 0.5).
 _SAME_FACE_IOU = 0.5
 # A detection is a face already followed when its ROI overlaps a followed ROI this much:
@@ -71,6 +46,9 @@ _FOLLOWED_IOU = 0.3
 # Detector boxes cover eyes-to-mouth; landmark boxes cover forehead-to-chin. Detector
 # boxes of unmeasured faces are grown by this to match (measured on tests/data; see README).
 _DET_TO_MESH_BOX = (1.0, 1.25)
+# When the best detection of a face fails the landmark model's presence check, up to this
+# many of its other detections (another tile, another scale) are tried before giving up.
+_CANDIDATES_PER_FACE = 3
 # A photo is scanned whole and in 2x2, 3x3 and 4x4 overlapping tiles: the group photo in
 # tests/data (29 faces about 45 px wide in 1600 px) goes from 0 faces found whole to 28.
 # Larger photos get finer grids too (8x8, ...) while a tile stays at least this wide, so
@@ -80,76 +58,39 @@ _STILL_MIN_TILE_PX = 384
 _STILL_MAX_FACES = 100
 
 
-@dataclass(slots=True)
-class _Detection:
-    box: tuple[float, float, float, float]  # x, y, w, h in pixels
-    score: float
-    right_eye: tuple[float, float]  # pixels
-    left_eye: tuple[float, float]
-
-
-@dataclass(slots=True)
-class _Roi:
-    """A rotated square in pixels (centre, side, rotation in radians)."""
-
-    cx: float
-    cy: float
-    side: float
-    rotation: float
-    score: float = 1.0  # the detector's confidence when this face was found
-
-    def box(self) -> tuple[float, float, float, float]:
-        return (self.cx - self.side / 2, self.cy - self.side / 2, self.side, self.side)
-
-    def to_proto(self, width: int, height: int) -> rect_pb2.NormalizedRect:
-        return rect_pb2.NormalizedRect(
-            x_center=self.cx / width,
-            y_center=self.cy / height,
-            width=self.side / width,
-            height=self.side / height,
-            rotation=self.rotation,
-        )
-
-    @staticmethod
-    def from_proto(r: rect_pb2.NormalizedRect, width: int, height: int) -> _Roi:
-        return _Roi(r.x_center * width, r.y_center * height, max(r.width * width, r.height * height), r.rotation)
+# Face-presence probability below which the landmark model says "no face here" (Face Mesh: 0.5).
+_PRESENCE = 0.5
+# A face's next detection, tried when its best one failed the presence check, must pass a
+# stricter one: the detector's best guess was not a face, so the evidence is weaker. (Seen on
+# the test media: the group photo's face recovered this way scores 1.00; a false face under
+# a portrait's collar that would be recovered scores 0.84.)
+_FALLBACK_PRESENCE = 0.95
 
 
 def roi_from_detection(det: _Detection) -> _Roi:
-    x, y, w, h = det.box
-    (rx, ry), (lx, ly) = det.right_eye, det.left_eye
-    rotation = -math.atan2(-(ly - ry), lx - rx)
-    rotation = (rotation + math.pi) % (2 * math.pi) - math.pi
-    return _Roi(x + w / 2, y + h / 2, max(w, h) * _ROI_SCALE, rotation)
+    return _roi_from_box(det.box, det.right_eye, det.left_eye)
 
 
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    ax0, ay0, aw, ah = a
-    bx0, by0, bw, bh = b
-    iw = min(ax0 + aw, bx0 + bw) - max(ax0, bx0)
-    ih = min(ay0 + ah, by0 + bh) - max(ay0, by0)
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter)
+_overlap_of_smaller = overlap_of_smaller
 
 
-def _overlap_of_smaller(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over the smaller box's area: catches a box nested in another."""
-    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    return iw * ih / min(a[2] * a[3], b[2] * b[3])
+def group_duplicates(dets: list[_Detection], iou: float = 0.3) -> list[list[_Detection]]:
+    """Detections of one face (from the whole image and from tiles, or at two scales) in
+    groups, each led by its best-scoring detection and sorted by score."""
+    groups: list[list[_Detection]] = []
+    for d in sorted(dets, key=lambda d: d.score, reverse=True):
+        for g in groups:
+            if box_iou(d.box, g[0].box) >= iou or _overlap_of_smaller(d.box, g[0].box) >= 0.6:
+                g.append(d)
+                break
+        else:
+            groups.append([d])
+    return groups
 
 
 def suppress_duplicates(dets: list[_Detection], iou: float = 0.3) -> list[_Detection]:
     """Non-maximum suppression: keep the best-scoring of overlapping detections."""
-    kept: list[_Detection] = []
-    for d in sorted(dets, key=lambda d: d.score, reverse=True):
-        if all(box_iou(d.box, k.box) < iou and _overlap_of_smaller(d.box, k.box) < 0.6 for k in kept):
-            kept.append(d)
-    return kept
+    return [g[0] for g in group_duplicates(dets, iou)]
 
 
 def tile_windows(width: int, height: int, grid: int) -> list[tuple[int, int, int, int]]:
@@ -170,14 +111,12 @@ class FaceAnalyzer:
 
     def __init__(self, cfg: SensingConfig) -> None:
         self.cfg = cfg
-        self._detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=cfg.detector.min_confidence
-        )
-        self._landmarker = SolutionBase(
-            graph_config=_LANDMARK_GRAPH,
-            side_inputs={"with_attention": False},
-            outputs=["face_landmarks", "roi_from_landmarks"],
-        )
+        self._detector = FaceDetector(cfg.detector.min_confidence)
+        try:
+            self._landmarker = MeshLandmarks()
+        except BaseException:
+            self._detector.close()
+            raise
         self._rois: list[_Roi] = []
         self._far: list[_Detection] = []
         self._last_detect_t: float | None = None
@@ -243,23 +182,7 @@ class FaceAnalyzer:
     # -- detector --------------------------------------------------------------------
     def _run_detector(self, rgb: np.ndarray, ox: int = 0, oy: int = 0) -> list[_Detection]:
         self.detector_runs += 1
-        h, w = rgb.shape[:2]
-        out = []
-        for d in self._detector.process(rgb).detections or []:
-            bb = d.location_data.relative_bounding_box
-            kp = d.location_data.relative_keypoints
-            box = (ox + bb.xmin * w, oy + bb.ymin * h, bb.width * w, bb.height * h)
-            if box[2] <= 1 or box[3] <= 1:
-                continue
-            out.append(
-                _Detection(
-                    box=box,
-                    score=float(d.score[0]),
-                    right_eye=(ox + kp[0].x * w, oy + kp[0].y * h),
-                    left_eye=(ox + kp[1].x * w, oy + kp[1].y * h),
-                )
-            )
-        return out
+        return self._detector.detect(rgb, ox, oy)
 
     def _detect_all(self, rgb: np.ndarray) -> list[_Detection]:
         """A photo: the whole image, then overlapping tiles for faces too small at full scale."""
@@ -271,7 +194,7 @@ class FaceAnalyzer:
         for grid in grids:
             for x, y, tw, th in tile_windows(w, h, grid):
                 dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
-        return suppress_duplicates(dets)
+        return dets
 
     def _detect_stream(self, rgb: np.ndarray) -> list[_Detection]:
         """A stream: the whole frame, plus one tile per run in turn when tiling is on."""
@@ -281,19 +204,24 @@ class FaceAnalyzer:
             x, y, tw, th = tiles[self._tile_cursor % len(tiles)]
             self._tile_cursor += 1
             dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
-        return suppress_duplicates(dets)
+        return dets
 
     def _admit(self, rgb: np.ndarray, dets: list[_Detection], max_faces: int) -> None:
         """New faces from a detector run. Each is first confirmed by the landmark model
-        (its face-presence check rejects detector false positives); large ones then get
-        a landmark ROI, small ones are counted only. Faces already followed keep their ROI."""
+        (its face-presence check rejects detector false positives; when a face's best
+        detection fails it, its next ones are tried); large ones then get a landmark ROI,
+        small ones are counted only. Faces already followed keep their ROI."""
         min_px = self.cfg.landmarks.min_face_px
         far: list[_Detection] = []
-        for d in sorted(dets, key=lambda d: d.box[2], reverse=True):
-            roi = roi_from_detection(d)
-            if any(box_iou(roi.box(), r.box()) >= _FOLLOWED_IOU for r in self._rois):
-                continue
-            confirmed = self._landmark_pass(rgb, roi)
+        for group in sorted(group_duplicates(dets), key=lambda g: g[0].box[2], reverse=True):
+            confirmed = None
+            for i, d in enumerate(group[:_CANDIDATES_PER_FACE]):
+                roi = roi_from_detection(d)
+                if any(box_iou(roi.box(), r.box()) >= _FOLLOWED_IOU for r in self._rois):
+                    break  # a face already followed
+                confirmed = self._landmark_pass(rgb, roi, _FALLBACK_PRESENCE if i else _PRESENCE)
+                if confirmed is not None:
+                    break
             if confirmed is None:
                 continue
             if d.box[2] >= min_px and len(self._rois) < max_faces:
@@ -311,16 +239,15 @@ class FaceAnalyzer:
         return (x + w / 2 - w * sw / 2, y + h / 2 - h * sh / 2, w * sw, h * sh)
 
     # -- landmarks -------------------------------------------------------------------
-    def _landmark_pass(self, rgb: np.ndarray, roi: _Roi) -> tuple[np.ndarray, _Roi] | None:
+    def _landmark_pass(self, rgb: np.ndarray, roi: _Roi, min_presence: float = _PRESENCE) -> tuple[np.ndarray, _Roi] | None:
         self.landmark_runs += 1
-        h, w = rgb.shape[:2]
-        out = self._landmarker.process({"image": rgb, "roi": roi.to_proto(w, h)})
-        if out.face_landmarks is None:
+        raw, presence = self._landmarker.run(crop(rgb, roi))
+        if presence <= min_presence:
             return None
-        norm = np.array([(p.x, p.y, p.z) for p in out.face_landmarks.landmark], dtype=np.float64)
-        nxt = _Roi.from_proto(out.roi_from_landmarks, w, h)
+        points = project_landmarks(raw, roi)
+        nxt = roi_from_landmarks(points)
         nxt.score = roi.score
-        return features.landmarks_to_pixels(norm, w, h), nxt
+        return points, nxt
 
     def _observe(self, points: np.ndarray, score: float) -> FaceObservation:
         cfg = self.cfg.expression

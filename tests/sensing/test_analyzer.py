@@ -6,7 +6,7 @@ import pytest
 
 from media import CLIP, load
 from signage.config import SensingConfig
-from signage.sensing.analyzer import FaceAnalyzer, suppress_duplicates, tile_windows, _Detection
+from signage.sensing.analyzer import FaceAnalyzer, _Detection, roi_from_detection, suppress_duplicates, tile_windows
 from signage.sensing.types import FaceObservation, Frame
 
 
@@ -144,3 +144,21 @@ def test_observation_validates():
         FaceObservation(box=(0, 0, 0, 10), score=0.5)
     with pytest.raises(ValueError):
         FaceObservation(box=(0, 0, 10, 10), score=0.5, smile=1.5)
+
+
+def test_a_face_whose_best_detection_fails_the_presence_check_is_kept_by_its_next_one(analyzer):
+    """Detections of one face from several tiles are grouped; when the best-scoring one
+    frames the face badly enough for the landmark model to say "no face", the next one of
+    the same face is tried (this recovers a face of the group photo)."""
+    img = cv2.cvtColor(load("grace_hopper.jpg"), cv2.COLOR_BGR2RGB)
+    (good,) = analyzer._detector.detect(img)
+    x, y, w, h = good.box
+    # the same face, framed on its chin: a small box nested in the good one
+    bx, by, side = x + 0.3 * w, y + 0.8 * h, 0.4 * w
+    bad = _Detection((bx, by, side, side), 0.99, (bx + 0.3 * side, by + 0.3 * side), (bx + 0.7 * side, by + 0.3 * side))
+    analyzer.reset()
+    assert analyzer._landmark_pass(img, roi_from_detection(bad)) is None  # the best one alone: no face
+    analyzer._admit(img, [bad, good], max_faces=6)
+    assert len(analyzer._rois) == 1
+    assert abs(analyzer._rois[0].cx - (x + w / 2)) < 0.2 * w
+    analyzer.reset()
