@@ -170,6 +170,17 @@ def test_a_changed_lock_makes_the_venv_anew(box):
     assert box.calls("venv") and any("player.lock" in c for c in box.calls("pip"))
 
 
+def test_a_changed_pyproject_reinstalls_only_the_project(box):
+    assert box.run().returncode == 0
+    pyproject = box.src / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n")
+    p = box.run()
+    assert p.returncode == 0, p.stderr
+    assert box.calls("venv") == []
+    assert [c.split(" -q ")[0] for c in box.calls("pip")] == ["pip install"]
+    assert "--no-deps --no-build-isolation --no-index -e ." in box.calls("pip")[0]
+
+
 def test_a_venv_of_another_python_is_made_anew(box):
     assert box.run().returncode == 0
     box.python("3.13.5")
