@@ -84,14 +84,15 @@ class Box:
         else:  # a password would be needed, or the user is not in sudoers: sudo -n cannot tell
             self.stub("sudo", 'echo "sudo $*" >> "$LOG"; echo "sudo: a password is required" >&2; exit 1')
 
-    def python(self, version: str | None, name: str = "python3") -> None:
-        """A python3 that reports `version`, makes a .venv whose python notes pip's calls, and
-        otherwise is this Python (ensurepip and venv importable)."""
+    def python(self, version: str | None, name: str = "python3", venv: bool = True) -> None:
+        """A python3 that reports `version`, has venv (or not: python3-venv missing), makes a
+        .venv whose python notes pip's calls, and otherwise is this Python."""
         if version is None:
             (self.bin / name).unlink(missing_ok=True)
             return
         self.stub(name, f'''
 if [ "$1" = -c ] && [[ "$2" == *version_info* ]]; then echo {version}; exit 0; fi
+if [ "$1" = -c ] && [[ "$2" == *ensurepip* ]]; then exit {0 if venv else 1}; fi
 if [ "$1" = -m ] && [ "$2" = venv ]; then d="${{@: -1}}"; mkdir -p "$d/bin"; cp "$0" "$d/bin/python"; echo "venv $d" >> "$LOG"; exit 0; fi
 if [ "$1" = -m ] && [ "$2" = pip ]; then echo "pip ${{*:3}}" >> "$LOG"; exit 0; fi
 exec {sys.executable} "$@"''')
@@ -222,9 +223,12 @@ def test_a_user_sudo_refuses_is_told_what_to_run_as_root(box):
     box.user(1001, "visitor", "visitor")
     box.sudo("refuses")
     box.libs([])
+    box.python("3.11.2", venv=False)
     msg = one_message(box.run())
     assert "visitor is not in the sudo group" in msg
-    assert "As root, run: apt-get update && apt-get install -y --no-install-recommends libgl1" in msg
+    # all that is missing, in one command
+    assert "As root, run: apt-get update && apt-get install -y --no-install-recommends python3-venv libgl1 " \
+           "libegl1 libgles2 libglib2.0-0 libxcb1; then run this again" in msg
     assert box.calls("apt-get") == [] and box.calls("sudo") == ["sudo -n true"]
 
 
@@ -303,3 +307,16 @@ def test_a_failed_apt_install_alongside_the_venv_says_what_to_run(box):
     assert p.stderr.strip().splitlines()[-1] == (
         "bootstrap: apt-get install failed (above); as root, run: apt-get update && apt-get install -y "
         "--no-install-recommends libgl1 libegl1 libgles2 libglib2.0-0 libxcb1")
+
+
+def test_python3_venv_first_then_the_libraries_alongside_the_venv(box):
+    box.python("3.11.2", venv=False)
+    box.libs([])
+    p = box.run()
+    assert p.returncode == 0, p.stderr
+    installs = [c for c in box.calls("apt-get") if " install " in c]
+    assert installs == ["apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends python3-venv",
+                        "apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends libgl1 libegl1 "
+                        "libgles2 libglib2.0-0 libxcb1"]
+    assert len([c for c in box.calls("apt-get") if " update " in c]) == 1
+    assert "alongside .venv: libgl1" in p.stderr

@@ -4,7 +4,8 @@
 #
 #   fresh-os-user.sh play OUT [TIMEOUT]   ./run until its first "playing" line, then stop it;
 #                                         OUT.log (what it printed), OUT.seconds, OUT.rc
-#                                         (0: it played; else ./run's own exit status, or 124)
+#                                         (0: it played; else ./run's own exit status, or 124),
+#                                         OUT.cpu (processor time, user and system)
 #   fresh-os-user.sh test OUT             ./test -q: OUT.log, OUT.seconds, OUT.rc
 #   fresh-os-user.sh facts OUT            OUT.du (du -sh .venv), OUT.freeze (pip freeze)
 set -uo pipefail
@@ -32,6 +33,9 @@ case "$what" in
     kill -KILL -- -"$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     echo "$rc" > "$out.rc"
+    # the processor time it took, whatever else the machine was doing: children's user and
+    # system seconds, as `times` reports them once they have been waited for
+    times | sed -n 2p > "$out.cpu"
     ;;
   test)
     start=$(now)
