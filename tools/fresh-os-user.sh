@@ -35,7 +35,9 @@ case "$what" in
     echo "$rc" > "$out.rc"
     # the processor time it took, whatever else the machine was doing: children's user and
     # system seconds, as `times` reports them once they have been waited for
-    times | sed -n 2p > "$out.cpu"
+    # (in this shell: `times` in a pipe would run in a subshell, which has no children yet)
+    times > "$out.times"
+    sed -n 2p "$out.times" > "$out.cpu"
     ;;
   test)
     start=$(now)
