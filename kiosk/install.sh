@@ -114,6 +114,11 @@ run install -D -m 0644 "$SRC/kiosk/sysusers-signage.conf" "$ROOT/etc/sysusers.d/
 if [ -z "$ROOT" ]; then
   run systemd-sysusers /etc/sysusers.d/signage.conf
 else
+  # A folder root made by an ordinary user (an image, the tests): systemd-sysusers leaves
+  # shadow and gshadow at mode 0000 there, which only root could read again on the next run.
+  if [ "$(id -u)" != 0 ]; then
+    for f in "$ROOT/etc/shadow" "$ROOT/etc/gshadow"; do [ ! -e "$f" ] || run chmod u+rw "$f"; done
+  fi
   run systemd-sysusers --root="$ROOT" signage.conf
 fi
 
