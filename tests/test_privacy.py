@@ -30,8 +30,10 @@ PKG = ROOT / "signage"
 AUDITED_RUN = textwrap.dedent(
     r"""
     import json, os, sys
-    # Start-up, before sensing runs: importing mediapipe imports matplotlib, which writes its
-    # font cache once under $MPLCONFIGDIR. That is not sensing; the folders are listed after it.
+    # Start-up, before sensing runs: importing mediapipe 0.10.18 also imports the plotting
+    # library of its drawing utilities (signage draws nothing with it: the report chart is
+    # pygame), which writes its font cache once under $MPLCONFIGDIR. That is not sensing; the
+    # folders are listed after it.
     import signage.sensing.pipeline, signage.sensing.sources, signage.sensing.service, signage.cli
     before = sorted(os.path.join(d, f) for root in sys.argv[4:] for d, _, fs in os.walk(root) for f in fs)
     violations = []
