@@ -158,6 +158,7 @@ class Root:
             sha = run("git", "-C", ROOT, "rev-parse", "--verify", f"{ref}^{{commit}}").stdout.strip()
             run("git", "clone", "-q", "--no-checkout", ROOT, dest)
             run("git", "-C", dest, "checkout", "-q", "--detach", sha)
+            run("git", "-C", dest, "remote", "remove", "origin")  # a path of this machine's, not theirs
         owner = self.nspawn_root("id", "-u", user).stdout.strip()
         group = self.nspawn_root("id", "-g", user).stdout.strip()
         run("chown", "-R", f"{owner}:{group}", dest)
