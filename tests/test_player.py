@@ -1,6 +1,7 @@
 """The player loop in-process: real screen (SDL dummy), real sensing, real SQLite; the
-playlist clock runs fast (each frame advances it by a fixed step) where sensing is not
-involved, so minutes of playlist time take seconds."""
+playlist clock runs fast (each frame advances it by a fixed step), so minutes of playlist
+time take seconds. After each frame the test waits until the preparer thread has prepared
+what the screen is to show: a loaded machine changes how long a test takes, not what it sees."""
 
 from __future__ import annotations
 
@@ -86,11 +87,15 @@ def rows(db: Path) -> list[sqlite3.Row]:
         con.close()
 
 
+def frame(player: Player) -> None:
+    """One frame, then wait for the preparer thread to catch up with the fast clock."""
+    player.frame()
+    assert player.screen.wait_prepared(60), "a creative took more than a minute to prepare"
+
+
 def frames(player: Player, n: int, display: Display | None = None) -> None:
-    """n frames; a short pause each lets the preparer thread keep up with the fast clock."""
     for _ in range(n):
-        player.frame()
-        time.sleep(0.003)
+        frame(player)
         if display is not None:
             never_black(display)
 
@@ -205,7 +210,7 @@ def test_camera_failure_mid_run_and_recovery_while_the_schedule_plays_on(folder)
         """Play frames until done() (checked each frame); generous timeout, never a count of frames."""
         t_end = time.monotonic() + timeout
         while True:
-            player.frame()
+            frame(player)
             on = player.screen.camera_on
             if not notice or notice[-1] != on:
                 notice.append(on)
@@ -216,7 +221,7 @@ def test_camera_failure_mid_run_and_recovery_while_the_schedule_plays_on(folder)
             if done():
                 return
             assert time.monotonic() < t_end, f"timed out waiting for {what}; notice {notice}, last plays {plays[-6:]}"
-            time.sleep(0.003)  # lets the preparer thread keep up with the fast playlist clock
+            time.sleep(0.002)  # the camera's threads get their turn (a real camera's pace is theirs)
 
     def plays_while(on: bool) -> int:
         return sum(1 for p in plays if p[0] == on)
