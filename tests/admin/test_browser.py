@@ -89,7 +89,7 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
     try:
         bundle = tmp_path / "spring-campaign.zip"
         bundle.write_bytes(good_bundle("Spring campaign", ("spring-hello", "spring-offer")))
-        wait = WebDriverWait(browser, 30)
+        wait = WebDriverWait(browser, 120)  # generous: validation and simulation on a loaded machine
 
         # log in
         browser.get(server.url + "/")
