@@ -5,8 +5,9 @@
 #   kiosk/install.sh --root /tmp/rootfs --no-apt --no-venv     # into a folder (tests, images)
 #   kiosk/install.sh --dry-run                                  # print every action, do nothing
 #
-# Raspberry Pi OS Bookworm (console with KMS, or the labwc desktop) and Debian 12 / Ubuntu
-# 24.04 mini-PCs. Idempotent: run it again to repair; /etc/signage/signage.toml is installed
+# Raspberry Pi OS Bookworm or Trixie, 64-bit (console with KMS, or the labwc desktop), and
+# Debian 12 / 13 and Ubuntu 24.04 mini-PCs, with Python 3.11 to 3.13 (another system stops,
+# unless SIGNAGE_ANY_OS=1). Idempotent: run it again to repair; /etc/signage/signage.toml is installed
 # once and never overwritten. Each install is a release in /opt/signage/releases/<version>
 # with its own virtual environment; /opt/signage/current points at the one in use (switched
 # atomically), /opt/signage/previous at the one before (kiosk/rollback.sh goes back to it).
@@ -47,6 +48,14 @@ done
 case "$MODE" in console|desktop|auto) ;; *) echo "install.sh: --mode is console, desktop or auto" >&2; exit 2 ;; esac
 
 say() { printf 'signage install: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+PI=0
+if [ -z "$ROOT" ]; then
+  AGAIN=kiosk/install.sh
+  check_system  # kiosk/lib.sh: a supported, 64-bit system, before anything is installed
+elif [ -e "$ROOT/etc/rpi-issue" ]; then
+  PI=1
+fi
 run() {  # run (or, with --dry-run, print) one action
   if [ "$DRY" = 1 ]; then printf 'would run: %s\n' "$*"; else "$@"; fi
 }
@@ -82,11 +91,14 @@ R=()  # systemctl's options for a folder standing for a root
 [ -z "$ROOT" ] || R=(--root="$ROOT")
 say "source $SRC, release $VERSION, mode $MODE${SESSION_USER:+ (session of $SESSION_USER)}${ROOT:+, into $ROOT}"
 
-# 1. System packages: venv, OpenCV's libGL and glib, camera tools, a font. The console mode
-#    draws with SDL's kmsdrm driver, which pygame's wheel lacks: SDL and what pygame needs to
-#    build against it. The desktop mode: xset for X11 sessions.
+# 1. System packages: venv, the libraries OpenCV and mediapipe link against (libGL, EGL,
+#    GLESv2, glib, xcb), camera tools, a font; on a Raspberry Pi its camera stack
+#    (python3-picamera2, seen by the release's .venv). The console mode draws with SDL's
+#    kmsdrm driver, which pygame's wheel lacks: SDL and what pygame needs to build against
+#    it. The desktop mode: xset for X11 sessions.
 if [ "$APT" = 1 ] && [ -z "$ROOT" ]; then
-  pkgs=(python3-venv libgl1 libglib2.0-0 v4l-utils fonts-dejavu-core)
+  pkgs=(python3-venv libgl1 libegl1 libgles2 libglib2.0-0 libxcb1 v4l-utils fonts-dejavu-core)
+  [ "$PI" = 0 ] || pkgs+=(python3-picamera2)
   if [ "$MODE" = console ]; then
     pkgs+=(libsdl2-2.0-0 gcc libc6-dev python3-dev pkg-config libsdl2-dev libsdl2-image-dev libsdl2-mixer-dev
            libsdl2-ttf-dev libfreetype-dev libportmidi-dev libjpeg-dev libpng-dev)
@@ -102,6 +114,11 @@ run install -D -m 0644 "$SRC/kiosk/sysusers-signage.conf" "$ROOT/etc/sysusers.d/
 if [ -z "$ROOT" ]; then
   run systemd-sysusers /etc/sysusers.d/signage.conf
 else
+  # A folder root made by an ordinary user (an image, the tests): systemd-sysusers leaves
+  # shadow and gshadow at mode 0000 there, which only root could read again on the next run.
+  if [ "$(id -u)" != 0 ]; then
+    for f in "$ROOT/etc/shadow" "$ROOT/etc/gshadow"; do [ ! -e "$f" ] || run chmod u+rw "$f"; done
+  fi
   run systemd-sysusers --root="$ROOT" signage.conf
 fi
 
@@ -121,24 +138,27 @@ else
         --exclude=.pytest_cache --exclude=.hypothesis -cf - . | tar -C "$REL" -xf -
   fi
   if [ "$VENV" = 1 ]; then
-    PY=""
-    for c in python3.12 python3.11 python3; do
-      if "$c" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null; then
-        PY=$(command -v "$c"); break
-      fi
-    done
-    [ -n "$PY" ] || { say "need Python 3.11 or 3.12"; exit 1; }
+    # Python 3.11 to 3.13 (kiosk/lib.sh), from the locks, hashes checked: first a pinned pip
+    # (it caches the pygame it builds, for the next release) and the build backend, then the
+    # player's dependencies, then the release itself (editable: it runs from the release,
+    # beside its demo content and playlists). On a Raspberry Pi the .venv also sees the
+    # system's packages, for Raspberry Pi OS's picamera2 (apt); what the lock pins is still
+    # installed into the .venv, whatever the system has.
+    pick_python || die "found ${OTHER:-no Python 3}; signage needs Python 3.11, 3.12 or 3.13 (python3 on Debian 12 and 13, Ubuntu 24.04, Raspberry Pi OS)"
     VPY="$REL/.venv/bin/python"
-    PIP=("$VPY" -m pip install -q --disable-pip-version-check)
-    run "$PY" -m venv "$REL/.venv"
-    run "${PIP[@]}" --upgrade pip  # Debian 12's pip 23.0 cannot cache a wheel built from source
-    # editable: the package runs from the release, beside its demo content and playlists
-    run "${PIP[@]}" -e "$REL"
+    PIP=("$VPY" -m pip install -q --disable-pip-version-check --no-input --require-hashes --no-deps)
+    venv_opts=() lock_opts=(--only-binary :all:)
+    if [ "$PI" = 1 ]; then venv_opts+=(--system-site-packages); lock_opts+=(--ignore-installed); fi
+    # console mode: pygame from its source (hashed in the lock) against the system's SDL,
+    # for the kmsdrm driver its wheel lacks
+    [ "$MODE" != console ] || lock_opts+=(--no-binary pygame --no-build-isolation)
+    run "$PY" -m venv "${venv_opts[@]}" "$REL/.venv"
+    run "${PIP[@]}" -r "$REL/requirements/kiosk.lock"
+    [ "$MODE" != console ] || say "building pygame against the system's SDL (its wheel has no kmsdrm driver); the first time takes minutes"
+    run "${PIP[@]}" "${lock_opts[@]}" -r "$REL/requirements/player.lock"
+    run "$VPY" -m pip install -q --disable-pip-version-check --no-input --no-deps --no-build-isolation --no-index -e "$REL"
     if [ "$MODE" = console ] && [ "$DRY" = 0 ] && ! "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null; then
-      pv=$("$VPY" -c 'import importlib.metadata as m; print(m.version("pygame"))')
-      say "building pygame $pv against the system's SDL (its wheel has no kmsdrm driver); this takes minutes"
-      run "${PIP[@]}" --no-binary pygame --force-reinstall --no-deps "pygame==$pv"
-      "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null || { say "pygame still has no kmsdrm driver"; exit 1; }
+      die "pygame has no kmsdrm driver (built against the system's SDL: is libsdl2-dev's kmsdrm support installed?)"
     fi
   fi
   run touch "$REL/.signage-release-complete"

@@ -1,4 +1,5 @@
-# Shared by kiosk/update.sh and kiosk/rollback.sh (sourced, not run).
+# Shared by kiosk/update.sh, kiosk/rollback.sh, kiosk/install.sh and scripts/bootstrap
+# (sourced, not run).
 # The installer records the kiosk's mode in /etc/signage/kiosk.env:
 #   MODE=console         the system unit signage.service
 #   MODE=desktop         the user unit signage.service of SESSION_USER's graphical session
@@ -39,4 +40,82 @@ player_pid() {
 switch_link() {  # $1: folder, $2: link name, $3: target
   ln -sfn "$3" "$1/$2.new"
   mv -T "$1/$2.new" "$1/$2"
+}
+
+# --- The system and its Python: scripts/bootstrap and kiosk/install.sh check the same. ---
+# They define say() and die() before calling these; AGAIN names the command to run again.
+
+# Debian 12 or 13, Ubuntu 24.04, Raspberry Pi OS Bookworm or Trixie, 64-bit, read from
+# /etc/os-release before anything is installed. Sets ID, VERSION_ID, PI (1 on a Raspberry
+# Pi), ARCH, OS (a name for messages), FOUND (what os-release says) and SUPPORTED (0: another
+# system, which stops here unless SIGNAGE_ANY_OS=1). SIGNAGE_SYSROOT (tests only) is a folder
+# standing for / when reading /etc/os-release, /etc/rpi-issue and /proc/device-tree/model.
+check_system() {
+  ID="" VERSION_ID="" VERSION_CODENAME="" PRETTY_NAME="" SYSROOT=${SIGNAGE_SYSROOT:-}
+  if [ -r "$SYSROOT/etc/os-release" ]; then
+    while IFS='=' read -r key value; do
+      value=${value%\"}; value=${value#\"}; value=${value%\'}; value=${value#\'}
+      case "$key" in
+        ID) ID=$value ;;
+        VERSION_ID) VERSION_ID=$value ;;
+        VERSION_CODENAME) VERSION_CODENAME=$value ;;
+        PRETTY_NAME) PRETTY_NAME=$value ;;
+      esac
+    done < "$SYSROOT/etc/os-release"
+  fi
+  FOUND="${PRETTY_NAME:-an unknown system (no /etc/os-release)}${ID:+ (ID=$ID${VERSION_ID:+ VERSION_ID=$VERSION_ID})}"
+  PI=0
+  if [ -e "$SYSROOT/etc/rpi-issue" ] || grep -qa 'Raspberry Pi' "$SYSROOT/proc/device-tree/model" 2>/dev/null; then
+    PI=1
+  fi
+  if command -v dpkg >/dev/null 2>&1; then
+    ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
+  else
+    ARCH=$(uname -m)
+  fi
+  case "$ARCH" in
+    amd64|x86_64|arm64|aarch64) ;;
+    *)
+      # 32-bit Raspberry Pi OS (armhf, often on a 64-bit kernel) and other machines: mediapipe,
+      # OpenCV and numpy have no wheels for them, whatever SIGNAGE_ANY_OS says.
+      if [ "$PI" = 1 ] || [ "$ID" = raspbian ]; then
+        die "64-bit Raspberry Pi OS is required: this is ${PRETTY_NAME:-Raspberry Pi OS} for $ARCH (32-bit), for which mediapipe has no wheels; flash the 64-bit Raspberry Pi OS (Bookworm or Trixie) and run $AGAIN again"
+      fi
+      die "signage needs a 64-bit x86_64 or aarch64 system: this is $FOUND on $ARCH, for which mediapipe has no wheels"
+      ;;
+  esac
+  SUPPORTED=1
+  case "$ID:$VERSION_ID" in
+    debian:12|debian:13)
+      if [ "$PI" = 1 ]; then
+        OS="Raspberry Pi OS ${VERSION_CODENAME^} ($ARCH)"
+      else
+        OS="Debian $VERSION_ID ($ARCH)"
+      fi ;;
+    ubuntu:24.04) OS="Ubuntu 24.04 ($ARCH)" ;;
+    raspbian:*)  # 32-bit userland on a 64-bit architecture name: not possible, but say it plainly
+      die "64-bit Raspberry Pi OS is required: this is $FOUND, the 32-bit edition; flash the 64-bit Raspberry Pi OS (Bookworm or Trixie) and run $AGAIN again" ;;
+    *)
+      SUPPORTED=0
+      OS="$FOUND ($ARCH)"
+      if [ "${SIGNAGE_ANY_OS:-}" != 1 ]; then
+        die "unsupported system: $FOUND. signage supports Debian 12 and 13, Ubuntu 24.04 and Raspberry Pi OS Bookworm and Trixie (64-bit). To try anyway, at your own risk: SIGNAGE_ANY_OS=1 $AGAIN"
+      fi ;;
+  esac
+}
+
+# Python 3.11 to 3.13: python3 if it is one, else the newest python3.1x that is. Sets PY,
+# VER, and OTHER (the first Python found out of range, for the message).
+pyver() { "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null; }
+in_range() { case "$1" in 3.11.*|3.12.*|3.13.*) return 0 ;; *) return 1 ;; esac; }
+PY="" VER="" OTHER=""
+pick_python() {
+  local c p v
+  for c in python3 python3.13 python3.12 python3.11; do
+    p=$(command -v "$c" 2>/dev/null) || continue
+    v=$(pyver "$p") || continue
+    if in_range "$v"; then PY=$p VER=$v; return 0; fi
+    [ -n "$OTHER" ] || OTHER="Python $v ($p)"
+  done
+  return 1
 }

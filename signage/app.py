@@ -142,6 +142,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
                              once=opts.camera_once)
     watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
+    watcher.started_with(first.error)  # reported above: the watcher's first look is not an update refused
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
     health = HealthReporter(settings.health)

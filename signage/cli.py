@@ -288,8 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "sense",
         help="analyse a camera, video, image or folder of images and print the audience numbers",
-        description="Run audience sensing on SOURCE: a camera index (0), a stream URL, a video file, "
-        "an image, or a folder of images. A still image is analysed as one photo; a video or camera "
+        description="Run audience sensing on SOURCE: a camera index (0), picamera2 or picamera2:N (a Raspberry Pi "
+        "camera module, docs/camera.md), a stream URL, a video file, an image, or a folder of images. A still image is analysed as one photo; a video or camera "
         "as a stream (with tracking); a folder image by image.",
     )
     s.add_argument("source", nargs="?", default=str(DEFAULT_SAMPLE_CLIP), help="default: the bundled sample clip")
@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rn.add_argument("playlist", nargs="?", default=None)
     rn.add_argument("--camera", default=None, metavar="SOURCE",
-                    help="camera index, device, stream URL or video file; 'off' for no camera")
+                    help="camera index, device, picamera2[:N], stream URL or video file; 'off' for no camera")
     rn.add_argument("--camera-once", action="store_true",
                     help="with a video file as the camera: play it once and stop at its end (scripted runs)")
     rn.add_argument("--headless", action="store_true", help="draw off screen (SDL dummy driver)")

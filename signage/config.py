@@ -12,6 +12,7 @@ with the measurements on tests/data that it was derived from.
 from __future__ import annotations
 
 import os
+import re
 import typing
 from pathlib import Path
 from collections.abc import Mapping
@@ -27,9 +28,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+_PICAMERA2 = re.compile(r"picamera2(?::(\d+))?")
+
+
+def picamera2_number(source: int | str) -> int | None:
+    """The camera number of a picamera2 source ("picamera2" is 0, "picamera2:1" is 1), else None."""
+    m = _PICAMERA2.fullmatch(source) if isinstance(source, str) else None
+    return None if m is None else int(m.group(1) or 0)
+
+
 class CameraConfig(Strict):
     enabled: bool = True
-    # A camera index (0 = /dev/video0), a device path, or a stream URL OpenCV can open.
+    # A camera index (0 = /dev/video0), a device path, or a stream URL OpenCV can open; or
+    # "picamera2" / "picamera2:N" for a Raspberry Pi camera module (docs/camera.md).
     source: int | str = 0
     width: int = Field(640, ge=64, le=4096)
     height: int = Field(480, ge=48, le=4096)
@@ -39,6 +50,18 @@ class CameraConfig(Strict):
     reconnect_max_s: float = Field(30.0, gt=0)
     # A camera that delivers no frame for this long is considered dropped out.
     stall_timeout_s: float = Field(3.0, gt=0)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: int | str) -> int | str:
+        # Anything that looks meant for the Pi camera must be one of its two forms; left
+        # through, a typo would be tried as a stream URL and retried forever.
+        if isinstance(v, str) and re.match(r"\s*(pi|lib)cam", v, re.IGNORECASE) and picamera2_number(v) is None:
+            raise ValueError(
+                f"{v!r} is not a camera source: a Raspberry Pi camera module is \"picamera2\" (the first) "
+                "or \"picamera2:N\" (camera number N, as rpicam-hello --list-cameras numbers them)"
+            )
+        return v
 
 
 class DetectorConfig(Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -131,13 +132,14 @@ def test_reporter_writes_from_its_own_thread(tmp_path):
     rep = HealthReporter(HealthConfig(status_file=str(tmp_path / "s.json"), write_interval_s=0.1)).start()
     try:
         rep.update(_state())
-        deadline = time.monotonic() + 5
-        while not (tmp_path / "s.json").exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60  # generous: only a reporter that never writes reaches it
+        while rep.writes == 0:
+            assert time.monotonic() < deadline, "the reporter's thread did not write the status"
             time.sleep(0.02)
+        doc, _ = read_status(tmp_path / "s.json")  # written by its thread, before stop()
     finally:
         rep.stop()
-    doc, age = read_status(tmp_path / "s.json")
-    assert doc["playlist"] == "demo" and age < 5
+    assert doc["playlist"] == "demo"
 
 
 def test_the_status_names_the_release_and_the_static_facts(tmp_path):
@@ -183,20 +185,25 @@ def test_signage_run_tells_systemd_it_is_ready_and_alive_and_writes_its_status(t
     env.update({"NOTIFY_SOCKET": sock, "WATCHDOG_USEC": "1000000", "SIGNAGE_HEALTH__STATUS_FILE": str(status)})
     with receiver(sock) as r:
         proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", "--headless", "--camera", "off",
-                                 "--duration", "4", "--db", str(tmp_path / "a.db")], cwd=ROOT, env=env,
+                                 "--db", str(tmp_path / "a.db")], cwd=ROOT, env=env,
                                 stderr=subprocess.PIPE, text=True)
         got: list[str] = []
-        r.settimeout(30)
+        r.settimeout(120)  # generous: start-up on a loaded machine; a player that never says a word fails
         try:
-            while proc.poll() is None or not got or got[-1] != "STOPPING=1":
+            # it plays until told to stop: after its fifth watchdog ping (counted, not timed)
+            while sum(g.startswith("WATCHDOG=1") for g in got) < 5:
                 got.append(r.recv(4096).decode())
-                r.settimeout(10)
-        except TimeoutError:
-            pass
-        _, err = proc.communicate(timeout=30)
+            proc.send_signal(signal.SIGTERM)
+            while got[-1] != "STOPPING=1":
+                got.append(r.recv(4096).decode())
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
     assert got[0].startswith("READY=1\nSTATUS=welcome (loop); camera off")
-    assert sum(g.startswith("WATCHDOG=1") for g in got) >= 5  # every 0.5 s for 4 s
-    assert got[-1] == "STOPPING=1"
+    pings = [g for g in got if g.startswith("WATCHDOG=1")]
+    assert len(pings) >= 5 and all("STATUS=" in g for g in pings)
+    assert got[-1] == "STOPPING=1" and "SIGTERM: stopping" in err
     doc, _ = read_status(status)
-    assert doc["playlist"] == "Café Lumière (demo)" and doc["camera"]["state"] == "off" and doc["frames"] > 100
+    assert doc["playlist"] == "Café Lumière (demo)" and doc["camera"]["state"] == "off" and doc["frames"] >= 1

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,35 @@ def run(*args, duration=None, env_extra=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
+def run_until(*args, says: list[str], env_extra=None, timeout=120) -> tuple[int, str]:
+    """``signage run`` until its log has said each of ``says`` in turn (counted, however slow the
+    machine), then SIGTERM; its exit code and log."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
+    env.update(env_extra or {})
+    proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", *map(str, args), "--headless"],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        seen = 0
+        for text in says:
+            deadline = time.monotonic() + timeout  # generous: only a player that never says it reaches it
+            while not any(text in line for line in lines[seen:]):
+                assert proc.poll() is None, f"the player stopped before saying {text!r}:\n" + "".join(lines[-30:])
+                assert time.monotonic() < deadline, f"the player did not say {text!r}:\n" + "".join(lines[-30:])
+                time.sleep(0.05)
+            seen = next(i for i in range(seen, len(lines)) if text in lines[i]) + 1
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(30)
+    return proc.returncode, "".join(lines)
+
+
 def plays(db: Path) -> list[dict]:
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
@@ -76,12 +106,13 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     fired = [r for r in rows if r["rule_id"] == "someone-here"]
     assert fired, [(r["creative_id"], r["rule_id"]) for r in rows]
     hello = fired[0]
-    waited = hello["start_ts"] - first["start_ts"]
-    # the face appears 4 s into the clip, which starts after the first creative is on screen
-    assert NO_FACE_S - 0.2 <= waited <= NO_FACE_S + 4.0, waited
+    # Not before the face (4 s into the clip): the plays before saw nobody, but the one it cut
+    # short, which saw the face that made the rule fire. (How soon after the face it fires
+    # depends on how fast this machine analyses frames, so it is not timed.)
     before = [r for r in rows if r["start_ts"] < hello["start_ts"]]
-    assert before and all(r["rule_id"] is None for r in before)
+    assert before and all(r["rule_id"] is None for r in before) and first in before
     assert all(r["max_faces"] == 0 for r in before[:-1])  # nobody during the plays that ended before
+    assert before[-1]["max_faces"] >= 1, before[-1]
     assert before[-1]["outcome"] == "interrupted" and hello["max_faces"] >= 1 and hello["face_s"] > 0
     assert hello["reason"].startswith("rule someone-here (priority 10): faces >= 1")
     # the loop played in order around it, every row with its audience aggregates only
@@ -95,19 +126,10 @@ def test_sigterm_stops_cleanly_and_nothing_is_lost(tmp_path, camera_clip):
     pl.write_text(PLAYLIST)
     db = tmp_path / "a.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
-    proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", str(pl), "--camera", "off", "--headless",
-                             "--db", str(db)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (db.exists() and db.stat().st_size > 0):
-            time.sleep(0.2)
-        time.sleep(7)  # a, b, a
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err[-3000:]
+    # a, b, then a again on screen: then SIGTERM
+    returncode, err = run_until(pl, "--camera", "off", "--db", db,
+                                says=["screen: a (text) on", "screen: b (image) on", "screen: a (text) on"])
+    assert returncode == 0, err[-3000:]
     assert "SIGTERM: stopping" in err
     rows = plays(db)
     assert [r["creative_id"] for r in rows][:2] == ["a", "b"]
@@ -127,8 +149,10 @@ def test_retention_purge_when_the_player_starts(tmp_path):
     store.close()
     pl = tmp_path / "p.yaml"
     pl.write_text(PLAYLIST)
-    p = run(pl, "--camera", "off", "--db", db, duration=2, env_extra={"SIGNAGE_ANALYTICS__RETENTION_DAYS": "30"})
-    assert p.returncode == 0, p.stderr[-3000:]
+    returncode, err = run_until(pl, "--camera", "off", "--db", db, says=["screen: a (text) on"],
+                                env_extra={"SIGNAGE_ANALYTICS__RETENTION_DAYS": "30"})
+    assert returncode == 0, err[-3000:]
+    assert "retention purge deleted 1 plays" in err
     ids = [r["play_id"] for r in plays(db)]
     assert "old" not in ids and "recent" in ids and len(ids) >= 2
 
@@ -137,8 +161,7 @@ def test_an_invalid_playlist_at_start_falls_back_to_the_demo(tmp_path):
     pl = tmp_path / "p.yaml"
     pl.write_text(PLAYLIST.replace("faces:", "facez:"))
     db = tmp_path / "a.db"
-    p = run(pl, "--camera", "off", "--db", db, duration=2)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "rules.0.when.facez (rule 'someone-here'): unknown field; did you mean 'faces'?" in p.stderr
-    assert "playing the bundled demo until" in p.stderr
+    returncode, err = run_until(pl, "--camera", "off", "--db", db, says=["playing the bundled demo until", ") on, "])
+    assert returncode == 0, err[-3000:]
+    assert "rules.0.when.facez (rule 'someone-here'): unknown field; did you mean 'faces'?" in err
     assert plays(db)[0]["playlist"] == "Café Lumière (demo)"

@@ -4,9 +4,7 @@ analytics database opened read-only, as rows, JSON and the PNG chart."""
 from __future__ import annotations
 
 import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from signage.analytics.formats import duration, pct, period_text, signed_pct, to_json
@@ -68,8 +66,6 @@ def report_rows(report: Report, tz: Any) -> dict[str, Any]:
 
 def chart_png(report: Report, tz: Any) -> bytes:
     """The slide-ready chart ``signage report --format png`` makes."""
-    from signage.analytics.chart import render_png
+    from signage.analytics.chart import render_png_bytes
 
-    with tempfile.TemporaryDirectory(prefix="signage-chart-") as d:
-        out = render_png(report, Path(d) / "chart.png", tz)
-        return out.read_bytes()
+    return render_png_bytes(report, tz)

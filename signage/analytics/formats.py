@@ -14,8 +14,10 @@ NO_PLAYS = "no plays in this period"
 
 
 def period_text(report: Report, tz) -> str:
+    """'2026-11-18 00:00 to 2026-11-19 00:00 (UTC)', or '... local time (CET)': one zone label."""
     fmt = "%Y-%m-%d %H:%M"
-    return f"{local(report.since, tz).strftime(fmt)} to {local(report.until, tz).strftime(fmt)} ({report.tz_name})"
+    zone = report.tz_name if report.tz_name.startswith("local time") else f"({report.tz_name})"
+    return f"{local(report.since, tz).strftime(fmt)} to {local(report.until, tz).strftime(fmt)} {zone}"
 
 
 def duration(seconds: float) -> str:

@@ -103,6 +103,7 @@ class Report:
     baseline_attention_rate: float | None = None
     baseline_smile: float | None = None
     camera_on_fraction: float | None = None  # of the minutes with a row
+    site: str | None = None  # the site or screen the report is about, when the caller names it (the chart shows it)
 
     @property
     def empty(self) -> bool:

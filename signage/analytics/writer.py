@@ -9,7 +9,10 @@ batches, and purges old rows at start and then every ``purge_interval_h``.
 Failures never reach the caller: a locked or unwritable database is retried with
 back-off (the queue holds the records meanwhile; when it is full, new records are
 dropped and counted); a corrupt file is moved aside and a fresh database created.
-Each change of state is logged once.
+Each change of state is logged once. A full queue is one episode from the first record
+dropped until the queue has drained to half its size (a queue that frees a slot now and
+then while it drains slowly is still the same episode): one warning when it starts, one
+summary of how many records were dropped when it ends.
 """
 
 from __future__ import annotations
@@ -81,7 +84,9 @@ class AnalyticsWriter:
         self._last_t: float | None = None
         self._minutes: MinuteAggregator | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=config.queue_size)
-        self._dropping = False
+        self._dropping = False  # a full-queue episode: from the first drop until drained to low water
+        self._dropped_before = 0  # stats.dropped when the episode began
+        self._low_water = config.queue_size // 2
         self._closed = False
         self._abandon = threading.Event()
         self._thread: threading.Thread | None = None
@@ -221,20 +226,31 @@ class AnalyticsWriter:
         )  # fmt: skip
 
     def _enqueue(self, item: PlayRow | list[MinuteTotals]) -> None:
+        """Queue one record, or drop and count it when the queue is full (caller holds the lock)."""
         try:
             self._queue.put_nowait(item)
         except queue.Full:
-            self.stats.dropped += 1
             if not self._dropping:
                 self._dropping = True
+                self._dropped_before = self.stats.dropped
                 log.warning(
                     "analytics: write queue full (%d records waiting); dropping new records until it drains",
                     self._queue.maxsize,
                 )
-            return
-        if self._dropping:
+            self.stats.dropped += 1
+
+    def _drained(self) -> None:
+        """The writer thread took records off the queue: the end of a full-queue episode once
+        the queue is down to its low-water mark (not at the first free slot), told once."""
+        with self._lock:
+            if not self._dropping or self._queue.qsize() > self._low_water:
+                return
             self._dropping = False
-            log.info("analytics: write queue accepting records again (%d dropped so far)", self.stats.dropped)
+            episode, total, waiting = self.stats.dropped - self._dropped_before, self.stats.dropped, self._queue.qsize()
+        log.info(
+            "analytics: write queue drained (%d waiting); accepting records again: %d dropped while it was full"
+            " (%d since start)", waiting, episode, total,
+        )  # fmt: skip
 
     # -- the writer thread ------------------------------------------------------------------
 
@@ -255,6 +271,7 @@ class AnalyticsWriter:
                     next_purge = self._purge(store)
                 if not plays and not minutes and not barriers and not stopping:
                     stopping = self._take_batch(plays, minutes, barriers, wait=1.0)
+                    self._drained()
                 if plays or minutes:
                     store.write(plays, minutes)
                     self.stats.plays_written += len(plays)

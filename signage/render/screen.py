@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import pygame
@@ -145,6 +145,13 @@ class Screen:
     @property
     def preparing(self) -> bool:
         return self._pending is not None
+
+    def wait_prepared(self, timeout: float | None = None) -> bool:
+        """Wait until what is being prepared (to show next, and the preload) is ready, so the next
+        tick can take it; True if it is. For callers that run the clock faster than real time
+        (tests, simulations): the render loop itself never waits."""
+        futures = [item[1] for item in (self._pending, self._preloaded) if item is not None]
+        return not wait(futures, timeout).not_done
 
     @property
     def current_id(self) -> str | None:

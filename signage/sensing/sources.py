@@ -1,4 +1,5 @@
-"""Frame sources: a still image, a folder of images, a video file, a live camera.
+"""Frame sources: a still image, a folder of images, a video file, a live camera (OpenCV,
+or a Raspberry Pi camera module through picamera2).
 
 Every source hands out ``Frame`` objects (BGR pixels in RAM) through ``read()`` and
 nothing else: no source writes a frame anywhere. Streams that run in real time (a
@@ -23,12 +24,12 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 import cv2
 import numpy as np
 
-from signage.config import CameraConfig
+from signage.config import CameraConfig, picamera2_number
 from signage.sensing.types import Frame
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "FolderSource",
     "FrameSource",
     "ImageSource",
+    "Picamera2Source",
     "SourceError",
     "SourceStats",
     "VideoFileSource",
@@ -409,6 +411,14 @@ class VideoFileSource(FrameSource):
 # --------------------------------------------------------------------------- camera
 
 
+class _Capture(Protocol):
+    """What the reader thread needs of an opened capture (cv2.VideoCapture has it)."""
+
+    def read(self) -> tuple[bool, np.ndarray | None]: ...
+
+    def release(self) -> None: ...
+
+
 class _Connection:
     """One opened capture, read by its own reader thread (which alone may release it)."""
 
@@ -437,6 +447,7 @@ class CameraSource(FrameSource):
 
     is_stream = True
     is_camera = True
+    library = "OpenCV"  # what the reader thread calls into (named when it hangs there)
     POLL_S = 0.05  # how often the supervisor checks for a stall or close()
 
     def __init__(
@@ -484,27 +495,35 @@ class CameraSource(FrameSource):
                 break
             backoff = min(backoff * 2, max_s)
 
-    def _open(self) -> tuple[cv2.VideoCapture | None, str | None]:
+    def _connect(self) -> tuple[_Capture, str]:
+        """Open the device: the capture and a description for the log. Raises on failure
+        (a SourceError's message is the reason as it stands)."""
+        cap = self._opener(self.cfg.source)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError("cannot open (no such device or stream, busy, or unsupported)")
+        # Requests only: a device picks the nearest mode it has, a file ignores them.
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.cfg.width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.cfg.height)
+        cap.set(cv2.CAP_PROP_FPS, self.cfg.fps)
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest picture, not a queue of old ones
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        return cap, f"{w}x{h} via {cap.getBackendName()}"
+
+    def _open(self) -> tuple[_Capture | None, str | None]:
         try:
-            cap = self._opener(self.cfg.source)
-            if not cap.isOpened():
-                cap.release()
-                return None, "cannot open (no such device or stream, busy, or unsupported)"
-            # Requests only: a device picks the nearest mode it has, a file ignores them.
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.cfg.width)
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.cfg.height)
-            cap.set(cv2.CAP_PROP_FPS, self.cfg.fps)
-            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest picture, not a queue of old ones
+            cap, detail = self._connect()
+        except SourceError as exc:
+            return None, str(exc)
         except Exception as exc:  # opener or driver errors must not end the retries
             return None, f"cannot open: {exc}"
         if self._stop.is_set():
             cap.release()
             return None, None
-        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self._set_state("open", detail=f"{w}x{h} via {cap.getBackendName()}")
+        self._set_state("open", detail=detail)
         return cap, None
 
-    def _pump(self, cap: cv2.VideoCapture) -> str | None:
+    def _pump(self, cap: _Capture) -> str | None:
         """Read cap until it fails, stalls or the source closes; the reason, None if closed."""
         conn = _Connection()
         threading.Thread(target=self._read_loop, args=(cap, conn), name=f"signage {self.name} reader", daemon=True).start()
@@ -523,7 +542,7 @@ class CameraSource(FrameSource):
 
     # Reader thread, one per connection.
 
-    def _read_loop(self, cap: cv2.VideoCapture, conn: _Connection) -> None:
+    def _read_loop(self, cap: _Capture, conn: _Connection) -> None:
         try:
             while not conn.abandon.is_set():
                 ok, image = cap.read()
@@ -575,13 +594,113 @@ class CameraSource(FrameSource):
         self._mailbox.end(discard=True)
         self._thread.join(timeout=1.0)
         if self._thread.is_alive():
-            log.warning("%s: capture thread busy inside OpenCV; it releases the device when OpenCV returns", self.name)
+            log.warning("%s: capture thread busy inside %s; it releases the device when that returns", self.name, self.library)
         self._set_state("closed")
 
     @property
     def stats(self) -> SourceStats:
         with self._lock:
             return SourceStats(self._delivered, self._mailbox.dropped, self._state, self._reconnects, self._last_error)
+
+
+# --------------------------------------------------------------------------- picamera2
+
+PICAMERA2_MISSING = (
+    "picamera2 is not importable: on Raspberry Pi OS install python3-picamera2 and make the venv "
+    "with --system-site-packages (kiosk/install.sh does)"
+)
+
+
+def _import_picamera2():
+    """The picamera2 module, imported only when a Raspberry Pi camera is asked for."""
+    # libcamera logs each open and configure on stderr, and picamera2 logs a failed open as an
+    # error: a camera retried with backoff would repeat them. The source reports each state
+    # change once itself, with the reason. (LIBCAMERA_LOG_LEVELS set by the operator wins.)
+    os.environ.setdefault("LIBCAMERA_LOG_LEVELS", "*:WARN")
+    picam_log = logging.getLogger("picamera2")
+    if picam_log.level == logging.NOTSET:
+        picam_log.setLevel(logging.CRITICAL)
+    try:
+        import picamera2
+    except ImportError as exc:
+        reason = "" if exc.name == "picamera2" else f" (importing it failed: {exc})"
+        raise SourceError(PICAMERA2_MISSING + reason) from None
+    except Exception as exc:  # a broken install: say what broke, without a traceback
+        raise SourceError(f"picamera2 cannot be imported: {type(exc).__name__}: {exc}") from None
+    return picamera2
+
+
+class _Picamera2Capture:
+    """A started Picamera2 behind the two calls CameraSource's reader thread makes."""
+
+    def __init__(self, camera, wait_s: float) -> None:
+        self._camera = camera
+        self._wait_s = wait_s
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        # wait: newer picamera2 raise TimeoutError after that long; older ones wait on, and
+        # the supervisor's stall check reconnects anyway.
+        return True, self._camera.capture_array("main", wait=self._wait_s)
+
+    def release(self) -> None:
+        try:
+            self._camera.close()  # stops the camera first
+        except Exception as exc:  # noqa: BLE001 - the next open says if the camera is stuck
+            log.debug("picamera2: close failed: %s", exc)
+
+
+class Picamera2Source(CameraSource):
+    """A Raspberry Pi camera module (CSI ribbon), read through picamera2; OpenCV cannot.
+
+    ``cfg.source`` is "picamera2" (the first camera) or "picamera2:N" (camera number N, as
+    ``rpicam-hello --list-cameras`` numbers them). picamera2 comes with Raspberry Pi OS
+    (apt: python3-picamera2, not PyPI) and is imported when such a source is made; a venv
+    sees it when created with --system-site-packages. Without it, SourceError says so.
+
+    The camera is given a video configuration whose main stream is "RGB888" at cfg.width x
+    cfg.height and cfg.fps. picamera2 (like libcamera and DRM) names a format by the pixel
+    as a word, most significant byte first, so "RGB888" is B, G, R in memory: the BGR
+    layout OpenCV and the analyzer expect, handed on unconverted ("BGR888" would be RGB).
+    Everything else is CameraSource's: the reader thread calls capture_array() in a loop
+    into the newest-frame mailbox; a failed or stalled capture closes the camera, which is
+    reopened with backoff; state changes are logged once.
+    """
+
+    library = "picamera2"
+    BUFFERS = 4  # enough to keep the sensor streaming while one frame is being copied out
+
+    def __init__(self, cfg: CameraConfig) -> None:
+        number = picamera2_number(cfg.source)
+        if number is None:
+            raise SourceError(f"not a picamera2 source: {cfg.source!r} (picamera2 or picamera2:N)")
+        self.number = number
+        self._picamera2 = _import_picamera2()
+        super().__init__(cfg)
+
+    def _connect(self) -> tuple[_Capture, str]:
+        picamera2 = self._picamera2.Picamera2
+        cameras = picamera2.global_camera_info()
+        if self.number >= len(cameras):
+            raise SourceError(
+                f"cannot open: no camera number {self.number}, libcamera sees {len(cameras)} "
+                "(check the ribbon cable; rpicam-hello --list-cameras)"
+            )
+        camera = picamera2(self.number)
+        capture = _Picamera2Capture(camera, self.cfg.stall_timeout_s)
+        try:
+            frame_us = round(1e6 / self.cfg.fps)
+            camera.configure(camera.create_video_configuration(
+                main={"size": (self.cfg.width, self.cfg.height), "format": "RGB888"},
+                controls={"FrameDurationLimits": (frame_us, frame_us)},
+                buffer_count=self.BUFFERS,
+            ))  # fmt: skip
+            camera.start()
+            w, h = camera.camera_configuration()["main"]["size"]
+        except BaseException:
+            capture.release()
+            raise
+        model = cameras[self.number].get("Model", "camera")
+        return capture, f"{w}x{h} RGB888 (BGR in memory), {self.cfg.fps:g} fps, {model} via picamera2"
 
 
 # --------------------------------------------------------------------------- factory
@@ -596,7 +715,8 @@ def open_source(
 ) -> FrameSource:
     """The source a command-line spec names.
 
-    All digits: that camera index. An existing folder: its images. An existing image
+    All digits: that camera index. "picamera2" or "picamera2:N": a Raspberry Pi camera
+    module through picamera2. An existing folder: its images. An existing image
     file (jpg, jpeg, png, bmp, webp): that image. Any other existing file: a video.
     An existing character device (/dev/video0): a camera. Anything with "://": a
     stream URL, opened as a camera. Camera settings other than the source come from
@@ -606,6 +726,8 @@ def open_source(
     cfg = camera or CameraConfig()
     if spec.isdigit():
         return CameraSource(cfg.model_copy(update={"source": int(spec)}))
+    if picamera2_number(spec) is not None:
+        return Picamera2Source(cfg.model_copy(update={"source": spec}))
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)
@@ -615,4 +737,6 @@ def open_source(
         return VideoFileSource(path, realtime=realtime_video, loop=loop_video)
     if path.is_char_device() or "://" in spec:
         return CameraSource(cfg.model_copy(update={"source": spec}))
-    raise SourceError(f"source not found: {spec} (expected a camera index, image, folder, video file or stream URL)")
+    raise SourceError(
+        f"source not found: {spec} (expected a camera index, picamera2[:N], image, folder, video file or stream URL)"
+    )

@@ -4,12 +4,14 @@ and kills at any point of an activation (real processes, SIGKILL)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +19,8 @@ import pytest
 
 from adminkit import ROOT, playlist_yaml, png
 from signage.content_store import ContentStore, StoreError
-from signage.playlist.loader import load_playlist
+from signage.playlist.loader import ActivePlaylist, load_playlist
+from signage.playlist.watch import PlaylistWatcher
 
 
 def make_version(store: ContentStore, name: str, by: str = "test") -> str:
@@ -101,6 +104,7 @@ ACTIVATE_FOREVER = textwrap.dedent("""
     while True:
         store.activate(ids[i % len(ids)], by="loop")
         i += 1
+        print(i, flush=True)  # activations done: the test kills after some, however fast they go
 """)
 
 
@@ -126,7 +130,11 @@ def test_sigkill_at_random_points_of_activation_never_leaves_a_mix(store):
         proc = subprocess.Popen([sys.executable, "-c", ACTIVATE_FOREVER, str(store.root), a, b],
                                 stdout=subprocess.PIPE, env=env)
         assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.0, 0.03))
+        # at least two activations done (a, then b: both are in the log), then a kill anywhere
+        # in the ones that follow; counted, so a slow machine changes nothing
+        for _ in range(rng.randint(2, 5)):
+            assert proc.stdout.readline().strip()
+        time.sleep(rng.uniform(0.0, 0.005))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
@@ -165,3 +173,159 @@ def test_a_kill_between_each_step(store, step, expect_new):
     assert json.dumps(entries)  # readable
     store.activate(b)
     assert store.active_id() == b and not list(store.root.glob(".active-*"))
+
+
+# ---------------------------------------------------------------- the player's watcher on the store
+
+
+class Refusals(logging.Handler):
+    """Every "playlist update refused" the watcher logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "playlist update refused" in record.getMessage():
+            self.messages.append(record.getMessage())
+
+
+@pytest.fixture()
+def refusals():
+    handler = Refusals()
+    logger = logging.getLogger("signage.playlist.watch")
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)
+
+
+def player_watching(store: ContentStore, active: ActivePlaylist | None = None) -> tuple[ActivePlaylist, PlaylistWatcher]:
+    """What ``signage run`` does with ``player.playlist = <data>/active/playlist.yaml``: load it,
+    or play the demo when nothing is active yet, and watch it."""
+    active = active or ActivePlaylist()
+    first = active.try_replace(store.active_playlist.resolve())
+    if not first.ok:
+        assert active.try_replace(ROOT / "playlists" / "demo.yaml").ok
+    watcher = PlaylistWatcher(store.active_playlist, active, interval_s=3600)
+    watcher.started_with(first.error)
+    return active, watcher
+
+
+def test_the_watchers_first_look_with_nothing_active_yet_is_no_refused_update(store, refusals):
+    active, watcher = player_watching(store)
+    assert watcher.check() is None and active.current.playlist.name == "Café Lumière (demo)"
+    a = make_version(store, "Alpha")
+    assert watcher.check() is None  # uploaded, not active: nothing changes
+    store.activate(a)
+    assert watcher.check().playlist.name == "Alpha"
+    assert refusals == [] and watcher.last_error is None
+
+
+def test_a_watcher_looking_at_every_step_of_many_activations_refuses_nothing(store, refusals):
+    """The watcher looks between every two steps of each activation (the content store's test
+    hook), from before the first one (nothing active, the player on its demo) on."""
+    ids = [make_version(store, n) for n in ("Alpha", "Beta", "Gamma")]
+    names = dict(zip(ids, ("Alpha", "Beta", "Gamma")))
+    active, watcher = player_watching(store)
+    looks = []
+
+    def look(step: str) -> None:
+        watcher.check()
+        looks.append((step, active.current.playlist.name))
+
+    for i in range(30):
+        vid = ids[i % 3]
+        store.activate(vid, _step=look)
+        assert active.current.playlist.name == names[vid]  # taken at the look after the switch
+    assert refusals == [] and watcher.last_error is None
+    assert len(looks) == 30 * 5
+    assert looks[:5] == [("start", "Café Lumière (demo)"), ("logged", "Café Lumière (demo)"),
+                         ("linked", "Café Lumière (demo)"), ("replaced", "Alpha"), ("synced", "Alpha")]
+
+
+class SwitchedWhileLoading(ActivePlaylist):
+    """Runs ``during`` once, as the watcher starts to load the version it resolved: the link is
+    switched (and the old version removed) exactly between the watcher's look and its read."""
+
+    def __init__(self, during) -> None:
+        super().__init__()
+        self.during = during
+        self.loads: list[str] = []
+
+    def try_replace(self, path, **kw):
+        self.loads.append(Path(path).parent.name)
+        during, self.during = self.during, None
+        if during is not None:
+            during()
+        return super().try_replace(path, **kw)
+
+
+def test_a_version_removed_while_the_watcher_reads_it_is_no_refused_update(store, refusals):
+    a, b, c = (make_version(store, n) for n in ("Alpha", "Beta", "Gamma"))
+    store.activate(a)
+    active = SwitchedWhileLoading(None)
+    active, watcher = player_watching(store, active)
+    assert watcher.check() is None and active.current.playlist.name == "Alpha"
+    store.activate(b)
+
+    def switch_and_clean_up() -> None:  # two more activations, then the clean-up after an upload
+        store.activate(c)
+        store.activate(a)
+        assert b in store.garbage_collect(keep=0)  # neither active nor previous: removed
+
+    active.during = switch_and_clean_up
+    active.loads.clear()
+    assert watcher.check() is None  # looked again: Alpha is active, and already playing
+    assert active.loads == [b] and active.current.playlist.name == "Alpha"  # Beta gone, not refused
+    assert refusals == [] and watcher.last_error is None
+    store.activate(c)
+    assert watcher.check().playlist.name == "Gamma"
+
+
+def test_a_broken_active_version_is_still_refused(store, refusals):
+    """Looking again is only for a link switched under the watcher: a version that is still the
+    active one when it fails to load is refused, once."""
+    a, b = make_version(store, "Alpha"), make_version(store, "Beta")
+    store.activate(a)
+    active, watcher = player_watching(store)
+    (store.get(b).path / "beta-b.png").unlink()  # broken by hand, on the device
+    store.activate(b)
+    assert watcher.check() is None and watcher.check() is None
+    assert len(refusals) == 1 and "beta-b.png" in refusals[0] and "still playing 'Alpha'" in refusals[0]
+    assert active.current.playlist.name == "Alpha"
+
+
+def test_activations_and_clean_ups_while_a_watcher_polls_refuse_nothing(store, refusals):
+    """Concurrently: a watcher thread looks as fast as it can while versions are uploaded,
+    activated and cleaned up; whatever the interleaving, nothing is refused. The number of
+    looks and activations is counted, not timed."""
+    ids = [make_version(store, f"V{i}") for i in range(4)]
+    active, watcher = player_watching(store)
+    stop = threading.Event()
+    looks = 0
+
+    def poll() -> None:
+        nonlocal looks
+        while not stop.is_set():
+            watcher.check()
+            looks += 1
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        for i in range(60):
+            store.activate(ids[i % len(ids)])
+            if i % 10 == 9:  # an upload, and the clean-up that follows it
+                ids.append(make_version(store, f"W{i}"))
+                store.garbage_collect(keep=2)
+                ids = [v for v in ids if store.exists(v)]
+            seen = looks
+            while looks < seen + 2 and poller.is_alive():  # let it look at least twice at each state
+                time.sleep(0.001)
+    finally:
+        stop.set()
+        poller.join(30)
+    assert not poller.is_alive()
+    watcher.check()
+    assert refusals == [] and watcher.last_error is None
+    assert active.current.path.parent.name == store.active_id()

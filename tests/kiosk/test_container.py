@@ -20,11 +20,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from freshos import pip_settings  # noqa: E402  (the host's pip configuration, for a root)
+
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "signage" / "kiosk-container"
 BASE = CACHE / "bookworm-minbase.tar"
@@ -67,31 +71,6 @@ def copy_source(dest: Path) -> None:
     def ignore(_dir, names):
         return [n for n in names if n in EXCLUDE]
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
-
-
-def pip_settings() -> tuple[str, list[Path]]:
-    """The host's pip configuration (index, wheel folders, CA) as a pip.conf for the
-    container, and the local files and folders it names (bound read-only into it)."""
-    settings: dict[str, str] = {}
-    p = run(ROOT / ".venv/bin/python", "-m", "pip", "config", "list", check=False)
-    for line in p.stdout.splitlines():
-        key, _, value = line.partition("=")
-        if key.startswith(("global.", "install.")) and value:
-            settings[key.split(".", 1)[1]] = value.strip("'\"")
-    for k, v in os.environ.items():
-        if k.startswith("PIP_") and v:
-            settings[k[4:].lower().replace("_", "-")] = v
-    settings.pop("cert", None)  # the container's own CA bundle holds the host's CAs
-    folders = []
-    for value in settings.values():
-        for token in value.split():
-            path = Path(token.removeprefix("file://"))
-            if path.name == "simple":  # a local package index: its files lie beside it
-                path = path.parent
-            if token.startswith(("/", "file:///")) and path.exists() and path not in folders:
-                folders.append(path)
-    lines = ["[global]"] + [f"{k} = {v}" for k, v in settings.items()]
-    return "\n".join(lines) + "\n", folders
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def text(headline, body=None, id="slide", transition=("cut", 0.0), **kw) -> Crea
                         transition=TransitionSpec(*transition), **kw)
 
 
-def switch(scr: Screen, spec: CreativeSpec, timeout: float = 10.0) -> None:
+def switch(scr: Screen, spec: CreativeSpec, timeout: float = 60.0) -> None:
     """Show ``spec`` and tick until it is on screen (or skipped)."""
     scr.show(spec)
     deadline = time.monotonic() + timeout

@@ -259,17 +259,27 @@ def test_idle_screen_before_the_first_creative_is_not_black():
     assert (arr[:top] == (0x1c, 0x15, 0x12)).all()
 
 
-def test_a_preloaded_creative_switches_on_the_next_frame():
+def test_a_preloaded_creative_switches_on_the_next_frame(monkeypatch):
+    """Once preloaded, show() takes the prepared creative: it is on screen at the next tick.
+    Any preparation asked for after the preload never finishes here, so the switch can only
+    have come from the preload (timed, this would be a race with the preparer)."""
+    import threading
+
+    import signage.render.screen as screen_module
+
     with screen(size=(960, 540)) as scr:
         switch(scr, image(CONTENT / "welcome.png"))
         nxt = image(CONTENT / "pastry.png")
         scr.preload(nxt)
-        time.sleep(0.5)  # preparation happens meanwhile, off the render thread
-        t0 = time.perf_counter()
-        scr.show(nxt)
-        scr.tick()
-        dt = time.perf_counter() - t0
-        assert scr.current_id == "pastry" and dt < 0.05
+        assert scr.wait_prepared(60)  # prepared off the render thread
+        never = threading.Event()
+        monkeypatch.setattr(screen_module, "prepare", lambda *a, **kw: never.wait(60))
+        try:
+            scr.show(nxt)
+            scr.tick()
+            assert scr.current_id == "pastry" and not scr.preparing
+        finally:
+            never.set()
 
 
 def test_notice_on_top_and_text_slides_keep_clear_of_it():

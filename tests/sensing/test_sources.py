@@ -29,6 +29,10 @@ from signage.sensing.sources import (
 CLIP_FRAMES = 275
 CLIP_FPS = 29.97
 FAST = dict(reconnect_min_s=0.05, reconnect_max_s=0.2, stall_timeout_s=0.5)
+# Waits are for conditions, with a timeout no working source comes near, even on a loaded
+# machine; nothing here asserts how fast a machine decodes, reads or wakes up.
+PATIENCE_S = 60.0
+CLOSE_S = 10.0  # close() waits 1 s at most for a capture thread busy inside OpenCV; then some slack
 
 
 def junk(path, data=b"this is not a picture\n" * 20):
@@ -144,65 +148,83 @@ def test_video_loop_restarts_with_increasing_time():
 
 
 def test_realtime_video_plays_at_its_own_pace():
+    """No frame comes before its time in the video (one second of video takes at least a
+    second); a consumer that misses some finds them counted as dropped, not queued."""
     with VideoFileSource(CLIP, realtime=True) as src:
-        start = time.monotonic()
+        start = time.monotonic()  # before the first read, which starts the playback
         indices = []
-        while (f := src.read(timeout=1.0)) is not None and f.t < 1.0:
+        while (f := src.read(timeout=PATIENCE_S)) is not None and f.t < 1.0:
+            assert time.monotonic() - start >= f.t, f"frame {f.index} came before its time"
             indices.append(f.index)
-        elapsed = time.monotonic() - start
-        assert 0.9 < elapsed < 1.5  # about one second of video took about one second
-        assert len(indices) >= 25 and indices[0] == 0
+        assert f is not None and time.monotonic() - start >= f.t >= 1.0
+        assert indices[0] == 0 and all(b > a for a, b in zip(indices, indices[1:]))
+        stats = src.stats
+        assert stats.delivered == len(indices) + 1 and stats.delivered + stats.dropped >= f.index  # none lost
 
 
 def test_realtime_video_slow_consumer_gets_the_newest_frame_and_drops_the_rest():
+    """A consumer that reads only after the source has had to drop frames gets the newest one:
+    every frame decoded since its last read was dropped but the one it gets (a queue would
+    hand over the oldest, and drop nothing). Counted, not timed."""
     with VideoFileSource(CLIP, realtime=True) as src:
-        f0 = src.read(timeout=1.0)
-        start = time.monotonic()
-        assert f0.index == 0
-        ts = [f0.t]
+        pre_prev = src.stats.dropped
+        f = src.read(timeout=PATIENCE_S)
+        post_prev = src.stats.dropped
+        assert f.index == 0
+        indices = [f.index]
         for _ in range(6):
-            time.sleep(0.2)
-            f = src.read(timeout=1.0)
-            behind = (time.monotonic() - start) - f.t
-            assert -0.05 < behind < 0.1, f"frame is {behind:.3f} s old: a backlog, not the newest"
-            ts.append(f.t)
-        steps = np.diff(ts)
-        assert np.all((steps > 0.13) & (steps < 0.3)), steps
+            assert wait_for(lambda: src.stats.dropped >= post_prev + 3, PATIENCE_S)  # the consumer is "slow"
+            pre = src.stats.dropped
+            f = src.read(timeout=PATIENCE_S)
+            post = src.stats.dropped
+            # Counters read just before and just after each read bound what was dropped between two
+            # reads, however the threads were scheduled: the frame got is past every one of them.
+            assert pre - post_prev + 1 <= f.index - indices[-1] <= post - pre_prev + 1, (f.index, indices)
+            indices.append(f.index)
+            pre_prev, post_prev = pre, post
         stats = src.stats
-        assert stats.delivered == 7
-        # About 6 frames per 0.2 s, one delivered: the others were overwritten and counted.
-        assert 6 * 4 <= stats.dropped <= 6 * 7
-        assert stats.delivered + stats.dropped <= f.index + 1
+        assert stats.delivered == 7 and stats.dropped >= 6 * 3
 
 
 # --------------------------------------------------------------------------- camera
 
 
+class WaitsRecorded(CameraSource):
+    """A CameraSource whose supervisor's waits between attempts are written down: the backoff
+    is read from what it asked for, not from when a loaded machine woke it up."""
+
+    def _supervise(self) -> None:
+        self.waits: list[float] = []
+        stop = self._stop
+
+        class Recording:
+            def wait(_, timeout=None):
+                self.waits.append(timeout)
+                return stop.wait(timeout)
+
+            def __getattr__(_, name):
+                return getattr(stop, name)
+
+        self._stop = Recording()
+        super()._supervise()
+
+
 def test_camera_missing_device_retries_with_backoff_and_never_raises(caplog):
     caplog.set_level(logging.INFO, logger="signage.sensing.sources")
-    src = CameraSource(CameraConfig(source="/dev/video99", **FAST))
+    src = WaitsRecorded(CameraConfig(source="/dev/video99", **FAST))
     try:
         assert src.is_stream and src.is_camera and src.name == "/dev/video99"
         t0 = time.monotonic()
         assert src.read(timeout=0.3) is None
-        assert 0.25 < time.monotonic() - t0 < 0.6
-        # Record when each retry happens.
-        seen, times = src.stats.reconnects, []
-        end = time.monotonic() + 1.2
-        while time.monotonic() < end:
-            n = src.stats.reconnects
-            if n != seen:
-                seen = n
-                times.append(time.monotonic())
-            time.sleep(0.002)
-        stats = src.stats
+        assert time.monotonic() - t0 >= 0.3  # it waited for its timeout (and then some, if loaded)
+        assert wait_for(lambda: src.stats.reconnects >= 6, PATIENCE_S)
+        stats, waits = src.stats, list(src.waits)
     finally:
         src.close()
     assert stats.state == "reconnecting" and "cannot open" in stats.last_error
-    assert 5 <= stats.reconnects <= 12  # 0.05, 0.1, 0.2, 0.2 ... s apart: not a busy loop
-    gaps = np.diff(times)
-    assert gaps[-1] == pytest.approx(0.2, abs=0.05)  # capped at reconnect_max_s
-    assert min(gaps) > 0.04
+    # doubling from reconnect_min_s, capped at reconnect_max_s: never a busy loop
+    assert waits[:6] == [0.05, 0.1, 0.2, 0.2, 0.2, 0.2], waits
+    assert len(waits) in (stats.reconnects, stats.reconnects + 1)  # one wait after each failed attempt
     # One warning for the state change, not one per attempt.
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "/dev/video99" in warnings[0] and "cannot open" in warnings[0]
@@ -217,9 +239,9 @@ def test_camera_on_a_video_file_reopens_after_the_drop_out(caplog):
         first = src.read(timeout=2.0)
         assert first is not None and first.image.shape == (360, 640, 3) and first.source == str(CLIP)
         states = set()
-        assert wait_for(lambda: states.add(src.stats.state) or src.stats.reconnects >= 1, 3.0)
+        assert wait_for(lambda: states.add(src.stats.state) or src.stats.reconnects >= 1, PATIENCE_S)
         after = []
-        end = time.monotonic() + 2.0
+        end = time.monotonic() + PATIENCE_S
         while len(after) < 5 and time.monotonic() < end:
             f = src.read(timeout=0.5)
             if f is not None:
@@ -229,7 +251,7 @@ def test_camera_on_a_video_file_reopens_after_the_drop_out(caplog):
         started = time.monotonic()
     finally:
         src.close()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < CLOSE_S
     assert len(after) == 5 and all(f.t > first.t for f in after)
     assert "open" in states or stats.state == "open"
     assert stats.reconnects >= 1 and "read failed" in stats.last_error
@@ -272,18 +294,20 @@ def test_camera_stall_is_detected_while_opencv_is_blocked(tmp_path):
     try:
         first = src.read(timeout=5.0)
         assert first is not None and first.image.shape == (600, 512, 3)
-        assert wait_for(lambda: src.stats.reconnects >= 1, 3.0)
+        assert wait_for(lambda: src.stats.reconnects >= 1, PATIENCE_S)
         stats = src.stats
         assert "no frame for" in stats.last_error and "stalled" in stats.last_error
-        # The last pipe frame may still be waiting unread; then the clip's frames come.
-        frames = [src.read(timeout=1.0) for _ in range(3)]
+        # The last pipe frames may still be waiting unread; then the clip's frames come.
+        frames = [src.read(timeout=PATIENCE_S)]
+        while frames[-1] is not None and frames[-1].image.shape != (360, 640, 3) and len(frames) < 10:
+            frames.append(src.read(timeout=PATIENCE_S))
         assert frames[-1] is not None and frames[-1].image.shape == (360, 640, 3)  # now the clip
         assert frames[-1].t > first.t + FAST["stall_timeout_s"]
     finally:
         release.set()
         started = time.monotonic()
         src.close()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < CLOSE_S
 
 
 def test_camera_name_hides_stream_passwords(tmp_path, caplog):
@@ -292,7 +316,7 @@ def test_camera_name_hides_stream_passwords(tmp_path, caplog):
     # The opener keeps it local: a real capture of a missing file, never the network.
     src = CameraSource(CameraConfig(source=url, **FAST), opener=lambda s: cv2.VideoCapture(str(tmp_path / "x.mp4")))
     try:
-        assert wait_for(lambda: src.stats.state == "reconnecting", 2.0)
+        assert wait_for(lambda: src.stats.state == "reconnecting", PATIENCE_S)
     finally:
         src.close()
     assert src.name == "rtsp://***@192.0.2.1/stream"
