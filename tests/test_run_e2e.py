@@ -106,19 +106,26 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     fired = [r for r in rows if r["rule_id"] == "someone-here"]
     assert fired, [(r["creative_id"], r["rule_id"]) for r in rows]
     hello = fired[0]
-    # Not before the face (4 s into the clip): the plays before saw nobody, but the one it cut
-    # short, which saw the face that made the rule fire. (How soon after the face it fires
+    # Not before the face (4 s into the clip): the plays before saw nobody, but the last one,
+    # which saw the face that made the rule fire. (How soon after the face it fires
     # depends on how fast this machine analyses frames, so it is not timed.)
     before = [r for r in rows if r["start_ts"] < hello["start_ts"]]
     assert before and all(r["rule_id"] is None for r in before) and first in before
     assert all(r["max_faces"] == 0 for r in before[:-1])  # nobody during the plays that ended before
     assert before[-1]["max_faces"] >= 1, before[-1]
-    assert before[-1]["outcome"] == "interrupted" and hello["max_faces"] >= 1 and hello["face_s"] > 0
+    # The face cut that play short; or, on a busy machine, it was first measured in the play's
+    # last moments, after the last interrupt check, and the rule took the very next slot.
+    last = before[-1]
+    if last["outcome"] == "interrupted":
+        assert "interrupting with hello" in p.stderr
+    else:
+        assert last["outcome"] == "completed" and hello["start_ts"] - last["end_ts"] < 0.5, (last, hello)
+    assert hello["max_faces"] >= 1 and hello["face_s"] > 0
     assert hello["reason"].startswith("rule someone-here (priority 10): faces >= 1")
     # the loop played in order around it, every row with its audience aggregates only
     assert [r["creative_id"] for r in before][:2] == ["a", "b"][:len(before[:2])]
     # the log says what plays and why
-    assert "interrupting with hello" in p.stderr and "rule someone-here" in p.stderr
+    assert ("interrupting with hello" in p.stderr or "playing hello" in p.stderr) and "rule someone-here" in p.stderr
 
 
 def test_sigterm_stops_cleanly_and_nothing_is_lost(tmp_path, camera_clip):
