@@ -112,3 +112,38 @@ def test_the_analyzer_fails_at_start_on_a_damaged_model(tmp_path, monkeypatch):
     monkeypatch.setattr(analyzer_module.FaceAnalyzer, "_load_expressions", staticmethod(lambda: expressions.load_model(folder)))
     with pytest.raises(ModelError):
         analyzer_module.FaceAnalyzer(SensingConfig())
+
+
+def face_down(points, du):
+    """Image 'down' in the face's own frame, du IODs long (the face is upright here)."""
+    iod = np.linalg.norm(points[263] - points[33])
+    return np.array([0.0, du * iod, 0.0])
+
+
+def test_real_smile_and_neutral_faces(mesh):  # noqa: F811
+    model = expressions.load_model()
+    smile, surprise = model.scores(mesh)  # the astronaut's broad smile
+    assert smile > 0.9 and surprise < 0.2
+
+
+def test_corners_pulled_down_are_never_a_smile(mesh):  # noqa: F811
+    """A crying or grimacing mouth: the corners pulled down below the upper lip, the mouth
+    open. The smile guard holds whatever the network says (the development set has no crying
+    face): the astronaut's broad smile with its corners dragged down is no smile any more."""
+    model = expressions.load_model()
+    lo, hi = model.smile_guard
+    crying = mesh.copy()
+    before = expressions.feature_vector(mesh)[expressions.SMILE_GUARD_FEATURE]
+    drop = (before - lo) + 0.02  # corners this much lower: past the guard's end
+    for i in (61, 291, 146, 375, 185, 409, 78, 308):
+        crying[i] += face_down(mesh, drop)
+    crying[14] += face_down(mesh, 0.15)  # and the jaw open
+    crying[17] += face_down(mesh, 0.15)
+    assert expressions.feature_vector(crying)[expressions.SMILE_GUARD_FEATURE] < lo
+    smile, _ = model.scores(crying)
+    assert smile == 0.0
+    # halfway into the ramp the score is reduced, not cut
+    half = mesh.copy()
+    for i in (61, 291):
+        half[i] += face_down(mesh, (before - (lo + hi) / 2))
+    assert 0.0 < model.scores(half)[0] < model.scores(mesh)[0]
