@@ -46,6 +46,7 @@ def _face_json(face) -> dict:
         "roll": d["roll"],
         "looking": d["looking"],
         "smile": d["smile"],
+        "surprise": d["surprise"],
         "mouth_open": d["mouth_open"],
         "brow_raise": d["brow_raise"],
         "expression": d["expression"],
@@ -77,7 +78,7 @@ def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool
 
 
 def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
-    from signage.sensing.inference import ModelError
+    from signage.sensing.model_files import ModelError
     from signage.sensing.pipeline import SensingPipeline
     from signage.sensing.sources import SourceError, open_source
 

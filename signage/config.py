@@ -92,6 +92,9 @@ def _ramp_ok(v: Ramp) -> Ramp:
     return v
 
 
+_REMOVED_EXPRESSION_KEYS = ("smile_width", "smile_lift", "surprise_mouth_open", "surprise_brow_raise")
+
+
 class ExpressionConfig(Strict):
     # Looking = facing the camera within these angles (after the camera offsets).
     looking_max_yaw_deg: float = Field(30.0, gt=0, le=90)
@@ -100,26 +103,30 @@ class ExpressionConfig(Strict):
     # a camera above the screen sees watchers pitched down by roughly this much.
     camera_yaw_offset_deg: float = Field(0.0, ge=-45, le=45)
     camera_pitch_offset_deg: float = Field(0.0, ge=-45, le=45)
-    # Ramps from raw face geometry (in units of the outer-eye-corner distance, IOD, measured
-    # in the face's own frame) to 0..1 scores: 0 at low, 1 at high. Derived from the test
-    # media (bench/calibrate.py prints the measurements):
-    # neutral faces measure mouth width 0.49-0.63 IOD and corner lift -0.022..+0.007;
-    # smiles width 0.68-0.82 and lift +0.024..+0.076. Each ramp spans the gap between them.
-    smile_width: Ramp = (0.58, 0.72)
-    smile_lift: Ramp = (0.0, 0.04)
-    # Inner-lip gap: closed 0.00-0.08, talking or singing up to 0.13, a teeth-showing smile
-    # 0.20-0.21; a dropped jaw opens well past that.
+    # Descriptive 0..1 measures reported beside the scores (`signage sense`): ramps from raw
+    # face geometry, in units of the outer-eye-corner distance (IOD) in the face's own frame,
+    # 0 at low and 1 at high. Inner-lip gap: closed 0.00-0.08, talking up to 0.13, a
+    # teeth-showing smile 0.20-0.21; a dropped jaw opens well past that.
     mouth_open_gap: Ramp = (0.05, 0.45)
     # Brow-to-upper-eyelid height: 0.13-0.25 across neutral faces (median 0.17).
     brow_raise_height: Ramp = (0.18, 0.30)
-    # expression = smile when smile >= smile_threshold.
+    # Smile and surprise are probabilities from the trained classifier
+    # (signage/models/expressions.json, docs/expressions.md): expression = smile when
+    # smile >= smile_threshold, else surprise when surprise >= surprise_threshold.
     smile_threshold: float = Field(0.5, ge=0.05, le=0.95)
-    # expression = surprise when mouth_open >= surprise_mouth_open and brow_raise >=
-    # surprise_brow_raise and it is not a smile.
-    surprise_mouth_open: float = Field(0.35, ge=0.05, le=0.95)
-    surprise_brow_raise: float = Field(0.3, ge=0.0, le=0.95)
+    surprise_threshold: float = Field(0.5, ge=0.05, le=0.95)
 
-    @field_validator("smile_width", "smile_lift", "mouth_open_gap", "brow_raise_height")
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in _REMOVED_EXPRESSION_KEYS:
+                if key in data:
+                    raise ValueError(f"{key}: no longer a setting: smiles and surprise come from a trained model now; "
+                                     "remove it (tune smile_threshold or surprise_threshold instead)")
+        return data
+
+    @field_validator("mouth_open_gap", "brow_raise_height")
     @classmethod
     def _ramps(cls, v: Ramp) -> Ramp:
         return _ramp_ok(v)

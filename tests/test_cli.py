@@ -13,8 +13,8 @@ from media import CLIP, DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = sorted(p for p in DATA.iterdir() if p.suffix in (".png", ".jpg", ".mp4"))
-FACE_KEYS = {"box", "score", "yaw", "pitch", "roll", "looking", "smile", "mouth_open", "brow_raise", "expression"}
-MEASURED = ("yaw", "pitch", "roll", "looking", "smile", "mouth_open", "brow_raise", "expression")
+FACE_KEYS = {"box", "score", "yaw", "pitch", "roll", "looking", "smile", "surprise", "mouth_open", "brow_raise", "expression"}
+MEASURED = ("yaw", "pitch", "roll", "looking", "smile", "surprise", "mouth_open", "brow_raise", "expression")
 
 
 def sense(*args, env=None, check=True):

@@ -71,8 +71,14 @@ def test_missing_or_broken_file(tmp_path):
 
 
 def test_ramps_must_rise():
-    with pytest.raises(ConfigError, match="sensing.expression.smile_lift"):
-        load_settings(sensing={"expression": {"smile_lift": (0.1, 0.0)}})
+    with pytest.raises(ConfigError, match="sensing.expression.mouth_open_gap"):
+        load_settings(sensing={"expression": {"mouth_open_gap": (0.1, 0.0)}})
+
+
+@pytest.mark.parametrize("key", ["smile_width", "smile_lift", "surprise_mouth_open", "surprise_brow_raise"])
+def test_the_old_hand_set_expression_settings_are_refused_saying_why(key):
+    with pytest.raises(ConfigError, match=rf"sensing\.expression.*{key}: no longer a setting: .*trained model"):
+        load_settings(sensing={"expression": {key: 0.3}})
 
 
 def test_notice_text_from_the_environment(monkeypatch):

@@ -16,6 +16,8 @@ import pytest
 
 from media import CLIP, load
 from signage.config import SensingConfig
+from signage.sensing import expressions
+from signage.sensing.expressions import ExpressionModel
 from signage.sensing.pipeline import SensingPipeline, SensingResult
 from signage.sensing.types import FaceObservation, Frame, TrackSummary
 from signage.values import AudienceSnapshot
@@ -134,6 +136,8 @@ def _arrays_reachable(obj, seen=None, depth=0):
     seen.add(id(obj))
     if isinstance(obj, np.ndarray):
         return [obj]
+    if isinstance(obj, ExpressionModel):
+        return []  # the shipped weights, checked unchanged by frames in the tests below
     found = []
     if isinstance(obj, dict):
         items = list(obj.values())
@@ -152,6 +156,20 @@ def _arrays_reachable(obj, seen=None, depth=0):
     return found
 
 
+def assert_weights_unchanged(pipe) -> None:
+    """The only arrays the pipeline keeps are the expression model's weights, as shipped:
+    frames leave nothing in them."""
+    models = [v for v in vars(pipe.analyzer).values() if isinstance(v, ExpressionModel)]
+    assert len(models) == 1
+    held, shipped = models[0], expressions.load_model()
+    for a, b in ((held.mean, shipped.mean), (held.scale, shipped.scale), (held.smile_net.w1, shipped.smile_net.w1),
+                 (held.smile_net.b1, shipped.smile_net.b1), (held.smile_net.w2, shipped.smile_net.w2),
+                 (held.surprise_net.w1, shipped.surprise_net.w1), (held.surprise_net.b1, shipped.surprise_net.b1),
+                 (held.surprise_net.w2, shipped.surprise_net.w2)):
+        assert np.array_equal(a, b)
+    assert held.smile_net.b2 == shipped.smile_net.b2 and held.surprise_net.b2 == shipped.surprise_net.b2
+
+
 def test_invariant1_2_no_pixels_or_landmarks_leave_the_pipeline():
     """What sensing hands on is scalars only, and after a frame is processed the pipeline
     holds no image and no landmark array of it."""
@@ -166,6 +184,7 @@ def test_invariant1_2_no_pixels_or_landmarks_leave_the_pipeline():
         assert isinstance(result, SensingResult) and result.faces
         assert _arrays_reachable(result) == []
         assert _arrays_reachable(pipe) == []
+        assert_weights_unchanged(pipe)
         for f in result.faces:
             for field in dataclasses.fields(f):
                 v = getattr(f, field.name)
@@ -252,8 +271,14 @@ def test_invariant3_the_only_models_are_the_face_detector_and_face_mesh():
     models = PKG / "models"
     assert sorted(p.name for p in models.iterdir() if p.suffix in (".tflite", ".task", ".onnx", ".bin")) == sorted(
         [inference.DETECTOR_MODEL, inference.LANDMARK_MODEL])
+    # signage's own model: two probabilities (smile, surprise) from landmark shape features
+    assert sorted(p.name for p in models.iterdir() if p.suffix == ".json") == [expressions.MODEL_FILE]
+    m_expr = expressions.load_model()
+    assert m_expr.smile_net.w2.ndim == 1 and m_expr.surprise_net.w2.ndim == 1  # one output each, a probability
     src = (PKG / "sensing/inference.py").read_text()
-    assert src.count("load_model(") == 3  # its definition, the detector's and the landmark model's
+    assert src.count("load_model(") == 2  # the detector's and the landmark model's
+    loaders = [p.relative_to(PKG) for p in PKG.rglob("*.py") if "load_model(" in p.read_text()]
+    assert sorted(map(str, loaders)) == ["sensing/expressions.py", "sensing/inference.py", "sensing/model_files.py"]
     m = inference.MeshLandmarks()
     try:
         points, presence = m.run(np.zeros((192, 192, 3), np.uint8))

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from signage.config import SensingConfig
-from signage.sensing import features
+from signage.sensing import expressions, features
 from signage.sensing.inference import Detection as _Detection
 from signage.sensing.inference import FaceDetector, MeshLandmarks
 from signage.sensing.roi import Roi as _Roi
@@ -109,8 +109,11 @@ def tile_windows(width: int, height: int, grid: int) -> list[tuple[int, int, int
 class FaceAnalyzer:
     """Frames in, FaceObservation scalars out. Not thread-safe: one per sensing thread."""
 
+    _load_expressions = staticmethod(expressions.load_model)
+
     def __init__(self, cfg: SensingConfig) -> None:
         self.cfg = cfg
+        self._expressions = self._load_expressions()  # first: a damaged file fails before any model starts
         self._detector = FaceDetector(cfg.detector.min_confidence)
         try:
             self._landmarker = MeshLandmarks()
@@ -253,7 +256,7 @@ class FaceAnalyzer:
         cfg = self.cfg.expression
         pose = features.head_pose(points)
         geo = features.mouth_and_brows(points)
-        smile = features.smile_score(geo, cfg)
+        smile, surprise = self._expressions.scores(points)
         mouth_open = features.mouth_open_score(geo, cfg)
         brow = features.brow_raise_score(geo, cfg)
         return FaceObservation(
@@ -264,7 +267,8 @@ class FaceAnalyzer:
             roll=round(pose.roll, 1),
             looking=features.is_looking(pose, cfg),
             smile=round(smile, 3),
+            surprise=round(surprise, 3),
             mouth_open=round(mouth_open, 3),
             brow_raise=round(brow, 3),
-            expression=features.classify_expression(smile, mouth_open, brow, cfg),
+            expression=features.classify_expression(smile, surprise, cfg),
         )

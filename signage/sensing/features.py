@@ -118,16 +118,9 @@ def _ramp(v: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (v - lo) / (hi - lo))))
 
 
-# The ramps that turn the raw geometry into 0..1 scores are settings
-# (ExpressionConfig.smile_width, smile_lift, mouth_open_gap, brow_raise_height); their
-# defaults and the measurements behind them are in signage/config.py and the README.
-
-
-def smile_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
-    """0..1: a wide mouth with lifted corners. Both cues must agree for a high score."""
-    width = _ramp(m.mouth_width, *cfg.smile_width)
-    lift = _ramp(m.corner_lift, *cfg.smile_lift)
-    return math.sqrt(width * lift)
+# The ramps that turn the raw geometry into the descriptive 0..1 measures are settings
+# (ExpressionConfig.mouth_open_gap, brow_raise_height). Smile and surprise themselves come
+# from the trained classifier in signage.sensing.expressions.
 
 
 def mouth_open_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
@@ -146,12 +139,11 @@ def is_looking(pose: Pose, cfg: ExpressionConfig) -> bool:
     )
 
 
-def classify_expression(
-    smile: float, mouth_open: float, brow_raise: float, cfg: ExpressionConfig
-) -> Expression:
-    """The readily apparent expression label: smile wins over surprise, else neutral."""
+def classify_expression(smile: float, surprise: float, cfg: ExpressionConfig) -> Expression:
+    """The readily apparent expression label from the classifier's two probabilities:
+    smile wins over surprise (a laugh is a smile), else neutral."""
     if smile >= cfg.smile_threshold:
         return "smile"
-    if mouth_open >= cfg.surprise_mouth_open and brow_raise >= cfg.surprise_brow_raise:
+    if surprise >= cfg.surprise_threshold:
         return "surprise"
     return "neutral"

@@ -17,60 +17,26 @@ Both classes take RGB uint8 arrays; neither keeps a frame.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import math
 import sys
 import types
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from signage.sensing.model_files import MODELS, ModelError, expected_sha256, load_model  # noqa: F401 (re-exported)
 from signage.sensing.native_log import native_stderr_filtered
 
 log = logging.getLogger(__name__)
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
 DETECTOR_MODEL = "face_detection_full_range_sparse.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
 N_LANDMARKS = 468
 # Tasks' integer boxes are the float box's edges truncated: on average half a pixel
 # up and left of where the model put them.
 _TRUNCATION = 0.5
-
-
-class ModelError(RuntimeError):
-    """A model file is missing or is not the file the project ships."""
-
-
-def expected_sha256(folder: Path | None = None) -> dict[str, str]:
-    """The SHA256SUMS manifest beside the models: {file name: hex digest}."""
-    folder = folder or MODELS
-    sums = {}
-    for line in (folder / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
-    return sums
-
-
-def load_model(name: str, folder: Path | None = None) -> bytes:
-    """The model's bytes, after checking them against the manifest."""
-    folder = folder or MODELS
-    path = folder / name
-    try:
-        data = path.read_bytes()
-        want = expected_sha256(folder).get(name)
-    except OSError as e:
-        raise ModelError(f"{path}: cannot read the model ({e.strerror or e}); reinstall signage") from None
-    if want is None:
-        raise ModelError(f"{path}: not listed in {folder / 'SHA256SUMS'}")
-    got = hashlib.sha256(data).hexdigest()
-    if got != want:
-        raise ModelError(f"{path}: SHA-256 {got[:12]}… is not the shipped model's {want[:12]}…; reinstall signage")
-    return data
 
 
 def _placeholder(name: str) -> types.ModuleType:

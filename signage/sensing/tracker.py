@@ -116,6 +116,7 @@ class _Track:
     episode_s: float = 0.0  # duration of the current looking episode
     episode_counted: bool = False  # the current episode already counted as a glance
     smile: float | None = None
+    surprise: float | None = None
     mouth_open: float | None = None
     brow_raise: float | None = None
     ema_t: float | None = None  # time of the last smoothing update
@@ -204,6 +205,7 @@ class AnonymousTracker:
             dt = 0.0 if tr.ema_t is None else max(t - tr.ema_t, 0.0)
             alpha = 1.0 if tau <= 0 else 1.0 - math.exp(-dt / tau)
             tr.smile = _ema(tr.smile, face.smile, alpha)
+            tr.surprise = _ema(tr.surprise, face.surprise, alpha)
             tr.mouth_open = _ema(tr.mouth_open, face.mouth_open, alpha)
             tr.brow_raise = _ema(tr.brow_raise, face.brow_raise, alpha)
             tr.ema_t = t
@@ -217,8 +219,8 @@ class AnonymousTracker:
     def _summary(self, tr: _Track) -> TrackSummary:
         dwell = tr.last_seen - tr.first_seen
         expression: Expression | None = None
-        if tr.smile is not None and tr.mouth_open is not None and tr.brow_raise is not None:
-            expression = classify_expression(tr.smile, tr.mouth_open, tr.brow_raise, self.expression_cfg)
+        if tr.smile is not None and tr.surprise is not None:
+            expression = classify_expression(tr.smile, tr.surprise, self.expression_cfg)
         return TrackSummary(
             id=tr.id,
             first_seen=tr.first_seen,
@@ -229,6 +231,7 @@ class AnonymousTracker:
             looking=tr.looking,
             measured=tr.measured,
             smile=tr.smile,
+            surprise=tr.surprise,
             mouth_open=tr.mouth_open,
             brow_raise=tr.brow_raise,
             expression=expression,

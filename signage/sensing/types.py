@@ -64,6 +64,7 @@ class FaceObservation:
     roll: float | None = None
     looking: bool | None = None
     smile: float | None = None
+    surprise: float | None = None
     mouth_open: float | None = None
     brow_raise: float | None = None
     expression: Expression | None = None
@@ -73,6 +74,7 @@ class FaceObservation:
             raise ValueError(f"FaceObservation.box must be (x, y, w, h) with w, h > 0, got {self.box}")
         _unit("score", self.score)
         _unit("smile", self.smile)
+        _unit("surprise", self.surprise)
         _unit("mouth_open", self.mouth_open)
         _unit("brow_raise", self.brow_raise)
         for name in ("yaw", "pitch", "roll"):
@@ -113,6 +115,7 @@ class TrackSummary:
     looking: bool
     measured: bool
     smile: float | None
+    surprise: float | None
     mouth_open: float | None
     brow_raise: float | None
     expression: Expression | None

@@ -19,6 +19,7 @@ def track(id, t, *, first=None, attention=0.0, glances=0, measured=True, express
         looking=looking,
         measured=measured,
         smile=None if expression is None else 0.0,
+        surprise=None if expression is None else 0.0,
         mouth_open=None if expression is None else 0.0,
         brow_raise=None if expression is None else 0.0,
         expression=expression,
@@ -144,7 +145,7 @@ def _obs(looking=None, expression=None):
         return FaceObservation(box=(0, 0, 20, 20), score=0.8)
     return FaceObservation(
         box=(0, 0, 80, 80), score=0.9, yaw=0, pitch=0, roll=0, looking=looking,
-        smile=0.0, mouth_open=0.0, brow_raise=0.0, expression=expression,
+        smile=0.0, surprise=0.0, mouth_open=0.0, brow_raise=0.0, expression=expression,
     )  # fmt: skip
 
 

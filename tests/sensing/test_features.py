@@ -75,22 +75,13 @@ def test_geometry_ignores_scale(mesh):
     assert b.mouth_width == pytest.approx(a.mouth_width) and b.corner_lift == pytest.approx(a.corner_lift)
 
 
-def test_smile_needs_both_width_and_lift():
-    cfg = ExpressionConfig()
-    wide_flat = features.MouthAndBrows(0.80, -0.01, 0.0, 0.17, 0.08)
-    narrow_lifted = features.MouthAndBrows(0.50, 0.06, 0.0, 0.17, 0.08)
-    both = features.MouthAndBrows(0.80, 0.06, 0.0, 0.17, 0.08)
-    assert features.smile_score(wide_flat, cfg) == 0.0
-    assert features.smile_score(narrow_lifted, cfg) == 0.0
-    assert features.smile_score(both, cfg) == 1.0
-
-
 def test_classify_expression_rules():
     cfg = ExpressionConfig()
-    assert features.classify_expression(0.9, 0.9, 0.9, cfg) == "smile"  # a laugh is a smile
-    assert features.classify_expression(0.1, 0.6, 0.6, cfg) == "surprise"
-    assert features.classify_expression(0.1, 0.6, 0.0, cfg) == "neutral"  # talking, brows relaxed
-    assert features.classify_expression(0.1, 0.0, 0.9, cfg) == "neutral"
+    assert features.classify_expression(0.9, 0.9, cfg) == "smile"  # a laugh is a smile
+    assert features.classify_expression(0.1, 0.6, cfg) == "surprise"
+    assert features.classify_expression(0.1, 0.2, cfg) == "neutral"
+    assert features.classify_expression(0.6, 0.0, ExpressionConfig(smile_threshold=0.7)) == "neutral"
+    assert features.classify_expression(0.1, 0.6, ExpressionConfig(surprise_threshold=0.7)) == "neutral"
 
 
 def test_looking_uses_camera_offsets():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from media import load
-from signage.sensing import inference, roi
+from signage.sensing import inference, model_files, roi
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "signage" / "models"
@@ -41,13 +41,14 @@ def rgb(name):
 
 def test_the_models_are_the_ones_listed_with_their_provenance():
     sums = inference.expected_sha256()
-    assert set(sums) == {inference.DETECTOR_MODEL, inference.LANDMARK_MODEL}
+    assert set(sums) == {inference.DETECTOR_MODEL, inference.LANDMARK_MODEL, "expressions.json"}
     for name, digest in sums.items():
         assert hashlib.sha256((MODELS / name).read_bytes()).hexdigest() == digest
     readme = (MODELS / "README.md").read_text()
     assert "mediapipe-0.10.18" in readme and "Apache" in (MODELS / "LICENSE").read_text()
-    for name, digest in sums.items():
-        assert name in readme and digest in readme
+    for name in (inference.DETECTOR_MODEL, inference.LANDMARK_MODEL):  # MediaPipe's, with their digests
+        assert name in readme and sums[name] in readme
+    assert "expressions.json" in readme and "tools/train-expressions" in readme  # signage's own, and how it is made
 
 
 def test_a_changed_model_is_refused_with_its_path(tmp_path):
@@ -70,10 +71,15 @@ def test_sense_with_a_damaged_model_says_so_without_a_traceback(tmp_path, monkey
     folder = tmp_path / "models"
     shutil.copytree(MODELS, folder)
     (folder / inference.DETECTOR_MODEL).write_bytes(b"not a model")
-    monkeypatch.setattr(inference, "MODELS", folder)
+    monkeypatch.setattr(model_files, "MODELS", folder)
     assert main(["sense", str(ROOT / "tests/data/grace_hopper.jpg")]) == 1
     err = capsys.readouterr().err
     assert "cannot start sensing" in err and "face_detection_full_range_sparse.tflite" in err and "Traceback" not in err
+    shutil.copy(MODELS / inference.DETECTOR_MODEL, folder)
+    (folder / "expressions.json").write_text("{}")
+    assert main(["sense", str(ROOT / "tests/data/grace_hopper.jpg")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot start sensing" in err and "expressions.json: SHA-256" in err and "Traceback" not in err
 
 
 def test_the_detector_finds_a_face_and_its_eyes(detector):

@@ -17,7 +17,8 @@ from signage.sensing.types import FaceObservation
 EXPR = ExpressionConfig()
 
 
-def face(x=100.0, y=100.0, w=60.0, h=60.0, *, looking=True, smile=0.0, mouth_open=0.0, brow_raise=0.0, measured=True):
+def face(x=100.0, y=100.0, w=60.0, h=60.0, *, looking=True, smile=0.0, surprise=0.0, mouth_open=0.0, brow_raise=0.0,
+         measured=True):
     """A FaceObservation as the analyzer would build it (unmeasured: box and score only)."""
     if not measured:
         return FaceObservation(box=(x, y, w, h), score=0.9)
@@ -29,9 +30,10 @@ def face(x=100.0, y=100.0, w=60.0, h=60.0, *, looking=True, smile=0.0, mouth_ope
         roll=0.0,
         looking=looking,
         smile=smile,
+        surprise=surprise,
         mouth_open=mouth_open,
         brow_raise=brow_raise,
-        expression=classify_expression(smile, mouth_open, brow_raise, EXPR),
+        expression=classify_expression(smile, surprise, EXPR),
     )
 
 
@@ -273,8 +275,8 @@ def test_ema_starts_from_first_measured_value_and_tau_zero_means_raw():
 
     raw = tracker(min_hits=1, smoothing_tau_s=0.0)
     raw.update([face(smile=0.0)], 0.0)
-    (tr,) = raw.update([face(smile=0.0, mouth_open=0.6, brow_raise=0.6)], 0.01)
-    assert tr.mouth_open == pytest.approx(0.6) and tr.expression == "surprise"
+    (tr,) = raw.update([face(smile=0.0, surprise=0.9, mouth_open=0.6, brow_raise=0.6)], 0.01)
+    assert tr.mouth_open == pytest.approx(0.6) and tr.surprise == pytest.approx(0.9) and tr.expression == "surprise"
 
 
 def test_unmeasured_faces_are_tracked_without_expression():
@@ -300,7 +302,7 @@ def test_track_state_holds_scalars_only():
     """The tracker keeps nothing about a face but the listed scalars (no history, no pixels)."""
     allowed = {
         "id", "first_seen", "last_seen", "box", "hits", "attention_s", "glances", "looking",
-        "measured", "episode_s", "episode_counted", "smile", "mouth_open", "brow_raise", "ema_t",
+        "measured", "episode_s", "episode_counted", "smile", "surprise", "mouth_open", "brow_raise", "ema_t",
     }  # fmt: skip
     assert {f.name for f in dataclasses.fields(_Track)} == allowed
     trk = tracker(min_hits=1)
