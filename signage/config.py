@@ -100,6 +100,10 @@ class ExpressionConfig(Strict):
     # a camera above the screen sees watchers pitched down by roughly this much.
     camera_yaw_offset_deg: float = Field(0.0, ge=-45, le=45)
     camera_pitch_offset_deg: float = Field(0.0, ge=-45, le=45)
+    # Eyes down (at a phone) or closed: looking also needs the upper eyelid, measured in the
+    # face's own frame, at least this high above the line between the eye's corners, in eye
+    # widths (of the more open eye). See signage/sensing/pose.py.
+    looking_min_upper_lid: float = Field(0.10, ge=0.0, le=0.5)
     # Ramps from raw face geometry (in units of the outer-eye-corner distance, IOD, measured
     # in the face's own frame) to 0..1 scores: 0 at low, 1 at high. Derived from the test
     # media (bench/calibrate.py prints the measurements):

@@ -1,0 +1,176 @@
+"""Head pose and attention from Face Mesh's 468 points: pure functions, no state, no I/O.
+
+Only the analyzer calls this module (tests/test_privacy.py checks it): it takes one face's
+landmarks and gives back scalars.
+
+**The fit.** The points are matched to MediaPipe's canonical face model
+(`canonical_face.py`) by a rigid, weighted orthographic Procrustes fit (Kabsch/Umeyama on
+a stable subset of the mesh: MediaPipe's own Procrustes basis from its face-geometry
+pipeline: nose, eye corners, cheekbones, jaw sides and forehead, little of the mouth, so
+an expression hardly moves the pose). Face Mesh's z is relative depth scaled like x, so
+the fit is in 3-D; the rotation does not depend on the face's size or position in the
+image (weak perspective).
+
+**The angles**, in degrees of real head pose, calibrated against GENKI-4K's pose labels
+(`bench/pose.py` prints the cross-validated figures):
+
+- yaw > 0: the face turns towards the image's right (the person's own left);
+- pitch > 0: the face tilts up (chin up); 0 is level, as GENKI's labels have it;
+- roll > 0: the head leans clockwise in the image.
+
+**The eyes.** In the face's own frame (head rotation removed), the upper eyelid's height
+above the line between the eye's corners, in units of the eye's width: when someone looks
+down (at a phone) the upper lids come down while the head may stay almost level; a blink
+closes them too. `is_looking` needs the head within the attention cone *and* the eyes
+not lowered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from signage.config import ExpressionConfig
+from signage.sensing.canonical_face import CANONICAL_FACE
+
+# MediaPipe's Procrustes basis (face_geometry/data/geometry_pipeline_metadata_landmarks.pbtxt,
+# procrustes_landmark_basis): landmark ids and weights, symmetric left/right.
+_BASIS = (
+    (4, 0.070909939706326), (6, 0.032100144773722), (10, 0.008446550928056),
+    (33, 0.058724168688059), (54, 0.007667080033571), (67, 0.009078059345484),
+    (117, 0.009791937656701), (119, 0.014565368182957), (121, 0.018591361120343),
+    (127, 0.005197994410992), (129, 0.120625205338001), (132, 0.005560018587857),
+    (133, 0.05328618362546), (136, 0.066890455782413), (143, 0.014816547743976),
+    (147, 0.014262833632529), (198, 0.025462191551924), (205, 0.047252278774977),
+    (263, 0.058724168688059), (284, 0.007667080033571), (297, 0.009078059345484),
+    (346, 0.009791937656701), (348, 0.014565368182957), (350, 0.018591361120343),
+    (356, 0.005197994410992), (358, 0.120625205338001), (361, 0.005560018587857),
+    (362, 0.05328618362546), (365, 0.066890455782413), (372, 0.014816547743976),
+    (376, 0.014262833632529), (420, 0.025462191551924), (425, 0.047252278774977),
+)
+FIT_IDS = np.array([i for i, _ in _BASIS])
+FIT_WEIGHTS = np.array([w for _, w in _BASIS]) / sum(w for _, w in _BASIS)
+
+# Image points (x right, y down, z away from the camera) to a right-handed camera frame like
+# the model's: X right, Y up, Z towards the camera.
+_FLIP = np.array([1.0, -1.0, -1.0])
+
+# The canonical model's "level" is not GENKI's: the model's forward axis (its +z) is tilted
+# relative to where photographers' subjects face when GENKI calls them level. Fitted on GENKI
+# by bench/pose.py (the median of label minus fit), cross-validated there; added to pitch.
+PITCH_OFFSET_DEG = 0.0
+
+# Eye landmarks (Face Mesh's eye contours): the corners, and three points each of the upper and
+# the lower lid around their middle. Person's right eye (image left), then left eye.
+_EYES = (
+    (33, 133, (160, 159, 158), (144, 145, 153)),
+    (263, 362, (387, 386, 385), (373, 374, 380)),
+)
+_EYE_IDS = np.array([i for outer, inner, up, low in _EYES for i in (outer, inner, *up, *low)])
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """Head orientation in degrees. yaw > 0: the face turns towards the image's right;
+    pitch > 0: the face tilts up; roll > 0: the head leans clockwise in the image."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+@dataclass(frozen=True, slots=True)
+class Eyes:
+    """Eyelid geometry in the face's own frame, in units of the eye's width (corner to
+    corner), of the more open eye (a wink keeps one eye's measure)."""
+
+    upper_lid: float  # upper lid's height above the corners' line (drops when looking down)
+    opening: float  # upper lid to lower lid
+
+
+@dataclass(frozen=True, slots=True)
+class HeadAndEyes:
+    pose: Pose
+    eyes: Eyes
+
+
+def fit_rotation(points: np.ndarray, ids: np.ndarray = FIT_IDS, weights: np.ndarray = FIT_WEIGHTS) -> np.ndarray:
+    """The rotation R (3x3) that best maps the canonical model onto the points (camera frame:
+    X right, Y up, Z towards the camera): points ~ s * R @ model + t, by weighted least squares."""
+    p = points[ids] * _FLIP
+    m = CANONICAL_FACE[ids]
+    p = p - weights @ p
+    m = m - weights @ m
+    h = (m * weights[:, None]).T @ p  # sum of w * m p^T
+    u, _, vt = np.linalg.svd(h)
+    d = 1.0 if np.linalg.det(u @ vt) > 0 else -1.0
+    return vt.T @ np.diag((1.0, 1.0, d)) @ u.T
+
+
+def angles(r: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees of a model-to-camera rotation, uncalibrated: yaw and pitch
+    of the face's forward axis (the model's +z), roll about that axis."""
+    fx, fy, fz = r[0, 2], r[1, 2], r[2, 2]
+    yaw = math.degrees(math.atan2(fx, fz))
+    pitch = math.degrees(math.atan2(fy, math.hypot(fx, fz)))
+    # The unrolled frame around the forward axis f: x0 = up x f (normalised), y0 = f x x0.
+    h = math.hypot(fx, fz) + 1e-12
+    x0 = (fz / h, 0.0, -fx / h)
+    y0 = (-fx * fy / h, h, -fy * fz / h)
+    ax, ay, az = r[0, 0], r[1, 0], r[2, 0]  # the face's own x axis (towards the person's left)
+    roll = math.degrees(math.atan2(-(ax * y0[0] + ay * y0[1] + az * y0[2]), ax * x0[0] + az * x0[2]))
+    return yaw, pitch, roll
+
+
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """The model-to-camera rotation with these (uncalibrated) angles: the inverse of `angles`."""
+    y, p, r = (math.radians(a) for a in (yaw, pitch, roll))
+    f = np.array([math.sin(y) * math.cos(p), math.sin(p), math.cos(y) * math.cos(p)])
+    x0 = np.cross((0.0, 1.0, 0.0), f)
+    x0 /= np.linalg.norm(x0)
+    y0 = np.cross(f, x0)
+    a = math.cos(r) * x0 - math.sin(r) * y0
+    return np.stack([a, np.cross(f, a), f], axis=1)
+
+
+def eyes(points: np.ndarray, r: np.ndarray) -> Eyes:
+    """Eyelid geometry with the head's rotation r (from `fit_rotation`) taken out."""
+    local = (points[_EYE_IDS] * _FLIP) @ r  # rows: the eye points in the model's frame (Y up)
+    upper, opening = -1.0, -1.0
+    for k in (0, 8):  # each eye: outer, inner, 3 upper, 3 lower
+        outer, inner = local[k], local[k + 1]
+        width = math.hypot(inner[0] - outer[0], inner[1] - outer[1]) + 1e-9
+        up = local[k + 2 : k + 5, 1].mean()
+        low = local[k + 5 : k + 8, 1].mean()
+        upper = max(upper, (up - (outer[1] + inner[1]) / 2.0) / width)
+        opening = max(opening, (up - low) / width)
+    return Eyes(upper_lid=float(upper), opening=float(opening))
+
+
+def head_and_eyes(points: np.ndarray) -> HeadAndEyes:
+    """One face's calibrated head pose and eyelid geometry, from its 468 points in pixels."""
+    r = fit_rotation(points)
+    yaw, pitch, roll = angles(r)
+    return HeadAndEyes(Pose(yaw, pitch + PITCH_OFFSET_DEG, roll), eyes(points, r))
+
+
+def head_pose(points: np.ndarray) -> Pose:
+    return head_and_eyes(points).pose
+
+
+def head_in_cone(pose: Pose, cfg: ExpressionConfig) -> bool:
+    """The head faces the screen: yaw and pitch, corrected for where the camera sits, within
+    the attention cone (degrees of real head pose)."""
+    return (
+        abs(pose.yaw - cfg.camera_yaw_offset_deg) <= cfg.looking_max_yaw_deg
+        and abs(pose.pitch - cfg.camera_pitch_offset_deg) <= cfg.looking_max_pitch_deg
+    )
+
+
+def is_looking(m: HeadAndEyes, cfg: ExpressionConfig) -> bool:
+    """Looking at the screen: the head within the cone and the eyes not lowered (an upper lid
+    at or below `looking_min_upper_lid` eye widths above the corners' line means eyes down
+    or closed)."""
+    return head_in_cone(m.pose, cfg) and m.eyes.upper_lid > cfg.looking_min_upper_lid
