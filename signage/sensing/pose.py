@@ -96,30 +96,35 @@ class HeadAndEyes:
     eyes: Eyes
 
 
-def fit_rotation(points: np.ndarray, ids: np.ndarray = FIT_IDS, weights: np.ndarray = FIT_WEIGHTS) -> np.ndarray:
+# The model's fit points, centred on their weighted mean and weighted, transposed (3 x K): with
+# them the weighted cross-covariance needs no centring of the image points (sum of w (m - mean) = 0).
+_MODEL_WT = ((CANONICAL_FACE[FIT_IDS] - FIT_WEIGHTS @ CANONICAL_FACE[FIT_IDS]) * FIT_WEIGHTS[:, None]).T
+
+
+def fit_rotation(points: np.ndarray) -> np.ndarray:
     """The rotation R (3x3) that best maps the canonical model onto the points (camera frame:
-    X right, Y up, Z towards the camera): points ~ s * R @ model + t, by weighted least squares."""
-    p = points[ids] * _FLIP
-    m = CANONICAL_FACE[ids]
-    p = p - weights @ p
-    m = m - weights @ m
-    h = (m * weights[:, None]).T @ p  # sum of w * m p^T
+    X right, Y up, Z towards the camera): points ~ s * R @ model + t, by weighted least squares
+    over FIT_IDS (Kabsch; scale and translation drop out)."""
+    h = (_MODEL_WT @ points[FIT_IDS]) * _FLIP  # sum of w (m - mean) p^T, p in the camera frame
     u, _, vt = np.linalg.svd(h)
-    d = 1.0 if np.linalg.det(u @ vt) > 0 else -1.0
-    return vt.T @ np.diag((1.0, 1.0, d)) @ u.T
+    r = (u @ vt).T
+    (a, b, c), (d, e, f), (g, k, m) = r.tolist()
+    if a * (e * m - f * k) - b * (d * m - f * g) + c * (d * k - e * g) < 0:  # a reflection: flip the weakest axis
+        r = (u @ (vt * np.array([[1.0], [1.0], [-1.0]]))).T
+    return r
 
 
 def angles(r: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees of a model-to-camera rotation, uncalibrated: yaw and pitch
     of the face's forward axis (the model's +z), roll about that axis."""
-    fx, fy, fz = r[0, 2], r[1, 2], r[2, 2]
+    (ax, _, fx), (ay, _, fy), (az, _, fz) = r.tolist()
     yaw = math.degrees(math.atan2(fx, fz))
     pitch = math.degrees(math.atan2(fy, math.hypot(fx, fz)))
     # The unrolled frame around the forward axis f: x0 = up x f (normalised), y0 = f x x0.
     h = math.hypot(fx, fz) + 1e-12
     x0 = (fz / h, 0.0, -fx / h)
     y0 = (-fx * fy / h, h, -fy * fz / h)
-    ax, ay, az = r[0, 0], r[1, 0], r[2, 0]  # the face's own x axis (towards the person's left)
+    # (ax, ay, az): the face's own x axis, towards the person's left
     roll = math.degrees(math.atan2(-(ax * y0[0] + ay * y0[1] + az * y0[2]), ax * x0[0] + az * x0[2]))
     return yaw, pitch, roll
 
@@ -137,16 +142,16 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 def eyes(points: np.ndarray, r: np.ndarray) -> Eyes:
     """Eyelid geometry with the head's rotation r (from `fit_rotation`) taken out."""
-    local = (points[_EYE_IDS] * _FLIP) @ r  # rows: the eye points in the model's frame (Y up)
+    local = ((points[_EYE_IDS] * _FLIP) @ r).tolist()  # the eye points in the model's frame (Y up)
     upper, opening = -1.0, -1.0
     for k in (0, 8):  # each eye: outer, inner, 3 upper, 3 lower
-        outer, inner = local[k], local[k + 1]
-        width = math.hypot(inner[0] - outer[0], inner[1] - outer[1]) + 1e-9
-        up = local[k + 2 : k + 5, 1].mean()
-        low = local[k + 5 : k + 8, 1].mean()
-        upper = max(upper, (up - (outer[1] + inner[1]) / 2.0) / width)
+        (ox, oy, _), (ix, iy, _) = local[k], local[k + 1]
+        width = math.hypot(ix - ox, iy - oy) + 1e-9
+        up = (local[k + 2][1] + local[k + 3][1] + local[k + 4][1]) / 3.0
+        low = (local[k + 5][1] + local[k + 6][1] + local[k + 7][1]) / 3.0
+        upper = max(upper, (up - (oy + iy) / 2.0) / width)
         opening = max(opening, (up - low) / width)
-    return Eyes(upper_lid=float(upper), opening=float(opening))
+    return Eyes(upper_lid=upper, opening=opening)
 
 
 def head_and_eyes(points: np.ndarray) -> HeadAndEyes:
