@@ -41,7 +41,7 @@ def old_pose(points: np.ndarray) -> tuple[float, float, float]:
     return yaw, pitch, math.degrees(math.atan2(eye[1], eye[0]))
 
 
-def new_raw(points: np.ndarray) -> tuple[float, float, float, float, float]:
+def new_raw(points: np.ndarray) -> tuple[float, ...]:
     """The fit's angles before calibration, and the eyelid measures."""
     r = pose.fit_rotation(points)
     e = pose.eyes(points, r)
@@ -59,19 +59,30 @@ def measure(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return found, old, new
 
 
-def calibrate(new: np.ndarray, lab_pitch: np.ndarray, train: np.ndarray) -> float:
-    """The pitch offset: median of label minus fit on the training images."""
-    return float(np.median(lab_pitch[train] - new[train, 1]))
+def fit_constants(new: np.ndarray, lab_pitch: np.ndarray, train: np.ndarray) -> tuple[float, float, float]:
+    """pose.py's three constants from the training images: the pitch offset (median of label
+    minus fit), and the upper lid's level and fall per degree (least squares of lid height on
+    the eyes' pitch, which is minus the calibrated head pitch for people looking at the camera)."""
+    off = float(np.median(lab_pitch[train] - new[train, 1]))
+    per_deg, level = np.polyfit(-(new[train, 1] + off), new[train, 3], 1)
+    return off, float(level), float(per_deg)
+
+
+def calibrated(new: np.ndarray, i: int, consts: tuple[float, float, float]) -> pose.HeadAndEyes:
+    off, level, per_deg = consts
+    p = pose.Pose(new[i, 0], new[i, 1] + off, new[i, 2])
+    return pose.HeadAndEyes(p, pose.Eyes(new[i, 3], new[i, 4], (new[i, 3] - level) / per_deg))
 
 
 def pose_rows(name: str, pred: np.ndarray, lab: np.ndarray, found: np.ndarray) -> list[str]:
     rows = []
     for k, axis in enumerate(("yaw", "pitch", "roll")):
-        e = pred[found, k] - lab[found, k]
-        a = np.abs(e)
-        slope, bias = np.polyfit(lab[found, k], pred[found, k], 1)
+        p, t = pred[found, k], lab[found, k]
+        a = np.abs(p - t)
+        slope, bias = np.polyfit(t, p, 1)
         rows.append(f"  {name:4} {axis:5}  |error| median {np.median(a):4.1f} deg  p90 {np.percentile(a, 90):5.1f} deg"
-                    f"  reads {slope:.2f} x label {bias:+5.1f} deg  r {np.corrcoef(pred[found, k], lab[found, k])[0, 1]:.3f}")
+                    f"  reads {slope:.2f} x label {bias:+5.1f} deg  label = {np.polyfit(p, t, 1)[0]:.2f} x reading"
+                    f"  spread ratio {p.std() / t.std():.2f}  r {np.corrcoef(p, t)[0, 1]:.3f}")
     frontal = found & (np.abs(lab[:, 0]) <= 10) & (np.abs(lab[:, 1]) <= 10)
     fe = pred[frontal, 1] - lab[frontal, 1]
     rows.append(f"  {name:4} frontal pitch bias (label |yaw|, |pitch| <= 10 deg, n={frontal.sum()}): "
@@ -81,48 +92,60 @@ def pose_rows(name: str, pred: np.ndarray, lab: np.ndarray, found: np.ndarray) -
 
 def looking_row(name: str, looking: np.ndarray, label: np.ndarray) -> str:
     tp, tn = (looking & label).sum(), (~looking & ~label).sum()
-    return (f"  {name:4} looking at +-{LIM:.0f} deg: accuracy {(tp + tn) / len(label):.3f}"
+    return (f"  {name:4} looking at +-{LIM:.0f} deg: accuracy {(tp + tn) / len(label):.4f}"
             f"  looking-recall {tp / label.sum():.3f}  away-recall {tn / (~label).sum():.3f}"
             f"  (n={len(label)}, {(~label).sum()} away; no face = not looking)")
 
 
-def genki(cfg: ExpressionConfig) -> float:
+def genki(cfg: ExpressionConfig) -> tuple[float, float, float]:
     items = devset.genki()
     found, old, new = measure(devset.landmarks(items, "genki"))
     lab = np.array([[it.yaw, it.pitch, it.roll] for it in items])
     label_looking = (np.abs(lab[:, 0]) <= LIM) & (np.abs(lab[:, 1]) <= LIM)
     fold = devset.folds(items)
-    offsets = []
-    cal = np.full((len(items), 3), np.nan)
-    looking_new = np.zeros(len(items), bool)
+    consts, heads = [], [None] * len(items)
     for k in range(5):
         train, test = found & (fold != k), found & (fold == k)
-        off = calibrate(new, lab[:, 1], train)
-        offsets.append(off)
-        cal[test] = new[test, :3] + (0.0, off, 0.0)
+        c = fit_constants(new, lab[:, 1], train)
+        consts.append(c)
         for i in np.flatnonzero(test):
-            m = pose.HeadAndEyes(pose.Pose(*cal[i]), pose.Eyes(new[i, 3], new[i, 4]))
-            looking_new[i] = pose.is_looking(m, cfg)
-    looking_old = np.zeros(len(items), bool)
-    for i in np.flatnonzero(found):
-        looking_old[i] = pose.head_in_cone(pose.Pose(*old[i]), OLD_CFG)
-    head_only = np.zeros(len(items), bool)
-    for i in np.flatnonzero(found):
-        head_only[i] = pose.head_in_cone(pose.Pose(*cal[i]), cfg)
+            heads[i] = calibrated(new, i, c)
+    cal = np.array([(h.pose.yaw, h.pose.pitch, h.pose.roll) if h else (np.nan,) * 3 for h in heads])
+    looking_old = np.array([bool(f) and pose.head_in_cone(pose.Pose(*o), OLD_CFG) for f, o in zip(found, old)])
+    head_only = np.array([h is not None and pose.head_in_cone(h.pose, cfg) for h in heads])
+    looking_new = np.array([h is not None and pose.is_looking(h, cfg) for h in heads])
 
-    print(f"GENKI-4K: {len(items)} images, a face in {found.sum()}; 5 folds (seed 0)")
-    print("  new pitch offset per training split: " + ", ".join(f"{o:+.2f}" for o in offsets) + " deg")
+    print(f"GENKI-4K: {len(items)} images, a face in {found.sum()}; 5 folds (seed 0), each scored with "
+          "constants fitted on the other four")
+    print("  constants per training split (pitch offset deg, lid level, lid fall per deg): "
+          + "; ".join(f"{o:+.2f}, {lv:.3f}, {pd:.4f}" for o, lv, pd in consts))
     for row in pose_rows("old", old, lab, found) + pose_rows("new", cal, lab, found):
         print(row)
     print(looking_row("old", looking_old, label_looking))
-    print(looking_row("new", looking_new, label_looking))
-    print(looking_row("head", head_only, label_looking) + "  <- new head pose alone, no eyes")
+    print(looking_row("head", head_only, label_looking) + "  <- new head pose alone")
+    print(looking_row("new", looking_new, label_looking) + "  <- new head pose and eyes (the product)")
     vetoed = head_only & ~looking_new
-    print(f"  eyes veto: {vetoed.sum()} images with the head in the cone called not looking "
-          f"({(vetoed & label_looking).sum()} of them label-looking)")
-    final = calibrate(new, lab[:, 1], found)
-    print(f"  pitch offset fitted on all of GENKI (the shipped PITCH_OFFSET_DEG): {final:+.2f} deg"
-          f" (pose.py has {pose.PITCH_OFFSET_DEG:+.2f})")
+    print(f"  eyes: {vetoed.sum()} faces with the head in the cone called not looking ({(vetoed & label_looking).sum()}"
+          " of them label-looking)")
+    gaze = np.array([h.pose.pitch + h.eyes.pitch if h else np.nan for h in heads])
+    print(f"  gaze pitch (head + eyes) on GENKI, people looking at the camera: sd {np.nanstd(gaze):.1f} deg,"
+          f" 1st/5th percentile {np.nanpercentile(gaze, 1):+.1f}/{np.nanpercentile(gaze, 5):+.1f} deg")
+    # A stand-in for people looking down at a phone: the faces whose eyes are turned down in the
+    # head (label pitch >= 15 deg while they look at the camera), with the head bent down.
+    down = found & (lab[:, 1] >= 15)
+    eyes_down = np.array([heads[i].eyes.pitch for i in np.flatnonzero(down)])
+    for g in (20.0, 25.0, 30.0, 35.0):
+        c = cfg.model_copy(update={"looking_max_gaze_down_deg": g})
+        lk = np.array([h is not None and pose.is_looking(h, c) for h in heads])
+        caught = [np.mean(-bend + eyes_down < -g) for bend in (10, 20)]
+        print(f"  looking_max_gaze_down_deg {g:4.0f}: GENKI accuracy {np.mean(lk == label_looking):.4f},"
+              f" label-looking vetoed {(head_only & ~lk & label_looking).sum():3d};"
+              f" stand-in phone lookers (eyes down {np.median(lab[down, 1]):.0f} deg, n={down.sum()}) called away"
+              f" with the head 10 deg down {caught[0]:.2f}, 20 deg down {caught[1]:.2f}")
+    final = fit_constants(new, lab[:, 1], found)
+    print("  constants fitted on all of GENKI (shipped in pose.py): pitch offset {:+.2f} deg, lid level {:.3f},"
+          " lid fall {:.4f} per deg".format(*final)
+          + f" (pose.py has {pose.PITCH_OFFSET_DEG:+.2f}, {pose.EYE_LID_LEVEL:.3f}, {pose.EYE_LID_PER_DEG:.4f})")
     return final
 
 
@@ -139,8 +162,8 @@ def yale(cfg: ExpressionConfig) -> None:
             elif name == "old":
                 calls.append(pose.head_in_cone(pose.Pose(*old[i]), OLD_CFG))
             else:
-                p = pose.Pose(new[i, 0], new[i, 1] + pose.PITCH_OFFSET_DEG, new[i, 2])
-                calls.append(pose.is_looking(pose.HeadAndEyes(p, pose.Eyes(new[i, 3], new[i, 4])), cfg))
+                shipped = (pose.PITCH_OFFSET_DEG, pose.EYE_LID_LEVEL, pose.EYE_LID_PER_DEG)
+                calls.append(pose.is_looking(calibrated(new, i, shipped), cfg))
         calls = np.array(calls)
         per = "  ".join(f"{e} {sum(calls[j] for j, it in enumerate(items) if it.expression == e)}/"
                         f"{sum(it.expression == e for it in items)}" for e in exprs)

@@ -4,25 +4,29 @@ Only the analyzer calls this module (tests/test_privacy.py checks it): it takes 
 landmarks and gives back scalars.
 
 **The fit.** The points are matched to MediaPipe's canonical face model
-(`canonical_face.py`) by a rigid, weighted orthographic Procrustes fit (Kabsch/Umeyama on
-a stable subset of the mesh: MediaPipe's own Procrustes basis from its face-geometry
-pipeline: nose, eye corners, cheekbones, jaw sides and forehead, little of the mouth, so
-an expression hardly moves the pose). Face Mesh's z is relative depth scaled like x, so
-the fit is in 3-D; the rotation does not depend on the face's size or position in the
-image (weak perspective).
+(`canonical_face.py`) by a weighted weak-perspective fit (orthographic projection, scale and
+translation free; the rotation does not depend on the face's size or place in the image) on
+MediaPipe's own Procrustes basis from its face-geometry pipeline: nose, eye corners,
+cheekbones, jaw sides and forehead, no lips, so an expression hardly moves the pose. Only the
+points' x and y are used: Face Mesh's z is the network's guess of depth, flatter than the
+face (a 3-D Procrustes fit on it reads yaw at 0.8 of GENKI's labels, bench/pose.py).
 
 **The angles**, in degrees of real head pose, calibrated against GENKI-4K's pose labels
-(`bench/pose.py` prints the cross-validated figures):
+(one constant, PITCH_OFFSET_DEG; `bench/pose.py` prints the cross-validated figures):
 
 - yaw > 0: the face turns towards the image's right (the person's own left);
 - pitch > 0: the face tilts up (chin up); 0 is level, as GENKI's labels have it;
 - roll > 0: the head leans clockwise in the image.
 
 **The eyes.** In the face's own frame (head rotation removed), the upper eyelid's height
-above the line between the eye's corners, in units of the eye's width: when someone looks
-down (at a phone) the upper lids come down while the head may stay almost level; a blink
-closes them too. `is_looking` needs the head within the attention cone *and* the eyes
-not lowered.
+above the line between the eye's corners, in eye widths, of the more open eye: the upper lid
+follows the eye, so it comes down when someone looks down (at a phone) while the head may stay
+nearly level, and a closed eye reads as far down. It is turned into the eyes' pitch in the head
+(degrees) by two constants fitted on GENKI, whose people look at the camera.
+
+**Looking** = the head within the attention cone (`looking_max_yaw_deg`,
+`looking_max_pitch_deg`, around the camera offsets) and the gaze, head pitch plus eye pitch,
+not more than `looking_max_gaze_down_deg` below the camera's line.
 """
 
 from __future__ import annotations
@@ -57,10 +61,17 @@ FIT_WEIGHTS = np.array([w for _, w in _BASIS]) / sum(w for _, w in _BASIS)
 # the model's: X right, Y up, Z towards the camera.
 _FLIP = np.array([1.0, -1.0, -1.0])
 
-# The canonical model's "level" is not GENKI's: the model's forward axis (its +z) is tilted
-# relative to where photographers' subjects face when GENKI calls them level. Fitted on GENKI
-# by bench/pose.py (the median of label minus fit), cross-validated there; added to pitch.
-PITCH_OFFSET_DEG = 0.0
+# Fitted on GENKI-4K by bench/pose.py (on all of it; its figures are cross-validated):
+# - the canonical model's forward axis is tilted against what GENKI calls level: its fitted
+#   pitch reads this much low on GENKI (median of label minus fit), so it is added;
+PITCH_OFFSET_DEG = 8.53
+# - GENKI's people look at the camera, so their eyes turn in the head against the head's pitch
+#   (head up 20 deg: eyes 20 deg down). The upper lid follows the eye: its height above the
+#   eye corners' line is EYE_LID_LEVEL eye widths with the eyes level, and falls by
+#   EYE_LID_PER_DEG for each degree the eyes turn down (least squares of lid height on the
+#   fitted head pitch).
+EYE_LID_LEVEL = 0.20
+EYE_LID_PER_DEG = 0.0040
 
 # Eye landmarks (Face Mesh's eye contours): the corners, and three points each of the upper and
 # the lower lid around their middle. Person's right eye (image left), then left eye.
@@ -88,6 +99,7 @@ class Eyes:
 
     upper_lid: float  # upper lid's height above the corners' line (drops when looking down)
     opening: float  # upper lid to lower lid
+    pitch: float  # the eyes' pitch in the head, degrees (< 0: looking down), from upper_lid
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +108,35 @@ class HeadAndEyes:
     eyes: Eyes
 
 
-# The model's fit points, centred on their weighted mean and weighted, transposed (3 x K): with
-# them the weighted cross-covariance needs no centring of the image points (sum of w (m - mean) = 0).
-_MODEL_WT = ((CANONICAL_FACE[FIT_IDS] - FIT_WEIGHTS @ CANONICAL_FACE[FIT_IDS]) * FIT_WEIGHTS[:, None]).T
+# The weak-perspective fit's least-squares solver, from the model alone (K x 3): for image
+# points q (K x 2, y up), q^T @ _SOLVE is the affine map A (2 x 3) with q ~ A m + t that
+# minimises the weighted squared error. The weighted model is centred, so q needs no centring.
+_M = CANONICAL_FACE[FIT_IDS] - FIT_WEIGHTS @ CANONICAL_FACE[FIT_IDS]
+_SOLVE = (_M * FIT_WEIGHTS[:, None]) @ np.linalg.inv((_M * FIT_WEIGHTS[:, None]).T @ _M)
+_Y_UP = np.array([1.0, -1.0])
 
 
 def fit_rotation(points: np.ndarray) -> np.ndarray:
-    """The rotation R (3x3) that best maps the canonical model onto the points (camera frame:
-    X right, Y up, Z towards the camera): points ~ s * R @ model + t, by weighted least squares
-    over FIT_IDS (Kabsch; scale and translation drop out)."""
-    h = (_MODEL_WT @ points[FIT_IDS]) * _FLIP  # sum of w (m - mean) p^T, p in the camera frame
-    u, _, vt = np.linalg.svd(h)
-    r = (u @ vt).T
-    (a, b, c), (d, e, f), (g, k, m) = r.tolist()
-    if a * (e * m - f * k) - b * (d * m - f * g) + c * (d * k - e * g) < 0:  # a reflection: flip the weakest axis
-        r = (u @ (vt * np.array([[1.0], [1.0], [-1.0]]))).T
-    return r
+    """The rotation R (3x3, model to camera: X right, Y up, Z towards the camera) of the
+    weak-perspective fit of the canonical model to the points' image positions:
+    (x, y) ~ s * (first two rows of R) @ model + t, by weighted least squares over FIT_IDS.
+
+    The affine least-squares map is made a scaled rotation by its polar decomposition (its two
+    rows replaced by the nearest orthonormal pair); the third row is their cross product. Only
+    x and y are used: Face Mesh's z is the network's guess of depth and reads flatter than the
+    face (a 3-D fit on it gives yaw compressed to about 0.8 of GENKI's labels)."""
+    (a0, a1, a2), (b0, b1, b2) = ((points[FIT_IDS, :2] * _Y_UP).T @ _SOLVE).tolist()
+    g00, g01, g11 = a0 * a0 + a1 * a1 + a2 * a2, a0 * b0 + a1 * b1 + a2 * b2, b0 * b0 + b1 * b1 + b2 * b2
+    # G^(-1/2) for the 2x2 Gram matrix G of the rows: sqrt(G) = (G + sqrt(det) I) / t
+    root = math.sqrt(max(g00 * g11 - g01 * g01, 1e-18))
+    t = math.sqrt(g00 + g11 + 2.0 * root)
+    s00, s01, s11 = (g00 + root) / t, g01 / t, (g11 + root) / t
+    det = s00 * s11 - s01 * s01
+    i00, i01, i11 = s11 / det, -s01 / det, s00 / det
+    r0 = (i00 * a0 + i01 * b0, i00 * a1 + i01 * b1, i00 * a2 + i01 * b2)
+    r1 = (i01 * a0 + i11 * b0, i01 * a1 + i11 * b1, i01 * a2 + i11 * b2)
+    r2 = (r0[1] * r1[2] - r0[2] * r1[1], r0[2] * r1[0] - r0[0] * r1[2], r0[0] * r1[1] - r0[1] * r1[0])
+    return np.array((r0, r1, r2))
 
 
 def angles(r: np.ndarray) -> tuple[float, float, float]:
@@ -151,7 +176,7 @@ def eyes(points: np.ndarray, r: np.ndarray) -> Eyes:
         low = (local[k + 5][1] + local[k + 6][1] + local[k + 7][1]) / 3.0
         upper = max(upper, (up - (oy + iy) / 2.0) / width)
         opening = max(opening, (up - low) / width)
-    return Eyes(upper_lid=upper, opening=opening)
+    return Eyes(upper_lid=upper, opening=opening, pitch=(upper - EYE_LID_LEVEL) / EYE_LID_PER_DEG)
 
 
 def head_and_eyes(points: np.ndarray) -> HeadAndEyes:
@@ -175,7 +200,8 @@ def head_in_cone(pose: Pose, cfg: ExpressionConfig) -> bool:
 
 
 def is_looking(m: HeadAndEyes, cfg: ExpressionConfig) -> bool:
-    """Looking at the screen: the head within the cone and the eyes not lowered (an upper lid
-    at or below `looking_min_upper_lid` eye widths above the corners' line means eyes down
-    or closed)."""
-    return head_in_cone(m.pose, cfg) and m.eyes.upper_lid > cfg.looking_min_upper_lid
+    """Looking at the screen: the head within the attention cone, and the gaze (the head's
+    pitch plus the eyes' pitch in the head, from the upper lids) not more than
+    `looking_max_gaze_down_deg` below the camera's line (eyes down at a phone, or closed)."""
+    gaze = m.pose.pitch + m.eyes.pitch - cfg.camera_pitch_offset_deg
+    return head_in_cone(m.pose, cfg) and gaze >= -cfg.looking_max_gaze_down_deg

@@ -58,7 +58,9 @@ def test_yaw_follows_a_known_turn(mesh, yaw):
 def test_pitch_follows_a_known_tilt(mesh, pitch):
     base = pose.head_pose(mesh).pitch
     got = pose.head_pose(turned(mesh, pitch=pitch)).pitch - base
-    assert abs(got) == pytest.approx(abs(pitch), abs=4)
+    # Face Mesh's z is flatter than a face, so its mesh turned in 3-D is only roughly a turned
+    # head for pose.py's fit (which reads the face's outline against the canonical model's depth)
+    assert abs(got) == pytest.approx(abs(pitch), abs=5)
 
 
 @pytest.mark.parametrize("yaw, pitch", [(40, 0), (0, 25), (-35, -15)])
