@@ -3,13 +3,11 @@
 Only the analyzer calls this module (tests/test_privacy.py checks it): it takes one face's
 landmarks and gives back scalars.
 
-**The fit.** The points are matched to MediaPipe's canonical face model
-(`canonical_face.py`) by a weighted weak-perspective fit (orthographic projection, scale and
-translation free; the rotation does not depend on the face's size or place in the image) on
-MediaPipe's own Procrustes basis from its face-geometry pipeline: nose, eye corners,
-cheekbones, jaw sides and forehead, no lips, so an expression hardly moves the pose. Only the
-points' x and y are used: Face Mesh's z is the network's guess of depth, flatter than the
-face (a 3-D Procrustes fit on it reads yaw at 0.8 of GENKI's labels, bench/pose.py).
+**The fit.** The 468 points are matched to MediaPipe's canonical face model
+(`canonical_face.py`) by a weak-perspective least-squares fit (orthographic projection, scale
+and translation free: the rotation does not depend on the face's size or place in the image).
+Only the points' x and y are used: Face Mesh's z is the network's guess of depth, flatter than
+the face (a 3-D Procrustes fit on it reads yaw at 0.8 of GENKI's labels; docs/pose.md).
 
 **The angles**, in degrees of real head pose, calibrated against GENKI-4K's pose labels
 (one constant, PITCH_OFFSET_DEG; `bench/pose.py` prints the cross-validated figures):
@@ -39,24 +37,6 @@ import numpy as np
 from signage.config import ExpressionConfig
 from signage.sensing.canonical_face import CANONICAL_FACE
 
-# MediaPipe's Procrustes basis (face_geometry/data/geometry_pipeline_metadata_landmarks.pbtxt,
-# procrustes_landmark_basis): landmark ids and weights, symmetric left/right.
-_BASIS = (
-    (4, 0.070909939706326), (6, 0.032100144773722), (10, 0.008446550928056),
-    (33, 0.058724168688059), (54, 0.007667080033571), (67, 0.009078059345484),
-    (117, 0.009791937656701), (119, 0.014565368182957), (121, 0.018591361120343),
-    (127, 0.005197994410992), (129, 0.120625205338001), (132, 0.005560018587857),
-    (133, 0.05328618362546), (136, 0.066890455782413), (143, 0.014816547743976),
-    (147, 0.014262833632529), (198, 0.025462191551924), (205, 0.047252278774977),
-    (263, 0.058724168688059), (284, 0.007667080033571), (297, 0.009078059345484),
-    (346, 0.009791937656701), (348, 0.014565368182957), (350, 0.018591361120343),
-    (356, 0.005197994410992), (358, 0.120625205338001), (361, 0.005560018587857),
-    (362, 0.05328618362546), (365, 0.066890455782413), (372, 0.014816547743976),
-    (376, 0.014262833632529), (420, 0.025462191551924), (425, 0.047252278774977),
-)
-FIT_IDS = np.array([i for i, _ in _BASIS])
-FIT_WEIGHTS = np.array([w for _, w in _BASIS]) / sum(w for _, w in _BASIS)
-
 # Image points (x right, y down, z away from the camera) to a right-handed camera frame like
 # the model's: X right, Y up, Z towards the camera.
 _FLIP = np.array([1.0, -1.0, -1.0])
@@ -64,13 +44,13 @@ _FLIP = np.array([1.0, -1.0, -1.0])
 # Fitted on GENKI-4K by bench/pose.py (on all of it; its figures are cross-validated):
 # - the canonical model's forward axis is tilted against what GENKI calls level: its fitted
 #   pitch reads this much low on GENKI (median of label minus fit), so it is added;
-PITCH_OFFSET_DEG = 8.53
+PITCH_OFFSET_DEG = 7.71
 # - GENKI's people look at the camera, so their eyes turn in the head against the head's pitch
 #   (head up 20 deg: eyes 20 deg down). The upper lid follows the eye: its height above the
 #   eye corners' line is EYE_LID_LEVEL eye widths with the eyes level, and falls by
 #   EYE_LID_PER_DEG for each degree the eyes turn down (least squares of lid height on the
 #   fitted head pitch).
-EYE_LID_LEVEL = 0.20
+EYE_LID_LEVEL = 0.198
 EYE_LID_PER_DEG = 0.0040
 
 # Eye landmarks (Face Mesh's eye contours): the corners, and three points each of the upper and
@@ -108,24 +88,24 @@ class HeadAndEyes:
     eyes: Eyes
 
 
-# The weak-perspective fit's least-squares solver, from the model alone (K x 3): for image
-# points q (K x 2, y up), q^T @ _SOLVE is the affine map A (2 x 3) with q ~ A m + t that
-# minimises the weighted squared error. The weighted model is centred, so q needs no centring.
-_M = CANONICAL_FACE[FIT_IDS] - FIT_WEIGHTS @ CANONICAL_FACE[FIT_IDS]
-_SOLVE = (_M * FIT_WEIGHTS[:, None]) @ np.linalg.inv((_M * FIT_WEIGHTS[:, None]).T @ _M)
+# The weak-perspective fit's least-squares solver, from the model alone (468 x 3): for image
+# points q (468 x 2, y up), q^T @ _SOLVE is the affine map A (2 x 3) with q ~ A m + t that
+# minimises the squared error over all 468 points. The model is centred, so q needs no centring.
+_M = CANONICAL_FACE - CANONICAL_FACE.mean(axis=0)
+_SOLVE = _M @ np.linalg.inv(_M.T @ _M)
 _Y_UP = np.array([1.0, -1.0])
 
 
 def fit_rotation(points: np.ndarray) -> np.ndarray:
     """The rotation R (3x3, model to camera: X right, Y up, Z towards the camera) of the
-    weak-perspective fit of the canonical model to the points' image positions:
-    (x, y) ~ s * (first two rows of R) @ model + t, by weighted least squares over FIT_IDS.
+    weak-perspective fit of the canonical model to the 468 points' image positions:
+    (x, y) ~ s * (first two rows of R) @ model + t, by least squares.
 
     The affine least-squares map is made a scaled rotation by its polar decomposition (its two
     rows replaced by the nearest orthonormal pair); the third row is their cross product. Only
     x and y are used: Face Mesh's z is the network's guess of depth and reads flatter than the
     face (a 3-D fit on it gives yaw compressed to about 0.8 of GENKI's labels)."""
-    (a0, a1, a2), (b0, b1, b2) = ((points[FIT_IDS, :2] * _Y_UP).T @ _SOLVE).tolist()
+    (a0, a1, a2), (b0, b1, b2) = ((points[:, :2] * _Y_UP).T @ _SOLVE).tolist()
     g00, g01, g11 = a0 * a0 + a1 * a1 + a2 * a2, a0 * b0 + a1 * b1 + a2 * b2, b0 * b0 + b1 * b1 + b2 * b2
     # G^(-1/2) for the 2x2 Gram matrix G of the rows: sqrt(G) = (G + sqrt(det) I) / t
     root = math.sqrt(max(g00 * g11 - g01 * g01, 1e-18))
