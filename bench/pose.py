@@ -1,6 +1,7 @@
 """Head pose and `looking` on the development set, old against new, cross-validated.
 
     .venv/bin/python bench/pose.py            # GENKI-4K (pose labels) and Yale (all frontal)
+    .venv/bin/python bench/pose.py --variants # also the fits that were tried and not chosen
 
 Old: yaw and pitch from the face's axes through four landmarks (cheeks, forehead, chin), roll
 from the eye line, looking = |yaw| <= 30 and |pitch| <= 25 (the settings of main before
@@ -188,6 +189,73 @@ def cost(points: np.ndarray, n: int = 2000, rounds: int = 9) -> None:
         print(f"  {name:34} {t * 1e3:.4f} ms CPU per face (best of {rounds} rounds of {n} calls)")
 
 
+# MediaPipe's Procrustes basis (face_geometry/data/geometry_pipeline_metadata_landmarks.pbtxt,
+# procrustes_landmark_basis, google-ai-edge/mediapipe fde35cd): ids and weights, for --variants.
+MP_BASIS = {4: 0.0709, 6: 0.0321, 10: 0.0084, 33: 0.0587, 54: 0.0077, 67: 0.0091, 117: 0.0098,
+            119: 0.0146, 121: 0.0186, 127: 0.0052, 129: 0.1206, 132: 0.0056, 133: 0.0533, 136: 0.0669,
+            143: 0.0148, 147: 0.0143, 198: 0.0255, 205: 0.0473}
+MP_BASIS.update({m: MP_BASIS[i] for i, m in ((33, 263), (54, 284), (67, 297), (117, 346), (119, 348),
+                 (121, 350), (127, 356), (129, 358), (132, 361), (133, 362), (136, 365), (143, 372),
+                 (147, 376), (198, 420), (205, 425))})
+
+
+def variant_fit(points: np.ndarray, ids: np.ndarray, w: np.ndarray, depth: float | None) -> np.ndarray:
+    """A model-to-camera rotation: weak perspective on x, y (depth None, as pose.py) or a 3-D
+    Procrustes fit on Face Mesh's x, y and z (z stretched by `depth`)."""
+    from signage.sensing.canonical_face import CANONICAL_FACE
+
+    m = CANONICAL_FACE[ids] - w @ CANONICAL_FACE[ids]
+    if depth is None:
+        q = points[ids, :2] * (1.0, -1.0)
+        a = np.linalg.solve((m * w[:, None]).T @ m, (m * w[:, None]).T @ (q - w @ q)).T
+        u, _, vt = np.linalg.svd(a, full_matrices=False)
+        r = u @ vt
+        return np.stack([r[0], r[1], np.cross(r[0], r[1])])
+    q = points[ids] * (1.0, -1.0, -depth)
+    u, _, vt = np.linalg.svd((m * w[:, None]).T @ (q - w @ q))
+    r = (u @ vt).T
+    return r if np.linalg.det(r) > 0 else (u @ (vt * np.array([[1.0], [1.0], [-1.0]]))).T
+
+
+def variants() -> None:
+    """The fits tried for pose.py, scored like it (pitch offset from the training folds)."""
+    every, basis = np.arange(468), np.array(sorted(MP_BASIS))
+    sets = {"all 468": (every, np.full(468, 1 / 468)),
+            "MediaPipe basis": (basis, np.array([MP_BASIS[i] for i in basis]) / sum(MP_BASIS.values()))}
+    items, yitems = devset.genki(), devset.yale()
+    pts = devset.landmarks(items, "genki")["points"].astype(np.float64)
+    ypts = devset.landmarks(yitems, "yale")["points"].astype(np.float64)
+    found = np.isfinite(pts[:, 0, 0])
+    lab = np.array([[it.yaw, it.pitch] for it in items])
+    fold = devset.folds(items)
+    label = (np.abs(lab[:, 0]) <= LIM) & (np.abs(lab[:, 1]) <= LIM)
+    print("Fits tried (head pose alone; GENKI cross-validated; Yale: pitch of the surprised face minus"
+          " the same subject's neutral one):")
+    for depth in (None, 1.0, 1.5, 2.0):
+        for name, (ids, w) in sets.items():
+            if depth is not None and depth != 1.0 and name != "MediaPipe basis":
+                continue
+            kind = "weak perspective (x, y)" if depth is None else f"3-D, z x {depth:g}"
+            ang = np.full((len(items), 2), np.nan)
+            for i in np.flatnonzero(found):
+                ang[i] = pose.angles(variant_fit(pts[i], ids, w, depth))[:2]
+            raw = ang.copy()
+            for k in range(5):
+                train, test = found & (fold != k), found & (fold == k)
+                ang[test, 1] = raw[test, 1] + np.median(lab[train, 1] - raw[train, 1])
+            row = []
+            for a, axis in enumerate(("yaw", "pitch")):
+                e = np.abs(ang[found, a] - lab[found, a])
+                row.append(f"{axis} {np.median(e):.1f}/{np.percentile(e, 90):.1f} deg"
+                           f" x{np.polyfit(lab[found, a], ang[found, a], 1)[0]:.2f}")
+            looking = found & (np.abs(ang[:, 0]) <= LIM) & (np.abs(ang[:, 1]) <= LIM)
+            yp = {(it.group, it.expression): pose.angles(variant_fit(ypts[i], ids, w, depth))[1]
+                  for i, it in enumerate(yitems) if np.isfinite(ypts[i, 0, 0])}
+            shift = [yp[(g, "surprised")] - yp[(g, "neutral")] for g, e in yp if e == "surprised" and (g, "neutral") in yp]
+            print(f"  {kind:24} {name:16} {row[0]:22} {row[1]:22} looking {np.mean(looking == label):.4f}"
+                  f"  Yale surprised {np.mean(shift):+.1f} (max {np.max(np.abs(shift)):.1f}) deg")
+
+
 def main() -> None:
     if not devset.available():
         raise SystemExit(f"no development set at {devset.DEVSET} (set SIGNAGE_DEVSET)")
@@ -200,6 +268,8 @@ def main() -> None:
     first = data["points"][np.isfinite(data["points"][:, 0, 0])][0].astype(np.float64)
     print("Cost:")
     cost(first)
+    if "--variants" in sys.argv[1:]:
+        variants()
 
 
 if __name__ == "__main__":
