@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from signage.config import SensingConfig  # noqa: E402
 from signage.sensing import features  # noqa: E402
+from signage.sensing.pose import Pose, head_pose  # noqa: E402
 from signage.sensing.analyzer import FaceAnalyzer  # noqa: E402
 from signage.sensing.types import Frame  # noqa: E402
 
@@ -50,11 +51,11 @@ class _Recorder(FaceAnalyzer):
 
     def __init__(self, cfg: SensingConfig) -> None:
         super().__init__(cfg)
-        self.rows: list[tuple[features.Pose, features.MouthAndBrows, float]] = []
+        self.rows: list[tuple[Pose, features.MouthAndBrows, float]] = []
 
     def _observe(self, points, score):
         obs = super()._observe(points, score)
-        self.rows.append((features.head_pose(points), features.mouth_and_brows(points), obs.box[2]))
+        self.rows.append((head_pose(points), features.mouth_and_brows(points), obs.box[2]))
         return obs
 
 

@@ -96,13 +96,20 @@ _REMOVED_EXPRESSION_KEYS = ("smile_width", "smile_lift", "surprise_mouth_open", 
 
 
 class ExpressionConfig(Strict):
-    # Looking = facing the camera within these angles (after the camera offsets).
-    looking_max_yaw_deg: float = Field(30.0, gt=0, le=90)
-    looking_max_pitch_deg: float = Field(25.0, gt=0, le=90)
+    # Looking = the head faces the camera within this cone, in degrees of real head pose
+    # (signage/sensing/pose.py, calibrated on GENKI-4K's pose labels: bench/pose.py), after the
+    # camera offsets; and the eyes are not lowered (below).
+    looking_max_yaw_deg: float = Field(20.0, gt=0, le=90)
+    looking_max_pitch_deg: float = Field(20.0, gt=0, le=90)
     # Where the camera sits relative to the screen's centre, as seen from the audience:
     # a camera above the screen sees watchers pitched down by roughly this much.
     camera_yaw_offset_deg: float = Field(0.0, ge=-45, le=45)
     camera_pitch_offset_deg: float = Field(0.0, ge=-45, le=45)
+    # Eyes down (at a phone) or closed: not looking when the gaze, the head's pitch plus the
+    # eyes' pitch in the head (estimated from the upper eyelids), is more than this many degrees
+    # below the camera's line (after camera_pitch_offset_deg). On GENKI-4K, where people look at
+    # the camera, the estimate's spread is about 8 deg (sd); bench/pose.py sweeps this setting.
+    looking_max_gaze_down_deg: float = Field(25.0, gt=0, le=90)
     # Descriptive 0..1 measures reported beside the scores (`signage sense`): ramps from raw
     # face geometry, in units of the outer-eye-corner distance (IOD) in the face's own frame,
     # 0 at low and 1 at high. Inner-lip gap: closed 0.00-0.08, talking up to 0.13, a

@@ -216,9 +216,12 @@ def test_invariant1_2_layers_do_not_reach_into_sensing():
     assert offenders == []
 
 
+ANALYZER_ONLY = ("signage.sensing.inference", "signage.sensing.roi", "signage.sensing.pose")
+
+
 def test_invariant2_only_the_analyzer_touches_mediapipe():
     """MediaPipe is imported by one module, the analyzer's model edge; that module, and the
-    geometry that handles landmarks, are used by the analyzer alone."""
+    geometry that handles landmarks (the crops, the head-pose fit), are used by the analyzer alone."""
     users, importers = [], {}
     for path in PKG.rglob("*.py"):
         src = path.read_text()
@@ -226,12 +229,20 @@ def test_invariant2_only_the_analyzer_touches_mediapipe():
         if "import mediapipe" in src or "from mediapipe" in src:
             users.append(rel)
         for node in ast.walk(ast.parse(src)):
-            if isinstance(node, ast.ImportFrom) and node.module in ("signage.sensing.inference", "signage.sensing.roi"):
+            if isinstance(node, ast.ImportFrom) and node.module in ANALYZER_ONLY:
                 names = {a.name for a in node.names}
                 if names != {"ModelError"}:  # the exception alone carries no landmark
                     importers.setdefault(node.module, set()).add(rel)
+            elif isinstance(node, ast.ImportFrom) and node.module == "signage.sensing":  # from signage.sensing import roi
+                for a in node.names:
+                    if f"signage.sensing.{a.name}" in ANALYZER_ONLY:
+                        importers.setdefault(f"signage.sensing.{a.name}", set()).add(rel)
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name in ANALYZER_ONLY:
+                        importers.setdefault(a.name, set()).add(rel)
     assert users == ["sensing/inference.py"]
-    assert importers == {"signage.sensing.inference": {"sensing/analyzer.py"}, "signage.sensing.roi": {"sensing/analyzer.py"}}
+    assert importers == {m: {"sensing/analyzer.py"} for m in ANALYZER_ONLY}
 
 
 FORBIDDEN_FIELDS = {"age", "gender", "sex", "ethnicity", "race", "identity", "embedding", "name", "landmarks", "image"}

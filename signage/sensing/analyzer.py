@@ -28,6 +28,7 @@ import numpy as np
 
 from signage.config import SensingConfig
 from signage.sensing import expressions, features
+from signage.sensing.pose import head_and_eyes, is_looking
 from signage.sensing.inference import Detection as _Detection
 from signage.sensing.inference import FaceDetector, MeshLandmarks
 from signage.sensing.roi import Roi as _Roi
@@ -254,7 +255,8 @@ class FaceAnalyzer:
 
     def _observe(self, points: np.ndarray, score: float) -> FaceObservation:
         cfg = self.cfg.expression
-        pose = features.head_pose(points)
+        head = head_and_eyes(points)
+        pose = head.pose
         geo = features.mouth_and_brows(points)
         smile, surprise = self._expressions.scores(points)
         mouth_open = features.mouth_open_score(geo, cfg)
@@ -265,7 +267,7 @@ class FaceAnalyzer:
             yaw=round(pose.yaw, 1),
             pitch=round(pose.pitch, 1),
             roll=round(pose.roll, 1),
-            looking=features.is_looking(pose, cfg),
+            looking=is_looking(head, cfg),
             smile=round(smile, 3),
             surprise=round(surprise, 3),
             mouth_open=round(mouth_open, 3),

@@ -1,4 +1,5 @@
-"""Pure math from face landmarks to anonymous scalars (pose, smile, mouth open, brow raise).
+"""Pure math from face landmarks to anonymous scalars (smile, mouth open, brow raise; head pose
+and looking are in pose.py).
 
 Nothing here keeps state or does I/O. The analyzer calls these functions on the
 landmark array of one face, and only their scalar results leave the analyzer.
@@ -37,16 +38,6 @@ L_EYE_UPPER, L_EYE_LOWER = 386, 374
 
 
 @dataclass(frozen=True, slots=True)
-class Pose:
-    """Head orientation in degrees. yaw > 0: the face turns towards the image's right;
-    pitch > 0: the face tilts up; roll > 0: the head leans clockwise in the image."""
-
-    yaw: float
-    pitch: float
-    roll: float
-
-
-@dataclass(frozen=True, slots=True)
 class MouthAndBrows:
     """Raw geometric measures, in units of the outer-eye-corner distance (IOD)."""
 
@@ -78,18 +69,6 @@ def face_axes(points: np.ndarray) -> np.ndarray:
     y_axis = y_axis - np.dot(y_axis, x_axis) * x_axis
     y_axis = y_axis / (np.linalg.norm(y_axis) + 1e-9)
     return np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
-
-
-def head_pose(points: np.ndarray) -> Pose:
-    """Yaw, pitch and roll from the 3-D mesh's own face axes."""
-    axes = face_axes(points)
-    # Face Mesh z grows away from the camera, so the face looks along -z of its axes.
-    forward = -axes[2]
-    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
-    pitch = math.degrees(math.atan2(-forward[1], math.hypot(forward[0], forward[2])))
-    eye = points[L_EYE_OUTER, :2] - points[R_EYE_OUTER, :2]
-    roll = math.degrees(math.atan2(eye[1], eye[0]))
-    return Pose(yaw=yaw, pitch=pitch, roll=roll)
 
 
 def mouth_and_brows(points: np.ndarray) -> MouthAndBrows:
@@ -129,14 +108,6 @@ def mouth_open_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
 
 def brow_raise_score(m: MouthAndBrows, cfg: ExpressionConfig) -> float:
     return _ramp(m.brow_height, *cfg.brow_raise_height)
-
-
-def is_looking(pose: Pose, cfg: ExpressionConfig) -> bool:
-    """Facing the screen: yaw and pitch, corrected for where the camera sits, within limits."""
-    return (
-        abs(pose.yaw - cfg.camera_yaw_offset_deg) <= cfg.looking_max_yaw_deg
-        and abs(pose.pitch - cfg.camera_pitch_offset_deg) <= cfg.looking_max_pitch_deg
-    )
 
 
 def classify_expression(smile: float, surprise: float, cfg: ExpressionConfig) -> Expression:
