@@ -128,7 +128,12 @@ class ExpressionConfig(Strict):
 class TrackerConfig(Strict):
     # Two boxes in consecutive frames belong to one track when their IoU is at least this.
     min_iou: float = Field(0.2, ge=0.01, le=0.95)
-    # A track unseen for this long is deleted and forgotten.
+    # A track unseen for longer than this is no longer counted as present: when a person
+    # leaves, faces, smiles and watchers follow within hold_s (plus a frame). It covers one
+    # missed detector run (detector.interval_s 0.2 s at 15 fps and more).
+    hold_s: float = Field(0.3, ge=0.0, le=30)
+    # A track unseen for this long is deleted and forgotten (until then, unreported, it is
+    # kept for re-matching, so a face missed for a moment keeps its id).
     max_age_s: float = Field(1.0, gt=0, le=30)
     # A track counts once it has been seen in this many frames.
     min_hits: int = Field(2, ge=1, le=30)
