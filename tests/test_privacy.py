@@ -212,7 +212,16 @@ def test_invariant2_only_the_analyzer_touches_mediapipe():
                 if names != {"ModelError"}:  # the exception alone carries no landmark
                     importers.setdefault(node.module, set()).add(rel)
     assert users == ["sensing/inference.py"]
-    assert importers == {"signage.sensing.inference": {"sensing/analyzer.py"}, "signage.sensing.roi": {"sensing/analyzer.py"}}
+    # detection.py (where the detector looks, its boxes grouped) uses roi's box geometry; it
+    # handles detector boxes only, no landmark, and serves the analyzer alone (below)
+    assert importers == {"signage.sensing.inference": {"sensing/analyzer.py"},
+                         "signage.sensing.roi": {"sensing/analyzer.py", "sensing/detection.py"}}
+    detection_users = {str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+                       if any(isinstance(n, (ast.ImportFrom, ast.Import)) and "signage.sensing.detection" in
+                              ([n.module] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]) +
+                              [f"{getattr(n, 'module', '')}.{a.name}" for a in n.names]
+                              for n in ast.walk(ast.parse(p.read_text())))}
+    assert detection_users == {"sensing/analyzer.py"}
 
 
 FORBIDDEN_FIELDS = {"age", "gender", "sex", "ethnicity", "race", "identity", "embedding", "name", "landmarks", "image"}
