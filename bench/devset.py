@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"))
 CACHE = Path(os.environ.get("SIGNAGE_DEVSET_CACHE", Path.home() / ".cache" / "signage" / "devset"))
 # The analyzer's inputs: a change to any of these makes a new cache.
-_KEYED = ["signage/sensing/analyzer.py", "signage/sensing/roi.py", "signage/sensing/inference.py",
+_KEYED = ["signage/sensing/analyzer.py", "signage/sensing/detection.py", "signage/sensing/roi.py",
+          "signage/sensing/inference.py",
           "signage/models/SHA256SUMS"]
 
 
