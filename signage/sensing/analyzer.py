@@ -18,7 +18,7 @@ detector alone, with pose and expression unknown (None).
 Where the detector looks (``signage.sensing.detection``): the whole image, the image
 padded onto a larger canvas (a face that fills the frame or is cut by its edge), and
 overlapping tiles (small faces). A photo gets all of them; on a stream each detector run
-reads the whole frame and one more of them in turn.
+reads the whole frame, and every other run one more of them in turn.
 
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
@@ -68,6 +68,11 @@ _STILL_MAX_FACES = 100
 # A stream's tiles overlap less than a photo's (fewer tiles, each read sooner): a face
 # found only in a tile is a small one, well inside the shared fifth of a tile.
 _STREAM_TILE_OVERLAP = 0.2
+# On a stream, the padded frame or a tile is read on one detector run in this many (the
+# whole frame on every run): a detector pass costs about two landmark passes (5.7 ms against
+# 2.5-3 ms here), and with a pass more on every run one followed face cost 1.5x the same
+# models run raw, 1.3x raw Face Mesh (bench/sensing.py --only cost).
+_STREAM_EXTRA_EVERY = 2
 # The padded canvases (canvas side / image side): a photo is read on both, a stream on the
 # first. Of GENKI-4K's faces missed whole, 2x finds the most; 1.5x finds a few of the rest.
 _PAD_FACTORS = {"pad": 2.0, "pad1.5": 1.5}
@@ -108,6 +113,7 @@ class FaceAnalyzer:
         self._slot_of: dict[int, str] = {}  # id(detection) -> the window that found it, one run long
         self._last_detect_t: float | None = None
         self._tile_cursor = 0
+        self._stream_runs = 0
         self.detector_runs = 0
         self.landmark_runs = 0
 
@@ -210,15 +216,16 @@ class FaceAnalyzer:
         return dets, set(slots)
 
     def _detect_stream(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
-        """A stream: the whole frame, plus one more place per run in turn: the padded frame,
-        then each tile (``detector.stream_tiles``)."""
+        """A stream: the whole frame every run, and every other run one more place in turn:
+        the padded frame, then each tile (``detector.stream_tiles``)."""
         h, w = rgb.shape[:2]
         grids = [self.cfg.detector.stream_tiles] if self.cfg.detector.stream_tiles > 1 else []
         slots = list(self._windows(w, h, grids, _STREAM_TILE_OVERLAP, ("pad",)).items())
         runs = [("whole", None)]
-        if slots:
+        if slots and self._stream_runs % _STREAM_EXTRA_EVERY == 0:
             runs.append(slots[self._tile_cursor % len(slots)])
             self._tile_cursor += 1
+        self._stream_runs += 1
         self._slot_of = {}
         dets = []
         for slot, win in runs:

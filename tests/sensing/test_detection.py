@@ -124,10 +124,12 @@ def test_a_small_face_found_by_a_stream_tile_is_counted_steadily(analyzer):
     tile = cv2.resize(cut_around(img, face_box(analyzer, img), 2.0), (40, 40), interpolation=cv2.INTER_AREA)
     frame = np.full((480, 640, 3), 90, np.uint8)
     frame[200:240, 300:340] = tile  # a face about 20 px wide: the whole frame misses it
-    results = stream(SensingConfig(), [frame] * (2 * FPS))
+    results = stream(SensingConfig(), [frame] * (3 * FPS))
     counts = [len(r.faces) for r in results]
     first = counts.index(1)
-    assert first < 1.2 * FPS  # found within one turn of the padded frame and the 4 tiles
+    # found within one turn of the padded frame and the 4 tiles, one of them every other
+    # detector run (0.4 s): 2 s
+    assert first <= 2.0 * FPS + 1
     assert counts[first:] == [1] * (len(counts) - first)  # held until its tile is read again
     assert results[-1].audience.passers_by == 1 and results[-1].audience.faces == 1
     assert all(len(r.faces) == 0 for r in stream(SensingConfig(detector={"stream_tiles": 0}), [frame] * FPS))
