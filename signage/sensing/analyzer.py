@@ -18,13 +18,15 @@ detector alone, with pose and expression unknown (None).
 Where the detector looks (``signage.sensing.detection``): the whole image, the image
 padded onto a larger canvas (a face that fills the frame or is cut by its edge), and
 overlapping tiles (small faces). A photo gets all of them; on a stream each detector run
-reads the whole frame, and every other run one more of them in turn.
+reads the whole frame, and every other run one more of them in turn; a small face found
+by a tile is checked again (landmark presence) on each run until its tile comes round.
 
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import cv2
@@ -264,9 +266,26 @@ class FaceAnalyzer:
                 fresh.append(confirmed)
             else:
                 far.append((d, slot_of.get(id(d), "whole")))  # kept until that window is read again
-        self._far = far + [(d, s) for d, s in self._far
-                           if s not in scanned and not any(same_face(d.box, x.box) for x in found)]
+        for d, s in self._far:
+            if s in scanned or any(same_face(d.box, x.box) for x in found):
+                continue  # read again in this run: found again (above) or gone
+            held = self._recheck(bgr, d)
+            if held is not None:
+                far.append((held, s))
+        self._far = far
         return fresh
+
+    def _recheck(self, bgr: np.ndarray, d: _Detection) -> _Detection | None:
+        """A small face found by a window not read in this run, checked again by the landmark
+        model's presence test (one pass), so that it leaves the count as soon as the person
+        has gone; the box moves with the face's landmarks."""
+        out = self._landmark_pass(bgr, roi_from_detection(d))
+        if out is None:
+            return None
+        x, y, w, h = d.box
+        dx, dy = out[1].cx - (x + w / 2), out[1].cy - (y + h / 2)
+        return dataclasses.replace(d, box=(x + dx, y + dy, w, h), right_eye=(d.right_eye[0] + dx, d.right_eye[1] + dy),
+                                   left_eye=(d.left_eye[0] + dx, d.left_eye[1] + dy))
 
     @staticmethod
     def _far_box(d: _Detection) -> tuple[float, float, float, float]:

@@ -135,6 +135,21 @@ def test_a_small_face_found_by_a_stream_tile_is_counted_steadily(analyzer):
     assert all(len(r.faces) == 0 for r in stream(SensingConfig(detector={"stream_tiles": 0}), [frame] * FPS))
 
 
+def test_a_small_face_found_by_a_tile_leaves_the_count_within_half_a_second(analyzer):
+    """Its tile comes round only every 2 s; in between, each detector run checks it again."""
+    img = load("astronaut.png")
+    tile = cv2.resize(cut_around(img, face_box(analyzer, img), 2.0), (40, 40), interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[200:240, 300:340] = tile
+    empty = np.full_like(frame, 90)
+    n_in = int(2.5 * FPS)
+    results = stream(SensingConfig(), [frame] * n_in + [empty] * FPS)
+    assert results[n_in - 1].audience.faces == 1
+    after = [r.audience.faces for r in results[n_in:]]
+    gone = next(k for k in range(len(after)) if not any(after[k:]))
+    assert (gone + 1) / FPS <= 0.5 + 1 / FPS, f"counted {(gone + 1) / FPS:.2f} s after leaving"
+
+
 @pytest.mark.parametrize("name", ["coffee.png", "chelsea.png"])
 @pytest.mark.parametrize("size", [(640, 480), (1280, 720)])
 def test_face_free_streams_give_no_face_with_padding_and_tiles(name, size):
