@@ -29,7 +29,8 @@ DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"
 CACHE = Path(os.environ.get("SIGNAGE_DEVSET_CACHE", Path.home() / ".cache" / "signage" / "devset"))
 # What finds the faces and their landmarks: a change to any of these makes a new cache (the
 # analyzer's _observe, which turns landmarks into scalars, and the other models do not count).
-_KEYED = ["signage/sensing/analyzer.py", "signage/sensing/roi.py", "signage/sensing/inference.py"]
+_KEYED = ["signage/sensing/analyzer.py", "signage/sensing/detection.py", "signage/sensing/roi.py",
+          "signage/sensing/inference.py"]
 _KEYED_MODELS = ("face_detection_full_range_sparse.tflite", "face_landmark.tflite")
 
 

@@ -12,8 +12,9 @@ Jobs:
   landmarks FILE...  (legacy) detector, Face Mesh ROI and landmarks per face found
   same-roi           (tasks) the landmarks for the ROIs read on stdin (from `landmarks`),
                      compared point for point; the points stay inside this bench
-  cost ROUNDS        CPU time per frame of the whole pipeline on the sample clip and on a
-                     portrait stream (a face in every frame); legacy adds raw Face Mesh
+  cost ROUNDS        CPU time per frame of the whole pipeline on 0, 1, 3 and 10 faces of the
+                     shared photos at 640x480 and 1280x720, and on development photos; with
+                     a baseline: raw Face Mesh (legacy) or the same models run raw (tasks)
 """
 
 from __future__ import annotations
@@ -126,60 +127,157 @@ def letterbox(img: np.ndarray, w: int = 640, h: int = 480) -> np.ndarray:
     return out
 
 
-def streams() -> dict[str, list[np.ndarray]]:
-    cap = cv2.VideoCapture(str(DATA / "white_house_hamilton_clip.mp4"))
-    clip = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        clip.append(letterbox(f))
-    cap.release()
-    # a face in every frame: a portrait 200 px wide drifting slowly across a 640x480 view
-    face = cv2.resize(cv2.imread(str(DATA / "grace_hopper.jpg")), (200, 240), interpolation=cv2.INTER_AREA)
-    portrait = []
-    for i in range(150):
+# The frontal faces of the shared photos: the detector's box as fractions of the photo (x, y, w, h).
+FACES = {
+    "astronaut.png": (0.339, 0.132, 0.201, 0.201),
+    "obama_official_portrait.jpg": (0.39, 0.117, 0.315, 0.252),
+    "grace_hopper.jpg": (0.325, 0.217, 0.389, 0.332),
+    "biden_white_house.jpg": (0.438, 0.104, 0.344, 0.152),
+}
+SCENE_FRAMES = 90
+DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"))
+
+
+def face_tile(name: str, side: int) -> np.ndarray:
+    """A square cut of a shared photo around its face (the face about half its width)."""
+    img = cv2.imread(str(DATA / name))
+    h, w = img.shape[:2]
+    fx, fy, fw, fh = FACES[name]
+    cx, cy, s = (fx + fw / 2) * w, (fy + fh / 2) * h, 2.0 * fw * w
+    x0, y0 = int(max(0, cx - s / 2)), int(max(0, cy - s / 2))
+    cut = img[y0 : int(min(h, y0 + s)), x0 : int(min(w, x0 + s))]
+    return cv2.resize(cut, (side, side), interpolation=cv2.INTER_AREA)
+
+
+def scene(n: int, w: int, h: int) -> list[np.ndarray]:
+    """n faces of the shared photos side by side (rows of up to 5) in a w x h view, each
+    drifting a few pixels from frame to frame as people do; no face: the coffee photo."""
+    if n == 0:
+        still = letterbox(cv2.imread(str(DATA / "coffee.png")), w, h)
+        return [np.roll(still, 2 * (i % 20), axis=1) for i in range(SCENE_FRAMES)]
+    rows = 1 if n <= 5 else 2
+    cols = -(-n // rows)
+    side = min(int(w * 0.9 / cols), int(h * 0.9 / rows), int(w * 0.35))
+    tiles = [face_tile(name, side) for name in list(FACES) * 3][:n]
+    frames = []
+    for i in range(SCENE_FRAMES):
+        f = np.full((h, w, 3), 90, np.uint8)
+        dx, dy = int(6 * np.sin(i / 9)), int(3 * np.cos(i / 7))
+        for k, tile in enumerate(tiles):
+            r, c = divmod(k, cols)
+            x = (w - cols * side) // 2 + c * side + dx
+            y = (h - rows * side) // 2 + r * side + dy + 8
+            f[y : y + side, x : x + side] = tile
+        frames.append(f)
+    return frames
+
+
+def devset_stream() -> list[np.ndarray]:
+    """Development photos (a seeded 24 of GENKI-4K and 6 of Yale) in turn on a 640x480 canvas,
+    10 frames each, at their own size: a face in every frame, a new face every third of a second."""
+    import random
+
+    genki = sorted((DEVSET / "genki4k" / "files").glob("*.jpg"))
+    yale = sorted((DEVSET / "yale_expressions" / "files").glob("*.png"))
+    if not genki or not yale:
+        return []
+    rnd = random.Random(0)
+    frames = []
+    for path in rnd.sample(genki, 24) + rnd.sample(yale, 6):
+        img = cv2.imread(str(path))
         f = np.full((480, 640, 3), 90, np.uint8)
-        x, y = 100 + i, 120 + (i % 20)
-        f[y : y + 240, x : x + 200] = face
-        portrait.append(f)
-    return {"clip": clip, "portrait": portrait}
+        ih, iw = img.shape[:2]
+        y, x = (480 - ih) // 2, (640 - iw) // 2
+        f[y : y + ih, x : x + iw] = img
+        frames += [f] * 10
+    return frames
+
+
+def cost_streams() -> dict[str, tuple[int, list[np.ndarray]]]:
+    """{name: (faces in view, frames)}."""
+    out = {f"{n:>2} faces {w}x{h}": (n, scene(n, w, h)) for w, h in ((640, 480), (1280, 720)) for n in (0, 1, 3, 10)}
+    photos = devset_stream()
+    if photos:
+        out["devset photos 640x480"] = (1, photos)
+    return out
+
+
+def raw_same_models(seq: list[np.ndarray], n: int) -> tuple[float, int]:
+    """The product's two models run as Face Mesh runs its own in stream mode, and nothing else:
+    the detector on the whole frame while fewer than n faces are followed, then the landmark
+    model on each face's crop, each next ROI from the landmarks; no padding, no tiles, no
+    features, no tracking. (CPU seconds, faces found)."""
+    from signage.sensing import roi as R
+    from signage.sensing.inference import FaceDetector, MeshLandmarks
+
+    det, lm = FaceDetector(0.5), MeshLandmarks()
+    try:
+        rois: list = []
+        found = 0
+        cpu0 = time.process_time()
+        for img in seq:
+            rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+            if len(rois) < max(n, 1):
+                for d in det.detect(rgb):
+                    r = R.roi_from_detection(d.box, d.right_eye, d.left_eye)
+                    if len(rois) < max(n, 1) and not any(R.box_iou(r.box(), o.box()) >= 0.5 for o in rois):
+                        rois.append(r)
+            nxt = []
+            for r in rois:
+                raw, presence = lm.run(R.crop(rgb, r))
+                if presence > 0.5:
+                    nxt.append(R.roi_from_landmarks(R.project_landmarks(raw, r)))
+            rois = nxt
+            found += len(rois)
+        return time.process_time() - cpu0, found
+    finally:
+        det.close()
+        lm.close()
+
+
+def raw_face_mesh(seq: list[np.ndarray], n: int) -> tuple[float, int]:
+    """mediapipe 0.10.18's Face Mesh solution in stream mode, max_num_faces = the faces in view."""
+    import mediapipe as mp
+
+    mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max(n, 1))
+    try:
+        found = 0
+        cpu0 = time.process_time()
+        for img in seq:
+            found += len(mesh.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)).multi_face_landmarks or [])
+        return time.process_time() - cpu0, found
+    finally:
+        mesh.close()
+
+
+def whole_pipeline(seq: list[np.ndarray], name: str) -> tuple[float, int]:
+    with pipeline_module.SensingPipeline(SensingConfig()) as pipe:
+        measured = 0
+        cpu0 = time.process_time()
+        for i, f in enumerate(seq):
+            res = pipe.process(Frame(f, i / FPS, i, name))
+            measured += sum(x.measured for x in res.faces)
+        return time.process_time() - cpu0, measured
 
 
 def job_cost(backend: str, rounds: int) -> None:
+    """CPU time per frame, pinned to one core, each stream's jobs in turn within a round;
+    a first, short round warms up and is not reported."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     pipeline_module.FaceAnalyzer = analyzer_class(backend)
-    cfg = SensingConfig()
-    frames = streams()
-    for name, seq in frames.items():
-        for r in range(rounds + 1):  # the first round warms up and is not reported
-            faces = measured = 0
-            with pipeline_module.SensingPipeline(cfg) as pipe:
-                cpu0 = time.process_time()
-                for i, f in enumerate(seq):
-                    res = pipe.process(Frame(f, i / FPS, i, name))
-                    faces += len(res.faces)
-                    measured += sum(x.measured for x in res.faces)
-                cpu = time.process_time() - cpu0
-            if r:
-                emit({"job": "pipeline", "stream": name, "frames": len(seq), "cpu_s": cpu,
-                      "faces": faces, "measured": measured})
-        if backend == "legacy":
-            import mediapipe as mp
-
-            for r in range(rounds + 1):
-                rgb = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in seq]
-                found = 0
-                mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=cfg.landmarks.max_faces)
-                cpu0 = time.process_time()
-                for f in rgb:
-                    found += len(mesh.process(f).multi_face_landmarks or [])
-                cpu = time.process_time() - cpu0
-                mesh.close()
+    jobs = {f"{backend} pipeline": lambda seq, n, name: whole_pipeline(seq, name)}
+    if backend == "legacy":
+        jobs["raw Face Mesh"] = lambda seq, n, name: raw_face_mesh(seq, n)
+    else:
+        jobs["raw same models"] = lambda seq, n, name: raw_same_models(seq, n)
+    for name, (n, seq) in cost_streams().items():
+        for r in range(rounds + 1):
+            for job, run in jobs.items():
+                cpu, measured = run(seq if r else seq[:15], n, name)
                 if r:
-                    emit({"job": "raw Face Mesh", "stream": name, "frames": len(seq), "cpu_s": cpu, "faces": found,
-                          "measured": found})
+                    emit({"job": job, "stream": name, "faces": n, "frames": len(seq), "cpu_s": cpu,
+                          "measured": measured})
 
 
 def main(argv: list[str]) -> None:

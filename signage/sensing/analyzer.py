@@ -15,19 +15,26 @@ landmarks, as in Face Mesh itself), so the per-frame cost is about one landmark
 pass per face. Faces narrower than ``landmarks.min_face_px`` are counted from the
 detector alone, with pose and expression unknown (None).
 
+Where the detector looks (``signage.sensing.detection``): the whole image, the image
+padded onto a larger canvas (a face that fills the frame or is cut by its edge), and
+overlapping tiles (small faces). A photo gets all of them; on a stream each detector run
+reads the whole frame, and every other run one more of them in turn; a small face found
+by a tile is checked again (landmark presence) on each run until its tile comes round.
+
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
 
 import cv2
 import numpy as np
 
 from signage.config import SensingConfig
-from signage.sensing import expressions, features
+from signage.sensing import detection, expressions, features
+from signage.sensing.detection import group_duplicates, same_face, suppress_duplicates, tile_windows
 from signage.sensing.pose import head_and_eyes, is_looking
 from signage.sensing.inference import Detection as _Detection
 from signage.sensing.inference import FaceDetector, MeshLandmarks
@@ -56,7 +63,22 @@ _CANDIDATES_PER_FACE = 3
 # that a face keeps the same share of the detector's input whatever the photo's size.
 _STILL_TILE_GRIDS = (2, 3, 4)
 _STILL_MIN_TILE_PX = 384
+# No tile narrower than the detector's input (192 px): it would only enlarge faces the
+# whole image shows well already (a close-up portrait's tiles gave second boxes on parts
+# of its face).
+_MIN_TILE_PX = 192
 _STILL_MAX_FACES = 100
+# A stream's tiles overlap less than a photo's (fewer tiles, each read sooner): a face
+# found only in a tile is a small one, well inside the shared fifth of a tile.
+_STREAM_TILE_OVERLAP = 0.2
+# On a stream, the padded frame or a tile is read on one detector run in this many (the
+# whole frame on every run): a detector pass costs about two landmark passes (5.7 ms against
+# 2.5-3 ms here), and with a pass more on every run one followed face cost 1.5x the same
+# models run raw, 1.3x raw Face Mesh (bench/sensing.py --only cost).
+_STREAM_EXTRA_EVERY = 2
+# The padded canvases (canvas side / image side): a photo is read on both, a stream on the
+# first. Of GENKI-4K's faces missed whole, 2x finds the most; 1.5x finds a few of the rest.
+_PAD_FACTORS = {"pad": 2.0, "pad1.5": 1.5}
 
 
 # Face-presence probability below which the landmark model says "no face here" (Face Mesh: 0.5).
@@ -73,38 +95,7 @@ def roi_from_detection(det: _Detection) -> _Roi:
 
 
 _overlap_of_smaller = overlap_of_smaller
-
-
-def group_duplicates(dets: list[_Detection], iou: float = 0.3) -> list[list[_Detection]]:
-    """Detections of one face (from the whole image and from tiles, or at two scales) in
-    groups, each led by its best-scoring detection and sorted by score."""
-    groups: list[list[_Detection]] = []
-    for d in sorted(dets, key=lambda d: d.score, reverse=True):
-        for g in groups:
-            if box_iou(d.box, g[0].box) >= iou or _overlap_of_smaller(d.box, g[0].box) >= 0.6:
-                g.append(d)
-                break
-        else:
-            groups.append([d])
-    return groups
-
-
-def suppress_duplicates(dets: list[_Detection], iou: float = 0.3) -> list[_Detection]:
-    """Non-maximum suppression: keep the best-scoring of overlapping detections."""
-    return [g[0] for g in group_duplicates(dets, iou)]
-
-
-def tile_windows(width: int, height: int, grid: int) -> list[tuple[int, int, int, int]]:
-    """Overlapping square windows (x, y, w, h) covering the image, about 1/grid of its
-    shorter side times 1.5, so that a face cut by one window is whole in a neighbour."""
-    if grid <= 1:
-        return []
-    side = min(width, height, int(round(min(width, height) / grid * 1.5)))
-    nx = max(1, math.ceil((width - side) / (side * 0.6)) + 1) if width > side else 1
-    ny = max(1, math.ceil((height - side) / (side * 0.6)) + 1) if height > side else 1
-    xs = np.linspace(0, width - side, nx).astype(int) if nx > 1 else [0]
-    ys = np.linspace(0, height - side, ny).astype(int) if ny > 1 else [0]
-    return [(int(x), int(y), side, side) for y in ys for x in xs]
+__all__ = ["FaceAnalyzer", "group_duplicates", "roi_from_detection", "suppress_duplicates", "tile_windows"]
 
 
 class FaceAnalyzer:
@@ -122,9 +113,13 @@ class FaceAnalyzer:
             self._detector.close()
             raise
         self._rois: list[_Roi] = []
-        self._far: list[_Detection] = []
+        # faces counted from the detector alone, each with the window that found it: it is
+        # kept until that window is read again
+        self._far: list[tuple[_Detection, str]] = []
+        self._slot_of: dict[int, str] = {}  # id(detection) -> the window that found it, one run long
         self._last_detect_t: float | None = None
         self._tile_cursor = 0
+        self._stream_runs = 0
         self.detector_runs = 0
         self.landmark_runs = 0
 
@@ -148,37 +143,41 @@ class FaceAnalyzer:
     # -- analysis --------------------------------------------------------------------
     def analyze(self, frame: Frame, *, still: bool = False) -> list[FaceObservation]:
         """Faces in one frame. ``still=True`` analyses a photo on its own: the detector
-        runs over the whole image and overlapping tiles, and nothing is carried over."""
-        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-        height, width = rgb.shape[:2]
+        runs over the whole image, the padded image and overlapping tiles, and nothing is
+        carried over."""
+        bgr = frame.image  # the landmark crops are cut from it and turned to RGB (cheaper)
         if still:
             self.reset()
         elif self._last_detect_t is not None and frame.t < self._last_detect_t:
             self.reset()  # the source went back in time (a looped clip, a new stream)
 
+        fresh: list[tuple[np.ndarray, _Roi]] = []
         due = self._last_detect_t is None or frame.t - self._last_detect_t >= self.cfg.detector.interval_s
         if still or due:
             self._last_detect_t = frame.t
-            dets = self._detect_all(rgb) if still else self._detect_stream(rgb)
-            self._admit(rgb, dets, max_faces=_STILL_MAX_FACES if still else self.cfg.landmarks.max_faces)
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            dets, scanned = self._detect_all(rgb) if still else self._detect_stream(rgb)
+            fresh = self._admit(bgr, dets, _STILL_MAX_FACES if still else self.cfg.landmarks.max_faces, scanned)
 
+        # Faces followed from the last frame get a landmark pass. On a stream, a new face is
+        # measured by the pass that confirmed it (as Face Mesh does: no second pass on the
+        # same frame); a photo's new faces are measured again from their landmark-made ROI.
+        if still:
+            self._rois, fresh = self._rois + [roi for _, roi in fresh], []
+        passes = [out for out in (self._landmark_pass(bgr, roi) for roi in self._rois) if out is not None]
         measured: list[FaceObservation] = []
         next_rois: list[_Roi] = []
-        for roi in self._rois:
-            out = self._landmark_pass(rgb, roi)
-            if out is None:
-                continue  # Face Mesh says there is no face here any more: drop it
-            points, next_roi = out
-            obs = self._observe(points, roi.score)
-            if any(box_iou(obs.box, m.box) >= _SAME_FACE_IOU for m in measured):
-                continue  # two ROIs converged on one face
+        for points, next_roi in passes + fresh:
+            obs = self._observe(points, next_roi.score)
+            if any(same_face(obs.box, m.box, _SAME_FACE_IOU) for m in measured):
+                continue  # two ROIs on one face (converged, or one nested in the other)
             measured.append(obs)
             next_rois.append(next_roi)
         self._rois = next_rois
 
         far = [
             FaceObservation(box=self._far_box(d), score=round(d.score, 3))
-            for d in self._far
+            for d, _ in self._far
             if not any(_overlap_of_smaller(self._far_box(d), m.box) >= 0.3 for m in measured)
         ]
         return measured + far
@@ -188,53 +187,109 @@ class FaceAnalyzer:
         self.detector_runs += 1
         return self._detector.detect(rgb, ox, oy)
 
-    def _detect_all(self, rgb: np.ndarray) -> list[_Detection]:
-        """A photo: the whole image, then overlapping tiles for faces too small at full scale."""
+    def _run_window(self, rgb: np.ndarray, slot: str, window: tuple[int, int, int, int] | None) -> list[_Detection]:
+        """The detector on one of the places it looks: "whole", "pad" or a tile's window."""
+        if slot == "whole":
+            return self._run_detector(rgb)
+        if slot.startswith("pad"):
+            canvas, where = detection.padded(rgb, _PAD_FACTORS[slot])
+            return where.large_in_image(self._run_detector(canvas), rgb.shape[1], rgb.shape[0])
+        x, y, tw, th = window
+        return self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
+
+    def _windows(self, w: int, h: int, grids: list[int], overlap: float, pads: tuple[str, ...]) -> dict[str, tuple | None]:
+        slots: dict[str, tuple | None] = dict.fromkeys(pads if self.cfg.detector.pad else ())
+        for grid in grids:
+            for k, win in enumerate(tile_windows(w, h, grid, overlap)):
+                if win[2] >= _MIN_TILE_PX:
+                    slots[f"tile{grid}.{k}"] = win
+        return slots
+
+    def _detect_all(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
+        """A photo: the whole image, the padded image, then overlapping tiles for faces too
+        small at full scale."""
         h, w = rgb.shape[:2]
-        dets = self._run_detector(rgb)
         grids = list(_STILL_TILE_GRIDS)
         while min(w, h) * 1.5 / (grids[-1] * 2) >= _STILL_MIN_TILE_PX:
             grids.append(grids[-1] * 2)
-        for grid in grids:
-            for x, y, tw, th in tile_windows(w, h, grid):
-                dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
-        return dets
+        slots = {"whole": None, **self._windows(w, h, grids, 0.4, ("pad", "pad1.5"))}
+        self._slot_of = {}
+        dets = []
+        for slot, win in slots.items():
+            for d in self._run_window(rgb, slot, win):
+                self._slot_of[id(d)] = slot
+                dets.append(d)
+        return dets, set(slots)
 
-    def _detect_stream(self, rgb: np.ndarray) -> list[_Detection]:
-        """A stream: the whole frame, plus one tile per run in turn when tiling is on."""
-        dets = self._run_detector(rgb)
-        tiles = tile_windows(rgb.shape[1], rgb.shape[0], self.cfg.detector.stream_tiles)
-        if tiles:
-            x, y, tw, th = tiles[self._tile_cursor % len(tiles)]
+    def _detect_stream(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
+        """A stream: the whole frame every run, and every other run one more place in turn:
+        the padded frame, then each tile (``detector.stream_tiles``)."""
+        h, w = rgb.shape[:2]
+        grids = [self.cfg.detector.stream_tiles] if self.cfg.detector.stream_tiles > 1 else []
+        slots = list(self._windows(w, h, grids, _STREAM_TILE_OVERLAP, ("pad",)).items())
+        runs = [("whole", None)]
+        if slots and self._stream_runs % _STREAM_EXTRA_EVERY == 0:
+            runs.append(slots[self._tile_cursor % len(slots)])
             self._tile_cursor += 1
-            dets += self._run_detector(np.ascontiguousarray(rgb[y : y + th, x : x + tw]), x, y)
-        return dets
+        self._stream_runs += 1
+        self._slot_of = {}
+        dets = []
+        for slot, win in runs:
+            for d in self._run_window(rgb, slot, win):
+                self._slot_of[id(d)] = slot
+                dets.append(d)
+        return dets, {slot for slot, _ in runs}
 
-    def _admit(self, rgb: np.ndarray, dets: list[_Detection], max_faces: int) -> None:
+    def _admit(self, bgr: np.ndarray, dets: list[_Detection], max_faces: int,
+               scanned: set[str] = frozenset({"whole"})) -> list[tuple[np.ndarray, _Roi]]:
         """New faces from a detector run. Each is first confirmed by the landmark model
         (its face-presence check rejects detector false positives; when a face's best
-        detection fails it, its next ones are tried); large ones then get a landmark ROI,
-        small ones are counted only. Faces already followed keep their ROI."""
+        detection fails it, its next ones are tried); large ones are then followed by their
+        landmarks (returned: their points and next ROI), small ones are counted only. Faces
+        already followed keep their ROI. Small faces found before by a window not read in
+        this run are kept."""
         min_px = self.cfg.landmarks.min_face_px
-        far: list[_Detection] = []
+        slot_of = self._slot_of
+        far: list[tuple[_Detection, str]] = []
+        found: list[_Detection] = []  # the detections confirmed in this run
+        fresh: list[tuple[np.ndarray, _Roi]] = []
         for group in sorted(group_duplicates(dets), key=lambda g: g[0].box[2], reverse=True):
             confirmed = None
             for i, d in enumerate(group[:_CANDIDATES_PER_FACE]):
                 roi = roi_from_detection(d)
-                if any(box_iou(roi.box(), r.box()) >= _FOLLOWED_IOU for r in self._rois):
-                    break  # a face already followed
-                confirmed = self._landmark_pass(rgb, roi, _FALLBACK_PRESENCE if i else _PRESENCE)
+                if any(box_iou(roi.box(), r.box()) >= _FOLLOWED_IOU for r in self._rois + [r for _, r in fresh]):
+                    break  # a face already followed, or admitted in this run
+                confirmed = self._landmark_pass(bgr, roi, _FALLBACK_PRESENCE if i else _PRESENCE)
                 if confirmed is not None:
                     break
             if confirmed is None:
                 continue
-            if d.box[2] >= min_px and len(self._rois) < max_faces:
-                refined = confirmed[1]
-                refined.score = d.score
-                self._rois.append(refined)
+            found.append(d)
+            if d.box[2] >= min_px and len(self._rois) + len(fresh) < max_faces:
+                confirmed[1].score = d.score
+                fresh.append(confirmed)
             else:
-                far.append(d)
+                far.append((d, slot_of.get(id(d), "whole")))  # kept until that window is read again
+        for d, s in self._far:
+            if s in scanned or any(same_face(d.box, x.box) for x in found):
+                continue  # read again in this run: found again (above) or gone
+            held = self._recheck(bgr, d)
+            if held is not None:
+                far.append((held, s))
         self._far = far
+        return fresh
+
+    def _recheck(self, bgr: np.ndarray, d: _Detection) -> _Detection | None:
+        """A small face found by a window not read in this run, checked again by the landmark
+        model's presence test (one pass), so that it leaves the count as soon as the person
+        has gone; the box moves with the face's landmarks."""
+        out = self._landmark_pass(bgr, roi_from_detection(d))
+        if out is None:
+            return None
+        x, y, w, h = d.box
+        dx, dy = out[1].cx - (x + w / 2), out[1].cy - (y + h / 2)
+        return dataclasses.replace(d, box=(x + dx, y + dy, w, h), right_eye=(d.right_eye[0] + dx, d.right_eye[1] + dy),
+                                   left_eye=(d.left_eye[0] + dx, d.left_eye[1] + dy))
 
     @staticmethod
     def _far_box(d: _Detection) -> tuple[float, float, float, float]:
@@ -243,9 +298,11 @@ class FaceAnalyzer:
         return (x + w / 2 - w * sw / 2, y + h / 2 - h * sh / 2, w * sw, h * sh)
 
     # -- landmarks -------------------------------------------------------------------
-    def _landmark_pass(self, rgb: np.ndarray, roi: _Roi, min_presence: float = _PRESENCE) -> tuple[np.ndarray, _Roi] | None:
+    def _landmark_pass(self, bgr: np.ndarray, roi: _Roi, min_presence: float = _PRESENCE) -> tuple[np.ndarray, _Roi] | None:
+        """Face Mesh's landmarks in the ROI of a BGR image, or None when its face-presence
+        check says there is no face there."""
         self.landmark_runs += 1
-        raw, presence = self._landmarker.run(crop(rgb, roi))
+        raw, presence = self._landmarker.run(crop(bgr, roi, bgr=True))
         if presence <= min_presence:
             return None
         points = project_landmarks(raw, roi)

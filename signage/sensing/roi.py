@@ -82,11 +82,20 @@ def crop_transform(roi: Roi, size: int = CROP_PX) -> np.ndarray:
     return cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
 
 
-def crop(rgb: np.ndarray, roi: Roi, size: int = CROP_PX) -> np.ndarray:
-    """The size x size RGB crop the landmark model reads (contiguous uint8)."""
+def crop(image: np.ndarray, roi: Roi, size: int = CROP_PX, *, bgr: bool = False) -> np.ndarray:
+    """The size x size RGB crop the landmark model reads (contiguous uint8), from an RGB
+    image, or from a BGR one (``bgr=True``: the crop alone is turned to RGB, the same pixels
+    as cutting it from the whole frame turned to RGB, for a fraction of the cost).
+
+    Outside the image the border is replicated, as Face Mesh does: a face cut by the
+    frame's edge keeps its presence score (0.86-1.00 on the test faces cut by half), and on
+    face-free photos no edge ROI reads as a face (a constant black border made one of 900
+    read 0.89; tests/sensing/test_roi.py)."""
     out = cv2.warpPerspective(
-        rgb, crop_transform(roi, size), (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        image, crop_transform(roi, size), (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    if bgr:
+        return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(out)
 
 

@@ -6,8 +6,11 @@ small stateful ``AnonymousTracker`` on top keeps, per track, a handful of scalar
 no pixels, no landmarks, no appearance, no embedding, no history of positions.
 
 Ids are ephemeral: a counter local to one tracker, never reused, not even after
-``reset``. A track unseen for more than ``max_age_s`` is deleted and its state dropped
-entirely; a person who comes back later is a new track with a new id.
+``reset``. A track unseen for more than ``hold_s`` is no longer reported (the person has
+gone: counts follow within ``hold_s``), but it is kept, unreported, for re-matching until it
+has been unseen for more than ``max_age_s``, so a face the detector misses for a moment keeps
+its id (and its dwell). Then it is deleted and its state dropped entirely; a person who
+comes back later is a new track with a new id.
 
 Time accounting (times are the ``t`` passed to ``update``):
 - dwell_s = last_seen - first_seen (first to last observation of the track).
@@ -153,8 +156,9 @@ class AnonymousTracker:
     def update(self, faces: Sequence[FaceObservation], t: float) -> list[TrackSummary]:
         """Match this frame's faces to the tracks at time ``t`` (seconds, non-decreasing).
 
-        Returns the confirmed tracks that are not deleted, including confirmed tracks
-        not matched in this frame (still within max_age_s), sorted by id.
+        Returns the confirmed tracks present: matched in this frame, or unmatched for at
+        most ``hold_s`` (a face missed for a frame or one detector run), sorted by id.
+        Tracks unseen for longer are held, unreported, until ``max_age_s``.
         """
         t = float(t)
         if not math.isfinite(t):
@@ -182,7 +186,9 @@ class AnonymousTracker:
                 self._observe(tr, face, t)
                 self._tracks.append(tr)
 
-        return [self._summary(tr) for tr in self._tracks if tr.hits >= self.cfg.min_hits]
+        hold = min(self.cfg.hold_s, self.cfg.max_age_s)
+        return [self._summary(tr) for tr in self._tracks
+                if tr.hits >= self.cfg.min_hits and t - tr.last_seen <= hold + _EPS]
 
     # -- internals -------------------------------------------------------------------
     def _observe(self, tr: _Track, face: FaceObservation, t: float) -> None:

@@ -146,15 +146,28 @@ def test_lost_face_comes_back_with_a_new_id():
 
 
 def test_briefly_missing_face_keeps_its_id_and_is_still_reported():
-    trk = tracker(min_hits=2, max_age_s=1.0)
+    trk = tracker(min_hits=2, max_age_s=1.0, hold_s=0.3)
     trk.update([face()], 0.0)
     (a,) = trk.update([face()], 0.1)
-    # Unmatched for 0.8 s: still reported (counts do not flicker), unchanged.
-    (gap,) = trk.update([], 0.9)
+    # Unmatched for 0.25 s (one missed detector run): still reported, unchanged.
+    (gap,) = trk.update([], 0.35)
     assert gap.id == a.id and gap.last_seen == pytest.approx(0.1)
-    (b,) = trk.update([face(x=102)], 1.0)
-    assert b.id == a.id
-    assert b.dwell_s == pytest.approx(1.0)
+    (b,) = trk.update([face(x=102)], 0.4)
+    assert b.id == a.id and b.dwell_s == pytest.approx(0.4)
+
+
+def test_a_face_gone_longer_than_hold_s_is_not_counted_but_keeps_its_id_if_it_comes_back():
+    trk = tracker(min_hits=2, max_age_s=1.0, hold_s=0.3)
+    trk.update([face(smile=1.0)], 0.0)
+    for i in range(1, 5):
+        (a,) = trk.update([face(smile=1.0)], i * 0.1)
+    # Gone: reported while unseen for at most hold_s, then no longer (counts follow the
+    # person out within hold_s), though the track is kept for re-matching until max_age_s.
+    assert [tr.id for tr in trk.update([], 0.7)] == [a.id]
+    assert trk.update([], 0.75) == []
+    assert trk.active_count == 1
+    (b,) = trk.update([face(x=103)], 1.2)  # back within max_age_s: the same track
+    assert b.id == a.id and b.dwell_s == pytest.approx(1.2)
 
 
 def test_min_hits_confirmation():
@@ -334,14 +347,16 @@ frame_st = st.tuples(
     frames=st.lists(frame_st, min_size=1, max_size=40),
     min_hits=st.integers(1, 3),
     max_age=st.sampled_from([0.2, 1.0, 2.5]),
+    hold=st.sampled_from([0.0, 0.3, 1.0]),
     window=st.sampled_from([1.0, 5.0]),
 )
-def test_property_ids_and_invariants(frames, min_hits, max_age, window):
-    trk = AnonymousTracker(TrackerConfig(min_hits=min_hits, max_age_s=max_age), EXPR)
+def test_property_ids_and_invariants(frames, min_hits, max_age, hold, window):
+    trk = AnonymousTracker(TrackerConfig(min_hits=min_hits, max_age_s=max_age, hold_s=hold), EXPR)
     agg = AudienceAggregator(AudienceConfig(window_s=window))
     t = 0.0
     gone: set[int] = set()
     previous: set[int] = set()
+    last_seen: dict[int, float] = {}
     first_seen: dict[int, float] = {}
     for step, boxes in frames:
         t += step
@@ -353,8 +368,12 @@ def test_property_ids_and_invariants(frames, min_hits, max_age, window):
         ids = [tr.id for tr in tracks]
         assert len(ids) == len(set(ids))  # no duplicate ids in one update
         assert not set(ids) & gone  # a forgotten track never comes back
-        gone |= previous - set(ids)  # a confirmed track only leaves the output when deleted
+        for tid in previous - set(ids):  # a confirmed track leaves the output once unseen for hold_s
+            assert t - last_seen[tid] > min(hold, max_age) - 1e-9
+        # ... and once unseen for max_age it is deleted: it never comes back
+        gone |= {tid for tid, ls in last_seen.items() if t - ls > max_age + 1e-9 and tid not in ids}
         previous = set(ids)
+        last_seen.update({tr.id: tr.last_seen for tr in tracks})
         assert trk.active_count >= len(tracks)
         for tr in tracks:
             assert 0.0 <= tr.attention_s <= tr.dwell_s + 1e-9
