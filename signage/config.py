@@ -5,7 +5,7 @@ Sources, highest priority first: keyword arguments (the CLI), environment variab
 a ``.env`` file, then a TOML file (``--config FILE`` or ``SIGNAGE_CONFIG=FILE``).
 Unknown keys are refused wherever they appear, with their key path in the message.
 
-Every sensing threshold below is documented in README.md ("Sensing thresholds"),
+Every sensing threshold below is documented in docs/sensing.md ("Sensing thresholds"),
 with the measurements on tests/data that it was derived from.
 """
 
