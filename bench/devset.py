@@ -127,19 +127,6 @@ def _measure(items: list[Item]) -> dict[str, np.ndarray]:
 
         _load_expressions = staticmethod(lambda: None)
 
-        def _detect_all(self, rgb):
-            # A portrait: the whole image, and the image on a canvas twice its size (a face
-            # filling the frame is found there). The product's tiles are for group photos:
-            # on a 180 px portrait they cost 30 detector runs and find nothing more.
-            import cv2
-
-            h, w = rgb.shape[:2]
-            canvas = cv2.copyMakeBorder(rgb, h // 2, h - h // 2, w // 2, w - w // 2, cv2.BORDER_CONSTANT)
-            dets = self._run_detector(rgb)
-            for d in self._run_detector(np.ascontiguousarray(canvas), -(w // 2), -(h // 2)):
-                dets.append(d)
-            return dets
-
         def _observe(self, points, score):
             obs = FaceObservation(box=bounding_box(points), score=round(score, 3))
             self.captured.append((obs, points.copy()))

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from signage.sensing import features as F
+from signage.sensing.canonical_face import CANONICAL_FACE
 from signage.sensing import model_files
 from signage.sensing.model_files import ModelError
 
@@ -46,6 +47,25 @@ CHEEKS = (205, 425, 50, 280, 36, 266, 216, 436, 92, 322, 186, 410, 207, 427, 212
 JAW = (152, 148, 176, 149, 150, 136, 172, 377, 400, 378, 379, 365, 397, 234, 454)
 POINTS = LIPS_OUTER + LIPS_INNER + R_EYE + L_EYE + R_BROW + L_BROW + NOSE + CHEEKS + JAW
 N_FEATURES = 2 * len(POINTS) + 8
+
+def _mirror_map() -> np.ndarray:
+    """For each Face Mesh point, its mirror image's index (the canonical face is exactly
+    left-right symmetric: 33 <-> 263, 61 <-> 291, the midline points onto themselves)."""
+    c = np.asarray(CANONICAL_FACE, np.float64)
+    flipped = c * np.array([-1.0, 1.0, 1.0])
+    return ((c[None, :, :] - flipped[:, None, :]) ** 2).sum(-1).argmin(1)
+
+
+MIRROR = _mirror_map()
+
+
+def mirrored(points: np.ndarray) -> np.ndarray:
+    """The same face seen in a mirror: the points swapped left for right, x negated."""
+    out = points[MIRROR].copy()
+    out[:, 0] = -out[:, 0]
+    return out
+
+
 # The feature the smile guard reads: the mouth corners' height against the upper lip's middle.
 SMILE_GUARD_FEATURE = 2 * len(POINTS) + 2
 
@@ -99,16 +119,18 @@ class ExpressionModel:
     # (lo, hi) of SMILE_GUARD_FEATURE: below lo no face is a smile, above hi the guard is off.
     smile_guard: tuple[float, float]
 
-    def batch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(smile, surprise) probabilities for feature vectors (rows)."""
-        z = (x - self.mean) / self.scale
+    def batch(self, x: np.ndarray, x_mirrored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(smile, surprise) probabilities for feature vectors (rows) of faces and of their
+        mirror images: the mean of both, so a face and its mirror image score the same."""
+        z, zm = (x - self.mean) / self.scale, (x_mirrored - self.mean) / self.scale
         lo, hi = self.smile_guard
         guard = np.clip((x[:, SMILE_GUARD_FEATURE] - lo) / (hi - lo), 0.0, 1.0)
-        return self.smile_net.batch(z) * guard, self.surprise_net.batch(z)
+        smile = (self.smile_net.batch(z) + self.smile_net.batch(zm)) / 2
+        return smile * guard, (self.surprise_net.batch(z) + self.surprise_net.batch(zm)) / 2
 
     def scores(self, points: np.ndarray) -> tuple[float, float]:
         """(smile, surprise) probabilities for one face's landmarks."""
-        smile, surprise = self.batch(feature_vector(points)[None, :])
+        smile, surprise = self.batch(feature_vector(points)[None, :], feature_vector(mirrored(points))[None, :])
         return float(smile[0]), float(surprise[0])
 
     def to_json(self) -> dict:

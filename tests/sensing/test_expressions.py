@@ -147,3 +147,11 @@ def test_corners_pulled_down_are_never_a_smile(mesh):  # noqa: F811
     for i in (61, 291):
         half[i] += face_down(mesh, (before - (lo + hi) / 2))
     assert 0.0 < model.scores(half)[0] < model.scores(mesh)[0]
+
+
+def test_a_face_and_its_mirror_image_score_the_same(mesh):  # noqa: F811
+    assert (expressions.MIRROR[expressions.MIRROR] == np.arange(468)).all()  # a pairing
+    assert expressions.MIRROR[33] == 263 and expressions.MIRROR[61] == 291 and expressions.MIRROR[1] == 1
+    model = expressions.load_model()
+    a, b = model.scores(mesh), model.scores(expressions.mirrored(mesh))
+    assert a == pytest.approx(b, abs=1e-9)
