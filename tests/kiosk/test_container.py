@@ -27,7 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from freshos import pip_settings  # noqa: E402  (the host's pip configuration, for a root)
+from freshos import pip_settings, tools  # noqa: E402  (the host's pip configuration, for a root; debootstrap and nspawn)
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "signage" / "kiosk-container"
@@ -43,14 +43,6 @@ def run(*args, timeout=600, check=True, **kw) -> subprocess.CompletedProcess:
     if check:
         assert p.returncode == 0, f"{args}: {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
     return p
-
-
-def tools() -> None:
-    missing = [pkg for tool, pkg in (("debootstrap", "debootstrap"), ("systemd-nspawn", "systemd-container"))
-               if shutil.which(tool) is None]
-    if missing:
-        run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 def base_rootfs() -> Path:
