@@ -411,6 +411,21 @@ class HealthConfig(Strict):
     stale_after_s: float = Field(10.0, ge=1, le=3600)
 
 
+class ScreenConfig(Strict):
+    """Who this screen is: carried in every report and export (docs/reports.md)."""
+
+    # Stable id of this screen in exports and the fleet; "" = the machine's host name.
+    id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+    site: str = Field("", max_length=80)  # shop or venue name, as buyers know it
+    # OpenOOH venue taxonomy name (e.g. "retail.grocery"); "" = not set.
+    venue_type: str = Field("", max_length=80)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    size_in: float | None = Field(None, gt=0, le=1000)  # screen diagonal, inches
+    # IANA time zone for reports and local-time rules ("" = the system's).
+    timezone: str = Field("", max_length=64)
+
+
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""
 
@@ -432,6 +447,7 @@ class Settings(BaseSettings):
     player: PlayerConfig = PlayerConfig()
     health: HealthConfig = HealthConfig()
     admin: AdminConfig = AdminConfig()
+    screen: ScreenConfig = ScreenConfig()
 
     @field_validator("log_level")
     @classmethod

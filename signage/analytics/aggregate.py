@@ -45,6 +45,11 @@ class AudienceTotals:
     surprise_s: float = 0.0  # integral of surprise_ratio * measured
     max_faces: int = 0
     passers_by: int = 0  # the largest passers-by count of one sensing window seen in the span
+    # Counts of people, filled from the sensing side's own counters (docs/reports.md):
+    impressions: int = 0  # people with at least 1 s of opportunity to see while the span lasted
+    viewers: int = 0  # people who looked at the screen for at least 1 s while the span lasted
+    arrivals: int = 0  # people whose first second in view fell in the span (each person once)
+    new_viewers: int = 0  # people whose first second of looking fell in the span (each once)
 
     @property
     def mean_faces(self) -> float:

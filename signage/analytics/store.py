@@ -32,12 +32,13 @@ log = logging.getLogger("signage.analytics")
 Outcome = Literal["completed", "interrupted", "skipped", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("completed", "interrupted", "skipped", "error")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Stored integrals of AudienceTotals, in this order (both tables).
 TOTALS_COLUMNS = (
     "samples", "camera_on_s", "face_s", "watcher_s", "measured_s",
     "smile_s", "surprise_s", "max_faces", "passers_by",
+    "impressions", "viewers", "arrivals", "new_viewers",
 )  # fmt: skip
 
 
@@ -92,6 +93,17 @@ MIGRATIONS: tuple[str, ...] = (
         camera_on_fraction REAL GENERATED ALWAYS AS ({_ratio("camera_on_s", "span_s")}) VIRTUAL,
         minute_utc TEXT GENERATED ALWAYS AS ({_iso("minute_ts")}) VIRTUAL
     );
+    """,
+    # 1 -> 2: counts of people (impressions and viewers per play; arrivals, each person once).
+    """
+    ALTER TABLE plays ADD COLUMN impressions INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE plays ADD COLUMN viewers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE plays ADD COLUMN arrivals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE plays ADD COLUMN new_viewers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN impressions INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN viewers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN arrivals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN new_viewers INTEGER NOT NULL DEFAULT 0
     """,
 )
 

@@ -13,6 +13,8 @@ PKG = Path(__file__).resolve().parents[2] / "signage" / "analytics"
 AUDIENCE = {
     "samples", "camera_on_s", "face_s", "watcher_s", "measured_s", "smile_s", "surprise_s", "max_faces",
     "passers_by", "mean_faces", "mean_watchers", "attention_ratio", "smile_ratio", "surprise_ratio",
+    # counts of people over the span (how many had 1 s in view, looked 1 s, arrived): aggregates
+    "impressions", "viewers", "arrivals", "new_viewers",
 }  # fmt: skip
 # Every column that may exist. A new column must be added here deliberately, after asking:
 # is it an aggregate over everyone in front of the screen, never one person's value?

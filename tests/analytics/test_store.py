@@ -36,9 +36,26 @@ def test_wal_mode_and_schema_version(tmp_path):
     path = tmp_path / "sub" / "a.db"  # the folder is created
     AnalyticsStore(path).close()
     assert rows(path, "PRAGMA journal_mode") == [("wal",)]
-    assert rows(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert rows(path, "SELECT version FROM schema_version") == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     AnalyticsStore(path).close()  # reopening migrates nothing twice
-    assert rows(path, "SELECT COUNT(*) FROM schema_version") == [(1,)]
+    assert rows(path, "SELECT COUNT(*) FROM schema_version") == [(SCHEMA_VERSION,)]
+
+
+def test_a_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
+    from signage.analytics.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1, 'then')")
+    conn.execute("INSERT INTO plays (play_id, creative_id, start_ts, end_ts, outcome, face_s) "
+                 "VALUES ('p1', 'A', 10, 20, 'completed', 4.5)")
+    conn.commit()
+    conn.close()
+    AnalyticsStore(path).close()
+    assert rows(path, "SELECT play_id, face_s, impressions, arrivals FROM plays") == [("p1", 4.5, 0, 0)]
+    assert rows(path, "SELECT MAX(version) FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
 def test_a_newer_schema_is_refused_not_touched(tmp_path):
