@@ -428,22 +428,16 @@ class ScreenConfig(Strict):
     @field_validator("venue_type")
     @classmethod
     def _venue_type(cls, v: str) -> str:
-        from signage.venue import check_venue_type
+        from signage.identity import check_venue_type
 
         return check_venue_type(v)
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, v: str) -> str:
-        if v == "":
-            return v
-        import zoneinfo
+        from signage.identity import time_zone
 
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not a time zone (use an IANA name like UTC or Europe/Paris)") from None
-        return v
+        return v if v == "" else time_zone(v).key
 
     @model_validator(mode="after")
     def _position(self) -> ScreenConfig:

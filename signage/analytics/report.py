@@ -30,13 +30,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
 from signage.analytics.store import totals_from_row
+from signage.identity import time_zone
 
 TZ = dt.tzinfo | None  # None: the system's local time
 
@@ -133,12 +133,7 @@ def parse_when(text: str, now: float, tz: TZ = None) -> float:
 
 def timezone(name: str | None) -> TZ:
     """A zoneinfo time zone by name, None for the system's local time."""
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use a name like UTC or Europe/Paris)") from None
+    return time_zone(name) if name else None
 
 
 def tz_label(tz: TZ) -> str:

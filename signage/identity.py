@@ -1,8 +1,9 @@
-"""The OpenOOH venue taxonomy (vendored in venue_types.tsv) and the screen's identity.
+"""Who a screen is: its venue type (the OpenOOH venue taxonomy, vendored in venue_types.tsv),
+its time zone, its id.
 
 ``venue_types()`` maps each venue type's string value ("retail.grocery") to its OpenOOH
 enumeration id (203); ``check_venue_type`` says why a name is not one of them, with the
-nearest names as suggestions. ``screen_id`` is the configured id, or the host name.
+nearest names as suggestions; ``time_zone`` checks an IANA name; ``screen_id`` is the configured id, or the host name.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import socket
+import zoneinfo
 from pathlib import Path
 
 TAXONOMY_FILE = Path(__file__).with_name("venue_types.tsv")
@@ -41,3 +43,11 @@ def check_venue_type(value: str) -> str:
 def screen_id(configured: str) -> str:
     """The screen's id: the configured one, or the machine's host name when it is ''."""
     return configured or socket.gethostname()
+
+
+def time_zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone ``name``; ValueError saying what is expected when there is none."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like UTC or Europe/Paris)") from None
