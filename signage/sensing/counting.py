@@ -68,8 +68,16 @@ class _Period:
     label: Hashable
     start: float
     base: dict[int, float]  # attention of each known track when the period began
-    impressions: set[int] = field(default_factory=set)
-    viewers: set[int] = field(default_factory=set)
+    impressions: int = 0
+    viewers: int = 0
+    # tracks already counted, while the tracker may still report them (then only the counts stay)
+    seen_in_view: set[int] = field(default_factory=set)
+    seen_looking: set[int] = field(default_factory=set)
+
+    def forget(self, tid: int) -> None:
+        self.base.pop(tid, None)
+        self.seen_in_view.discard(tid)
+        self.seen_looking.discard(tid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +119,11 @@ class PeopleCounter:
 
     def reset(self) -> None:
         """Forget every track (a new stream: nobody carries over); totals and periods go on."""
+        for tid in list(self._seen):
+            for p in self._periods.values():
+                if p is not None:
+                    p.forget(tid)
         self._seen.clear()
-        for p in self._periods.values():
-            if p is not None:
-                p.base.clear()
 
     def update(self, tracks: Sequence[TrackSummary], t: float, *, play: Hashable | None = None,
                minute: Hashable | None = None) -> Counts:
@@ -135,15 +144,17 @@ class PeopleCounter:
             for p in self._periods.values():
                 if p is None:
                     continue
-                if tr.id not in p.impressions and reached(in_view_s(tr.first_seen, tr.last_seen, p.start), OTS_S):
-                    p.impressions.add(tr.id)
-                if tr.id not in p.viewers and reached(looked_s(tr.attention_s, p.base.get(tr.id, 0.0)), VIEW_S):
-                    p.viewers.add(tr.id)
+                if tr.id not in p.seen_in_view and reached(in_view_s(tr.first_seen, tr.last_seen, p.start), OTS_S):
+                    p.seen_in_view.add(tr.id)
+                    p.impressions += 1
+                if tr.id not in p.seen_looking and reached(looked_s(tr.attention_s, p.base.get(tr.id, 0.0)), VIEW_S):
+                    p.seen_looking.add(tr.id)
+                    p.viewers += 1
         for tid in [tid for tid, s in self._seen.items() if t - s.last_reported > self.forget_s]:
             del self._seen[tid]
             for p in self._periods.values():
                 if p is not None:
-                    p.base.pop(tid, None)
+                    p.forget(tid)
         return self.counts()
 
     def counts(self) -> Counts:
@@ -152,7 +163,7 @@ class PeopleCounter:
 
     def _count(self, kind: str) -> PeriodCount:
         p = self._periods[kind]
-        return PeriodCount() if p is None else PeriodCount(p.label, len(p.impressions), len(p.viewers))
+        return PeriodCount() if p is None else PeriodCount(p.label, p.impressions, p.viewers)
 
     def _label(self, kind: str, label: Hashable | None, t: float) -> None:
         p = self._periods[kind]
