@@ -118,11 +118,15 @@ class PeopleCounter:
         self.viewers_total = 0
 
     def reset(self) -> None:
-        """Forget every track (a new stream: nobody carries over); totals and periods go on."""
+        """Forget every track (a new stream, whose clock may start again: nobody carries over);
+        totals and periods go on, every track from now on having come during them."""
         for tid in list(self._seen):
             for p in self._periods.values():
                 if p is not None:
                     p.forget(tid)
+        for p in self._periods.values():
+            if p is not None:
+                p.start = float("-inf")
         self._seen.clear()
 
     def update(self, tracks: Sequence[TrackSummary], t: float, *, play: Hashable | None = None,

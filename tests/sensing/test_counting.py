@@ -123,6 +123,17 @@ def test_reset_forgets_tracks_but_not_the_totals():
     assert c.epoch == 7
 
 
+def test_a_stream_that_starts_again_mid_play_still_counts_for_the_play():
+    s = Scene()
+    s.t = 100.0
+    s.run(2, [face()], play=1)
+    s.counter.reset()
+    s.tracker.reset()
+    s.t = 0.0  # a video file looped, a camera reopened: its clock starts again
+    c = s.run(2, [face()], play=1)
+    assert (c.play.impressions, c.arrivals_total) == (2, 2)  # not re-identified: a second person
+
+
 def test_no_label_no_period_count():
     s = Scene()
     c = s.run(2, [face()])
