@@ -24,6 +24,8 @@ def screen_line(screen: ScreenFacts | None) -> str:
         parts.append(f"{screen.latitude:.5f}, {screen.longitude:.5f}")
     if screen.size_in is not None:
         parts.append(f"{screen.size_in:g} in")
+    if not screen.site and not screen.venue_type:
+        parts.append("no site or venue type set ([screen] in the configuration, docs/reports.md)")
     return " · ".join(parts)
 
 

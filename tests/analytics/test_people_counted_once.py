@@ -126,3 +126,15 @@ def test_a_bad_screen_setting_is_refused_with_its_key(tmp_path, env):
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)  # fmt: skip
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert "screen.venue_type" in p.stderr and "'grocery' is not a venue type" in p.stderr
+
+
+def test_the_text_report_of_an_empty_period_still_names_the_screen():
+    from signage.analytics.report import ScreenFacts
+    from signage.analytics.text import to_text
+
+    r = build_report([], [], T0, T0 + 3600, UTC, screen=ScreenFacts(id="kiosk-7"))
+    assert to_text(r, UTC).splitlines() == [
+        "signage report: 2026-11-18 00:00 to 2026-11-18 01:00 (UTC)",
+        "screen kiosk-7 · no site or venue type set ([screen] in the configuration, docs/reports.md)",
+        "no plays in this period",
+    ]
