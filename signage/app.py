@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +141,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     display = open_display(settings, opts)
     screen = Screen(display, settings.notice, camera_on=camera.enabled)
     sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
-                             once=opts.camera_once)
+                             once=opts.camera_once,  # minutes of people counted on the player's own clock:
+                             wall=time.time if wall is None else (lambda: wall().timestamp()))
     watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
     watcher.started_with(first.error)  # reported above: the watcher's first look is not an update refused
     analytics = AnalyticsWriter(analytics_cfg)

@@ -271,7 +271,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from signage.analytics.cli import run_report
 
-    return run_report(args, settings.analytics)
+    return run_report(args, settings.analytics, settings.screen)
 
 
 def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:

@@ -425,6 +425,26 @@ class ScreenConfig(Strict):
     # IANA time zone for reports and local-time rules ("" = the system's).
     timezone: str = Field("", max_length=64)
 
+    @field_validator("venue_type")
+    @classmethod
+    def _venue_type(cls, v: str) -> str:
+        from signage.identity import check_venue_type
+
+        return check_venue_type(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        from signage.identity import time_zone
+
+        return v if v == "" else time_zone(v).key
+
+    @model_validator(mode="after")
+    def _position(self) -> ScreenConfig:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together: set both or neither")
+        return self
+
 
 class Settings(BaseSettings):
     """All of signage's knobs. See module docstring for sources and precedence."""

@@ -34,6 +34,7 @@ class Sensing(Protocol):
 
     def latest(self) -> AudienceSnapshot | None: ...
     def status(self) -> SensingStatus: ...
+    def mark_play(self, label: int) -> None: ...
 
 
 class Analytics(Protocol):
@@ -92,9 +93,12 @@ class Player:
 
     # ------------------------------------------------------------------ proof of play
     def _started_on_screen(self, play: Play, now: dt.datetime) -> None:
-        if self.analytics is None or play.id in self._announced:
+        if play.id in self._announced:
             return
         self._announced.add(play.id)
+        self.sensing.mark_play(play.id)  # people are counted per play from here (the label is the key below)
+        if self.analytics is None:
+            return
         self._handles[play.id] = self.analytics.play_started(
             play.creative, rule_id=play.rule, reason=play.reason, planned_s=play.planned_s,
             playlist=play.playlist, playlist_version=play.playlist_digest, key=play.id, now=now)

@@ -11,6 +11,10 @@ from typing import Literal
 
 Trend = Literal["rising", "steady", "falling"]
 
+# The snapshot's counts of people (each an integer over everyone, never one person's value).
+COUNT_FIELDS = ("arrivals_total", "viewers_total", "play_impressions", "play_viewers",
+                "minute_impressions", "minute_viewers")  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class AudienceSnapshot:
@@ -28,6 +32,16 @@ class AudienceSnapshot:
     - mean_attention_s: mean time spent looking at the screen, same people.
     - glances: look-ups (turning towards the screen) made during the window.
     - trend: whether the number of faces is rising, steady or falling over the window.
+
+    Counts of people (signage.sensing.counting; docs/reports.md), integers only:
+    - counts_epoch: which counter the totals come from (a new one starts from 0).
+    - arrivals_total / viewers_total: people who reached 1 s in view / 1 s of looking since
+      that counter started, each once (differences between two snapshots are additive).
+    - play_label: the period the player marked last (its play id), None before any;
+      play_impressions / play_viewers: people with at least 1 s in view / 1 s of looking
+      since that play began (those already there included).
+    - minute_label: the wall-clock minute (epoch seconds of its start) these frames fall in;
+      minute_impressions / minute_viewers: the same, since that minute began.
     """
 
     t: float
@@ -43,9 +57,18 @@ class AudienceSnapshot:
     glances: int = 0
     trend: Trend = "steady"
     window_s: float = 0.0
+    counts_epoch: int = 0
+    arrivals_total: int = 0
+    viewers_total: int = 0
+    play_label: int | None = None
+    play_impressions: int = 0
+    play_viewers: int = 0
+    minute_label: int | None = None
+    minute_impressions: int = 0
+    minute_viewers: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("faces", "measured", "watchers", "passers_by", "glances"):
+        for name in ("faces", "measured", "watchers", "passers_by", "glances", *COUNT_FIELDS):
             if getattr(self, name) < 0:
                 raise ValueError(f"AudienceSnapshot.{name} must be >= 0")
         if self.watchers > self.faces or self.measured > self.faces:

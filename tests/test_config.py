@@ -90,3 +90,66 @@ def test_notice_text_from_the_environment(monkeypatch):
     with pytest.raises(ConfigError) as exc:
         load_settings()
     assert "notice.text.fr.purpos: unknown key (from SIGNAGE_NOTICE__TEXT__FR__PURPOS)" in str(exc.value)
+
+
+# -- [screen]: who the screen is (docs/reports.md) --------------------------------------------------
+
+
+def test_screen_identity_from_toml(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('[screen]\nid = "cafe-1"\nsite = "Café Lumière"\nvenue_type = "retail.grocery.check_out"\n'
+                 'latitude = 48.8566\nlongitude = 2.3522\nsize_in = 43\ntimezone = "Europe/Paris"\n')
+    s = load_settings(f).screen
+    assert (s.id, s.site, s.venue_type, s.latitude, s.longitude, s.size_in, s.timezone) == (
+        "cafe-1", "Café Lumière", "retail.grocery.check_out", 48.8566, 2.3522, 43.0, "Europe/Paris")
+    assert load_settings().screen.venue_type == ""  # not set: allowed
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("venue_type", "retail.grocry", "'retail.grocry' is not a venue type of the OpenOOH Venue Taxonomy 1.2"
+                                    " (docs/reports.md lists where to find them); did you mean 'retail.grocery'"),
+    ("venue_type", "Grocery", "not a venue type"),
+    ("timezone", "Europe/Pariss", "unknown time zone 'Europe/Pariss' (use an IANA name like UTC or Europe/Paris)"),
+    ("timezone", "../../etc/passwd", "unknown time zone"),
+    ("latitude", "91", "less than or equal to 90"),
+    ("id", "café 1", "should match pattern"),
+])
+def test_a_bad_screen_setting_names_its_key_and_reason(monkeypatch, key, value, says):
+    monkeypatch.setenv(f"SIGNAGE_SCREEN__{key.upper()}", value)
+    with pytest.raises(ConfigError) as e:
+        load_settings()
+    assert f"screen.{key}: " in str(e.value) and says in str(e.value), str(e.value)
+
+
+def test_latitude_without_longitude_is_refused():
+    with pytest.raises(ConfigError, match="latitude and longitude go together"):
+        load_settings(screen={"latitude": 48.0})
+
+
+def test_every_vendored_venue_type_is_accepted_and_ids_are_the_specs():
+    from signage.identity import venue_types
+
+    types = venue_types()
+    assert len(types) == 209  # 210 rows, one string value the specification repeats (81101 and 81201)
+    assert types["retail"] == 2 and types["retail.grocery"] == 203 and types["transit.airport.gates"] == 10105
+    for name in types:
+        assert load_settings(screen={"venue_type": name}).screen.venue_type == name
+
+
+def test_screen_strings_fuzzed_never_raise_anything_but_config_error():
+    from hypothesis import given, settings as hsettings, strategies as st
+
+    @hsettings(max_examples=150, deadline=None)
+    @given(st.text(max_size=90), st.text(max_size=70))
+    def check(venue, zone):
+        try:
+            s = load_settings(screen={"venue_type": venue, "timezone": zone}).screen
+        except ConfigError as e:
+            assert "screen." in str(e)
+        else:
+            from signage.identity import time_zone, venue_types
+
+            assert venue == "" or venue in venue_types()
+            assert zone == "" or time_zone(zone)
+
+    check()

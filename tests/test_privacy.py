@@ -322,3 +322,46 @@ def test_invariant3_lost_track_is_forgotten_for_good():
         snap = pipe.process(Frame(img, t, 0, "x")).audience
     # two distinct passers-by in the window: the same face was not re-identified
     assert snap.passers_by == 2
+
+
+# Every field the snapshot may carry, each a number (or the trend's word) over everyone in front of
+# the screen. A new field goes here deliberately, after asking: is it an aggregate, never one person's?
+SNAPSHOT_FIELDS = {
+    "t", "faces", "measured", "watchers", "attention_ratio", "smile_ratio", "surprise_ratio", "passers_by",
+    "mean_dwell_s", "mean_attention_s", "glances", "trend", "window_s",
+    # counts of people (signage.sensing.counting): integers over everyone, and the labels they are for
+    "counts_epoch", "arrivals_total", "viewers_total", "play_label", "play_impressions", "play_viewers",
+    "minute_label", "minute_impressions", "minute_viewers",
+}  # fmt: skip
+
+
+def test_invariant4_the_snapshot_carries_only_aggregate_scalars():
+    """Two people in front of the camera give a snapshot of scalars only, in the fields listed, and the
+    people counter keeps nothing of a track once the tracker has forgotten it."""
+    from signage.config import ExpressionConfig, TrackerConfig
+    from signage.sensing.audience import AudienceAggregator
+    from signage.sensing.counting import PeopleCounter
+    from signage.sensing.tracker import AnonymousTracker
+
+    assert {f.name for f in dataclasses.fields(AudienceSnapshot)} == SNAPSHOT_FIELDS
+    tcfg = TrackerConfig()
+    tracker = AnonymousTracker(tcfg, ExpressionConfig())
+    counter = PeopleCounter(forget_s=tcfg.max_age_s + 1.0)
+    agg = AudienceAggregator(SensingConfig().audience, counter)
+    faces = [FaceObservation(box=(10, 10, 50, 50), score=0.9, looking=True),
+             FaceObservation(box=(300, 10, 50, 50), score=0.9, looking=False)]  # fmt: skip
+    t = 0.0
+    for _ in range(45):
+        snap = agg.update(tracker.update(faces, t), t, play=3, minute=0)
+        t += 1 / 15
+    assert (snap.arrivals_total, snap.play_impressions, snap.viewers_total) == (2, 2, 1)
+    for f in dataclasses.fields(snap):
+        v = getattr(snap, f.name)
+        assert v is None or type(v) in (int, float, str), (f.name, v)
+    for _ in range(int(15 * (tcfg.max_age_s + 2.0))):
+        agg.update(tracker.update([], t), t, play=3, minute=0)
+        t += 1 / 15
+    assert counter._seen == {}  # nothing of either person left, only the counts
+    period = counter._periods["play"]
+    assert (period.base, period.seen_in_view, period.seen_looking, period.impressions) == ({}, set(), set(), 2)
+    assert agg.update([], t, play=4).play_impressions == 0

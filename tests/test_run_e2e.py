@@ -121,6 +121,10 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     else:
         assert last["outcome"] == "completed" and hello["start_ts"] - last["end_ts"] < 0.5, (last, hello)
     assert hello["max_faces"] >= 1 and hello["face_s"] > 0
+    # people counted by sensing for each play's own label (the player marks it): the performer, in
+    # view for about 4 s of the clip, is an impression of some play and arrives once or more
+    assert sum(r["impressions"] for r in rows) >= 1 and sum(r["arrivals"] for r in rows) >= 1, rows
+    assert all(r["impressions"] == 0 and r["arrivals"] == 0 for r in before[:-1])  # nobody yet
     assert hello["reason"].startswith("rule someone-here (priority 10): faces >= 1")
     # the loop played in order around it, every row with its audience aggregates only
     assert [r["creative_id"] for r in before][:2] == ["a", "b"][:len(before[:2])]

@@ -16,6 +16,17 @@ the means and ratios from them:
 - ``smile_ratio`` = smiling face-seconds / measured face-seconds (a snapshot contributes
   ``smile_ratio x measured`` faces smiling), likewise ``surprise_ratio``
 
+Counts of people come from the sensing side's own counters (signage.sensing.counting), never
+from adding up faces over time:
+
+- ``arrivals`` / ``new_viewers``: the growth of the snapshots' ``arrivals_total`` /
+  ``viewers_total`` over the span (from the last snapshot before it to the last one in it; a
+  new counter epoch counts everything that counter has counted). Additive across spans.
+- ``impressions`` / ``viewers``: the latest count the sensing side published for the span's
+  own label (the play id, or the minute), so people already there when the span began are
+  included. A span closed in parts (``roll`` with the same label) reports in each part only
+  what is new, so the parts add up to the span's count.
+
 Nothing here can hold a face or a track: only sums of the snapshot's anonymous counts.
 """
 
@@ -97,7 +108,7 @@ class AudienceAccumulator:
     goes backwards adds no time.
     """
 
-    __slots__ = ("hold_s", "totals", "_t", "_held", "_held_at", "_last_sample_t")
+    __slots__ = ("hold_s", "totals", "_t", "_held", "_held_at", "_last_sample_t", "_label", "_counter", "_reported")
 
     def __init__(
         self,
@@ -105,6 +116,7 @@ class AudienceAccumulator:
         hold_s: float = 2.0,
         held: AudienceSnapshot | None = None,
         held_at: float | None = None,
+        label: SpanLabel | None = None,
     ) -> None:
         if hold_s <= 0:
             raise ValueError("hold_s must be > 0")
@@ -114,6 +126,17 @@ class AudienceAccumulator:
         self._held = held
         self._held_at = start if held_at is None else held_at
         self._last_sample_t: float | None = None if held is None else held.t
+        self._counter = None if held is None else counter_of(held)  # counts before the span: the baseline
+        self._label: SpanLabel | None = None
+        self._reported = (0, 0)  # impressions, viewers of this label already in closed parts
+        self.relabel(label)
+
+    def relabel(self, label: SpanLabel | None) -> None:
+        """The sensing label the span's impressions and viewers are read from, e.g. ("play", 7)
+        or ("minute", 1794960000); a new label starts its count from 0."""
+        if label != self._label:
+            self._label = label
+            self._reported = (0, 0)
 
     def advance(self, t: float) -> None:
         """Integrate the held snapshot up to ``t``."""
@@ -149,14 +172,35 @@ class AudienceAccumulator:
         if snapshot is not None:
             self.totals.samples += 1
             self._last_sample_t = snapshot.t
+            self._count(snapshot)
         self._held = snapshot
         self._held_at = max(t, self._t)
+
+    def _count(self, snap: AudienceSnapshot) -> None:
+        """Counts of people from a new snapshot: the growth of its counters, and the count of the
+        span's own label."""
+        tot = self.totals
+        now = counter_of(snap)
+        prev = self._counter
+        if prev is not None:
+            if now[0] == prev[0] and now[1] >= prev[1] and now[2] >= prev[2]:
+                tot.arrivals += now[1] - prev[1]
+                tot.new_viewers += now[2] - prev[2]
+            else:  # a new counter (sensing restarted): all it has counted came after the last snapshot
+                tot.arrivals += now[1]
+                tot.new_viewers += now[2]
+        self._counter = now
+        counted = label_counts(snap, self._label)
+        if counted is not None:
+            tot.impressions = max(tot.impressions, counted[0] - self._reported[0])
+            tot.viewers = max(tot.viewers, counted[1] - self._reported[1])
 
     def roll(self, t: float) -> AudienceTotals:
         """Close the span at ``t``: return its totals and start a new span at ``t`` that
         keeps the held snapshot (for consecutive minutes)."""
         self.advance(t)
         done, self.totals = self.totals, AudienceTotals()
+        self._reported = (self._reported[0] + done.impressions, self._reported[1] + done.viewers)
         return done
 
     def close(self, t: float) -> AudienceTotals:
@@ -167,6 +211,26 @@ class AudienceAccumulator:
     def covered_until(self) -> float:
         """Until when the held snapshot counts (-inf when the camera is off)."""
         return self._held_at + self.hold_s if self._held is not None else float("-inf")
+
+
+SpanLabel = tuple[str, int]  # ("play", play id) or ("minute", minute start in epoch seconds)
+
+
+def counter_of(snap: AudienceSnapshot) -> tuple[int, int, int]:
+    """The sensing side's people counters in a snapshot: (epoch, arrivals_total, viewers_total)."""
+    return snap.counts_epoch, snap.arrivals_total, snap.viewers_total
+
+
+def label_counts(snap: AudienceSnapshot, label: SpanLabel | None) -> tuple[int, int] | None:
+    """(impressions, viewers) the snapshot carries for ``label``, None when it is about another."""
+    if label is None:
+        return None
+    kind, value = label
+    if kind == "play" and snap.play_label == value:
+        return snap.play_impressions, snap.play_viewers
+    if kind == "minute" and snap.minute_label == value:
+        return snap.minute_impressions, snap.minute_viewers
+    return None
 
 
 MINUTE = 60
@@ -192,8 +256,8 @@ class MinuteAggregator:
     __slots__ = ("_acc", "_minute")
 
     def __init__(self, start: float, hold_s: float = 2.0) -> None:
-        self._acc = AudienceAccumulator(start, hold_s)
         self._minute = int(start // MINUTE) * MINUTE
+        self._acc = AudienceAccumulator(start, hold_s, label=("minute", self._minute))
 
     def advance(self, t: float) -> list[MinuteTotals]:
         done: list[MinuteTotals] = []
@@ -206,6 +270,7 @@ class MinuteAggregator:
             if self._acc.covered_until <= end:  # nothing to count until t's minute: jump there
                 self._minute = int(t // MINUTE) * MINUTE
                 self._acc.roll(max(self._minute, end))
+            self._acc.relabel(("minute", self._minute))
         self._acc.advance(t)
         return done
 

@@ -7,10 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from signage.analytics.formats import NO_PLAYS, period_text, to_csv, to_json, to_table
-from signage.analytics.report import build_report, load_history, parse_when, timezone
+from signage.analytics.formats import NO_PLAYS, period_text, to_csv, to_json
+from signage.analytics.report import build_report, load_history, parse_when, screen_facts, timezone
 from signage.analytics.store import StoreError, connect_readonly, resolve_path
-from signage.config import AnalyticsConfig
+from signage.analytics.text import to_text
+from signage.config import AnalyticsConfig, ScreenConfig
 
 FORMATS = ("table", "csv", "json", "png")
 DEFAULT_PNG = "signage-report.png"
@@ -24,7 +25,8 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", help="analytics database (default: analytics.db_path from the configuration)")
     p.add_argument("--since", metavar="WHEN", help="ISO date or time, or a duration back from now: 7d, 12h, 30m, 2w (default: everything)")
     p.add_argument("--until", metavar="WHEN", help="same forms (default: now)")
-    p.add_argument("--tz", metavar="ZONE", help="time zone for dates without offset and for hours of day (default: local time)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone for dates without offset and for hours of day "
+                   "(default: screen.timezone, else local time)")
     p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
     p.add_argument("--out", metavar="FILE", help=f"write to FILE instead of standard output (png: default {DEFAULT_PNG})")
 
@@ -34,9 +36,10 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run_report(args: argparse.Namespace, config: AnalyticsConfig) -> int:
+def run_report(args: argparse.Namespace, config: AnalyticsConfig, screen: ScreenConfig | None = None) -> int:
+    screen = screen or ScreenConfig()
     try:
-        tz = timezone(args.tz)
+        tz = timezone(args.tz or screen.timezone)
         now = time.time()
         since = parse_when(args.since, now, tz) if args.since else None
         until = parse_when(args.until, now, tz) if args.until else now
@@ -57,7 +60,7 @@ def run_report(args: argparse.Namespace, config: AnalyticsConfig) -> int:
         return _fail(f"cannot read {path}: {exc}")
     finally:
         conn.close()
-    report = build_report(plays, minutes, since, until, tz)
+    report = build_report(plays, minutes, since, until, tz, screen=screen_facts(screen))
 
     if args.format == "png":
         if report.empty:
@@ -68,7 +71,7 @@ def run_report(args: argparse.Namespace, config: AnalyticsConfig) -> int:
         out = render_png(report, args.out or DEFAULT_PNG, tz)
         print(f"signage report: chart written to {out}", file=sys.stderr)
         return 0
-    text = {"table": lambda: to_table(report, tz), "csv": lambda: to_csv(report), "json": lambda: to_json(report)}[
+    text = {"table": lambda: to_text(report, tz), "csv": lambda: to_csv(report), "json": lambda: to_json(report)}[
         args.format
     ]()
     if report.empty and args.format != "table":

@@ -23,6 +23,16 @@ Definitions (README, "Analytics and reports"):
   baseline is 0 or unknown, or when the creative's own audience is too small to say
   (under MIN_LIFT_S face-seconds, measured face-seconds for smiles: a few seconds of one
   person would otherwise give lifts of hundreds of percent).
+
+Counts of people (docs/reports.md, "What the figures mean"):
+
+- impressions (of a play): people with at least 1 s in view while it played; viewers: people
+  who looked at it for at least 1 s. Per creative, rule, hour or day they are summed over the
+  plays: impressions are events, not people (one man standing through 3 plays is 3 impressions).
+- people (of a period): distinct people, each counted once, in the period their first second in
+  view fell in: the sum of the per-minute arrivals (of the plays' arrivals when no minute is
+  stored). lookers: the same for the first second of looking. Never a sum of per-play figures.
+- unknown (None) where the camera was never on: a count of 0 then means nothing was measured.
 """
 
 from __future__ import annotations
@@ -30,13 +40,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
 from signage.analytics.store import totals_from_row
+from signage.identity import time_zone
 
 TZ = dt.tzinfo | None  # None: the system's local time
 
@@ -77,6 +87,9 @@ class CreativeLine:
     baseline_smile: float | None = None
     smile_lift: float | None = None
     passers_by: int = 0
+    impressions: int = 0  # summed over its plays (impressions, not people)
+    viewers: int = 0  # summed over its plays
+    measured_plays: int = 0  # plays during which the camera was on (their counts are known)
 
 
 @dataclass(slots=True)
@@ -89,6 +102,8 @@ class RuleLine:
     errors: int = 0
     screen_time_s: float = 0.0
     creatives: list[str] = field(default_factory=list)
+    impressions: int = 0
+    viewers: int = 0
 
 
 @dataclass(slots=True)
@@ -104,10 +119,52 @@ class Report:
     baseline_smile: float | None = None
     camera_on_fraction: float | None = None  # of the minutes with a row
     site: str | None = None  # the site or screen the report is about, when the caller names it (the chart shows it)
+    screen: ScreenFacts | None = None  # who the screen is (header of every report and export)
+    people: int | None = None  # distinct people in the period (sum of arrivals); None: never measured
+    lookers: int | None = None  # distinct people who looked 1 s (sum of new viewers)
+    hours: list[PeriodLine] = field(default_factory=list)  # per hour of the period (local time)
+    days: list[PeriodLine] = field(default_factory=list)  # per day of the period (local time)
 
     @property
     def empty(self) -> bool:
         return not self.rules
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenFacts:
+    """The screen a report is about (from the ``[screen]`` configuration)."""
+
+    id: str
+    site: str = ""
+    venue_type: str = ""  # OpenOOH venue taxonomy string value, "" = not set
+    venue_type_id: int | None = None  # its OpenOOH enumeration id
+    latitude: float | None = None
+    longitude: float | None = None
+    size_in: float | None = None
+    timezone: str = ""  # IANA name, "" = the system's
+
+
+@dataclass(frozen=True, slots=True)
+class PlayCounts:
+    """Impressions and viewers of one play; None when the camera was never on during it."""
+
+    impressions: int | None
+    viewers: int | None
+    arrivals: int | None
+    new_viewers: int | None
+
+
+@dataclass(slots=True)
+class PeriodLine:
+    """One hour or day (``start``: epoch seconds of its local start): what played and who was there."""
+
+    start: float
+    plays: int = 0
+    impressions: int = 0  # summed over the plays that started in it
+    viewers: int = 0
+    people: int | None = None  # distinct people (arrivals); None: the camera was never on
+    lookers: int | None = None  # distinct people who looked (new viewers)
+    camera_on_s: float = 0.0
 
 
 # -- periods -----------------------------------------------------------------------------
@@ -133,12 +190,7 @@ def parse_when(text: str, now: float, tz: TZ = None) -> float:
 
 def timezone(name: str | None) -> TZ:
     """A zoneinfo time zone by name, None for the system's local time."""
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use a name like UTC or Europe/Paris)") from None
+    return time_zone(name) if name else None
 
 
 def tz_label(tz: TZ) -> str:
@@ -226,6 +278,9 @@ def creative_line(
         _count(line, p)
         audience = audience.merge(p.audience)
         line.passers_by += p.audience.passers_by
+        line.impressions += p.audience.impressions
+        line.viewers += p.audience.viewers
+        line.measured_plays += 1 if _shown(p) and p.audience.camera_on_s > 0 else 0
     line.plays = line.completed + line.interrupted
     line.camera_on_s = audience.camera_on_s
     line.face_s = audience.face_s
@@ -242,8 +297,74 @@ def creative_line(
     return line
 
 
+def play_counts(p: PlayFacts) -> PlayCounts:
+    """The people counts of one play as an export shows them: None (unknown) when the camera was
+    never on during the play (0 then would claim an empty room)."""
+    if p.audience.camera_on_s <= 0:
+        return PlayCounts(None, None, None, None)
+    a = p.audience
+    return PlayCounts(a.impressions, a.viewers, a.arrivals, a.new_viewers)
+
+
+def _shown(p: PlayFacts) -> bool:
+    return p.outcome in ("completed", "interrupted")
+
+
+def period_start(ts: float, tz: TZ, unit: str) -> float:
+    """Start (epoch seconds) of the local hour or day ``ts`` falls in."""
+    t = local(ts, tz)
+    t = t.replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        t = t.replace(hour=0)
+    elif unit != "hour":
+        raise ValueError(f"unit must be 'hour' or 'day', got {unit!r}")
+    return t.timestamp()
+
+
+def audience_by_period(
+    plays: Sequence[PlayFacts], minutes: Sequence[MinuteFacts], tz: TZ, unit: str = "hour"
+) -> list[PeriodLine]:
+    """Per local hour (or day), in time order: plays shown, impressions and viewers summed over
+    them, and the distinct people from the arrivals (of the minutes; of the plays when there is no
+    minute row at all). A bucket with plays or minutes only is listed; people None where the
+    camera was never on in it."""
+    lines: dict[float, PeriodLine] = {}
+
+    def line(ts: float) -> PeriodLine:
+        k = period_start(ts, tz, unit)
+        return lines.setdefault(k, PeriodLine(k))
+
+    for p in plays:
+        if not _shown(p):
+            continue
+        ln = line(p.start_ts)
+        ln.plays += 1
+        ln.impressions += p.audience.impressions
+        ln.viewers += p.audience.viewers
+    counted = [(float(m.minute_ts), m.audience) for m in minutes] or [(p.start_ts, p.audience) for p in plays]
+    for ts, a in counted:
+        ln = line(ts)
+        ln.camera_on_s += a.camera_on_s
+        if a.camera_on_s > 0:
+            ln.people = (ln.people or 0) + a.arrivals
+            ln.lookers = (ln.lookers or 0) + a.new_viewers
+    return [lines[k] for k in sorted(lines)]
+
+
+def screen_facts(screen) -> ScreenFacts:
+    """ScreenFacts from the ``[screen]`` configuration (signage.config.ScreenConfig)."""
+    from signage.identity import screen_id, venue_types
+
+    return ScreenFacts(
+        id=screen_id(screen.id), site=screen.site, venue_type=screen.venue_type,
+        venue_type_id=venue_types().get(screen.venue_type), latitude=screen.latitude,
+        longitude=screen.longitude, size_in=screen.size_in, timezone=screen.timezone,
+    )  # fmt: skip
+
+
 def build_report(
-    plays: Sequence[PlayFacts], minutes: Sequence[MinuteFacts], since: float | None, until: float, tz: TZ = None
+    plays: Sequence[PlayFacts], minutes: Sequence[MinuteFacts], since: float | None, until: float, tz: TZ = None,
+    screen: ScreenFacts | None = None,
 ) -> Report:
     attention_rates = hourly_rates(minutes, tz, "watcher_s", "face_s")
     smile_rates = hourly_rates(minutes, tz, "smile_s", "measured_s")
@@ -254,6 +375,8 @@ def build_report(
         rule = by_rule.setdefault(p.rule_id, RuleLine(p.rule_id))
         rule.firings += 1
         _count(rule, p)
+        rule.impressions += p.audience.impressions
+        rule.viewers += p.audience.viewers
         if p.creative_id not in rule.creatives:
             rule.creatives.append(p.creative_id)
     creatives = sorted(
@@ -265,6 +388,8 @@ def build_report(
     for m in minutes:
         everything = everything.merge(m.audience)
     starts = [p.start_ts for p in plays] + [float(m.minute_ts) for m in minutes]
+    days = audience_by_period(plays, minutes, tz, "day")
+    known = [d for d in days if d.people is not None]
     return Report(
         since=since if since is not None else (min(starts) if starts else until),
         until=until,
@@ -276,4 +401,10 @@ def build_report(
         baseline_attention_rate=everything.attention_ratio if everything.face_s > 0 else None,
         baseline_smile=everything.smile_ratio if everything.measured_s > 0 else None,
         camera_on_fraction=ratio(everything.camera_on_s, everything.span_s) if minutes else None,
+        site=(screen.site or None) if screen is not None else None,
+        screen=screen,
+        people=sum(d.people or 0 for d in known) if known else None,
+        lookers=sum(d.lookers or 0 for d in known) if known else None,
+        hours=audience_by_period(plays, minutes, tz, "hour"),
+        days=days,
     )

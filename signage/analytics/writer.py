@@ -127,7 +127,8 @@ class AnalyticsWriter:
                 previous = self._open.pop(handle, None)
                 if previous is not None:  # the same key again: the earlier play has ended
                     self._enqueue(self._play_row(previous, "interrupted", t))
-                acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t)
+                acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t,
+                                          label=None if key is None else ("play", key))  # fmt: skip
                 self._open[handle] = _OpenPlay(
                     play_id, creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc
                 )

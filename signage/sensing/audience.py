@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signage.config import AudienceConfig
+from signage.sensing.counting import PeopleCounter
 from signage.sensing.types import FaceObservation, TrackSummary
 from signage.values import AudienceSnapshot, Trend
 
@@ -54,19 +55,24 @@ def trend_of(samples: Sequence[tuple[float, int]], t: float, window_s: float) ->
 class AudienceAggregator:
     """Sliding-window audience metrics from the tracker's current tracks."""
 
-    def __init__(self, cfg: AudienceConfig) -> None:
+    def __init__(self, cfg: AudienceConfig, counter: PeopleCounter | None = None) -> None:
         self.cfg = cfg
+        self.counter = counter or PeopleCounter()
         self._seen: dict[int, _Seen] = {}
         self._samples: deque[tuple[float, int]] = deque()
         self._t: float | None = None
 
     def reset(self) -> None:
+        """Forget everyone (a new stream); the people counter's totals go on."""
         self._seen.clear()
         self._samples.clear()
         self._t = None
+        self.counter.reset()
 
-    def update(self, tracks: Sequence[TrackSummary], t: float) -> AudienceSnapshot:
-        """The snapshot at time ``t`` (non-decreasing) given the tracks present now."""
+    def update(self, tracks: Sequence[TrackSummary], t: float, *, play: int | None = None,
+               minute: int | None = None) -> AudienceSnapshot:
+        """The snapshot at time ``t`` (non-decreasing) given the tracks present now, with the
+        counts of people for the current play and minute labels (signage.sensing.counting)."""
         t = float(t)
         if not math.isfinite(t):
             raise ValueError(f"audience time must be finite, got {t}")
@@ -95,6 +101,7 @@ class AudienceAggregator:
         surprises = sum(1 for tr in measured if tr.expression == "surprise")
         seen = list(self._seen.values())
         n_seen = len(seen)
+        counts = self.counter.update(tracks, t, play=play, minute=minute)
         return AudienceSnapshot(
             t=t,
             faces=faces,
@@ -109,6 +116,15 @@ class AudienceAggregator:
             glances=sum(s.glances for s in seen),
             trend=trend_of(self._samples, t, window),
             window_s=window,
+            counts_epoch=counts.epoch,
+            arrivals_total=counts.arrivals_total,
+            viewers_total=counts.viewers_total,
+            play_label=counts.play.label,
+            play_impressions=counts.play.impressions,
+            play_viewers=counts.play.viewers,
+            minute_label=counts.minute.label,
+            minute_impressions=counts.minute.impressions,
+            minute_viewers=counts.minute.viewers,
         )
 
 

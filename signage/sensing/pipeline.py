@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from signage.config import SensingConfig
 from signage.sensing.analyzer import FaceAnalyzer
 from signage.sensing.audience import AudienceAggregator, snapshot_from_faces
+from signage.sensing.counting import PeopleCounter
 from signage.sensing.tracker import AnonymousTracker
 from signage.sensing.types import FaceObservation, Frame
 from signage.values import AudienceSnapshot
@@ -27,11 +28,14 @@ class SensingPipeline:
         self.cfg = cfg
         self.analyzer = FaceAnalyzer(cfg)
         self.tracker = AnonymousTracker(cfg.tracker, cfg.expression)
-        self.audience = AudienceAggregator(cfg.audience)
+        # A track is forgotten by the counter a second after the tracker itself forgets it.
+        self.audience = AudienceAggregator(cfg.audience, PeopleCounter(forget_s=cfg.tracker.max_age_s + 1.0))
         self._last_t: float | None = None
 
-    def process(self, frame: Frame, *, still: bool = False) -> SensingResult:
-        """One frame of a stream (tracked over time), or one photo on its own (still=True)."""
+    def process(self, frame: Frame, *, still: bool = False, play: int | None = None,
+                minute: int | None = None) -> SensingResult:
+        """One frame of a stream (tracked over time), or one photo on its own (still=True).
+        ``play`` and ``minute`` label the periods people are counted in (counting.py)."""
         faces = self.analyzer.analyze(frame, still=still)
         if still:
             return SensingResult(faces, snapshot_from_faces(faces, frame.t))
@@ -39,7 +43,7 @@ class SensingPipeline:
             self.reset()  # the stream restarted: nobody carries over
         self._last_t = frame.t
         tracks = self.tracker.update(faces, frame.t)
-        return SensingResult(faces, self.audience.update(tracks, frame.t))
+        return SensingResult(faces, self.audience.update(tracks, frame.t, play=play, minute=minute))
 
     def reset(self) -> None:
         self.analyzer.reset()

@@ -37,7 +37,8 @@ class SensingService:
     """
 
     def __init__(self, sensing: SensingConfig, camera: CameraConfig, *, source_factory: SourceFactory | None = None,
-                 stale_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic, once: bool = False) -> None:
+                 stale_after_s: float = 2.0, clock: Callable[[], float] = time.monotonic, once: bool = False,
+                 wall: Callable[[], float] = time.time) -> None:
         self._sensing = sensing
         self._camera = camera
         self._factory = source_factory or (lambda: open_source(str(camera.source), realtime_video=True,
@@ -45,6 +46,8 @@ class SensingService:
         self._once = once  # a video file standing in for the camera plays once, then "ended"
         self._stale_after = stale_after_s
         self._clock = clock
+        self._wall = wall  # epoch seconds: labels each frame with its wall-clock minute
+        self._play: int | None = None  # the label of the play on screen (mark_play)
         self._latest: tuple[float, AudienceSnapshot] | None = None
         self._state: CameraState = "off" if not camera.enabled else "starting"
         self._source_name = str(camera.source)
@@ -64,6 +67,11 @@ class SensingService:
             return None
         at, snap = item
         return snap if self._clock() - at <= self._stale_after else None
+
+    def mark_play(self, label: int) -> None:
+        """A play began on screen: people are counted for ``label`` from the next frame on
+        (a label only goes in; nothing comes back but the snapshot's counts)."""
+        self._play = int(label)  # one reference written: the sensing thread reads it per frame
 
     def status(self) -> SensingStatus:
         times = list(self._times)
@@ -166,7 +174,7 @@ class SensingService:
                     self._set_state("reconnecting", stats.last_error)
                 continue
             try:
-                result = pipeline.process(frame)
+                result = pipeline.process(frame, play=self._play, minute=int(self._wall() // 60) * 60)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not stop sensing
                 log.warning("sensing: a frame could not be analysed: %s", exc)
                 continue

@@ -110,3 +110,71 @@ def test_minute_with_camera_off_throughout_yields_no_row():
     agg = MinuteAggregator(0.0)
     agg.add(0.0, None)
     assert agg.add(130.0, None) == [] and agg.flush(131.0) == []
+
+
+# -- counts of people, from the sensing side's counters -------------------------------------------
+
+
+def counted(t, arrivals=0, viewers=0, epoch=1, play=None, imp=0, view=0, minute=None, m_imp=0, m_view=0):
+    return AudienceSnapshot(t=t, faces=1, measured=1, counts_epoch=epoch, arrivals_total=arrivals,
+                            viewers_total=viewers, play_label=play, play_impressions=imp, play_viewers=view,
+                            minute_label=minute, minute_impressions=m_imp, minute_viewers=m_view)  # fmt: skip
+
+
+def test_arrivals_are_the_growth_of_the_counter_over_the_span_from_the_snapshot_before_it():
+    before = counted(0.0, arrivals=5, viewers=2)
+    acc = AudienceAccumulator(10.0, held=before, held_at=9.5, label=("play", 7))
+    acc.add(10.5, counted(1.0, arrivals=6, viewers=2, play=7, imp=3, view=1))
+    acc.add(11.0, counted(2.0, arrivals=8, viewers=3, play=7, imp=4, view=2))
+    tot = acc.close(12.0)
+    assert (tot.arrivals, tot.new_viewers) == (3, 1)
+    # impressions: the latest count for the play's own label (those there before it began included)
+    assert (tot.impressions, tot.viewers) == (4, 2)
+
+
+def test_a_count_for_another_label_is_not_this_plays():
+    acc = AudienceAccumulator(0.0, label=("play", 8))
+    acc.add(0.1, counted(0.1, play=7, imp=9, view=9))  # the mark of play 8 has not reached sensing yet
+    acc.add(0.2, counted(0.2, play=8, imp=1, view=0))
+    assert (acc.totals.impressions, acc.totals.viewers) == (1, 0)
+
+
+def test_a_new_counter_epoch_counts_all_it_has_counted():
+    acc = AudienceAccumulator(0.0, held=counted(0.0, arrivals=40, viewers=20, epoch=1))
+    acc.add(1.0, counted(1.0, arrivals=3, viewers=1, epoch=2))  # sensing restarted: a new counter
+    acc.add(2.0, counted(2.0, arrivals=4, viewers=1, epoch=2))
+    tot = acc.close(3.0)
+    assert (tot.arrivals, tot.new_viewers) == (4, 1)
+
+
+def test_without_a_snapshot_before_the_span_the_first_one_is_the_baseline():
+    acc = AudienceAccumulator(0.0)
+    acc.add(0.0, counted(0.0, arrivals=10))
+    acc.add(1.0, counted(1.0, arrivals=12))
+    assert acc.close(2.0).arrivals == 2
+
+
+def test_minutes_arrivals_add_up_and_each_minute_takes_its_own_label():
+    m = MinuteAggregator(0.0, hold_s=2.0)
+    done = []
+    arrivals = 0
+    for i in range(180):  # one snapshot a second for 3 minutes, one arrival every 10 s
+        arrivals += i % 10 == 0
+        minute = i // 60 * 60
+        done += m.add(float(i), counted(float(i), arrivals=arrivals, minute=minute, m_imp=1 + (i % 60) // 30))
+    done += m.flush(180.0)
+    assert [d.minute_ts for d in done] == [0, 60, 120]
+    # the first snapshot is the baseline (its arrival was before the aggregator started)
+    assert [d.totals.arrivals for d in done] == [5, 6, 6]
+    assert [d.totals.impressions for d in done] == [2, 2, 2]
+
+
+def test_a_minute_flushed_in_parts_adds_up_to_its_count():
+    m = MinuteAggregator(0.0, hold_s=2.0)
+    m.add(0.0, counted(0.0, minute=0, m_imp=2, m_view=1))
+    m.add(10.0, counted(10.0, minute=0, m_imp=3, m_view=1))
+    first = m.flush(20.0)
+    m.add(30.0, counted(30.0, minute=0, m_imp=5, m_view=2))
+    rest = m.flush(59.0)
+    assert first[0].totals.merge(rest[0].totals).impressions == 5
+    assert first[0].totals.merge(rest[0].totals).viewers == 2

@@ -91,3 +91,18 @@ def test_camera_off_by_configuration():
     assert svc.status().camera == "off" and not svc.status().camera_on and svc.latest() is None
     svc.stop()
     assert svc.status().camera == "off"
+
+
+def test_the_players_play_label_and_the_wall_minute_cross_to_the_sensing_thread():
+    """mark_play hands the sensing thread a label only; the snapshots then carry the counts for it,
+    and each is labelled with the minute of the (injected) wall clock."""
+    svc = SensingService(SensingConfig(), CameraConfig(source=str(CLIP), **FAST), wall=lambda: 1_794_960_125.0).start()
+    try:
+        assert wait_for(lambda: svc.latest() is not None, 60)
+        assert svc.latest().play_label is None and svc.latest().minute_label == 1_794_960_120
+        svc.mark_play(41)
+        assert wait_for(lambda: (s := svc.latest()) is not None and s.play_label == 41, 60)
+        svc.mark_play(42)
+        assert wait_for(lambda: (s := svc.latest()) is not None and s.play_label == 42, 60)
+    finally:
+        svc.stop()
