@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 
 class Strict(BaseModel):
@@ -486,7 +493,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvSource(settings_cls), dotenv_settings]
         toml_path = _CONFIG_FILE.get("path")
         if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
@@ -496,16 +503,42 @@ class Settings(BaseSettings):
 _CONFIG_FILE: dict[str, Path | None] = {"path": None}
 
 
+def _list_of_scalars(ann: Any) -> bool:
+    """list[str], tuple[int, int], ... (optionally | None): a value a person writes as a,b."""
+    args = [a for a in typing.get_args(ann) if a is not type(None)] if typing.get_origin(ann) in (typing.Union,
+                                                                                                  getattr(__import__("types"), "UnionType", None)) else [ann]
+    return len(args) == 1 and typing.get_origin(args[0]) in (list, tuple) and all(
+        a in (str, int, float, Ellipsis) for a in typing.get_args(args[0]))
+
+
+class _EnvSource(EnvSettingsSource):
+    """Environment variables, where a list may also be written as comma-separated words
+    (``SIGNAGE_NOTICE__LANGUAGES=en,fr``, the natural form of a systemd ``Environment=`` line)
+    as well as in JSON (``["en", "fr"]``)."""
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            if field is not None and isinstance(value, str) and _list_of_scalars(field.annotation):
+                return [part.strip() for part in value.split(",") if part.strip()]
+            raise
+
+
 class ConfigError(Exception):
     """A configuration that cannot be used; the message names the source, key path and reason."""
 
 
 def _format_errors(err: ValidationError, origin: str) -> str:
     lines = [f"invalid configuration ({origin}):"]
+    env = {name[len("SIGNAGE_"):].lower().replace("__", "."): name for name in os.environ
+           if name.upper().startswith("SIGNAGE_") and name.upper() != "SIGNAGE_CONFIG"}
     for e in err.errors():
         path = ".".join(str(p) for p in e["loc"]) or "(top level)"
         reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"  {path}: {reason}")
+        # the variables that set this part of the configuration, if any did
+        names = sorted(n for k, n in env.items() if k == path or k.startswith(path + ".") or path.startswith(k + "."))
+        lines.append(f"  {path}: {reason}" + (f" (from {', '.join(names)})" if names else ""))
     return "\n".join(lines)
 
 
@@ -543,7 +576,11 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     origin = "environment"
     if path:
         p = Path(path)
-        if not p.is_file():
+        try:
+            found = p.is_file()
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+            raise ConfigError(f"config file {str(p)[:80]}...: cannot be used ({getattr(exc, 'strerror', None) or exc})") from None
+        if not found:
             raise ConfigError(f"config file {p}: not found")
         origin = f"config file {p} and environment"
         try:
@@ -571,5 +608,49 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
                 os.environ["SIGNAGE_CONFIG"] = env_backup
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from None
+    except SettingsError as exc:
+        raise ConfigError(_env_decoding_error(exc, os.environ)) from None
     finally:
         _CONFIG_FILE["path"] = None
+
+
+def _leaf(parts: list[str]) -> Any:
+    """The annotation of the setting at this key path (None if there is none)."""
+    model: Any = Settings
+    ann: Any = None
+    keyed = False
+    for part in parts:
+        if keyed:
+            keyed = False
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        ann = model.model_fields[part].annotation
+        if typing.get_origin(ann) is dict:
+            keyed = True
+            ann = typing.get_args(ann)[1]
+        model = ann
+    return ann
+
+
+def _env_decoding_error(exc: SettingsError, environ: Mapping[str, str]) -> str:
+    """pydantic-settings' "error parsing value for field ..." turned into the variables and why."""
+    import json
+
+    lines = []
+    for name, value in sorted(environ.items()):
+        if not name.upper().startswith("SIGNAGE_") or name.upper() == "SIGNAGE_CONFIG":
+            continue
+        parts = name[len("SIGNAGE_"):].lower().split("__")
+        ann = _leaf(parts)
+        scalar = ann in (str, int, float, bool) or typing.get_origin(ann) is Literal
+        if ann is None or scalar:
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            form = "a list: a,b or JSON like [\"a\", \"b\"]" if _list_of_scalars(ann) else "JSON"
+            lines.append(f"  {'.'.join(parts)}: {value[:60]!r} is not {form} (from {name})")
+    if not lines:
+        lines.append(f"  {exc} (check the SIGNAGE_ variables that hold lists or tables)")
+    return "invalid configuration (environment):\n" + "\n".join(lines)

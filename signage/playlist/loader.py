@@ -302,6 +302,9 @@ def _validation_problems(exc: ValidationError, doc: YamlDocument) -> list[Proble
             path = path + ["type"]
         elif kind == "union_tag_not_found":
             msg = "give the creative's type: image, video or text"
+        elif kind == "string_pattern_mismatch" and "A-Za-z0-9_.-" in str(e.get("ctx", {}).get("pattern", "")):
+            msg = (f"{e.get('input')!r} is not a valid name: use 1 to 64 letters, digits, -, _ or ., "
+                   "starting with a letter or a digit")
         elif kind == "literal_error":
             msg = msg.replace("Input should be", "must be")
         elif msg.startswith("Input should be"):
@@ -410,8 +413,13 @@ def _models_in(ann: Any) -> list[type[BaseModel]]:
 def _resolve(base: Path, source: str, confine_to: str | Path | None) -> Path:
     if not source or "\x00" in source:
         raise AssetError("an empty or invalid file name")
-    p = Path(source).expanduser()
-    full = (p if p.is_absolute() else base / p).resolve()
+    try:
+        p = Path(source).expanduser()
+        full = (p if p.is_absolute() else base / p).resolve()
+    except RuntimeError:  # Python 3.11-3.12: a loop of symbolic links
+        raise AssetError(f"{source!r} is a loop of symbolic links") from None
+    except (OSError, ValueError) as exc:  # 3.13 raises OSError (ELOOP); a name too long
+        raise AssetError(f"{source!r} cannot be followed ({getattr(exc, 'strerror', None) or exc})") from None
     if confine_to is not None:
         root = Path(confine_to).resolve()
         if full != root and root not in full.parents:

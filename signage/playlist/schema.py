@@ -16,10 +16,12 @@ Written forms kept short for the people who write them:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,6 +31,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from signage.playlist import limits
+from signage.playlist.limits import fmt_seconds
 
 # --------------------------------------------------------------------------- primitives
 
@@ -40,7 +45,10 @@ def parse_duration(v: Any) -> float:
     if isinstance(v, bool):
         raise ValueError("a duration is a number of seconds or a text like 8s, 5m, 1h30m")
     if isinstance(v, (int, float)):
-        seconds = float(v)
+        try:
+            seconds = float(v)
+        except OverflowError:
+            seconds = math.inf
     elif isinstance(v, str):
         s = v.strip().lower()
         try:
@@ -53,9 +61,28 @@ def parse_duration(v: Any) -> float:
             seconds = h * 3600 + mnt * 60 + sec + ms / 1000
     else:
         raise ValueError("a duration is a number of seconds or a text like 8s, 5m, 1h30m")
+    if math.isnan(seconds):
+        raise ValueError(f"{v!r} is not a duration (write 8s, 5m, 1h30m or a number of seconds)")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if seconds > limits.MAX_COOLDOWN_S:
+        raise ValueError(f"{v!r} is longer than any duration signage accepts "
+                         f"({fmt_seconds(limits.MAX_COOLDOWN_S)}; see Limits in docs/playlists.md)")
     return seconds
+
+
+def _within(lo: float, hi: float, what: str, lo_open: bool = False):
+    def check(v: float | None) -> float | None:
+        if v is None:
+            return v
+        if v > hi:
+            raise ValueError(f"{fmt_seconds(v)} is more than the {fmt_seconds(hi)} a {what} may last")
+        if v < lo or (lo_open and v <= lo):
+            raise ValueError(f"{fmt_seconds(v)} is {'not more' if lo_open else 'less'} than the "
+                             f"{fmt_seconds(lo)} a {what} must last at least")
+        return v
+
+    return AfterValidator(check)
 
 
 Duration = Annotated[
@@ -137,7 +164,7 @@ Color = Annotated[str, BeforeValidator(_parse_color), WithJsonSchema({"type": "s
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="letters, digits, - _ .")]
@@ -168,6 +195,9 @@ class DateRange(Strict):
     def _order(self) -> DateRange:
         if self.from_ is None and self.to is None:
             raise ValueError("give from, to, or both")
+        for d in (self.from_, self.to):
+            if d is not None and not limits.MIN_YEAR <= d.year <= limits.MAX_YEAR:
+                raise ValueError(f"{d} is outside the years {limits.MIN_YEAR} to {limits.MAX_YEAR}")
         if self.from_ and self.to and self.to < self.from_:
             raise ValueError(f"to ({self.to}) is before from ({self.from_})")
         return self
@@ -226,6 +256,10 @@ class Bounds(Strict):
     def _consistent(self) -> Bounds:
         if all(getattr(self, k) is None for k in ("min", "max", "gt", "lt")):
             raise ValueError("give at least one of min, max, gt, lt")
+        for k in ("min", "max", "gt", "lt"):
+            x = getattr(self, k)
+            if x is not None and abs(x) > limits.MAX_AUDIENCE_VALUE:
+                raise ValueError(f"{k} {x:g} is beyond the {limits.MAX_AUDIENCE_VALUE:,.0f} an audience test may use")
         lo = max((x for x in (self.min, self.gt) if x is not None), default=None)
         hi = min((x for x in (self.max, self.lt) if x is not None), default=None)
         if lo is not None and hi is not None and (lo > hi or (lo == hi and (self.gt is not None or self.lt is not None))):
@@ -332,7 +366,7 @@ Transition = Literal["cut", "crossfade", "slide"]
 
 class _TransitionSpec(Strict):
     type: Transition = "crossfade"
-    duration: Duration = 0.6
+    duration: Annotated[Duration, _within(0.0, limits.MAX_TRANSITION_S, "transition")] = 0.6
 
     @model_validator(mode="before")
     @classmethod
@@ -353,16 +387,17 @@ TransitionSpec = Annotated[
 
 class _CreativeBase(Strict):
     id: Id
-    duration: Duration | None = Field(None, description="how long it plays; a video defaults to its own length")
+    duration: Annotated[Duration | None, _within(limits.MIN_CREATIVE_S, limits.MAX_CREATIVE_S, "creative")] = Field(
+        None, description="how long it plays; a video defaults to its own length")
     fit: Fit | None = None
     transition: TransitionSpec | None = None
     schedule: Schedule | None = Field(None, description="when this creative may play at all")
-    max_per_hour: int | None = Field(None, ge=1, description="at most this many plays in any hour")
+    max_per_hour: int | None = Field(None, ge=1, le=limits.MAX_PER_HOUR, description="at most this many plays in any hour")
 
-    @field_validator("duration")
+    @field_validator("duration", mode="before")
     @classmethod
-    def _positive(cls, v: float | None) -> float | None:
-        if v is not None and v <= 0:
+    def _positive(cls, v: Any) -> Any:
+        if v is not None and parse_duration(v) <= 0:
             raise ValueError("a creative's duration must be more than 0 s")
         return v
 
@@ -403,10 +438,12 @@ class Rule(Strict):
     play: Id | list[Id]
     priority: int = Field(0, ge=-1000, le=1000, description="higher wins")
     weight: float = Field(1.0, gt=0, le=1000, description="share of voice among rules of equal priority")
-    cooldown: Duration = Field(0.0, description="after firing, the rule rests this long")
-    max_per_hour: int | None = Field(None, ge=1, description="at most this many firings in any hour")
+    cooldown: Annotated[Duration, _within(0.0, limits.MAX_COOLDOWN_S, "cooldown")] = Field(
+        0.0, description="after firing, the rule rests this long")
+    max_per_hour: int | None = Field(None, ge=1, le=limits.MAX_PER_HOUR, description="at most this many firings in any hour")
     interrupt: bool = Field(False, description="may cut the creative on screen short")
-    min_play: Duration = Field(3.0, description="with interrupt: the creative on screen plays at least this long")
+    min_play: Annotated[Duration, _within(0.0, limits.MAX_MIN_PLAY_S, "min_play")] = Field(
+        3.0, description="with interrupt: the creative on screen plays at least this long")
     schedule: Schedule | None = None
     enabled: bool = True
 
@@ -426,7 +463,7 @@ class Rule(Strict):
 
 
 class Defaults(Strict):
-    duration: Duration = 10.0
+    duration: Annotated[Duration, _within(limits.MIN_CREATIVE_S, limits.MAX_CREATIVE_S, "creative")] = 10.0
     fit: Fit = "fit"
     transition: TransitionSpec = _TransitionSpec()
 
@@ -438,11 +475,12 @@ class Playlist(Strict):
     timezone: str | None = Field(None, description="IANA zone for times and dates; default: the kiosk's own")
     campaign: DateRange | None = Field(None, description="nothing plays outside these dates")
     defaults: Defaults = Defaults()
-    dayparts: dict[str, TimeRange] = Field(default_factory=dict)
+    dayparts: dict[Id, TimeRange] = Field(default_factory=dict)
     creatives: list[Creative] = Field(min_length=1)
     loop: list[Id] = Field(min_length=1, description="what plays, in order, when no rule applies")
     rules: list[Rule] = Field(default_factory=list)
-    recheck: Duration = Field(1.0, description="how often interrupting rules are checked while something plays")
+    recheck: Annotated[Duration, _within(limits.MIN_RECHECK_S, limits.MAX_RECHECK_S, "recheck period")] = Field(
+        1.0, description="how often interrupting rules are checked while something plays")
 
     @field_validator("timezone")
     @classmethod

@@ -46,6 +46,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from signage.playlist import limits
 from signage.playlist.engine import NowPlaying, PlaylistEngine, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition
 from signage.playlist.yamlio import YamlSyntaxError, load_yaml
@@ -223,7 +224,22 @@ class Scenario(_Strict):
     duration: Duration | None = None
     camera: Camera = "on"
     repeat: Duration | None = Field(None, description="the timeline repeats with this period")
-    timeline: list[Step] = Field(default_factory=list)
+    timeline: list[Step] = Field(default_factory=list, max_length=limits.MAX_SCENARIO_STEPS)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError(f"{v!r} is not a date and time (write 2026-11-23T10:00)")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _start_years(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and not limits.MIN_YEAR <= v.year < limits.MAX_YEAR:
+            raise ValueError(f"{v.isoformat(timespec='minutes')} is outside the years {limits.MIN_YEAR} "
+                             f"to {limits.MAX_YEAR - 1} a simulation may cover")
+        return v
 
     @field_validator("duration", "repeat")
     @classmethod
@@ -458,6 +474,9 @@ def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: zonein
     if start.tzinfo is not None:
         # an instant: the wall-clock time it is at the screen
         start = (start.astimezone(tz) if tz else start.astimezone()).replace(tzinfo=None)
+    if not limits.MIN_YEAR <= start.year < limits.MAX_YEAR:
+        raise ValueError(f"start {start.isoformat(timespec='minutes')} is outside the years "
+                         f"{limits.MIN_YEAR} to {limits.MAX_YEAR - 1} a simulation may cover")
     return start
 
 

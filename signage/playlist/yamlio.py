@@ -21,14 +21,18 @@ import yaml
 Path_ = tuple[Any, ...]
 
 MAX_NODES = 200_000  # nodes visited, aliases counted each time they are used
+MAX_DEPTH = 32  # levels of mappings and lists (signage.playlist.limits.MAX_NESTING)
 
 
 class Yaml12Loader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1's surprises (see the module docstring)."""
 
 
+# Dates and times stay text too (the schema parses them, so 2027-02-29 is a clear error
+# naming its field, not PyYAML's ValueError).
 Yaml12Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                                                  "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
 Yaml12Loader.add_implicit_resolver(
@@ -76,8 +80,23 @@ def load_yaml(text: str) -> Any:
     return parse_yaml(text).data
 
 
+def _character_error(text: str, exc: yaml.reader.ReaderError) -> YamlSyntaxError:
+    """A character YAML does not allow (a control character pasted from a slide tool, a lone
+    surrogate), with its line and column and its code point."""
+    pos = exc.position if isinstance(exc.position, int) else 0
+    before = text[:pos]
+    line = before.count("\n") + 1
+    column = pos - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(text[pos]) if pos < len(text) else 0
+    return YamlSyntaxError(f"not valid YAML: the character U+{code:04X} is not allowed in YAML text "
+                           "(a control character, often pasted from another program: delete it)", line, column)
+
+
 def parse_yaml(text: str) -> YamlDocument:
-    loader = Yaml12Loader(text)
+    try:
+        loader = Yaml12Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _character_error(text, exc) from None
     try:
         node = loader.get_single_node()
         doc = YamlDocument(data=None)
@@ -86,6 +105,8 @@ def parse_yaml(text: str) -> YamlDocument:
         _walk(loader, node, (), doc, [0])
         doc.data = loader.construct_document(node)
         return doc
+    except yaml.reader.ReaderError as exc:
+        raise _character_error(text, exc) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "not valid YAML"
@@ -97,7 +118,11 @@ def parse_yaml(text: str) -> YamlDocument:
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}") from None
     except RecursionError:
-        raise YamlSyntaxError("not valid here: the document nests too deeply") from None
+        raise YamlSyntaxError(f"not valid here: the document nests more than {MAX_DEPTH} levels deep") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor's own error (e.g. !!binary)
+        if isinstance(exc, YamlSyntaxError):
+            raise
+        raise YamlSyntaxError(f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
 
@@ -115,6 +140,9 @@ def _walk(loader: Yaml12Loader, node: yaml.Node, path: Path_, doc: YamlDocument,
     budget[0] += 1
     if budget[0] > MAX_NODES:
         raise YamlSyntaxError(f"too large: more than {MAX_NODES} values once aliases are expanded")
+    if len(path) > MAX_DEPTH:
+        raise YamlSyntaxError(f"nests more than {MAX_DEPTH} levels deep (see Limits in docs/playlists.md)",
+                              line=node.start_mark.line + 1, column=node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for k, _ in node.value:  # keys written here (not merged in): one of each
