@@ -529,7 +529,33 @@ class ConfigError(Exception):
     """A configuration that cannot be used; the message names the source, key path and reason."""
 
 
-def _format_errors(err: ValidationError, origin: str) -> str:
+_TOML_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_TOML_TABLE = re.compile(r"""^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$""")
+
+
+def _toml_parts(dotted: str) -> list[str]:
+    return [p.strip().strip("\"'") for p in re.findall(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""", dotted)]
+
+
+def toml_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each key path (``display.fps``) and table in TOML text, for
+    messages. A light scan, not a parser: multi-line strings may hide a key; then the message
+    just has no line."""
+    out: dict[str, int] = {}
+    table: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _TOML_TABLE.match(line)
+        if m:
+            table = _toml_parts(m.group(1))
+            out.setdefault(".".join(table), n)
+            continue
+        m = _TOML_KEY.match(line)
+        if m:
+            out.setdefault(".".join(table + _toml_parts(m.group(1))), n)
+    return out
+
+
+def _format_errors(err: ValidationError, origin: str, file_lines: dict[str, int] | None = None) -> str:
     lines = [f"invalid configuration ({origin}):"]
     env = {name[len("SIGNAGE_"):].lower().replace("__", "."): name for name in os.environ
            if name.upper().startswith("SIGNAGE_") and name.upper() != "SIGNAGE_CONFIG"}
@@ -538,7 +564,14 @@ def _format_errors(err: ValidationError, origin: str) -> str:
         reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
         # the variables that set this part of the configuration, if any did
         names = sorted(n for k, n in env.items() if k == path or k.startswith(path + ".") or path.startswith(k + "."))
-        lines.append(f"  {path}: {reason}" + (f" (from {', '.join(names)})" if names else ""))
+        where = ""
+        if not names and file_lines:
+            parts = path.split(".")
+            while parts and ".".join(parts) not in file_lines:
+                parts.pop()
+            if parts:
+                where = f"line {file_lines['.'.join(parts)]}: "
+        lines.append(f"  {where}{path}: {reason}" + (f" (from {', '.join(names)})" if names else ""))
     return "\n".join(lines)
 
 
@@ -586,12 +619,14 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         try:
             import tomllib
 
+            file_lines = toml_lines(p.read_text(encoding="utf-8"))
             tomllib.loads(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"config file {p}: not valid TOML: {exc}") from exc
         _CONFIG_FILE["path"] = p
     else:
         _CONFIG_FILE["path"] = None
+        file_lines = {}
     unknown = _unknown_env_keys(os.environ)
     if unknown:
         raise ConfigError(
@@ -607,7 +642,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
             if env_backup is not None:
                 os.environ["SIGNAGE_CONFIG"] = env_backup
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, origin)) from None
+        raise ConfigError(_format_errors(exc, origin, file_lines)) from None
     except SettingsError as exc:
         raise ConfigError(_env_decoding_error(exc, os.environ)) from None
     finally:

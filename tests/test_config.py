@@ -153,3 +153,15 @@ def test_screen_strings_fuzzed_never_raise_anything_but_config_error():
             assert zone == "" or time_zone(zone)
 
     check()
+
+
+def test_config_file_errors_give_the_line_of_the_key(tmp_path):
+    f = tmp_path / "signage.toml"
+    f.write_text('# kiosk\n"analytics".retention_days = 0\n[display]\nfps = 1000\n\n[sensing.tracker]\n'
+                 'max_age_s = -1\nbogus = 2\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f)
+    msg = str(err.value)
+    for expected in ("line 2: analytics.retention_days", "line 4: display.fps", "line 7: sensing.tracker.max_age_s",
+                     "line 8: sensing.tracker.bogus: unknown key"):
+        assert expected in msg, msg
