@@ -104,6 +104,7 @@ class Report:
     baseline_smile: float | None = None
     camera_on_fraction: float | None = None  # of the minutes with a row
     site: str | None = None  # the site or screen the report is about, when the caller names it (the chart shows it)
+    withheld: list[str] = field(default_factory=list)  # expression figures withheld: fewer than 3 people (anonymity.py)
 
     @property
     def empty(self) -> bool:
