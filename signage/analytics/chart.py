@@ -330,7 +330,8 @@ def _panels(c: _Canvas, s: Slide, left: int, right: int, region: tuple[float, fl
            labels=[[(duration(line.screen_time_s), value_px, INK)] for line in shown],
            marks_for=lambda top, fits: ticks(top, None, fits), tick_text=lambda v: f"{v:g}")  # fmt: skip
 
-    # 2 and 3. The rates, 0 to 100%, each against the same hours.
+    # 2 and 3. The rates, 0 to 100%, each against the same hours, on axes of the same length.
+    rates = []
     for span, title, rate, base, lift, colour, private in (
         (spans[1], "Attention rate (%)", "attention_rate", "baseline_attention_rate", "attention_lift", COLOURS["attention"], False),
         (spans[2], "Smile response (%)", "smile_response", "baseline_smile", "smile_lift", COLOURS["smile"], True),
@@ -349,9 +350,19 @@ def _panels(c: _Canvas, s: Slide, left: int, right: int, region: tuple[float, fl
                 tone = GAIN if gain >= PAR else LOSS if gain <= -PAR else MUTED
                 parts.append((_minus(signed_pct(gain)), lift_px, tone))
             labels.append(parts)
+        rates.append((span, title, values, [getattr(line, base) for line in shown], colour, labels))
+    reserve = max(_reserve(c, values, labels) for _, _, values, _, _, labels in rates)
+    for span, title, values, baselines, colour, labels in rates:
         _panel(c, span, title, rows_top, rows_bottom, row_h, bar_h, head_px, tick_px,
-               values=values, baselines=[getattr(line, base) for line in shown], colour=colour, labels=labels,
+               values=values, baselines=baselines, colour=colour, labels=labels, reserve=reserve,
                marks_for=percent_ticks, tick_text=lambda v: f"{v * 100:.0f}", axis_to=1.0)  # fmt: skip
+
+
+def _reserve(c: _Canvas, values, labels) -> int:
+    """Room the labels beside the bars take (rows with no bar write theirs in the bar's place)."""
+    part_gap = c.px(12)
+    return max((sum(c.width(t, sz) for t, sz, _ in parts) + part_gap * (len(parts) - 1)
+                for v, parts in zip(values, labels) if v is not None), default=0)  # fmt: skip
 
 
 def percent_ticks(top: float, fits: Callable[[float], bool]) -> list[float]:
@@ -362,15 +373,13 @@ def percent_ticks(top: float, fits: Callable[[float], bool]) -> list[float]:
 
 
 def _panel(c: _Canvas, span, title, rows_top, rows_bottom, row_h, bar_h, head_px, tick_px, *, values, baselines,
-           colour, labels, marks_for, tick_text, axis_to: float | None = None) -> None:
+           colour, labels, marks_for, tick_text, axis_to: float | None = None, reserve: int | None = None) -> None:
     """One panel: its title, a horizontal bar per row with its labels, round ticks below.
     A row with no value (None) has no bar and no baseline marker: its label says why."""
     x0, x1 = span
     c.text(x0, rows_top - c.px(34), title, head_px)
     label_gap, part_gap = c.px(12), c.px(12)
-    widths = [sum(c.width(t, sz) for t, sz, _ in parts) + part_gap * (len(parts) - 1)
-              for v, parts in zip(values, labels) if v is not None]  # fmt: skip
-    reserve = max(widths, default=0)
+    reserve = _reserve(c, values, labels) if reserve is None else reserve
     bar_w = max(c.px(60), x1 - x0 - reserve - label_gap)
     top = max([v for v in values if v is not None] + [b for b in (baselines or []) if b is not None] + [0.0])
     axis_floor = axis_to or 0.0  # a rate axis reaches 100% whatever the bars

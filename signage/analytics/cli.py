@@ -172,7 +172,8 @@ def _adlog(args, settings, conn, since, until, tz, campaigns) -> int:
         rows, columns = aggregate_rows(screen, plays, per, tz, campaign_of), AGGREGATE_COLUMNS
     missing = getattr(campaign_of, "missing", {})
     if missing:
-        versions = ", ".join(f"{name or '?'} {version or '?'}" for name, version in sorted(missing, key=str))
+        named = [f"{name or '?'} {version or '?'}" for name, version in sorted(missing, key=str)]
+        versions = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
         _note(f"campaign ids left empty for plays of playlist versions not found ({versions}); "
               "name the playlist files they were played from with --playlist")
     if not plays:
