@@ -67,10 +67,8 @@ def ticks(top: float, steps: Sequence[float] | None = None, fits: Callable[[floa
 
 def _count(n: float) -> str:
     n = int(round(n))
-    if n < 10_000:
+    if n < 1_000_000:  # in full up to a million: a column reads alike
         return f"{n:,}"
-    if n < 1_000_000:
-        return f"{n / 1000:.3g}k"
     return f"{n / 1_000_000:.3g}M"
 
 
@@ -165,7 +163,7 @@ def render_png_bytes(report: Report, tz=None, size_px: tuple[int, int] = BASE, *
     """The chart as PNG bytes: per creative, or with ``days`` (daily.per_day) per day.
     ``samples``: per creative, (impressions, people) (daily.sample_sizes); ``screen``: its id."""
     if days is not None:
-        slide = Slide(report, tz, days.lines, {**days.samples, ALL: (samples or {}).get(ALL, (0, 0))},
+        slide = Slide(report, tz, days.lines, days.samples,
                       frozenset(days.withheld), True, screen, days.days_in_period - len(days.lines))
     else:
         shown = report.creatives[:MAX_CREATIVES]
@@ -205,10 +203,11 @@ def _draw(c: _Canvas, s: Slide) -> None:
     where_y = y
     where_end = c.text(left, y, c.fit("  ·  ".join(where) or "screen not named", sub_px, right - left), sub_px, MUTED)
     t = report.total
-    impressions, people = s.samples.get(ALL, (0, 0))
-    facts = [_plural(t.plays, "play"), f"{duration(t.screen_time_s)} on screen", _plural(impressions, "impression"),
-             _plural(people, "person") if people == 1 else f"{people:,} people",
-             _plural(len(report.creatives), "creative")]  # fmt: skip
+    facts = [_plural(t.plays, "play"), f"{duration(t.screen_time_s)} on screen"]
+    if s.samples:
+        impressions, people = s.samples.get(ALL, (0, 0))
+        facts += [_plural(impressions, "impression"), _plural(people, "person") if people == 1 else f"{people:,} people"]
+    facts.append(_plural(len(report.creatives), "creative"))
     if report.camera_on_fraction is not None:
         facts.append(f"camera on {report.camera_on_fraction:.0%} of the time")
     y += c.px(18) + c.cap(sub_px)
@@ -290,9 +289,10 @@ def _panels(c: _Canvas, s: Slide, left: int, right: int, region: tuple[float, fl
     bar_h = min(row_h * 0.58, c.px(56))
 
     # Columns: the names, three numbers (what each row rests on), then three panels.
-    numbers = [("Plays", [f"{line.plays:,}" for line in shown]),
-               ("Impressions", [_count(s.samples.get(line.creative, (0, 0))[0]) for line in shown]),
-               ("People", [_count(s.samples.get(line.creative, (0, 0))[1]) for line in shown])]  # fmt: skip
+    numbers = [("Plays", [f"{line.plays:,}" for line in shown])]
+    if s.samples:  # the caller counted them (daily.sample_sizes)
+        numbers += [("Impressions", [_count(s.samples.get(line.creative, (0, 0))[0]) for line in shown]),
+                    ("People", [_count(s.samples.get(line.creative, (0, 0))[1]) for line in shown])]  # fmt: skip
     num_w = [max(c.width(h, head_px), max(c.width(v, value_px) for v in col)) for h, col in numbers]
     names_w = c.px(250)
     gap = c.px(44)

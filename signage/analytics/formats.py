@@ -16,14 +16,16 @@ from signage.analytics.report import tz_label as report_tz_label
 NO_PLAYS = "no plays in this period"
 
 
+_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu", "Etc/GMT", "GMT"}
+
+
 def period_text(report: Report, tz) -> str:
     """'2026-11-18 00:00 to 2026-11-19 00:00 (UTC)', or '... local time (CET)': one zone label."""
     fmt = "%Y-%m-%d %H:%M"
     zone = report.tz_name if report.tz_name.startswith("local time") else f"({report.tz_name})"
+    if report.tz_name in _UTC_NAMES:
+        zone = "(UTC)"
     return f"{local(report.since, tz).strftime(fmt)} to {local(report.until, tz).strftime(fmt)} {zone}"
-
-
-_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu", "Etc/GMT", "GMT"}
 
 
 def zone_phrase(tz) -> str:
