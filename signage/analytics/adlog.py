@@ -108,8 +108,10 @@ def load_plays(conn: sqlite3.Connection, since: float | None, until: float) -> l
         f"SELECT {', '.join(_COLUMNS)} FROM plays WHERE start_ts >= ? AND start_ts < ? ORDER BY start_ts, play_id",
         (lo, until),
     )
+    # A play still open (on screen now, if a later schema stores it so) ends, here, where it started.
     return [PlayRecord(r["play_id"], r["creative_id"], r["playlist"], r["playlist_version"], r["rule_id"],
-                       r["outcome"], r["start_ts"], r["end_ts"], totals_from_row(r)) for r in rows]  # fmt: skip
+                       r["outcome"], r["start_ts"], r["start_ts"] if r["end_ts"] is None else r["end_ts"],
+                       totals_from_row(r)) for r in rows]  # fmt: skip
 
 
 # -- time ---------------------------------------------------------------------------------

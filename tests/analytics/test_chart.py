@@ -240,3 +240,32 @@ def test_value_ticks_are_one_two_five_steps(top):
     assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-9
     assert np.allclose(np.diff(marks), step)
     assert marks[-2] < top  # no tick past the one that reaches the longest bar
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_both_rate_axes_run_0_to_100_with_the_same_ticks(tmp_path, size):
+    from signage.analytics.chart import GRID
+
+    img = decode(render_png_bytes(week_report(tmp_path, ["welcome", "pastry", "lunch"]), UTC, size))
+    below = int(img.shape[0] * 0.15)
+
+    def first_column(colour) -> int:
+        mask = np.all(img[below:] == np.array(colour[::-1], np.uint8), axis=2)
+        return int(np.flatnonzero(mask.any(axis=0))[0])
+
+    att, smile = first_column(COLOURS["attention"]), first_column(COLOURS["smile"])
+    column = np.all(img[below:, att + 1] == np.array(COLOURS["attention"][::-1], np.uint8), axis=1)
+    (a, b), (c, d) = _runs(column)[:2]
+    y = below + (b + c) // 2  # between the first two bars: only the grid is drawn there
+    grid = np.all(img[y] == np.array(GRID[::-1], np.uint8), axis=1)
+    lines_att = _runs(grid[att - 3: smile - 3])
+    lines_smile = _runs(grid[smile - 3:])
+    assert len(lines_att) == len(lines_smile) in (6, 3)  # every 20% (or 50% when small), 0 to 100
+    assert abs((lines_att[-1][0] - lines_att[0][0]) - (lines_smile[-1][0] - lines_smile[0][0])) <= 1  # the same length
+    gaps = np.diff([start for start, _ in lines_att])
+    assert gaps.max() - gaps.min() <= 1  # even steps

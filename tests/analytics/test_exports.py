@@ -327,3 +327,18 @@ def test_no_input_gives_a_traceback(cafe, tmp_path, fmt, per, since, tz):
     except SystemExit as exc:  # argparse: a choice that does not exist
         code = exc.code
     assert code in (0, 2)
+
+
+def test_by_default_campaigns_come_from_the_admins_content_folder(cafe, tmp_path):
+    # The version the plays were played from, kept in the content folder as the admin keeps it.
+    version = tmp_path / "content" / "versions" / "20261201-080000-abcdef"
+    version.mkdir(parents=True)
+    (version / "playlist.yaml").write_text(PLAYLIST, encoding="utf-8")
+    config = tmp_path / "signage.toml"
+    config.write_text(CONFIG + f'\n[admin]\ndata_dir = "{tmp_path / "content"}"\n', encoding="utf-8")
+    r = report(cafe, "--db", "cafe.db", "--since", "2026-12-01", "--until", "2026-12-03", "--format", "adlog",
+               config=str(config))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rows = {x["play_id"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    assert rows["d1-01"]["campaign_id"] == "HOUSE" and rows["d1-02"]["campaign_id"] == "ACME-2026-12 / line 4"
+    assert rows["d1-06"]["campaign_id"] == "" and "an-old-version" in r.stderr
