@@ -270,8 +270,9 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from signage.analytics.cli import run_report
+    from signage.campaigns import index_for
 
-    return run_report(args, settings.analytics, settings.screen)
+    return run_report(args, settings, campaigns=lambda: index_for(args.playlist, settings))
 
 
 def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,7 +7,8 @@ import json
 import time
 from typing import Any
 
-from signage.analytics.formats import duration, pct, period_text, signed_pct, to_json
+from signage.analytics.anonymity import withhold_small
+from signage.analytics.formats import duration, pct, period_text, signed_pct, smiles, to_json
 from signage.analytics.report import Report, build_report, load_history, parse_when, timezone
 from signage.analytics.store import StoreError, connect_readonly, resolve_path
 
@@ -41,7 +42,7 @@ def load_report(db_path: str, since: str | None, until: str | None, tz_name: str
         raise ReportUnavailable(f"cannot read {path}: {exc}") from None
     finally:
         conn.close()
-    return build_report(plays, minutes, lo, hi, tz), tz
+    return withhold_small(build_report(plays, minutes, lo, hi, tz), plays, minutes, tz), tz
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def report_rows(report: Report, tz: Any) -> dict[str, Any]:
                        "screen_time": duration(c.screen_time_s), "faces": f"{c.mean_faces:.1f}",
                        "attention_s": f"{c.attention_s:.0f}", "attention": pct(c.attention_rate),
                        "baseline_attention": pct(c.baseline_attention_rate), "attention_lift": signed_pct(c.attention_lift),
-                       "smiles": pct(c.smile_response), "baseline_smile": pct(c.baseline_smile),
+                       "smiles": smiles(c, report), "baseline_smile": pct(c.baseline_smile),
                        "smile_lift": signed_pct(c.smile_lift)} for c in report.creatives],
         "rules": [{"rule": r.rule or "(default loop)", "firings": r.firings, "screen_time": duration(r.screen_time_s),
                    "creatives": ", ".join(r.creatives)} for r in report.rules],

@@ -1,33 +1,58 @@
-"""``signage report``: arguments and the command (wired into signage/cli.py)."""
+"""``signage report``: arguments and the command (wired into signage/cli.py).
+
+Exit status: 0 done (an empty period included: it says so on standard error), 2 a bad
+argument, a database that is missing, damaged or of another schema version, or an output
+file that cannot be written; the message names the file or the option and the reason.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from signage.analytics.formats import NO_PLAYS, period_text, to_csv, to_json
+from signage.analytics.adlog import (
+    AGGREGATE_COLUMNS, PLAY_COLUMNS, Screen, aggregate_rows, load_plays, no_campaign, play_rows, system_zone, to_csv,
+    to_jsonl,
+)  # fmt: skip
+from signage.analytics.anonymity import withhold_small
+from signage.analytics.formats import NO_PLAYS, period_text, to_json
+from signage.analytics.formats import to_csv as report_csv
 from signage.analytics.report import build_report, load_history, parse_when, screen_facts, timezone
 from signage.analytics.store import StoreError, connect_readonly, resolve_path
 from signage.analytics.text import to_text
-from signage.config import AnalyticsConfig, ScreenConfig
 
-FORMATS = ("table", "csv", "json", "png")
+FORMATS = ("table", "csv", "json", "png", "adlog", "adlog-jsonl")
+PER = ("play", "hour", "day")
 DEFAULT_PNG = "signage-report.png"
+
+
+class ReportFailed(Exception):
+    """Exit 2 with this message."""
 
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Per creative: plays, screen time, audience, attention rate and smile response against the "
-        "baseline of the same hours of day; per rule: firings. Reads the analytics database, never writes it."
+        "baseline of the same hours of day; per rule: firings. --format adlog (CSV) or adlog-jsonl (JSON Lines): "
+        "the ad log buyers ingest, one row per play, or with --per hour|day the proof of play per screen, creative "
+        "and campaign line (docs/exports.md). Reads the analytics database, never writes it."
     )
     p.add_argument("--db", metavar="PATH", help="analytics database (default: analytics.db_path from the configuration)")
     p.add_argument("--since", metavar="WHEN", help="ISO date or time, or a duration back from now: 7d, 12h, 30m, 2w (default: everything)")
     p.add_argument("--until", metavar="WHEN", help="same forms (default: now)")
-    p.add_argument("--tz", metavar="ZONE", help="time zone for dates without offset and for hours of day "
-                   "(default: screen.timezone, else local time)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone for dates without offset, hours of day and the hours and "
+                   "days of --per (default: screen.timezone, else the system's)")
     p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+    p.add_argument("--per", choices=PER, default=None,
+                   help="adlog formats: one row per play (default), or per hour or day; png: 'day' draws the per-day view")
+    p.add_argument("--playlist", metavar="FILE", action="append", default=[],
+                   help="adlog formats: playlist file(s) the campaign ids are read from, repeatable (default: "
+                   "player.playlist and every version in the admin's content folder)")
     p.add_argument("--out", metavar="FILE", help=f"write to FILE instead of standard output (png: default {DEFAULT_PNG})")
 
 
@@ -36,48 +61,123 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run_report(args: argparse.Namespace, config: AnalyticsConfig, screen: ScreenConfig | None = None) -> int:
-    screen = screen or ScreenConfig()
+def _note(message: str) -> None:
+    print(f"signage report: {message}", file=sys.stderr)
+
+
+def _zone(args: argparse.Namespace, settings: Any):
+    name = args.tz or settings.screen.timezone
+    if args.tz is None and settings.screen.timezone:
+        try:
+            return timezone(name)
+        except ValueError as exc:
+            raise ReportFailed(f"screen.timezone: {exc}") from None
+    return timezone(name) if name else system_zone()
+
+
+def _open(path: Path) -> sqlite3.Connection:
     try:
-        tz = timezone(args.tz or screen.timezone)
+        return connect_readonly(path)
+    except FileNotFoundError:
+        raise ReportFailed(f"no analytics database at {path} (the player creates it; see --db)") from None
+    except StoreError as exc:
+        hint = {"newer": " (written by a later signage: report with that release)"}.get(exc.kind, "")
+        if exc.kind != "newer" and "expected" in str(exc):
+            hint = " (an older database: the player upgrades it when it next starts)"
+        raise ReportFailed(f"{exc}{hint}") from None
+
+
+def _write(out: str | None, text: str) -> None:
+    if not out:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportFailed(f"--out {out}: cannot write it: {exc.strerror or exc}") from None
+
+
+def run_report(args: argparse.Namespace, settings: Any, campaigns: Callable[[], Any] | None = None) -> int:
+    """``campaigns``: builds the campaign-id lookup of the adlog formats (signage/campaigns.py)."""
+    try:
+        return _run(args, settings, campaigns)
+    except ReportFailed as exc:
+        return _fail(str(exc))
+
+
+def _run(args: argparse.Namespace, settings: Any, campaigns: Callable[[], Any] | None) -> int:
+    adlog = args.format.startswith("adlog")
+    if args.per is not None and not adlog and not (args.format == "png" and args.per == "day"):
+        raise ReportFailed(f"--per {args.per} goes with --format adlog or adlog-jsonl (and --per day with png), "
+                           f"not with --format {args.format}")
+    if args.playlist and not adlog:
+        raise ReportFailed("--playlist goes with --format adlog or adlog-jsonl")
+    try:
+        tz = _zone(args, settings)
         now = time.time()
         since = parse_when(args.since, now, tz) if args.since else None
         until = parse_when(args.until, now, tz) if args.until else now
     except ValueError as exc:
-        return _fail(str(exc))
+        raise ReportFailed(str(exc)) from None
     if since is not None and since >= until:
-        return _fail("--since must be before --until")
-    path = resolve_path(args.db or config.db_path)
+        raise ReportFailed("--since must be before --until")
+    path = resolve_path(args.db or settings.analytics.db_path)
+    conn = _open(path)
     try:
-        conn = connect_readonly(path)
-    except FileNotFoundError:
-        return _fail(f"no analytics database at {path} (the player creates it; see --db)")
-    except StoreError as exc:
-        return _fail(str(exc))
-    try:
+        if adlog:
+            return _adlog(args, settings, conn, since, until, tz, campaigns)
         plays, minutes = load_history(conn, since, until)
-    except Exception as exc:  # sqlite3.Error: a damaged file
-        return _fail(f"cannot read {path}: {exc}")
+    except sqlite3.Error as exc:  # a damaged file
+        raise ReportFailed(f"cannot read {path}: {exc}") from None
     finally:
         conn.close()
-    report = build_report(plays, minutes, since, until, tz, screen=screen_facts(screen))
+    report = withhold_small(build_report(plays, minutes, since, until, tz, screen=screen_facts(settings.screen)), plays, minutes, tz)
+    screen = Screen.from_config(settings.screen)
+    report.site = settings.screen.site or None
 
     if args.format == "png":
         if report.empty:
-            print(f"signage report: {period_text(report, tz)}: {NO_PLAYS}; no chart written", file=sys.stderr)
+            _note(f"{period_text(report, tz)}: {NO_PLAYS}; no chart written")
             return 0
-        from signage.analytics.chart import render_png
+        from signage.analytics.chart import render_png_bytes
+        from signage.analytics.daily import per_day, sample_sizes
 
-        out = render_png(report, args.out or DEFAULT_PNG, tz)
-        print(f"signage report: chart written to {out}", file=sys.stderr)
+        days = per_day(plays, minutes, report.since, until, tz) if args.per == "day" else None
+        png = render_png_bytes(report, tz, screen=screen.id, samples=sample_sizes(plays), days=days)
+        out = args.out or DEFAULT_PNG
+        try:
+            Path(out).write_bytes(png)
+        except OSError as exc:
+            raise ReportFailed(f"--out {out}: cannot write it: {exc.strerror or exc}") from None
+        _note(f"chart written to {out}")
         return 0
-    text = {"table": lambda: to_text(report, tz), "csv": lambda: to_csv(report), "json": lambda: to_json(report)}[
+    text = {"table": lambda: to_text(report, tz), "csv": lambda: report_csv(report), "json": lambda: to_json(report)}[
         args.format
     ]()
     if report.empty and args.format != "table":
-        print(f"signage report: {period_text(report, tz)}: {NO_PLAYS}", file=sys.stderr)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _note(f"{period_text(report, tz)}: {NO_PLAYS}")
+    _write(args.out, text)
+    return 0
+
+
+def _adlog(args, settings, conn, since, until, tz, campaigns) -> int:
+    plays = load_plays(conn, since, until)
+    screen = Screen.from_config(settings.screen)
+    campaign_of, problems = campaigns() if (campaigns is not None and plays) else (no_campaign, [])
+    for line in problems:
+        _note(f"campaign ids: {line}")
+    per = args.per or "play"
+    if per == "play":
+        rows, columns = play_rows(screen, plays, campaign_of), PLAY_COLUMNS
     else:
-        sys.stdout.write(text)
+        rows, columns = aggregate_rows(screen, plays, per, tz, campaign_of), AGGREGATE_COLUMNS
+    missing = getattr(campaign_of, "missing", {})
+    if missing:
+        named = [f"{name or '?'} {version or '?'}" for name, version in sorted(missing, key=str)]
+        versions = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+        _note(f"campaign ids left empty for plays of playlist versions not found ({versions}); "
+              "name the playlist files they were played from with --playlist")
+    if not plays:
+        _note(f"{NO_PLAYS} (header only)")
+    _write(args.out, (to_jsonl if args.format == "adlog-jsonl" else to_csv)(rows, columns))
     return 0

@@ -6,18 +6,55 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from dataclasses import asdict, fields
 
+from signage.analytics.anonymity import WITHHELD
 from signage.analytics.report import CreativeLine, Report, local
+from signage.analytics.report import tz_label as report_tz_label
 
 NO_PLAYS = "no plays in this period"
+
+
+_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu", "Etc/GMT", "GMT"}
 
 
 def period_text(report: Report, tz) -> str:
     """'2026-11-18 00:00 to 2026-11-19 00:00 (UTC)', or '... local time (CET)': one zone label."""
     fmt = "%Y-%m-%d %H:%M"
     zone = report.tz_name if report.tz_name.startswith("local time") else f"({report.tz_name})"
+    if report.tz_name in _UTC_NAMES:
+        zone = "(UTC)"
     return f"{local(report.since, tz).strftime(fmt)} to {local(report.until, tz).strftime(fmt)} {zone}"
+
+
+def zone_phrase(tz) -> str:
+    """'UTC', or 'local time (Europe/Paris)': the zone a chart's dates and hours are in."""
+    if tz is None:
+        return report_tz_label(None)
+    name = getattr(tz, "key", None) or str(tz)
+    return "UTC" if name in _UTC_NAMES or tz is dt.timezone.utc else f"local time ({name})"
+
+
+def date_span(since: float, until: float, tz) -> str:
+    """The period for a title: '1–7 Dec 2026', '28 Nov – 4 Dec 2026', '1 Dec 2026' (whole
+    days), else with the times: '1 Dec 2026, 09:00–18:00', '1 Dec 09:00 – 7 Dec 2026 18:00'."""
+    a, b = local(since, tz), local(until, tz)
+    whole = a.time() == dt.time() and b.time() == dt.time() and b > a
+    last = (b - dt.timedelta(days=1)) if whole else b
+
+    def day(d: dt.datetime, month: bool = True, year: bool = True) -> str:
+        return f"{d.day}" + (f" {d:%b}" if month else "") + (f" {d.year}" if year else "")
+
+    if whole:
+        if a.date() == last.date():
+            return day(a)
+        if (a.year, a.month) == (last.year, last.month):
+            return f"{a.day}\u2013{day(last)}"
+        return f"{day(a, year=a.year != last.year)} \u2013 {day(last)}"
+    if a.date() == b.date():
+        return f"{day(a)}, {a:%H:%M}\u2013{b:%H:%M}"
+    return f"{day(a, year=a.year != b.year)} {a:%H:%M} \u2013 {day(b)} {b:%H:%M}"
 
 
 def duration(seconds: float) -> str:
@@ -71,7 +108,7 @@ def to_table(report: Report, tz) -> str:
         [c.creative, str(c.plays), str(c.completed), str(c.interrupted), duration(c.screen_time_s),
          f"{c.mean_faces:.1f}", f"{c.attention_s:.0f}",
          pct(c.attention_rate), pct(c.baseline_attention_rate), signed_pct(c.attention_lift),
-         pct(c.smile_response), pct(c.baseline_smile), signed_pct(c.smile_lift)]  # fmt: skip
+         smiles(c, report), pct(c.baseline_smile), signed_pct(c.smile_lift)]  # fmt: skip
         for c in report.creatives + [t]
     ]
     lines += _grid(header, rows)
@@ -92,10 +129,19 @@ def to_table(report: Report, tz) -> str:
         "face-seconds; smiles: smiling share of measured faces; same hours: everyone seen at the same hours of day;",
         "lift: creative / same hours - 1, shown from 30 person-seconds of audience (less says nothing).",
     ]
+    if report.withheld:
+        lines.append(f"{TABLE_WITHHELD}: smile figures withheld, {WITHHELD} (privacy: small groups stay anonymous).")
     return "\n".join(lines) + "\n"
 
 
-CSV_FIELDS = [f.name for f in fields(CreativeLine)]
+TABLE_WITHHELD = "<3"  # in the table, in place of a smile figure of fewer than 3 people
+
+
+def smiles(c: CreativeLine, report: Report) -> str:
+    return TABLE_WITHHELD if c.creative in report.withheld else pct(c.smile_response)
+
+
+CSV_FIELDS = [f.name for f in fields(CreativeLine)] + ["expressions_withheld"]
 
 
 def to_csv(report: Report) -> str:
@@ -104,12 +150,14 @@ def to_csv(report: Report) -> str:
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
     for c in report.creatives:
-        w.writerow({k: ("" if v is None else _num(v)) for k, v in asdict(c).items()})
+        row = {k: ("" if v is None else _num(v)) for k, v in asdict(c).items()}
+        w.writerow({**row, "expressions_withheld": WITHHELD if c.creative in report.withheld else ""})
     return buf.getvalue()
 
 
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    """ISO 8601 UTC, rounded to the second."""
+    return dt.datetime.fromtimestamp(math.floor(ts + 0.5), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_json(report: Report) -> str:
@@ -130,6 +178,7 @@ def to_json(report: Report) -> str:
             }
         ),
         "creatives": [clean(asdict(c)) for c in report.creatives],
+        "expressions_withheld": {"creatives": report.withheld, "reason": WITHHELD} if report.withheld else None,
         "rules": [clean(asdict(r)) for r in report.rules],
     }
     return json.dumps(doc, indent=2) + "\n"

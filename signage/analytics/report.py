@@ -124,6 +124,7 @@ class Report:
     lookers: int | None = None  # distinct people who looked 1 s (sum of new viewers)
     hours: list[PeriodLine] = field(default_factory=list)  # per hour of the period (local time)
     days: list[PeriodLine] = field(default_factory=list)  # per day of the period (local time)
+    withheld: list[str] = field(default_factory=list)  # expression figures withheld: fewer than 3 people (anonymity.py)
 
     @property
     def empty(self) -> bool:

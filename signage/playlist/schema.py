@@ -169,6 +169,28 @@ class Strict(BaseModel):
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="letters, digits, - _ .")]
 
+# A buyer's campaign / line id, carried into the exports (docs/exports.md): printable text,
+# not starting like a spreadsheet formula (= + - @) so that a CSV cell stays text.
+_CAMPAIGN = re.compile(r"^[^=+@\-\s][^\x00-\x1f\x7f]{0,119}$")
+
+
+def _campaign_id(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError("a campaign id is text like 'ACME-2026-12 / line 3'")
+    if len(v) > 120:
+        raise ValueError(f"a campaign id has at most 120 characters (this one has {len(v)})")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+        raise ValueError("a campaign id is one line of text, without tabs or control characters")
+    if not _CAMPAIGN.match(v):
+        raise ValueError(f"{v!r}: a campaign id does not start with a space or = + - @ "
+                         "(a spreadsheet would read it as a formula)")
+    return v
+
+
+CampaignId = Annotated[str, BeforeValidator(_campaign_id), WithJsonSchema({
+    "type": "string", "pattern": _CAMPAIGN.pattern, "maxLength": 120,
+    "description": "the buyer's campaign / line id, e.g. 'ACME-2026-12 / line 3' (carried into the exports)"})]
+
 # --------------------------------------------------------------------------- schedules
 
 
@@ -393,6 +415,7 @@ class _CreativeBase(Strict):
     transition: TransitionSpec | None = None
     schedule: Schedule | None = Field(None, description="when this creative may play at all")
     max_per_hour: int | None = Field(None, ge=1, le=limits.MAX_PER_HOUR, description="at most this many plays in any hour")
+    campaign_id: CampaignId | None = None
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -446,6 +469,7 @@ class Rule(Strict):
         3.0, description="with interrupt: the creative on screen plays at least this long")
     schedule: Schedule | None = None
     enabled: bool = True
+    campaign_id: CampaignId | None = Field(None, description="the line its plays bill to (wins over the creative's)")
 
     @field_validator("play")
     @classmethod
@@ -500,6 +524,14 @@ class Playlist(Strict):
         if errors:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in errors))
         return self
+
+    def campaign_id(self, rule_id: str | None, creative_id: str) -> str | None:
+        """The campaign / line a play bills to: its rule's, else its creative's, else None."""
+        rule = next((r for r in self.rules if r.id == rule_id), None) if rule_id else None
+        if rule is not None and rule.campaign_id:
+            return rule.campaign_id
+        creative = next((c for c in self.creatives if c.id == creative_id), None)
+        return creative.campaign_id if creative is not None else None
 
     def creative(self, cid: str) -> ImageCreative | VideoCreative | TextCreative:
         for c in self.creatives:
