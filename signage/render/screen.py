@@ -69,7 +69,7 @@ def _draw_centred(surface: pygame.Surface, lines: tuple[str, ...], safe_bottom: 
 
     w, h = surface.get_size()
     unit = min(w, h - safe_bottom) / 1080
-    rendered = [font(int((72 if i == 0 else 36) * unit)).render(text, True, (0xd8, 0xd2, 0xcc) if i == 0 else (0x9a, 0x92, 0x8c))
+    rendered = [font(int((72 if i == 0 else 44) * unit)).render(text, True, (0xd8, 0xd2, 0xcc) if i == 0 else (0x9a, 0x92, 0x8c))
                 for i, text in enumerate(lines)]
     gap = int(24 * unit)
     total = sum(r.get_height() for r in rendered) + gap * (len(rendered) - 1)
