@@ -240,12 +240,12 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     else:
         watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
         watcher.started_with(first.error if first else None)  # reported: the first look is not a refused update
+    warning = LastWarning()  # before the writer's thread starts: its first warning is kept
+    logging.getLogger("signage.analytics").addHandler(warning)
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
     health = HealthReporter(settings.health)
     health.set_static(display=display_status, playlist_problem=playlist_problem)
-    warning = LastWarning()
-    logging.getLogger("signage.analytics").addHandler(warning)
     health.add_part("analytics", lambda failing: analytics_status(
         analytics.stats, db=str(analytics.path), queue=analytics.pending(), last_error=warning.message,
         failing_s=failing(analytics.stats.state == "retrying")))
