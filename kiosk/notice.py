@@ -17,6 +17,7 @@ import json
 import re
 import sys
 import tomllib
+import unicodedata
 from pathlib import Path
 
 FIELDS = {"controller": 80, "contact": 80, "url": 200}  # and their longest (signage/config.py NoticeConfig)
@@ -34,13 +35,18 @@ def problem(field: str, value: object) -> str | None:
         return f"still the demo café's sample {v!r}"
     if len(v) > FIELDS[field]:
         return f"longer than {FIELDS[field]} characters"
-    if any(ord(c) < 32 for c in v):
+    if any(unicodedata.category(c) == "Cc" for c in v):
         return "has a control character (a line break?)"
     return None
 
 
 def current(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8")).get("notice", {})
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML wants escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def set_values(text: str, values: dict[str, str]) -> str:
@@ -52,7 +58,7 @@ def set_values(text: str, values: dict[str, str]) -> str:
         start = len(lines) - 1
     end = next((i for i in range(start + 1, len(lines)) if re.match(r"\s*\[", lines[i])), len(lines))
     for key, value in values.items():
-        line = f"{key} = {json.dumps(value.strip(), ensure_ascii=False)}"
+        line = f"{key} = {toml_string(value.strip())}"
         at = next((i for i in range(start + 1, end) if re.match(rf"\s*{key}\s*=", lines[i])), None)
         if at is None:
             lines.insert(start + 1, line)

@@ -13,8 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def _s(d: dict, key: str) -> float:
+    v = d.get(key)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+
 def display_problem(display: Any) -> str | None:
-    if not isinstance(display, dict) or display.get("as_configured", True):
+    if not isinstance(display, dict) or display.get("as_configured", True) is not False:
         return None
     why = f" ({display['error']})" if display.get("error") else ""
     return (f"display: configured {display.get('configured')}, but running headless: nothing is on the screen{why}")
@@ -24,20 +29,20 @@ def analytics_problem(a: Any, grace_s: float) -> str | None:
     if not isinstance(a, dict):
         return None
     error = f" (last error: {a['last_error']})" if a.get("last_error") else ""
-    if a.get("state") == "retrying" and a.get("failing_s", 0) >= grace_s:
-        return (f"analytics: cannot write proof of play to {a.get('db')} for {a.get('failing_s', 0):.0f} s, "
-                f"{a.get('queue', 0)} records waiting{error}")
-    lost = a.get("not_written", 0)
+    if a.get("state") == "retrying" and _s(a, "failing_s") >= grace_s:
+        return (f"analytics: cannot write proof of play to {a.get('db')} for {_s(a, 'failing_s'):.0f} s, "
+                f"{_s(a, 'queue'):.0f} records waiting{error}")
+    lost = _s(a, "not_written")
     if lost:
-        return f"analytics: {lost} records not written since start (queue full or database unavailable){error}"
+        return f"analytics: {lost:.0f} records not written since start (queue full or database unavailable){error}"
     return None
 
 
 def camera_problem(cam: Any, grace_s: float) -> str | None:
-    if not isinstance(cam, dict) or cam.get("state") != "reconnecting" or cam.get("failing_s", 0) < grace_s:
+    if not isinstance(cam, dict) or cam.get("state") != "reconnecting" or _s(cam, "failing_s") < grace_s:
         return None
     error = f" (last error: {cam['last_error']})" if cam.get("last_error") else ""
-    return (f"camera {cam.get('source')}: failing for {cam.get('failing_s', 0):.0f} s, audience rules are off{error}")
+    return f"camera {cam.get('source')}: failing for {_s(cam, 'failing_s'):.0f} s, audience rules are off{error}"
 
 
 def playlist_problem(doc: dict[str, Any]) -> str | None:

@@ -13,8 +13,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from signage.config import ConfigError, HealthConfig, load_settings
 from signage.health import HealthReporter, default_status_file, read_status, snapshot, status_path, write_atomically
@@ -387,3 +390,24 @@ def test_a_database_that_cannot_be_written_is_unhealthy_while_the_player_plays_o
     assert doc["creative"] is not None and doc["display"]["as_configured"]  # the screen plays on
     assert p.returncode == 1 and f"analytics: cannot write proof of play to {db}" in p.stderr
     assert "recent errors" in p.stdout and "analytics: retrying" in p.stdout
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                       max_size=4), max_leaves=20)
+status_keys = st.sampled_from(["display", "camera", "analytics", "audience", "problems", "errors", "playlist_problem",
+                               "uptime_s", "render_fps", "creative", "release"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(status_keys, json_values, max_size=8) | json_values)
+def test_signage_status_never_breaks_on_whatever_the_file_holds(tmp_path, doc, capsys):
+    """A status file from another release, half edited by hand: a message and 0, 1 or 2, never a traceback."""
+    from signage.status_cli import run_status
+
+    path = tmp_path / "status.json"
+    path.write_text(json.dumps(doc))
+    code = run_status(SimpleNamespace(file=str(path), json=False), load_settings())
+    assert code in (0, 1, 2)
+    if isinstance(doc, dict):
+        assert problems(doc, **GRACE) is not None

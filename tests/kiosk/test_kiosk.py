@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK = ROOT / "kiosk"
@@ -78,13 +80,8 @@ def test_the_player_refuses_the_kiosk_configuration_s_placeholders(tmp_path):
 
 def test_the_installer_s_sample_values_are_the_player_s_defaults():
     """kiosk/notice.py runs before the release's Python exists: its copy of the samples must agree."""
-    sys.path.insert(0, str(KIOSK))
-    try:
-        import notice
-    finally:
-        sys.path.remove(str(KIOSK))
     from signage.notice_check import SAMPLES
-    assert notice.SAMPLES == SAMPLES
+    assert _notice_module().SAMPLES == SAMPLES
 
 
 # The installer runs systemd-sysusers --root: it creates the root's /etc/shadow and gshadow
@@ -372,3 +369,32 @@ def test_an_interrupted_install_is_built_again(tmp_path):
     install(root, "--version", "v1")
     assert not (half / "half-copied.txt").exists() and (half / ".signage-release-complete").is_file()
     assert (half / "signage/player.py").is_file()
+
+
+def _notice_module():
+    sys.path.insert(0, str(KIOSK))
+    try:
+        import notice
+    finally:
+        sys.path.remove(str(KIOSK))
+    return notice
+
+
+@settings(max_examples=300, deadline=None)
+@given(controller=st.text(min_size=1, max_size=90), contact=st.text(min_size=1, max_size=90))
+def test_the_installer_writes_any_accepted_notice_value_back_exactly(controller, contact):
+    """What an operator types is written as TOML that reads back the same, or refused with a reason."""
+    import tomllib
+
+    notice = _notice_module()
+    template = (KIOSK / "signage.toml").read_text()
+    values = {"controller": controller, "contact": contact}
+    bad = {f: notice.problem(f, v) for f, v in values.items()}
+    if any(bad.values()):
+        assert all(why is None or isinstance(why, str) for why in bad.values())
+        return
+    text = notice.set_values(template, values)
+    got = tomllib.loads(text)["notice"]
+    assert (got["controller"], got["contact"]) == (controller.strip(), contact.strip())
+    assert got["url"] == "<address of the full privacy notice>" and tomllib.loads(text)["player"] == \
+        tomllib.loads(template)["player"]
