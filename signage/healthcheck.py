@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_LINE = 200  # the admin dashboard passes on strings this long at most (signage/admin/status.py)
+
 
 def _s(d: dict, key: str) -> float:
     v = d.get(key)
@@ -58,7 +60,7 @@ def problems(doc: dict[str, Any], *, analytics_grace_s: float, camera_grace_s: f
         playlist_problem(doc),
         camera_problem(doc.get("camera"), camera_grace_s),
     ]
-    return [p for p in found if p]
+    return [p[:MAX_LINE] for p in found if p]
 
 
 def systemd_status(problems_: list[str], playing: str) -> str:
