@@ -102,15 +102,18 @@ def open_display(settings: Settings, opts: RunOptions):
         cfg = cfg.model_copy(update={"driver": "dummy"})
     if opts.windowed:
         cfg = cfg.model_copy(update={"fullscreen": False})
-    configured = wanted(cfg, os.environ)
+    env = dict(os.environ)  # as it was: opening sets SDL_VIDEODRIVER to each driver it tries
+    configured = wanted(cfg, env)
     try:
         display = Display(cfg).open()
         return display, display.describe(configured)
     except DisplayError as exc:
         reason = str(exc).removeprefix("cannot open a display: ")
-        log.error("display: cannot open %s, set by %s: %s. Running headless: nothing is on the screen; the "
-                  "schedule and proof of play go on and the player reports unhealthy (signage status)",
-                  configured, driver_origin(cfg.driver, os.environ), reason)
+        # asked for by name: an error; "auto" finding no display (a developer's ./run): a warning
+        level = logging.WARNING if cfg.driver == "auto" and not env.get("SDL_VIDEODRIVER") else logging.ERROR
+        log.log(level, "display: cannot open %s, set by %s: %s. Running headless: nothing is on the screen; the "
+                "schedule and proof of play go on and the player reports unhealthy (signage status)",
+                configured, driver_origin(cfg.driver, env), reason)
     try:
         display = Display(cfg.model_copy(update={"driver": "dummy", "fullscreen": False})).open()
     except DisplayError as exc:
