@@ -140,9 +140,11 @@ def load_first(settings: Settings, path: Path | None, explicit: bool):
     first = active.try_replace(path.resolve())
     if first.ok:
         return active, first, None
-    text = first.error.format() if first.error else f"{path}: cannot be loaded"
-    log.error("%s", text)
-    problem = "; ".join(line.strip() for line in text.splitlines())[:300]
+    log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
+    # one short line for the status: the file once, then each error ("line 3: rules.0: ...")
+    errors = [("line " if p.line else "") + p.format("").lstrip(":").lstrip() for p in first.error.problems] \
+        if first.error else ["cannot be loaded"]
+    problem = f"{path}: " + "; ".join(errors)
     if settings.player.demo_fallback:
         if path.resolve() == DEMO_PLAYLIST.resolve() or not active.try_replace(DEMO_PLAYLIST).ok:
             raise NoPlaylist(f"{path}: not loaded, and the bundled demo cannot be loaded either")

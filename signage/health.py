@@ -53,11 +53,14 @@ def default_status_file(environ: Any = None, kiosk_dir: Path = KIOSK_RUN_DIR) ->
     return Path("~/.local/state/signage/status.json").expanduser()
 
 
+def configured_path(config: HealthConfig) -> Path:
+    """``health.status_file``, else ``default_status_file()``."""
+    return Path(config.status_file).expanduser() if config.status_file else default_status_file()
+
+
 def status_path(settings: Any) -> Path:
-    """Where the player writes its status: ``health.status_file``, else ``default_status_file()``
-    (the admin service and ``signage status`` read the same path)."""
-    configured = settings.health.status_file
-    return Path(configured).expanduser() if configured else default_status_file()
+    """Where the player writes its status (the admin service and ``signage status`` read the same)."""
+    return configured_path(settings.health)
 
 
 def _iso(t: dt.datetime | None) -> str | None:
@@ -161,7 +164,7 @@ def read_status(path: str | os.PathLike[str]) -> tuple[dict[str, Any], float]:
 class HealthReporter:
     def __init__(self, config: HealthConfig, *, wall=None, path: Path | None = None, clock=time.monotonic) -> None:
         self.config = config
-        self.path = path or (Path(config.status_file).expanduser() if config.status_file else default_status_file())
+        self.path = path or configured_path(config)
         self.interval = config.write_interval_s
         self._wall = wall or (lambda: dt.datetime.now(dt.timezone.utc))
         self._clock = clock
@@ -179,8 +182,8 @@ class HealthReporter:
         self.writes = 0
 
     def set_static(self, **fields: Any) -> None:
-        """Facts that do not change while the player runs, added to every status (for
-        example ``display={...}``: the driver, size and whether it is what was configured)."""
+        """Facts the wiring knows (not the frame's state), added to every status until set again:
+        ``display={...}`` (the driver, size and whether it is what was configured), ``playlist_problem``."""
         self._static.update(fields)
 
     def add_part(self, name: str, part: Any) -> None:
