@@ -257,3 +257,15 @@ def test_a_kiosk_refuses_the_demo_cafe_in_its_notice(tmp_path):
     p = run("--camera", "off", "--db", tmp_path / "a.db", env_extra=env, duration=30)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "notice.controller is the demo café's sample 'Café Lumière'" in p.stderr and not (tmp_path / "a.db").exists()
+
+
+def test_which_playlist_a_player_starts_with():
+    from signage.app import DEMO_PLAYLIST, playlist_path
+    from signage.config import Settings
+
+    dev, kiosk = Settings(), Settings(player={"demo_fallback": False})
+    assert playlist_path(dev, None) == DEMO_PLAYLIST  # a developer's ./run: the demo
+    assert playlist_path(kiosk, None) is None  # a kiosk with nothing configured: nothing, the slate
+    assert playlist_path(kiosk, "shop.yaml") == Path("shop.yaml")
+    configured = Settings(player={"demo_fallback": False, "playlist": "/var/lib/signage/content/active/playlist.yaml"})
+    assert playlist_path(configured, None) == Path("/var/lib/signage/content/active/playlist.yaml")
