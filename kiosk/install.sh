@@ -91,7 +91,10 @@ notice() {  # $1: check or set, $2: the file
 }
 notice_file=$CONFIG
 [ -e "$notice_file" ] || notice_file="$SRC/kiosk/signage.toml"
-if ! missing=$(notice check "$notice_file"); then
+rc=0
+missing=$(notice check "$notice_file") || rc=$?
+[ "$rc" = 0 ] || [ -n "$missing" ] || die "cannot read the privacy notice in $notice_file (kiosk/notice.py, Python 3.11 or later)"
+if [ -n "$missing" ]; then
   if [ "$DRY" = 0 ] && [ -t 0 ]; then
     say "the privacy notice on the screen names who runs it; set it for this site:"
     while read -r field _; do
