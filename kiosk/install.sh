@@ -2,6 +2,7 @@
 # Make this machine boot straight into the signage player.
 #
 #   sudo kiosk/install.sh [--mode console|desktop|auto] [--user NAME] [--version NAME]
+#        [--controller NAME --contact EMAIL --notice-url URL]
 #   kiosk/install.sh --root /tmp/rootfs --no-apt --no-venv     # into a folder (tests, images)
 #   kiosk/install.sh --dry-run                                  # print every action, do nothing
 #
@@ -13,6 +14,10 @@
 # atomically), /opt/signage/previous at the one before (kiosk/rollback.sh goes back to it).
 # --prefix DIR is the same as --root DIR; DESTDIR=DIR in the environment too.
 # --user (desktop mode): the auto-login user whose session shows the player.
+# The privacy notice names who runs the screen: asked for when /etc/signage/signage.toml
+# still has the placeholders (or the demo's sample), else taken from --controller, --contact,
+# --notice-url or SIGNAGE_NOTICE__CONTROLLER/__CONTACT/__URL (unattended); without them the
+# install stops (exit 2) before changing anything.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +34,11 @@ APT=1
 VENV=1
 ENABLE=1
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+NOTICE_CONTROLLER=${SIGNAGE_NOTICE__CONTROLLER:-}
+NOTICE_CONTACT=${SIGNAGE_NOTICE__CONTACT:-}
+NOTICE_URL=${SIGNAGE_NOTICE__URL:-}
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --root|--prefix) ROOT=$(realpath -m "$2"); shift 2 ;;
@@ -41,6 +50,9 @@ while [ $# -gt 0 ]; do
     --no-apt) APT=0; shift ;;
     --no-venv) VENV=0; shift ;;
     --no-enable) ENABLE=0; shift ;;
+    --controller) NOTICE_CONTROLLER=$2; shift 2 ;;
+    --contact) NOTICE_CONTACT=$2; shift 2 ;;
+    --notice-url) NOTICE_URL=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -66,6 +78,45 @@ add_line() {  # $1: file, $2: line
   mkdir -p "$(dirname "$1")"
   printf '%s\n' "$2" >> "$1"
 }
+
+# 0. The privacy notice must name this site, before anything is installed (kiosk/notice.py):
+#    what the configuration (the one kept, else the one installed) says, with the values given.
+CONFIG="$ROOT/etc/signage/signage.toml"
+notice() {  # $1: check or set, $2: the file
+  local a=()
+  [ -z "$NOTICE_CONTROLLER" ] || a+=(--controller "$NOTICE_CONTROLLER")
+  [ -z "$NOTICE_CONTACT" ] || a+=(--contact "$NOTICE_CONTACT")
+  [ -z "$NOTICE_URL" ] || a+=(--url "$NOTICE_URL")
+  python3 "$SRC/kiosk/notice.py" "$1" "$2" "${a[@]}"
+}
+notice_file=$CONFIG
+[ -e "$notice_file" ] || notice_file="$SRC/kiosk/signage.toml"
+rc=0
+missing=$(notice check "$notice_file") || rc=$?
+[ "$rc" = 0 ] || [ -n "$missing" ] || die "cannot read the privacy notice in $notice_file (kiosk/notice.py, Python 3.11 or later)"
+if [ -n "$missing" ]; then
+  if [ "$DRY" = 0 ] && [ -t 0 ]; then
+    say "the privacy notice on the screen names who runs it; set it for this site:"
+    while read -r field _; do
+      case "$field" in
+        controller:) read -r -p "  who runs this screen (the data controller): " NOTICE_CONTROLLER </dev/tty ;;
+        contact:) read -r -p "  privacy contact (e-mail or phone): " NOTICE_CONTACT </dev/tty ;;
+        url:) read -r -p "  address of the full privacy notice (https://...): " NOTICE_URL </dev/tty ;;
+      esac
+    done <<< "$missing"
+    missing=$(notice check "$notice_file") || true
+  fi
+  if [ -n "$missing" ]; then
+    if [ "$DRY" = 1 ]; then
+      say "would stop here: the privacy notice is not set for this site ($(tr '\n' ';' <<< "$missing"))"
+    else
+      say "the privacy notice is not set for this site, in ${notice_file#"$ROOT"}:"
+      sed 's/^/  notice./' <<< "$missing" >&2
+      say "give --controller NAME --contact EMAIL --notice-url URL (or SIGNAGE_NOTICE__CONTROLLER, __CONTACT, __URL), run it from a terminal to be asked, or edit $CONFIG; nothing was installed"
+      exit 2
+    fi
+  fi
+fi
 
 if [ -z "$VERSION" ]; then
   VERSION=$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo src)
@@ -174,10 +225,18 @@ run switch_link "$base" current "releases/$VERSION"
 # 5. Configuration (once), what update.sh and rollback.sh need to know, and the state folder
 #    (setgid, shared by the player and the admin service, and in desktop mode with the
 #    session user, who joins the signage group).
-if [ -e "$ROOT/etc/signage/signage.toml" ]; then
+if [ -e "$CONFIG" ]; then
   say "keeping /etc/signage/signage.toml"
 else
-  run install -D -m 0644 "$SRC/kiosk/signage.toml" "$ROOT/etc/signage/signage.toml"
+  run install -D -m 0644 "$SRC/kiosk/signage.toml" "$CONFIG"
+fi
+if [ -n "$NOTICE_CONTROLLER$NOTICE_CONTACT$NOTICE_URL" ]; then
+  if [ "$DRY" = 1 ]; then
+    echo "would run: set the privacy notice's controller, contact and address in $CONFIG"
+  else
+    notice set "$CONFIG" || die "the privacy notice's values were refused (above); $CONFIG is unchanged"
+    say "privacy notice: $(python3 -c 'import sys, tomllib; n = tomllib.load(open(sys.argv[1], "rb"))["notice"]; print(n["controller"], "·", n["contact"], "·", n["url"])' "$CONFIG")"
+  fi
 fi
 if [ "$DRY" = 1 ]; then
   echo "would run: write $ROOT/etc/signage/kiosk.env (MODE=$MODE SESSION_USER=$SESSION_USER)"

@@ -3,18 +3,27 @@
 With no arguments on a machine with no camera and no display, this plays the bundled
 demo playlist, headless, with the bundled sample clip standing in for the camera, and
 logs what it plays and why. With a display and a camera, it runs fullscreen on the camera.
+
+A kiosk (``player.demo_fallback = false``) never plays the demo: with no valid playlist it
+shows the "no playlist" slate (``signage/slate.py``) and reports unhealthy. A display that
+cannot open is logged (naming the driver and the setting) and the player runs headless,
+reporting unhealthy, rather than dying in a restart loop. Refusals before anything runs
+exit 1 (a playlist file that does not exist) or 2 (a configuration or option that cannot
+work), as the other commands do.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from signage.config import CameraConfig, Settings
+from signage.config import CameraConfig, Settings, picamera2_number
 
 log = logging.getLogger("signage")
 
@@ -52,25 +61,99 @@ def camera_config(settings: Settings, option: str | None) -> CameraConfig:
     return cam
 
 
-def playlist_path(settings: Settings, option: str | None) -> Path:
-    return Path(option or settings.player.playlist or DEMO_PLAYLIST)
+def playlist_path(settings: Settings, option: str | None) -> Path | None:
+    """The playlist to play: the option, else ``player.playlist``, else the bundled demo
+    (None on a kiosk, ``player.demo_fallback = false``: there is nothing to play)."""
+    chosen = option or settings.player.playlist
+    if chosen:
+        return Path(chosen)
+    return DEMO_PLAYLIST if settings.player.demo_fallback else None
+
+
+class Refused(Exception):
+    """``signage run`` cannot start: the message says why; ``code`` is the exit status."""
+
+    code = 2
+
+
+class NoPlaylist(Refused):
+    code = 1
+
+
+def camera_once_problem(camera: CameraConfig) -> str | None:
+    """``--camera-once`` plays a video file once, then stops: anything else would never end."""
+    src = camera.source
+    if not camera.enabled:
+        return "--camera-once needs a video file as the camera (--camera FILE); the camera is off"
+    if isinstance(src, int) or picamera2_number(src) is not None or "://" in src:
+        return f"--camera-once needs a video file as the camera; {src!r} is a camera or a stream, which never ends"
+    if not Path(src).expanduser().is_file():
+        return f"--camera-once: {src}: no such video file"
+    return None
 
 
 def open_display(settings: Settings, opts: RunOptions):
-    from signage.render.display import Display, DisplayError
+    """The display, and its part of the health status. One that cannot open (any driver) is
+    logged with the setting that chose it, and the player runs headless: the schedule and
+    proof of play go on, and the status says it is unhealthy (a black screen is not green)."""
+    from signage.render.display import Display, DisplayError, driver_origin, wanted
 
     cfg = settings.display
     if opts.headless:
         cfg = cfg.model_copy(update={"driver": "dummy"})
     if opts.windowed:
         cfg = cfg.model_copy(update={"fullscreen": False})
+    env = dict(os.environ)  # as it was: opening sets SDL_VIDEODRIVER to each driver it tries
+    configured = wanted(cfg, env)
     try:
-        return Display(cfg).open()
+        display = Display(cfg).open()
+        return display, display.describe(configured)
     except DisplayError as exc:
-        if cfg.driver != "auto":
-            raise
-        log.warning("no display (%s): running headless; what plays is logged", exc)
-        return Display(cfg.model_copy(update={"driver": "dummy", "fullscreen": False})).open()
+        reason = str(exc).removeprefix("cannot open a display: ")
+        # asked for by name: an error; "auto" finding no display (a developer's ./run): a warning
+        level = logging.WARNING if cfg.driver == "auto" and not env.get("SDL_VIDEODRIVER") else logging.ERROR
+        log.log(level, "display: cannot open %s, set by %s: %s. Running headless: nothing is on the screen; the "
+                "schedule and proof of play go on and the player reports unhealthy (signage status)",
+                configured, driver_origin(cfg.driver, env), reason)
+    try:
+        display = Display(cfg.model_copy(update={"driver": "dummy", "fullscreen": False})).open()
+    except DisplayError as exc:
+        raise Refused(f"not even an off-screen display opens: {exc}") from None
+    return display, display.describe(configured, reason)
+
+
+def load_first(settings: Settings, path: Path | None, explicit: bool):
+    """The playlist to start with, and what is wrong (None: the one asked for plays).
+
+    An explicit playlist file that does not exist is refused (NoPlaylist). One that cannot be
+    loaded is replaced by the bundled demo (``player.demo_fallback``) or else by the "no
+    playlist" slate; the watcher swaps the real one in once it is valid."""
+    from signage.playlist.loader import ActivePlaylist
+    from signage.slate import no_playlist
+
+    active = ActivePlaylist(settings.playlist)
+    if path is None:
+        problem = "none configured (player.playlist is empty, player.demo_fallback is false)"
+        log.error("no playlist: %s; showing the 'no playlist' slate", problem)
+        return ActivePlaylist(settings.playlist, loaded=no_playlist()), None, problem
+    if explicit and not path.exists():
+        raise NoPlaylist(f"{path}: no such playlist file (nothing played)")
+    first = active.try_replace(path.resolve())
+    if first.ok:
+        return active, first, None
+    log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
+    # one short line for the status: the file once, then each error ("line 3: rules.0: ...")
+    errors = [("line " if p.line else "") + p.format("").lstrip(":").lstrip() for p in first.error.problems] \
+        if first.error else ["cannot be loaded"]
+    problem = f"{path}: " + "; ".join(errors)
+    if settings.player.demo_fallback:
+        if path.resolve() == DEMO_PLAYLIST.resolve() or not active.try_replace(DEMO_PLAYLIST).ok:
+            raise NoPlaylist(f"{path}: not loaded, and the bundled demo cannot be loaded either")
+        log.warning("playing the bundled demo until %s is valid (player.demo_fallback = true)", path)
+        return active, first, problem + " (the bundled demo plays instead)"
+    log.warning("no playlist: showing the 'no playlist' slate until %s is valid; nothing is recorded as played "
+                "(player.demo_fallback = false)", path)
+    return ActivePlaylist(settings.playlist, loaded=no_playlist()), first, problem
 
 
 @dataclass
@@ -86,6 +169,8 @@ class Built:
     trimmer: object
     health: object
     notifier: object
+    failed: list[str] | None = None  # why the run stopped by itself, when it did (exit 2)
+    analytics_log: logging.Handler | None = None  # keeps the analytics writer's last warning
 
     def start(self) -> None:
         self.sensing.start()
@@ -94,6 +179,7 @@ class Built:
         self.health.start()
 
     def close(self) -> None:
+        logging.getLogger("signage.analytics").removeHandler(self.analytics_log)
         self.notifier.stopping()
         self.health.stop()
         self.trimmer.stop()
@@ -104,56 +190,94 @@ class Built:
         self.display.close()
 
 
-class NoPlaylist(Exception):
-    pass
+class _NoWatcher:
+    """No playlist configured: nothing to watch."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
-def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
-    """Load the playlist (or the bundled demo when it is invalid), open the display and
-    build every part. ``wall`` replaces the wall clock (benchmarks run it faster)."""
+def preflight(settings: Settings, opts: RunOptions, camera: CameraConfig) -> None:
+    """What must hold before anything starts (Refused otherwise)."""
+    from signage.notice_check import notice_problems
+
+    notice = notice_problems(settings.notice, kiosk=not settings.player.demo_fallback)
+    if notice:
+        raise Refused("the privacy notice is not set for this site:\n  " + "\n  ".join(notice))
+    if opts.camera_once:
+        problem = camera_once_problem(camera)
+        if problem:
+            raise Refused(problem)
+
+
+def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Event | None = None) -> Built:
+    """Load the playlist (the demo or the "no playlist" slate when it is invalid), open the
+    display and build every part. ``wall`` replaces the wall clock (benchmarks run it faster);
+    ``stop`` is set when the run must end by itself (``--camera-once`` whose video fails)."""
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
-    from signage.health import HealthReporter
+    from signage.health import HealthReporter, LastWarning, analytics_status
+    from signage.healthcheck import systemd_status
     from signage.memory import MemoryTrimmer, limit_arenas
     from signage.player import Player
-    from signage.playlist.loader import ActivePlaylist
     from signage.playlist.watch import PlaylistWatcher
     from signage.render.screen import Screen
     from signage.sensing.service import SensingService
+    from signage.slate import SLATE, is_slate
     from signage.systemd import Notifier
 
+    camera = camera_config(settings, opts.camera)
+    preflight(settings, opts, camera)
     limit_arenas(2)  # before any thread starts: freed memory is reused, not spread over arenas
     path = playlist_path(settings, opts.playlist)
-    active = ActivePlaylist(settings.playlist)
-    first = active.try_replace(path.resolve())
-    if not first.ok:
-        log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
-        if path.resolve() == DEMO_PLAYLIST.resolve() or not active.try_replace(DEMO_PLAYLIST).ok:
-            raise NoPlaylist(str(path))
-        log.warning("playing the bundled demo until %s is valid", path)
+    active, first, playlist_problem = load_first(settings, path, explicit=opts.playlist is not None)
     loaded = active.current
     assert loaded is not None
     log.info("playlist %r (%s): %d creatives, %d rules", loaded.playlist.name, loaded.path,
              len(loaded.playlist.creatives), len(loaded.playlist.rules))
 
-    camera = camera_config(settings, opts.camera)
     analytics_cfg = settings.analytics if opts.db is None else settings.analytics.model_copy(update={"db_path": opts.db})
-    display = open_display(settings, opts)
+    display, display_status = open_display(settings, opts)
     screen = Screen(display, settings.notice, camera_on=camera.enabled)
     sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
                              once=opts.camera_once,  # minutes of people counted on the player's own clock:
                              wall=time.time if wall is None else (lambda: wall().timestamp()))
-    watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
-    watcher.started_with(first.error)  # reported above: the watcher's first look is not an update refused
+    if path is None:
+        watcher = _NoWatcher()
+    else:
+        watcher = PlaylistWatcher(path, active, interval_s=settings.player.watch_interval_s)
+        watcher.started_with(first.error if first else None)  # reported: the first look is not a refused update
+    warning = LastWarning()  # before the writer's thread starts: its first warning is kept
+    logging.getLogger("signage.analytics").addHandler(warning)
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
     health = HealthReporter(settings.health)
+    health.set_static(display=display_status, playlist_problem=playlist_problem)
+    health.add_part("analytics", lambda failing: analytics_status(
+        analytics.stats, db=str(analytics.path), queue=analytics.pending(), last_error=warning.message,
+        failing_s=failing(analytics.stats.state == "retrying")))
+    if is_slate(loaded):
+        screen.set_slate(SLATE)
     notifier = Notifier()
+    started_version = active.version
+    failed: list[str] = []
 
     def on_frame(state) -> None:
+        if playlist_problem is not None and active.version != started_version and not is_slate(active.current):
+            log.info("playlist: %r in use; the 'no playlist' problem is over", state.playlist)
+            health.set_static(playlist_problem=None)
+            screen.set_slate(())
+        if opts.camera_once and state.sensing is not None and state.sensing.camera == "reconnecting" and not failed:
+            failed.append(f"--camera-once: {state.sensing.source}: cannot be played "
+                          f"({state.sensing.last_error or 'the video cannot be read'})")
+            log.error("%s: stopping", failed[0])
+            if stop is not None:
+                stop.set()
         health.update(state)
         if state.creative is not None or state.frames > 1:
-            status = f"{state.creative or 'idle'} ({state.rule or 'loop'}); camera {state.sensing.camera}"
+            status = systemd_status(health.problems,
+                                    f"{state.creative or 'idle'} ({state.rule or 'loop'}); camera {state.sensing.camera}")
+            # READY even when unhealthy: the unit must not hang or restart in a loop; STATUS says why
             notifier.ready(status)
             notifier.alive(status)
 
@@ -162,7 +286,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
                     on_frame=on_frame, until_camera_ends=opts.camera_once,
                     quit_key=settings.display.quit_key, **kw)
     return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
-                 trimmer=MemoryTrimmer(), health=health, notifier=notifier)
+                 trimmer=MemoryTrimmer(), health=health, notifier=notifier, failed=failed,
+                 analytics_log=warning)
 
 
 def run(settings: Settings, opts: RunOptions) -> int:
@@ -175,9 +300,10 @@ def run(settings: Settings, opts: RunOptions) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         try:
-            built = build(settings, opts)
-        except NoPlaylist:
-            return 1
+            built = build(settings, opts, stop=stop)
+        except Refused as exc:
+            print(f"signage run: {exc}", file=sys.stderr)
+            return exc.code
         try:
             built.start()
             built.player.run(stop, duration_s=opts.duration_s)
@@ -187,4 +313,4 @@ def run(settings: Settings, opts: RunOptions) -> int:
         for s, h in previous.items():
             signal.signal(s, h)
     log.info("stopped after %d frames", built.player.state.frames)
-    return 0
+    return 2 if built.failed else 0

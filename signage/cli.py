@@ -223,44 +223,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from signage.health import read_status, status_path
+    from signage.status_cli import run_status
 
-    path = Path(args.file) if args.file else status_path(settings)
-    try:
-        doc, age = read_status(path)
-    except FileNotFoundError:
-        print(f"signage status: {path}: no status file (is the player running?)", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as exc:
-        print(f"signage status: {path}: cannot be read ({exc})", file=sys.stderr)
-        return 2
-    stale = age > settings.health.stale_after_s
-    if args.json:
-        print(json.dumps({**doc, "age_s": round(age, 1), "stale": stale}, indent=2))
-    else:
-        cam = doc.get("camera") or {}
-        aud = doc.get("audience")
-        lines = [
-            f"player: {'STALE, ' if stale else ''}updated {age:.0f} s ago, up {doc.get('uptime_s', 0) / 3600:.1f} h, "
-            f"{doc.get('render_fps', 0):.0f} fps" + (f", display {doc['display']}" if doc.get("display") else ""),
-            f"release: {doc.get('release')} (pid {doc.get('pid')})",
-            f"playlist: {doc.get('playlist')!r} (version {doc.get('playlist_version')})",
-            f"on screen: {doc.get('creative') or 'idle'} — {doc.get('reason') or ''}",
-            f"camera: {cam.get('state')} ({cam.get('source')}), {cam.get('fps', 0):.0f} fps, "
-            f"{cam.get('reconnects', 0)} reconnects" + (f", last error: {cam['last_error']}" if cam.get("last_error") else ""),
-            "audience: " + ("no measurement" if not aud else
-                            f"{aud['faces']} faces, {aud['watchers']} watchers, attention {aud['attention_ratio']:.0%}, "
-                            f"smiles {aud['smile_ratio']:.0%}, passers-by {aud['passers_by']}"),
-        ]
-        errors = doc.get("errors") or []
-        lines.append(f"recent errors: {len(errors)}")
-        lines += [f"  {e}" for e in errors]
-        print("\n".join(lines))
-    if stale:
-        print(f"signage status: the status is {age:.0f} s old (more than {settings.health.stale_after_s:.0f} s): "
-              "the player is stopped or stuck", file=sys.stderr)
-        return 1
-    return 0
+    return run_status(args, settings)
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -309,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="play: the player, fullscreen (headless when there is no display)",
         description="Play PLAYLIST (default: player.playlist, else the bundled demo) with audience sensing on "
         "the camera (default: camera.source; with no camera, the bundled sample clip stands in for it). "
-        "With no display it runs headless and logs what it plays and why. SIGTERM or SIGINT stops it cleanly.",
+        "With no display it runs headless and logs what it plays and why (and reports unhealthy when a display "
+        "was configured). SIGTERM or SIGINT stops it cleanly. Exit 1: PLAYLIST does not exist (nothing plays); "
+        "2: a configuration or option that cannot work (e.g. the notice's placeholders, --camera-once without "
+        "a readable video).",
     )
     rn.add_argument("playlist", nargs="?", default=None)
     rn.add_argument("--camera", default=None, metavar="SOURCE",
@@ -358,9 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--out", required=True, metavar="FILE.png")
     pv.set_defaults(func=cmd_preview)
 
-    st = sub.add_parser("status", help="the running player's health: camera, frame rates, what plays and why, errors")
+    st = sub.add_parser("status", help="the running player's health: display, camera, analytics, what plays and why; "
+                        "exit 1 when unhealthy or stale (each reason on one line), 2 when there is no status")
     st.add_argument("--json", action="store_true")
-    st.add_argument("--file", default=None, help="status file (default: health.status_file)")
+    st.add_argument("--file", default=None, help="status file (default: health.status_file, else on tmpfs: docs/health.md)")
     st.set_defaults(func=cmd_status)
 
     c = sub.add_parser("config", help="print the effective configuration as JSON")

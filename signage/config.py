@@ -365,6 +365,10 @@ class PlayerConfig(Strict):
     demo_clip_if_no_camera: bool = True
     # Snapshots older than this count as "no measurement" (camera stalled).
     audience_stale_s: float = Field(2.0, gt=0, le=60)
+    # The playlist is missing or invalid: play the bundled demo (the Café Lumière creatives)
+    # until it is fixed. False (kiosks: kiosk/signage.toml): show a neutral "no playlist"
+    # slate instead, record no play, and report unhealthy (docs/health.md).
+    demo_fallback: bool = True
 
 
 class AdminConfig(Strict):
@@ -408,14 +412,29 @@ class AdminConfig(Strict):
 
 
 class HealthConfig(Strict):
-    """The player's status file (camera, frame rates, what plays and why, recent errors)."""
+    """The player's status file and what counts as unhealthy (docs/health.md)."""
 
-    # Written atomically, at most once per write_interval_s; read by `signage status` and the
-    # admin dashboard. On a kiosk: /run/signage/status.json (RuntimeDirectory=signage).
-    status_file: str = "~/.local/state/signage/status.json"
+    # Written atomically; read by `signage status` and the admin dashboard. Empty: on tmpfs,
+    # $XDG_RUNTIME_DIR/signage/status.json, else /run/signage/status.json when that folder
+    # exists (a kiosk), else ~/.local/state/signage/status.json (on disk).
+    status_file: str = ""
+    # The status is looked at this often, and written when something in it changed...
     write_interval_s: float = Field(1.0, ge=0.1, le=60)
+    # ... or at the latest this long after the last write (a heartbeat; less than stale_after_s).
+    heartbeat_s: float = Field(5.0, ge=0.1, le=3600)
     # `signage status` fails when the file is older than this (the player is stuck or stopped).
     stale_after_s: float = Field(10.0, ge=1, le=3600)
+    # Unhealthy when the analytics database cannot be written for this long (retrying)...
+    analytics_grace_s: float = Field(5.0, ge=0.0, le=3600)
+    # ... or when the camera (enabled) has been failing (reconnecting) for this long.
+    camera_grace_s: float = Field(120.0, ge=0.0, le=24 * 3600)
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stale(self) -> "HealthConfig":
+        if self.heartbeat_s >= self.stale_after_s:
+            raise ValueError(f"heartbeat_s ({self.heartbeat_s:g}) must be less than stale_after_s "
+                             f"({self.stale_after_s:g}), or a healthy player looks stale")
+        return self
 
 
 class ScreenConfig(Strict):

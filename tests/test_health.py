@@ -13,11 +13,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from signage.config import HealthConfig
-from signage.health import HealthReporter, read_status, snapshot, write_atomically
+from signage.config import ConfigError, HealthConfig, load_settings
+from signage.health import HealthReporter, default_status_file, read_status, snapshot, status_path, write_atomically
+from signage.healthcheck import Since, problems, systemd_status
 from signage.player import PlayerState
 from signage.systemd import Notifier, notify, watchdog_interval
 from signage.values import AudienceSnapshot, SensingStatus
@@ -147,11 +151,111 @@ def test_the_status_names_the_release_and_the_static_facts(tmp_path):
     doc = snapshot(_state(), dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc))
     assert doc["release"] == str(ROOT) and doc["pid"] == os.getpid()
     rep = HealthReporter(HealthConfig(status_file=str(tmp_path / "s.json"), write_interval_s=0.1))
-    rep.set_static(display="kmsdrm 1920x1080")
+    rep.set_static(display=DISPLAY_OK)
     rep.update(_state())
     rep.write_now()
     doc, _ = read_status(tmp_path / "s.json")
-    assert doc["display"] == "kmsdrm 1920x1080" and doc["creative"] == "welcome"
+    assert doc["display"] == DISPLAY_OK and doc["creative"] == "welcome" and doc["problems"] == []
+
+
+DISPLAY_OK = {"driver": "kmsdrm", "size": "1920x1080", "mode": "fullscreen", "configured": "kmsdrm fullscreen",
+              "as_configured": True, "error": None}
+DISPLAY_HEADLESS = {**DISPLAY_OK, "driver": "dummy", "mode": "headless", "as_configured": False,
+                    "error": "kmsdrm: kmsdrm not available"}
+ANALYTICS_OK = {"state": "ok", "db": "/var/lib/signage/analytics.db", "queue": 0, "plays_written": 12,
+                "not_written": 0, "retries": 0, "failing_s": 0.0, "last_error": None}
+GRACE = {"analytics_grace_s": 5.0, "camera_grace_s": 120.0}
+
+
+def test_healthy_when_everything_is_as_configured():
+    doc = {"display": DISPLAY_OK, "analytics": ANALYTICS_OK, "camera": {"state": "on"}, "playlist_problem": None}
+    assert problems(doc, **GRACE) == []
+    assert systemd_status([], "welcome (loop); camera on") == "welcome (loop); camera on"
+
+
+def test_each_failure_is_one_line_that_says_what_and_why():
+    retrying = {**ANALYTICS_OK, "state": "retrying", "failing_s": 6.0, "queue": 3,
+                "last_error": "attempt to write a readonly database"}
+    doc = {"display": DISPLAY_HEADLESS, "analytics": retrying, "playlist_problem": "/p.yaml: file not found",
+           "camera": {"state": "reconnecting", "source": "0", "failing_s": 121.0, "last_error": "no /dev/video0"}}
+    got = problems(doc, **GRACE)
+    assert len(got) == 4 and all("\n" not in p for p in got)
+    assert got[0] == ("display: configured kmsdrm fullscreen, but running headless: nothing is on the screen "
+                      "(kmsdrm: kmsdrm not available)")
+    assert got[1].startswith("analytics: cannot write proof of play to /var/lib/signage/analytics.db for 6 s, "
+                             "3 records waiting") and "readonly" in got[1]
+    assert got[2] == "playlist: /p.yaml: file not found"
+    assert got[3].startswith("camera 0: failing for 121 s") and "no /dev/video0" in got[3]
+    assert systemd_status(got, "idle (loop); camera reconnecting").startswith("UNHEALTHY: display: configured kmsdrm")
+
+
+def test_short_failures_are_within_their_grace_but_lost_records_are_not():
+    doc = {"analytics": {**ANALYTICS_OK, "state": "retrying", "failing_s": 4.9},
+           "camera": {"state": "reconnecting", "failing_s": 119.0}}
+    assert problems(doc, **GRACE) == []  # a lock held a moment, a camera being plugged in
+    doc["analytics"] = {**ANALYTICS_OK, "not_written": 7}  # writing again, but 7 records are gone
+    assert problems(doc, **GRACE) == ["analytics: 7 records not written since start (queue full or database "
+                                      "unavailable)"]
+
+
+def test_since_counts_how_long_a_condition_held():
+    s = Since()
+    assert s.seconds("db", False, 0.0) == 0.0
+    assert s.seconds("db", True, 10.0) == 0.0 and s.seconds("db", True, 16.5) == 6.5
+    assert s.seconds("db", False, 17.0) == 0.0 and s.seconds("db", True, 20.0) == 0.0  # a new episode
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_the_status_is_written_when_it_changes_and_at_the_heartbeat(tmp_path):
+    """On disk (no tmpfs) an unchanged status is not rewritten every second."""
+    clock = Clock()
+    rep = HealthReporter(HealthConfig(status_file=str(tmp_path / "s.json"), write_interval_s=1, heartbeat_s=5),
+                         clock=clock)
+    st = _state()
+    for second in range(20):  # 20 s of the same creative: frames and uptime change, nothing else
+        clock.t = float(second)
+        st.frames = second * 60
+        rep.update(st)
+        rep.write_now()
+    assert rep.writes == 4  # at 0, 5, 10 and 15 s: the heartbeat
+    st.creative = "promo"  # news: written at once
+    clock.t = 20.0
+    rep.update(st)
+    rep.write_now()
+    assert rep.writes == 5 and read_status(tmp_path / "s.json")[0]["creative"] == "promo"
+
+
+def test_the_heartbeat_must_beat_the_staleness():
+    with pytest.raises(ValueError, match="heartbeat_s .* must be less than stale_after_s"):
+        HealthConfig(heartbeat_s=10, stale_after_s=10)
+
+
+def test_the_status_file_is_on_tmpfs_by_default(tmp_path, monkeypatch):
+    assert default_status_file({"XDG_RUNTIME_DIR": "/run/user/1000"}, tmp_path / "none") == \
+        Path("/run/user/1000/signage/status.json")
+    kiosk = tmp_path / "run-signage"
+    kiosk.mkdir()
+    assert default_status_file({}, kiosk) == kiosk / "status.json"  # /run/signage on a kiosk
+    assert default_status_file({}, tmp_path / "none") == Path("~/.local/state/signage/status.json").expanduser()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    for k in [k for k in os.environ if k.startswith("SIGNAGE_")]:
+        monkeypatch.delenv(k)
+    settings = load_settings()
+    assert status_path(settings) == tmp_path / "signage" / "status.json"
+    from signage.admin.status import default_status_path
+    assert default_status_path(settings) == status_path(settings)  # the dashboard reads the same file
+    monkeypatch.setenv("SIGNAGE_HEALTH__STATUS_FILE", str(tmp_path / "elsewhere.json"))
+    assert status_path(load_settings()) == tmp_path / "elsewhere.json"
+    monkeypatch.setenv("SIGNAGE_HEALTH__HEARTBEAT_S", "30")
+    with pytest.raises(ConfigError, match="heartbeat_s"):
+        load_settings()
 
 
 def status_cli(*args, env=None):
@@ -176,6 +280,22 @@ def test_signage_status(tmp_path):
     os.utime(path, (old, old))
     p = status_cli("--file", str(path))
     assert p.returncode == 1 and "stopped or stuck" in p.stderr
+
+
+def test_signage_status_names_each_reason_and_exits_1(tmp_path):
+    path = tmp_path / "status.json"
+    doc = {**snapshot(_state(), dt.datetime.now(dt.timezone.utc)), "display": DISPLAY_HEADLESS,
+           "analytics": {**ANALYTICS_OK, "state": "retrying", "failing_s": 30.0, "queue": 40}}
+    doc["problems"] = problems(doc, **GRACE)
+    write_atomically(path, doc)
+    p = status_cli("--file", str(path))
+    assert p.returncode == 1
+    assert "display: HEADLESS (dummy 1920x1080); configured: kmsdrm fullscreen" in p.stdout
+    assert "analytics: retrying, 40 waiting" in p.stdout and "health: UNHEALTHY (2 problems)" in p.stdout
+    reasons = [line for line in p.stderr.splitlines() if line.startswith("signage status: unhealthy: ")]
+    assert [r.split(": ", 2)[2].split(":")[0] for r in reasons] == ["display", "analytics"]
+    j = json.loads(status_cli("--file", str(path), "--json").stdout)
+    assert j["healthy"] is False and len(j["problems"]) == 2
 
 
 def test_signage_run_tells_systemd_it_is_ready_and_alive_and_writes_its_status(tmp_path):
@@ -207,3 +327,87 @@ def test_signage_run_tells_systemd_it_is_ready_and_alive_and_writes_its_status(t
     assert got[-1] == "STOPPING=1" and "SIGTERM: stopping" in err
     doc, _ = read_status(status)
     assert doc["playlist"] == "Café Lumière (demo)" and doc["camera"]["state"] == "off" and doc["frames"] >= 1
+
+
+def _player(args, env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_") and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("SDL_VIDEODRIVER", None)
+    env.update(env_extra)
+    return subprocess.Popen([sys.executable, "-m", "signage.cli", "run", "--camera", "off", *args], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_a_display_that_cannot_open_runs_headless_says_why_and_is_unhealthy(tmp_path):
+    """An explicit driver with no display behind it (x11 with no $DISPLAY): no traceback and no
+    restart loop, but READY with STATUS=UNHEALTHY, a log line naming the driver and the
+    variable, and `signage status` exits 1 saying so."""
+    sock = str(tmp_path / "notify.sock")
+    status = tmp_path / "status.json"
+    with receiver(sock) as r:
+        proc = _player(["--db", str(tmp_path / "a.db")], {
+            "NOTIFY_SOCKET": sock, "WATCHDOG_USEC": "1000000", "SIGNAGE_HEALTH__STATUS_FILE": str(status),
+            "SIGNAGE_DISPLAY__DRIVER": "x11"})
+        got: list[str] = []
+        r.settimeout(120)
+        try:
+            while sum(g.startswith("WATCHDOG=1") for g in got) < 3:
+                got.append(r.recv(4096).decode())
+            p = status_cli("--file", str(status))
+            proc.send_signal(signal.SIGTERM)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+    assert 'display: cannot open x11 fullscreen, set by display.driver = "x11" (from SIGNAGE_DISPLAY__DRIVER)' in err
+    assert got[0].startswith("READY=1\nSTATUS=UNHEALTHY: display: configured x11 fullscreen, but running headless")
+    assert p.returncode == 1 and "display: HEADLESS (dummy 1920x1080); configured: x11 fullscreen" in p.stdout
+    assert "signage status: unhealthy: display: configured x11 fullscreen" in p.stderr
+
+
+def test_a_database_that_cannot_be_written_is_unhealthy_while_the_player_plays_on(tmp_path):
+    status = tmp_path / "status.json"
+    (tmp_path / "a-file").write_text("not a folder")
+    db = tmp_path / "a-file" / "analytics.db"  # its folder cannot be made, even by root
+    proc = _player(["--headless", "--db", str(db)], {"SIGNAGE_HEALTH__STATUS_FILE": str(status),
+                                                     "SIGNAGE_HEALTH__ANALYTICS_GRACE_S": "0"})
+    try:
+        deadline = time.monotonic() + 120  # generous: only a player that never says so reaches it
+        doc: dict = {}
+        while not any(p.startswith("analytics:") for p in doc.get("problems", [])):
+            assert proc.poll() is None and time.monotonic() < deadline, doc
+            time.sleep(0.1)
+            try:
+                doc, _ = read_status(status)
+            except (OSError, ValueError):
+                pass
+        p = status_cli("--file", str(status))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert doc["analytics"]["state"] == "retrying" and "cannot create its folder" in doc["analytics"]["last_error"]
+    assert doc["creative"] is not None and doc["display"]["as_configured"]  # the screen plays on
+    assert p.returncode == 1 and f"analytics: cannot write proof of play to {db}" in p.stderr
+    assert "recent errors" in p.stdout and "analytics: retrying" in p.stdout
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                       max_size=4), max_leaves=20)
+status_keys = st.sampled_from(["display", "camera", "analytics", "audience", "problems", "errors", "playlist_problem",
+                               "uptime_s", "render_fps", "creative", "release"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(status_keys, json_values, max_size=8) | json_values)
+def test_signage_status_never_breaks_on_whatever_the_file_holds(tmp_path, doc, capsys):
+    """A status file from another release, half edited by hand: a message and 0, 1 or 2, never a traceback."""
+    from signage.status_cli import run_status
+
+    path = tmp_path / "status.json"
+    path.write_text(json.dumps(doc))
+    code = run_status(SimpleNamespace(file=str(path), json=False), load_settings())
+    assert code in (0, 1, 2)
+    if isinstance(doc, dict):
+        assert problems(doc, **GRACE) is not None

@@ -55,33 +55,53 @@ def run(*args, duration=None, env_extra=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
 
 
+class Running:
+    """``signage run`` as a process whose log is read as it comes (``--headless`` unless told)."""
+
+    def __init__(self, *args, env_extra=None, headless=True) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
+        env.update(env_extra or {})
+        self.proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", *map(str, args)]
+                                     + (["--headless"] if headless else []),
+                                     cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._seen = 0
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True)
+        self._reader.start()
+
+    def said(self, text: str, timeout=120) -> None:
+        """Wait until the log says ``text`` after what was waited for before (counted, however slow)."""
+        deadline = time.monotonic() + timeout  # generous: only a player that never says it reaches it
+        while not any(text in line for line in self.lines[self._seen:]):
+            assert self.proc.poll() is None, f"the player stopped before saying {text!r}:\n" + "".join(self.lines[-30:])
+            assert time.monotonic() < deadline, f"the player did not say {text!r}:\n" + "".join(self.lines[-30:])
+            time.sleep(0.05)
+        self._seen = next(i for i in range(self._seen, len(self.lines)) if text in self.lines[i]) + 1
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM; the exit code and the whole log."""
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(60)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(30)
+        return self.proc.returncode, "".join(self.lines)
+
+
 def run_until(*args, says: list[str], env_extra=None, timeout=120) -> tuple[int, str]:
-    """``signage run`` until its log has said each of ``says`` in turn (counted, however slow the
-    machine), then SIGTERM; its exit code and log."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
-    env.update(env_extra or {})
-    proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", *map(str, args), "--headless"],
-                            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
-    reader.start()
+    """``signage run`` until its log has said each of ``says`` in turn, then SIGTERM; its exit
+    code and log."""
+    player = Running(*args, env_extra=env_extra)
     try:
-        seen = 0
         for text in says:
-            deadline = time.monotonic() + timeout  # generous: only a player that never says it reaches it
-            while not any(text in line for line in lines[seen:]):
-                assert proc.poll() is None, f"the player stopped before saying {text!r}:\n" + "".join(lines[-30:])
-                assert time.monotonic() < deadline, f"the player did not say {text!r}:\n" + "".join(lines[-30:])
-                time.sleep(0.05)
-            seen = next(i for i in range(seen, len(lines)) if text in lines[i]) + 1
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+            player.said(text, timeout)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(30)
-    return proc.returncode, "".join(lines)
+        returncode, err = player.stop()
+    return returncode, err
 
 
 def plays(db: Path) -> list[dict]:
@@ -176,3 +196,80 @@ def test_an_invalid_playlist_at_start_falls_back_to_the_demo(tmp_path):
     assert returncode == 0, err[-3000:]
     assert "rules.0.when.facez (rule 'someone-here'): unknown field; did you mean 'faces'?" in err
     assert plays(db)[0]["playlist"] == "Café Lumière (demo)"
+
+
+def test_an_explicit_playlist_that_does_not_exist_plays_nothing(tmp_path):
+    db = tmp_path / "a.db"
+    p = run(tmp_path / "does-not-exist.yaml", "--camera", "off", "--db", db, duration=30)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert f"signage run: {tmp_path / 'does-not-exist.yaml'}: no such playlist file (nothing played)" in p.stderr
+    assert not db.exists()  # not a single demo play in the site's database
+
+
+def test_camera_once_ends_with_a_clear_error_when_the_video_is_missing_or_unreadable(tmp_path):
+    p = run("--camera", tmp_path / "gone.mp4", "--camera-once", "--db", tmp_path / "a.db")
+    assert p.returncode == 2 and f"--camera-once: {tmp_path / 'gone.mp4'}: no such video file" in p.stderr
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00not a video\xff" * 500)
+    p = run("--camera", broken, "--camera-once", "--db", tmp_path / "a.db")  # ends by itself: no --duration
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert f"--camera-once: {broken}: cannot be played" in p.stderr and "stopping" in p.stderr
+    p = run("--camera", "0", "--camera-once", "--db", tmp_path / "a.db")
+    assert p.returncode == 2 and "is a camera or a stream, which never ends" in p.stderr
+
+
+KIOSK_ENV = {"SIGNAGE_PLAYER__DEMO_FALLBACK": "false", "SIGNAGE_NOTICE__CONTROLLER": "Boulangerie Martin",
+             "SIGNAGE_NOTICE__CONTACT": "dpo@martin.example", "SIGNAGE_NOTICE__URL": "https://martin.example/p",
+             "SIGNAGE_PLAYER__WATCH_INTERVAL_S": "0.2"}
+
+
+def test_a_kiosk_with_no_playlist_shows_the_slate_records_nothing_and_takes_the_playlist_when_it_comes(tmp_path):
+    from signage.health import read_status
+
+    pl = tmp_path / "active" / "playlist.yaml"  # the admin service's link, before anything is uploaded
+    status = tmp_path / "status.json"
+    db = tmp_path / "a.db"
+    env = {**KIOSK_ENV, "SIGNAGE_PLAYER__PLAYLIST": str(pl), "SIGNAGE_HEALTH__STATUS_FILE": str(status)}
+    player = Running("--camera", "off", "--db", db, env_extra=env)
+    try:
+        player.said("showing the 'no playlist' slate until")
+        player.said("screen: idle slate 'No playlist / This screen is waiting for its content.'")
+        deadline = time.monotonic() + 120
+        while not (status.exists() and read_status(status)[0].get("problems")):
+            assert time.monotonic() < deadline, "no unhealthy status"
+            time.sleep(0.1)
+        doc, _ = read_status(status)
+        assert doc["playlist"] == "(no playlist)" and doc["problems"] == [f"playlist: {pl}: file not found"]
+        pl.parent.mkdir()
+        pl.write_text(PLAYLIST)  # the first upload
+        player.said("playlist 'e2e'")
+        player.said("screen: a (text) on")
+        player.said("the 'no playlist' problem is over")
+        deadline = time.monotonic() + 120
+        while read_status(status)[0].get("problems"):
+            assert time.monotonic() < deadline, "still unhealthy with a playlist"
+            time.sleep(0.1)
+    finally:
+        returncode, err = player.stop()
+    assert returncode == 0, err[-3000:]
+    assert "Café Lumière" not in err and "demo" not in err.replace("demo_fallback", "")
+    assert {r["playlist"] for r in plays(db)} == {"e2e"}  # the slate's time is no play
+
+
+def test_a_kiosk_refuses_the_demo_cafe_in_its_notice(tmp_path):
+    env = {k: v for k, v in KIOSK_ENV.items() if not k.startswith("SIGNAGE_NOTICE")}
+    p = run("--camera", "off", "--db", tmp_path / "a.db", env_extra=env, duration=30)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "notice.controller is the demo café's sample 'Café Lumière'" in p.stderr and not (tmp_path / "a.db").exists()
+
+
+def test_which_playlist_a_player_starts_with():
+    from signage.app import DEMO_PLAYLIST, playlist_path
+    from signage.config import Settings
+
+    dev, kiosk = Settings(), Settings(player={"demo_fallback": False})
+    assert playlist_path(dev, None) == DEMO_PLAYLIST  # a developer's ./run: the demo
+    assert playlist_path(kiosk, None) is None  # a kiosk with nothing configured: nothing, the slate
+    assert playlist_path(kiosk, "shop.yaml") == Path("shop.yaml")
+    configured = Settings(player={"demo_fallback": False, "playlist": "/var/lib/signage/content/active/playlist.yaml"})
+    assert playlist_path(configured, None) == Path("/var/lib/signage/content/active/playlist.yaml")

@@ -213,6 +213,10 @@ class AnalyticsWriter:
             self._thread.join(5.0)
         self.stats.state = "closed"
 
+    def pending(self) -> int:
+        """Records waiting to be written (read-only, for the health status)."""
+        return self._queue.qsize()
+
     def __enter__(self) -> AnalyticsWriter:
         return self
 

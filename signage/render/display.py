@@ -48,6 +48,30 @@ def driver_candidates(driver: str, environ: Mapping[str, str]) -> list[str]:
     return out
 
 
+HEADLESS_DRIVERS = ("dummy", "offscreen")
+
+
+def driver_origin(driver: str, environ: Mapping[str, str]) -> str:
+    """Where the driver choice came from, for a message an operator can act on."""
+    if driver != "auto":
+        env = "SIGNAGE_DISPLAY__DRIVER"
+        return f'display.driver = "{driver}"' + (f" (from {env})" if environ.get(env) else "")
+    forced = environ.get("SDL_VIDEODRIVER", "").strip()
+    if forced:
+        return f'SDL_VIDEODRIVER={forced} (display.driver = "auto" takes it from the environment)'
+    return f'display.driver = "auto" (tried {", ".join(driver_candidates(driver, environ))})'
+
+
+def wanted(config: DisplayConfig, environ: Mapping[str, str]) -> str:
+    """What the configuration asks for, in words: "kmsdrm fullscreen", "auto window", "dummy (headless)"."""
+    driver = config.driver
+    forced = environ.get("SDL_VIDEODRIVER", "").strip() if driver == "auto" else ""
+    name = forced or driver
+    if name in HEADLESS_DRIVERS:
+        return f"{name} (headless)"
+    return f"{name} {'fullscreen' if config.fullscreen else 'window'}"
+
+
 class FramePacer:
     """Keeps a steady frame rate by sleeping until each frame's deadline.
 
@@ -126,13 +150,24 @@ class Display:
         )
         return self
 
+    @property
+    def headless(self) -> bool:
+        return self.driver in HEADLESS_DRIVERS
+
+    def describe(self, configured: str, error: str | None = None) -> dict:
+        """The display's part of the health status; ``error``: why the configured one did not open."""
+        w, h = self.panel_size
+        return {"driver": self.driver, "size": f"{w}x{h}",
+                "mode": "headless" if self.headless else "fullscreen" if self._fullscreen(self.driver) else "window",
+                "configured": configured, "as_configured": error is None, "error": error}
+
     def _fullscreen(self, driver: str) -> bool:
-        return self.config.fullscreen and driver not in ("dummy", "offscreen")
+        return self.config.fullscreen and driver not in HEADLESS_DRIVERS
 
     def _set_mode(self, driver: str) -> pygame.Surface:
         cfg = self.config
         if not self._fullscreen(driver):
-            size = cfg.size or (DEFAULT_HEADLESS if driver in ("dummy", "offscreen") else DEFAULT_WINDOW)
+            size = cfg.size or (DEFAULT_HEADLESS if driver in HEADLESS_DRIVERS else DEFAULT_WINDOW)
             return pygame.display.set_mode(size)
         size = cfg.size or (pygame.display.get_desktop_sizes() or [(0, 0)])[0]
         if cfg.vsync:

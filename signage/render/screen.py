@@ -45,19 +45,38 @@ _IDLE_TRANSITION = TransitionSpec("crossfade", 0.6)
 
 
 class _Idle(Creative):
-    """What fills the screen before the first creative: a plain slate, never black."""
+    """What fills the screen before the first creative: a plain slate, never black; with
+    ``lines``, a headline and a line under it, centred (the "no playlist" slate)."""
 
     kind = "idle"
 
-    def __init__(self, size, color) -> None:
+    def __init__(self, size, color, lines: tuple[str, ...] = (), safe_bottom: int = 0) -> None:
         self.spec = None
         self.size = size
         surf = pygame.Surface(size)
         self.surface = surf.convert() if pygame.display.get_surface() is not None else surf
         self.surface.fill(color)
+        if lines:
+            _draw_centred(self.surface, lines, safe_bottom)
 
     def frame(self) -> pygame.Surface:
         return self.surface
+
+
+def _draw_centred(surface: pygame.Surface, lines: tuple[str, ...], safe_bottom: int) -> None:
+    """A headline and smaller lines under it, centred above the notice, light grey on the slate."""
+    from signage.render.fonts import font
+
+    w, h = surface.get_size()
+    unit = min(w, h - safe_bottom) / 1080
+    rendered = [font(int((72 if i == 0 else 44) * unit)).render(text, True, (0xd8, 0xd2, 0xcc) if i == 0 else (0x9a, 0x92, 0x8c))
+                for i, text in enumerate(lines)]
+    gap = int(24 * unit)
+    total = sum(r.get_height() for r in rendered) + gap * (len(rendered) - 1)
+    y = max(0, (h - safe_bottom - total) // 2)
+    for r in rendered:
+        surface.blit(r, ((w - r.get_width()) // 2, y))
+        y += r.get_height() + gap
 
 
 class Screen:
@@ -82,7 +101,9 @@ class Screen:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._pending: tuple[CreativeSpec, Future] | None = None
         self._preloaded: tuple[CreativeSpec, Future] | None = None
-        self._idle = _Idle(self.size, parse_color(cfg.idle_color))
+        self._idle_color = parse_color(cfg.idle_color)
+        self._slate_lines: tuple[str, ...] = ()
+        self._idle = _Idle(self.size, self._idle_color)
         self.current: Creative = self._idle
         self._previous: Creative | None = None
         self._switch_t = clock()
@@ -128,6 +149,17 @@ class Screen:
                 fut.result()
             except Exception:
                 pass  # reported by the tick that takes it
+
+    def set_slate(self, lines: tuple[str, ...] = ()) -> None:
+        """Words on the idle slate (the "no playlist" slate), or none; taken at once when idle."""
+        if lines == self._slate_lines:
+            return
+        self._slate_lines = lines
+        old = self._idle
+        self._idle = _Idle(self.size, self._idle_color, lines, self._safe_bottom)
+        if self.current is old:
+            self.current = self._idle
+        log.info("screen: idle slate %s", repr(" / ".join(lines)) if lines else "plain")
 
     def idle(self) -> None:
         """Nothing to play: fade to the idle slate (the notice stays)."""

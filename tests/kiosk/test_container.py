@@ -7,8 +7,10 @@ Then the container boots (systemd-nspawn --boot) and tests/kiosk/container_scena
 run after boot, records what systemd and the player do: the player started at boot as
 `signage` under the unit's hardening, READY and watchdog, `signage status`; a frozen player
 killed by the watchdog and restarted; an update to a broken release rolled back by itself;
-an update to a good release kept. The container has no display and no camera: the player
-runs headless with the camera off, which the kiosk configuration allows.
+an update to a good release kept. The container has no display, no camera and no uploaded
+playlist: its drop-in says so (headless, camera off, the bundled demo as the playlist), since
+a kiosk that finds no display, camera or playlist it was configured for reports unhealthy
+and an update to it would be rolled back.
 
 Needs root (containers) and network (Debian's mirror, the package index pip is configured
 with); installs debootstrap and systemd-container with apt-get when they are missing.
@@ -94,7 +96,8 @@ def kiosk(tmp_path_factory) -> Path:
     nspawn = ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "-D", rootfs, *binds]
     # 1. install, as on a freshly installed mini-PC (console mode), then what was built
     p = run(*nspawn, "/bin/bash", "-c",
-            "set -e; /root/src/kiosk/install.sh --mode console --version r1; "
+            "set -e; /root/src/kiosk/install.sh --mode console --version r1 --controller 'Test kiosk' "
+            "--contact kiosk@example.org --notice-url https://example.org/privacy; "
             "/opt/signage/current/.venv/bin/python /opt/signage/current/kiosk/sdl-video-drivers.py > /root/results/sdl.txt; "
             "systemd-analyze verify /etc/systemd/system/signage.service /etc/systemd/system/signage-admin.service "
             "> /root/results/verify.txt 2>&1 || echo failed >> /root/results/verify.txt",
@@ -102,9 +105,11 @@ def kiosk(tmp_path_factory) -> Path:
     (results / "install.log").write_text(p.stdout + p.stderr)
     assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
 
-    # 2. what differs in a container: no tty1 (no console display), no camera
+    # 2. what differs in a container: no tty1 (no console display), no camera, no content uploaded
     dropin = rootfs / "etc/systemd/system/signage.service.d/zz-container.conf"
-    dropin.write_text("[Service]\nStandardInput=null\nTTYReset=no\nTTYVHangup=no\n")
+    dropin.write_text("[Service]\nStandardInput=null\nTTYReset=no\nTTYVHangup=no\n"
+                      "Environment=SIGNAGE_DISPLAY__DRIVER=dummy SIGNAGE_CAMERA__ENABLED=false "
+                      "SIGNAGE_PLAYER__PLAYLIST=/opt/signage/current/playlists/demo.yaml\n")
     (rootfs / "etc/systemd/system/kiosk-scenario.service").write_text(
         "[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/bin/bash /root/scenario.sh\n"
         "[Install]\nWantedBy=multi-user.target\n")

@@ -3,6 +3,7 @@ folder standing for a fresh machine's root, update with automatic rollback, roll
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK = ROOT / "kiosk"
@@ -60,6 +63,25 @@ def test_the_player_unit_is_watched_and_restarted():
 def test_the_kiosk_configuration_is_valid_for_signage(tmp_path):
     p = sh(SIGNAGE, "--config", KIOSK / "signage.toml", "config")
     assert '"demo_clip_if_no_camera": false' in p.stdout and "/run/signage/status.json" in p.stdout
+    assert '"demo_fallback": false' in p.stdout and '"controller": "<who runs this screen>"' in p.stdout
+
+
+def test_the_player_refuses_the_kiosk_configuration_s_placeholders(tmp_path):
+    """Never someone else's (or nobody's) name on the notice: exit 2, said once (the unit does not
+    restart on 2), before anything opens."""
+    env = {"SIGNAGE_ANALYTICS__DB_PATH": str(tmp_path / "a.db"), "SIGNAGE_HEALTH__STATUS_FILE": str(tmp_path / "s.json")}
+    p = sh(SIGNAGE, "--config", KIOSK / "signage.toml", "run", "--headless", "--duration", "30", check=False, env=env)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "notice.controller is still the placeholder '<who runs this screen>'" in p.stderr
+    assert "notice.url is still the placeholder" in p.stderr and not (tmp_path / "a.db").exists()
+    for unit in ("signage.service", "signage-user.service"):
+        assert "RestartPreventExitStatus=2" in (KIOSK / unit).read_text()
+
+
+def test_the_installer_s_sample_values_are_the_player_s_defaults():
+    """kiosk/notice.py runs before the release's Python exists: its copy of the samples must agree."""
+    from signage.notice_check import SAMPLES
+    assert _notice_module().SAMPLES == SAMPLES
 
 
 # The installer runs systemd-sysusers --root: it creates the root's /etc/shadow and gshadow
@@ -69,8 +91,71 @@ needs_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="installs twice into one root: systemd-sysusers --root must reopen its gshadow (root only)")
 
 
+NOTICE = ("--controller", "Boulangerie Martin", "--contact", "dpo@martin.example",
+          "--notice-url", "https://martin.example/vie-privee")
+
+
 def install(root: Path, *extra):
-    return sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", *extra)
+    return sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", *NOTICE, *extra)
+
+
+def test_the_installer_refuses_to_install_without_the_site_s_notice(tmp_path):
+    root = tmp_path / "root"
+    p = sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--version", "v1", check=False)
+    assert p.returncode == 2 and not root.exists()  # stopped before anything was installed
+    assert "notice.controller: still the placeholder '<who runs this screen>'" in p.stderr
+    assert "--controller NAME --contact EMAIL --notice-url URL" in p.stderr
+    # unattended: from the environment (and an option), written into the installed configuration
+    sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--version", "v1", "--notice-url", NOTICE[5],
+       env={"SIGNAGE_NOTICE__CONTROLLER": "Musée \"Grévin\"", "SIGNAGE_NOTICE__CONTACT": NOTICE[3]})
+    cfg = root / "etc/signage/signage.toml"
+    notice = json.loads(sh(SIGNAGE, "--config", cfg, "config").stdout)["notice"]
+    assert (notice["controller"], notice["contact"], notice["url"]) == ('Musée "Grévin"', NOTICE[3], NOTICE[5])
+    assert "# Who runs this screen" in cfg.read_text()  # the rest of the file is kept, comments too
+
+
+def test_the_installer_refuses_the_demo_cafe_in_a_kept_configuration(tmp_path):
+    """A kiosk installed before the notice was checked: its update stops until the operator sets it."""
+    root = tmp_path / "root"
+    cfg = root / "etc/signage/signage.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text((KIOSK / "signage.toml").read_text().replace("<who runs this screen>", "Café Lumière"))
+    p = sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--version", "v1", check=False)
+    assert p.returncode == 2 and "notice.controller: still the demo café's sample 'Café Lumière'" in p.stderr
+    assert not (root / "opt").exists()
+    p = sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--version", "v1", "--controller",
+           "<nobody>", "--contact", "x@y.z", "--notice-url", "https://y.z/p", check=False)
+    assert p.returncode == 2 and "placeholder '<nobody>'" in p.stderr
+
+
+def test_the_installer_asks_for_the_notice_at_a_terminal(tmp_path):
+    import pty
+    root = tmp_path / "root"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: install.sh with a terminal as its input, as an operator runs it
+        os.execv("/bin/bash", ["bash", str(KIOSK / "install.sh"), "--root", str(root), "--no-apt", "--no-venv",
+                               "--version", "v1", "--mode", "console"])
+    answers = {b"data controller): ": b"Boulangerie Martin\n", b"(e-mail or phone): ": b"dpo@martin.example\n",
+               b"(https://...): ": b"https://martin.example/p\n"}
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        for prompt, answer in list(answers.items()):
+            if seen.endswith(prompt) or seen.rstrip(b" ").endswith(prompt.rstrip(b" ")):
+                os.write(fd, answer)
+                del answers[prompt]
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 0, seen.decode(errors="replace")[-3000:]
+    assert answers == {}
+    notice = json.loads(sh(SIGNAGE, "--config", root / "etc/signage/signage.toml", "config").stdout)["notice"]
+    assert (notice["controller"], notice["contact"], notice["url"]) == ("Boulangerie Martin", "dpo@martin.example",
+                                                                       "https://martin.example/p")
 
 
 @needs_root
@@ -146,9 +231,10 @@ def test_the_session_start_script_hands_the_display_over_and_starts_the_unit(tmp
 
 
 def test_prefix_and_destdir_are_the_root(tmp_path):
-    sh(KIOSK / "install.sh", "--prefix", tmp_path / "a", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console")
+    sh(KIOSK / "install.sh", "--prefix", tmp_path / "a", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console",
+       *NOTICE)
     assert os.readlink(tmp_path / "a/opt/signage/current") == "releases/v1"
-    sh(KIOSK / "install.sh", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console",
+    sh(KIOSK / "install.sh", "--no-apt", "--no-venv", "--version", "v1", "--mode", "console", *NOTICE,
        env={"DESTDIR": str(tmp_path / "b")})
     assert (tmp_path / "b/etc/systemd/system/signage.service").is_file()
     assert (tmp_path / "b/etc/signage/kiosk.env").read_text().endswith("MODE=console\nSESSION_USER=\n")
@@ -168,6 +254,7 @@ def test_dry_run_changes_nothing(tmp_path):
     root = tmp_path / "root"
     p = sh(KIOSK / "install.sh", "--root", root, "--dry-run", "--no-apt", "--no-venv", "--version", "v1")
     assert "would run: install -D -m 0644" in p.stdout and "would run: systemctl" in p.stdout
+    assert "would stop here: the privacy notice is not set for this site" in p.stderr
     assert not root.exists()
 
 
@@ -202,6 +289,64 @@ def test_update_keeps_a_healthy_release_and_rolls_back_an_unhealthy_one(tmp_path
     assert (opt / "releases/v3").is_dir()  # kept for inspection
 
 
+def status_of(release: Path, **parts) -> dict:
+    """A status document as the player of ``release`` writes it (the real snapshot and judgement)."""
+    import datetime as dt
+
+    from signage.health import snapshot
+    from signage.healthcheck import problems
+    from signage.player import PlayerState
+    from signage.values import SensingStatus
+
+    now = dt.datetime.now(dt.timezone.utc)
+    st = PlayerState(started_at=now - dt.timedelta(seconds=60), creative="welcome", playlist="shop")
+    st.sensing = SensingStatus(camera="on", source="0")
+    doc = {**snapshot(st, now), "release": str(release), "pid": 4242,
+           "display": {"driver": "kmsdrm", "size": "1920x1080", "mode": "fullscreen", "configured": "auto fullscreen",
+                       "as_configured": True, "error": None}, **parts}
+    doc["problems"] = problems(doc, analytics_grace_s=5, camera_grace_s=120)
+    return doc
+
+
+@needs_root
+def test_update_rolls_back_a_release_whose_player_reports_unhealthy(tmp_path):
+    """The real check (no --health-cmd): `signage status` of the new release, its reasons."""
+    from signage.health import write_atomically
+
+    root = tmp_path / "root"
+    install(root, "--version", "v1")
+    opt = root / "opt/signage"
+    status = tmp_path / "status.json"
+    env = {"SIGNAGE_HEALTH__STATUS_FILE": str(status), "SIGNAGE_HEALTH__STALE_AFTER_S": "3600"}
+
+    def update_to(version):
+        return sh(KIOSK / "update.sh", "--root", root, "--no-restart", "--no-venv", "--version", version,
+                  "--timeout", "2", "--signage", str(SIGNAGE), check=False, env=env)
+
+    headless = {"driver": "dummy", "size": "1920x1080", "mode": "headless", "configured": "kmsdrm fullscreen",
+                "as_configured": False, "error": "kmsdrm: kmsdrm not available"}
+    write_atomically(status, status_of(opt / "releases/v2", display=headless))
+    p = update_to("v2")
+    assert p.returncode == 1 and "rolling back to releases/v1" in p.stderr
+    assert "unhealthy: display: configured kmsdrm fullscreen, but running headless" in p.stderr
+    assert os.readlink(opt / "current") == "releases/v1"
+    write_atomically(status, status_of(opt / "releases/v3", analytics={
+        "state": "retrying", "db": "/var/lib/signage/analytics.db", "queue": 9, "plays_written": 0,
+        "not_written": 0, "retries": 12, "failing_s": 50.0, "last_error": "attempt to write a readonly database"}))
+    p = update_to("v3")
+    assert p.returncode == 1 and "unhealthy: analytics: cannot write proof of play" in p.stderr
+    assert os.readlink(opt / "current") == "releases/v1"
+    write_atomically(status, status_of(opt / "releases/v4"))
+    p = update_to("v4")
+    assert p.returncode == 0 and "healthy on releases/v4" in p.stderr, p.stderr
+    doc = status_of(opt / "releases/v5")
+    doc["uptime_s"] = 3.0  # healthy for now, but not up long enough for a database problem to show
+    write_atomically(status, doc)
+    p = update_to("v5")
+    assert p.returncode == 1 and "up 3 s, waiting for 10 s" in p.stderr
+    assert os.readlink(opt / "current") == "releases/v4"
+
+
 @needs_root
 def test_rollback_swaps_current_and_previous(tmp_path):
     root = tmp_path / "root"
@@ -224,3 +369,32 @@ def test_an_interrupted_install_is_built_again(tmp_path):
     install(root, "--version", "v1")
     assert not (half / "half-copied.txt").exists() and (half / ".signage-release-complete").is_file()
     assert (half / "signage/player.py").is_file()
+
+
+def _notice_module():
+    sys.path.insert(0, str(KIOSK))
+    try:
+        import notice
+    finally:
+        sys.path.remove(str(KIOSK))
+    return notice
+
+
+@settings(max_examples=300, deadline=None)
+@given(controller=st.text(min_size=1, max_size=90), contact=st.text(min_size=1, max_size=90))
+def test_the_installer_writes_any_accepted_notice_value_back_exactly(controller, contact):
+    """What an operator types is written as TOML that reads back the same, or refused with a reason."""
+    import tomllib
+
+    notice = _notice_module()
+    template = (KIOSK / "signage.toml").read_text()
+    values = {"controller": controller, "contact": contact}
+    bad = {f: notice.problem(f, v) for f, v in values.items()}
+    if any(bad.values()):
+        assert all(why is None or isinstance(why, str) for why in bad.values())
+        return
+    text = notice.set_values(template, values)
+    got = tomllib.loads(text)["notice"]
+    assert (got["controller"], got["contact"]) == (controller.strip(), contact.strip())
+    assert got["url"] == "<address of the full privacy notice>" and tomllib.loads(text)["player"] == \
+        tomllib.loads(template)["player"]

@@ -299,3 +299,26 @@ def test_notice_on_top_and_text_slides_keep_clear_of_it():
     top, bottom = rows.min() + rect.bottom + 2, rows.max() + rect.bottom + 2
     free_top, free_bottom = rect.bottom + 1080 * 0.09, 1080 - 1080 * 0.05
     assert top >= free_top - 20 and abs((top + bottom) / 2 - (free_top + free_bottom) / 2) < 30
+
+
+def test_the_no_playlist_slate_has_its_words_and_the_notice_stays():
+    """A kiosk with no playlist: a neutral slate with a headline, never black, notice drawn."""
+    from signage.slate import SLATE
+
+    with screen(camera_on=True) as scr:
+        scr.tick()
+        plain = rgb(scr.canvas)
+        scr.set_slate(SLATE)
+        scr.tick()
+        slate = rgb(scr.canvas)
+        rect = notice_rect(scr)
+        assert_notice_legible(slate, rect)
+        above = slate[: rect.top]
+        changed = (np.abs(above.astype(int) - plain[: rect.top].astype(int)).sum(axis=2) > 60)
+        rows = np.flatnonzero(changed.any(axis=1))
+        assert changed.sum() > 2000, "no words on the slate"
+        assert rect.top * 0.25 < rows.mean() < rect.top * 0.75  # centred above the notice
+        assert (above.reshape(-1, 3).mean(axis=0) > 10).all()  # not black
+        scr.set_slate(())
+        scr.tick()
+        assert (rgb(scr.canvas)[: rect.top] == plain[: rect.top]).all()  # the plain idle slate again
