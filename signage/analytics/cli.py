@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from signage.analytics.formats import NO_PLAYS, period_text, to_csv, to_json, to_table
-from signage.analytics.report import build_report, load_history, parse_when, timezone
-from signage.analytics.store import StoreError, connect_readonly, resolve_path
+from signage.analytics.report import build_report, crash_text, load_history, parse_when, timezone
+from signage.analytics.store import StoreError, connect_readonly, crash_losses, resolve_path
 from signage.config import AnalyticsConfig
 
 FORMATS = ("table", "csv", "json", "png")
@@ -53,6 +53,7 @@ def run_report(args: argparse.Namespace, config: AnalyticsConfig) -> int:
         return _fail(str(exc))
     try:
         plays, minutes = load_history(conn, since, until)
+        crashes = crash_losses(conn, since, until)
     except Exception as exc:  # sqlite3.Error: a damaged file
         return _fail(f"cannot read {path}: {exc}")
     finally:
@@ -71,6 +72,8 @@ def run_report(args: argparse.Namespace, config: AnalyticsConfig) -> int:
     text = {"table": lambda: to_table(report, tz), "csv": lambda: to_csv(report), "json": lambda: to_json(report)}[
         args.format
     ]()
+    if args.format == "table":
+        text += crash_text(crashes)
     if report.empty and args.format != "table":
         print(f"signage report: {period_text(report, tz)}: {NO_PLAYS}", file=sys.stderr)
     if args.out:
