@@ -64,6 +64,7 @@ class Run:
     code: Path
     status_file: Path
     folder: Path
+    log: Path
     proc: subprocess.Popen | None = None
     start: dict[str, int] | None = None
     t0: float = 0.0
@@ -77,7 +78,7 @@ class Run:
                "--db", str(self.folder / "analytics.db")]
         if camera:
             cmd += ["--camera", camera]
-        log = open(self.folder / "player.log", "w")
+        log = open(self.log, "w")  # on tmpfs: a kiosk logs to journald, not to a file of its own
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(self.folder))
 
     def sample(self) -> tuple[dict[str, int], float]:
@@ -111,13 +112,13 @@ def main(argv: list[str] | None = None) -> int:
                 folder.mkdir()
                 sf = (shm if status == "tmpfs" else folder) / f"{name}-{status}-status.json"
                 runs.append(Run(f"{name} {args.baseline if name == 'baseline' else 'HEAD'}, status file on {status}",
-                                code, sf, folder))
+                                code, sf, folder, shm / f"{name}-{status}.log"))
         for r in runs:
             r.launch(args.playlist, args.camera, args.warmup + args.seconds)
         time.sleep(args.warmup)
         for r in runs:
             if r.proc.poll() is not None:
-                raise SystemExit(f"disk_writes: {r.name} exited early; see {r.folder / 'player.log'}")
+                raise SystemExit(f"disk_writes: {r.name} exited early:\n{r.log.read_text(errors='replace')[-2000:]}")
             r.start, r.t0 = r.sample()
         time.sleep(args.seconds)
         for r in runs:
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             r.proc.wait(60)
         plays = {}
         for r in runs:
-            text = (r.folder / "player.log").read_text(errors="replace")
-            plays[r.name] = text.count(" for ") and sum(1 for ln in text.splitlines() if "playing " in ln or "interrupting with " in ln)
+            text = r.log.read_text(errors="replace")
+            plays[r.name] = sum(1 for ln in text.splitlines() if "playing " in ln or "interrupting with " in ln)
         print(f"disk writes per hour of play: {args.playlist}, camera {args.camera or 'default'}, "
               f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, databases in {work}")
         print(f"{'variant':45s} {'write_bytes/h':>14s} {'wchar/h':>12s} {'plays':>6s}")
