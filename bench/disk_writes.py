@@ -65,6 +65,7 @@ class Run:
     status_file: Path
     folder: Path
     log: Path
+    extra_env: dict[str, str] | None = None
     proc: subprocess.Popen | None = None
     start: dict[str, int] | None = None
     t0: float = 0.0
@@ -73,7 +74,7 @@ class Run:
 
     def launch(self, playlist: str, camera: str | None, seconds: float) -> None:
         env = dict(os.environ, PYTHONPATH=str(self.code), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy",
-                   SIGNAGE_HEALTH__STATUS_FILE=str(self.status_file), SIGNAGE_ANALYTICS__DB_PATH=str(self.folder / "analytics.db"))
+                   SIGNAGE_HEALTH__STATUS_FILE=str(self.status_file), SIGNAGE_ANALYTICS__DB_PATH=str(self.folder / "analytics.db"), **(self.extra_env or {}))
         cmd = [PYTHON, "-m", "signage.cli", "run", playlist, "--headless", "--duration", str(seconds + 600),
                "--db", str(self.folder / "analytics.db")]
         if camera:
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", default="0d1497b", help="commit to compare against (default 0d1497b)")
     ap.add_argument("--dir", default=None, help="folder on a real disk for the databases (default: temp dir)")
     ap.add_argument("--status-on-disk", action="store_true", help="also run both with the status file on disk")
+    ap.add_argument("--normal", action="store_true", help="also run the branch with analytics.synchronous = normal")
+    ap.add_argument("--checkpoint", type=float, action="append", default=[], metavar="S",
+                    help="also run the branch with analytics.checkpoint_s = S (repeatable)")
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="signage-disk-", dir=args.dir))
@@ -113,6 +117,16 @@ def main(argv: list[str] | None = None) -> int:
                 sf = (shm if status == "tmpfs" else folder) / f"{name}-{status}-status.json"
                 runs.append(Run(f"{name} {args.baseline if name == 'baseline' else 'HEAD'}, status file on {status}",
                                 code, sf, folder, shm / f"{name}-{status}.log"))
+        if args.normal:
+            folder = work / "branch-normal"
+            folder.mkdir()
+            runs.append(Run("branch HEAD, synchronous=normal, status tmpfs", ROOT, shm / "normal-status.json", folder,
+                            shm / "normal.log", {"SIGNAGE_ANALYTICS__SYNCHRONOUS": "normal"}))
+        for cp in args.checkpoint:
+            folder = work / f"branch-checkpoint-{cp:g}"
+            folder.mkdir()
+            runs.append(Run(f"branch HEAD, checkpoint_s={cp:g}, status tmpfs", ROOT, shm / f"cp{cp:g}-status.json",
+                            folder, shm / f"cp{cp:g}.log", {"SIGNAGE_ANALYTICS__CHECKPOINT_S": str(cp)}))
         for r in runs:
             r.launch(args.playlist, args.camera, args.warmup + args.seconds)
         time.sleep(args.warmup)
@@ -133,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             plays[r.name] = sum(1 for ln in text.splitlines() if "playing " in ln or "interrupting with " in ln)
         print(f"disk writes per hour of play: {args.playlist}, camera {args.camera or 'default'}, "
               f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, databases in {work}")
-        print(f"{'variant':45s} {'write_bytes/h':>14s} {'wchar/h':>12s} {'plays':>6s}")
+        print(f"{'variant':50s} {'write_bytes/h':>14s} {'wchar/h':>12s} {'plays':>6s}")
         for r in runs:
-            print(f"{r.name:45s} {r.per_hour('write_bytes') / 1e6:11.2f} MB {r.per_hour('wchar') / 1e6:9.2f} MB {plays[r.name]:6d}")
+            print(f"{r.name:50s} {r.per_hour('write_bytes') / 1e6:11.2f} MB {r.per_hour('wchar') / 1e6:9.2f} MB {plays[r.name]:6d}")
         by = {r.name: r for r in runs}
         for status in ("tmpfs", "disk") if args.status_on_disk else ("tmpfs",):
             b = by[f"baseline {args.baseline}, status file on {status}"]

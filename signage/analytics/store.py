@@ -295,7 +295,9 @@ class AnalyticsStore:
     Raises StoreError on open when the file is corrupt, locked, newer or unreachable.
     """
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0, synchronous: str = "full") -> None:
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"synchronous must be full or normal, got {synchronous!r}")
         self.path = resolve_path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,7 +310,7 @@ class AnalyticsStore:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError("unavailable", f"analytics database {self.path}: cannot use WAL mode (got {mode})")
-            conn.execute("PRAGMA synchronous=FULL")  # each commit synced: a power cut keeps every checkpoint
+            conn.execute(f"PRAGMA synchronous={synchronous.upper()}")  # full: each commit synced, a power cut keeps it
             conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -437,18 +439,18 @@ def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
     return target
 
 
-def open_store(path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> AnalyticsStore:
+def open_store(path: str | os.PathLike[str], busy_timeout_s: float = 2.0, synchronous: str = "full") -> AnalyticsStore:
     """Open (creating or migrating) the database; a corrupt file is moved aside with a log
     line naming both paths, and a fresh database is created. Other StoreErrors propagate."""
     try:
-        return AnalyticsStore(path, busy_timeout_s)
+        return AnalyticsStore(path, busy_timeout_s, synchronous)
     except StoreError as exc:
         if exc.kind != "corrupt":
             raise
         p = resolve_path(path)
         moved = move_aside(p)
         log.error("analytics: %s; moved it to %s (kept, not deleted) and started a fresh database", exc, moved)
-        return AnalyticsStore(p, busy_timeout_s)
+        return AnalyticsStore(p, busy_timeout_s, synchronous)
 
 
 def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:

@@ -473,7 +473,7 @@ class AnalyticsWriter:
                 return False
 
     def _open_store(self) -> AnalyticsStore:
-        store = open_store(self.path, self.config.busy_timeout_s)
+        store = open_store(self.path, self.config.busy_timeout_s, self.config.synchronous)
         if self.stats.state == "starting":
             log.info("analytics: recording to %s (retention %d days)", self.path, self.config.retention_days)
         if not self._recovered:  # once per run: later reopenings must not close this run's own open plays
