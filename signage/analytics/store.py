@@ -43,8 +43,6 @@ Outcome = Literal["completed", "interrupted", "skipped", "error", "crashed"]
 OUTCOMES: tuple[Outcome, ...] = ("completed", "interrupted", "skipped", "error", "crashed")
 PLAYING = "playing"  # the outcome of an open row: on screen now, or left open by a crash not yet recovered
 
-SCHEMA_VERSION = 2
-
 # Pragmas (docs/proof-of-play.md). PAGE_SIZE applies to databases created from now on (an
 # existing file keeps its page size); a WAL commit writes whole pages, so small pages mean
 # small commits. The WAL is checkpointed into the database every WAL_AUTOCHECKPOINT pages
@@ -114,6 +112,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     "crash_safe",  # MIGRATIONS[1]: see _crash_safe below (needs Python: a CHECK constraint widened)
 )
+SCHEMA_VERSION = len(MIGRATIONS)
 
 DATA_TABLES = ("plays", "audience_minutes")
 
