@@ -9,7 +9,8 @@ from pathlib import Path
 
 from signage.analytics.formats import NO_PLAYS, period_text, to_csv, to_json, to_table
 from signage.analytics.report import build_report, crash_text, load_history, parse_when, timezone
-from signage.analytics.store import StoreError, connect_readonly, crash_losses, resolve_path
+from signage.analytics.crashes import crash_losses
+from signage.analytics.store import StoreError, connect_readonly, resolve_path
 from signage.config import AnalyticsConfig
 
 FORMATS = ("table", "csv", "json", "png")

@@ -38,7 +38,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
-from signage.analytics.store import CrashLosses, totals_from_row
+from signage.analytics.crashes import CrashLosses
+from signage.analytics.store import totals_from_row
 
 TZ = dt.tzinfo | None  # None: the system's local time
 

@@ -33,7 +33,8 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 
-from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator, MinuteTotals
+from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator
+from signage.analytics.batch import Batch, MinuteWrite, PlayWrite
 from signage.analytics.store import (
     OUTCOMES,
     PLAYING,
@@ -87,49 +88,6 @@ class _OpenPlay:
     recorded: threading.Event = field(default_factory=threading.Event)  # the open row is committed
 
 
-@dataclass(slots=True)
-class _PlayWrite:
-    """A play row to write (open, checkpointed or closed); ``recorded`` is set once committed."""
-
-    row: PlayRow
-    recorded: threading.Event | None = None
-
-
-@dataclass(slots=True)
-class _MinuteWrite:
-    """Audience minutes counted up to ``at`` (closed minutes, or a checkpoint's part of one)."""
-
-    minutes: list[MinuteTotals]
-    at: float
-
-
-class _Batch:
-    """What the writer thread writes in one transaction: the latest state of each play row,
-    and the minutes' parts added up per minute."""
-
-    __slots__ = ("plays", "minutes", "at")
-
-    def __init__(self) -> None:
-        self.plays: dict[str, _PlayWrite] = {}
-        self.minutes: dict[int, MinuteTotals] = {}
-        self.at: float | None = None
-
-    def add(self, item: _PlayWrite | _MinuteWrite) -> None:
-        if isinstance(item, _PlayWrite):
-            before = self.plays.pop(item.row.play_id, None)  # re-inserted last: rows keep their order
-            if before is not None and before.recorded is not None and item.recorded is None:
-                item.recorded = before.recorded
-            self.plays[item.row.play_id] = item
-            return
-        for m in item.minutes:
-            had = self.minutes.get(m.minute_ts)
-            self.minutes[m.minute_ts] = m if had is None else MinuteTotals(m.minute_ts, had.totals.merge(m.totals))
-        self.at = item.at if self.at is None else max(self.at, item.at)
-
-    def __bool__(self) -> bool:
-        return bool(self.plays or self.minutes)
-
-
 class AnalyticsWriter:
     """Proof of play and audience aggregates, written on a thread of their own.
 
@@ -149,7 +107,7 @@ class AnalyticsWriter:
         self._last_t: float | None = None
         self._minutes: MinuteAggregator | None = None
         self._next_checkpoint = float("-inf")
-        self._ended: list[_PlayWrite] = []  # ended plays not queued yet (see play_ended)
+        self._ended: list[PlayWrite] = []  # ended plays not queued yet (see play_ended)
         self._queue: queue.Queue = queue.Queue(maxsize=config.queue_size)
         self._dropping = False  # a full-queue episode: from the first drop until drained to low water
         self._dropped_before = 0  # stats.dropped when the episode began
@@ -196,7 +154,7 @@ class AnalyticsWriter:
             if not self._closed:
                 previous = self._open.pop(handle, None)
                 if previous is not None:  # the same key again: the earlier play has ended
-                    self._enqueue(_PlayWrite(self._play_row(previous, "interrupted", t)))
+                    self._enqueue(PlayWrite(self._play_row(previous, "interrupted", t)))
                 acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t)
                 self._open[handle] = _OpenPlay(
                     play_id, creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc, decided=t
@@ -238,7 +196,7 @@ class AnalyticsWriter:
                 return
             # held until the next call (a play_started in the same frame, or the next frame's
             # audience): a play's end and the next one's start are one transaction
-            self._ended.append(_PlayWrite(self._play_row(p, outcome, t), p.recorded))
+            self._ended.append(PlayWrite(self._play_row(p, outcome, t), p.recorded))
 
     def audience(self, snapshot: AudienceSnapshot | None, now: Now = None) -> None:
         """The latest audience snapshot (``None`` while the camera is off). Call it as often
@@ -259,7 +217,7 @@ class AnalyticsWriter:
                     self._minutes = MinuteAggregator(t, self.config.sample_hold_s)
                 done = self._minutes.add(t, snapshot)
                 if done:
-                    self._enqueue(_MinuteWrite(done, t))
+                    self._enqueue(MinuteWrite(done, t))
             if t >= self._next_checkpoint:
                 self._checkpoint(t)
 
@@ -274,11 +232,11 @@ class AnalyticsWriter:
                 p.play_id, p.creative_id, p.rule_id, p.reason, p.start, max(t, p.start), PLAYING,
                 p.planned_s, p.playlist, p.playlist_version, replace(p.acc.totals),
             )  # fmt: skip
-            self._enqueue(_PlayWrite(row, p.recorded))
+            self._enqueue(PlayWrite(row, p.recorded))
         if self._minutes is not None:
             done = self._minutes.flush(t)
             if done:
-                self._enqueue(_MinuteWrite(done, t))
+                self._enqueue(MinuteWrite(done, t))
         self.stats.checkpoints += 1
 
     def flush(self, timeout: float = 5.0, now: Now = None) -> bool:
@@ -294,7 +252,7 @@ class AnalyticsWriter:
             if self._minutes is not None:
                 done = self._minutes.flush(t)
                 if done:
-                    self._enqueue(_MinuteWrite(done, t))
+                    self._enqueue(MinuteWrite(done, t))
         barrier = threading.Event()
         try:
             self._queue.put(barrier, timeout=timeout)
@@ -312,12 +270,12 @@ class AnalyticsWriter:
                 return
             self._queue_ended()
             for p in self._open.values():
-                self._enqueue(_PlayWrite(self._play_row(p, "interrupted", t)))
+                self._enqueue(PlayWrite(self._play_row(p, "interrupted", t)))
             self._open.clear()
             if self._minutes is not None:
                 done = self._minutes.flush(t)
                 if done:
-                    self._enqueue(_MinuteWrite(done, t))
+                    self._enqueue(MinuteWrite(done, t))
             self._closed = True
         assert self._thread is not None
         deadline = time.monotonic() + timeout
@@ -349,7 +307,7 @@ class AnalyticsWriter:
             p.planned_s, p.playlist, p.playlist_version, p.acc.close(end),
         )  # fmt: skip
 
-    def _enqueue(self, item: _PlayWrite | _MinuteWrite) -> None:
+    def _enqueue(self, item: PlayWrite | MinuteWrite) -> None:
         """Queue one record, or drop and count it when the queue is full (caller holds the lock)."""
         try:
             self._queue.put_nowait(item)
@@ -380,7 +338,7 @@ class AnalyticsWriter:
 
     def _run(self) -> None:
         store: AnalyticsStore | None = None
-        batch = _Batch()
+        batch = Batch()
         barriers: list[threading.Event] = []
         stopping = False
         next_purge = float("-inf")  # at start
@@ -404,7 +362,7 @@ class AnalyticsWriter:
                     for w in rows:
                         if w.recorded is not None:
                             w.recorded.set()
-                    batch = _Batch()
+                    batch = Batch()
                 if self._clock() >= next_purge:  # before releasing a flush() that waits
                     next_purge = self._purge(store)
             except StoreError as exc:
@@ -446,11 +404,11 @@ class AnalyticsWriter:
                 break
         if store is not None:
             store.close()
-        self._take_batch(_Batch(), barriers, wait=0)  # a flush that raced close: release it
+        self._take_batch(Batch(), barriers, wait=0)  # a flush that raced close: release it
         for b in barriers:
             b.set()
 
-    def _take_batch(self, batch: _Batch, barriers: list[threading.Event], wait: float) -> bool:
+    def _take_batch(self, batch: Batch, barriers: list[threading.Event], wait: float) -> bool:
         """Move up to _BATCH queued items into the batch; True if the stop marker was met."""
         try:
             item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
@@ -514,13 +472,13 @@ class AnalyticsWriter:
             )  # fmt: skip
         return now + self.config.purge_interval_h * 3600.0
 
-    def _give_up(self, batch: _Batch) -> None:
+    def _give_up(self, batch: Batch) -> None:
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item, (_PlayWrite, _MinuteWrite)):
+            if isinstance(item, (PlayWrite, MinuteWrite)):
                 batch.add(item)
         lost = len(batch.plays) + len(batch.minutes)
         self.stats.lost += lost
