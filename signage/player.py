@@ -39,6 +39,8 @@ class Sensing(Protocol):
 
 class Analytics(Protocol):
     def play_started(self, creative_id: str, **kw) -> object: ...
+    def on_record(self, handle: object, now=None) -> bool: ...
+    def play_on_screen(self, handle: object, now=None) -> None: ...
     def play_ended(self, handle: object, outcome: str = "completed", now=None) -> None: ...
     def audience(self, snapshot: AudienceSnapshot | None, now=None) -> None: ...
     def close(self, timeout: float = 5.0, now=None) -> None: ...
@@ -88,34 +90,52 @@ class Player:
                                  playlist_version=active.version)
         self._version = active.version
         self._handles: dict[int, object] = {}  # director play id -> analytics handle
-        self._announced: set[int] = set()
+        self._on_screen: set[int] = set()  # plays whose first frame was shown
+        self._pending: Show | None = None  # decided, shown once its open row is on record
         director.listeners.ended.append(self._ended)
 
     # ------------------------------------------------------------------ proof of play
+    # A play is on record from its first frame: it is announced when decided, and the screen
+    # switches to it once the analytics say its open row is committed (on_record: at most
+    # analytics.start_wait_s later; meanwhile the previous frame stays and the loop goes on).
+    def _decided(self, order: Show, now: dt.datetime) -> None:
+        play = order.play
+        if self.analytics is not None:
+            self._handles[play.id] = self.analytics.play_started(
+                play.creative, rule_id=play.rule, reason=play.reason, planned_s=play.planned_s,
+                playlist=play.playlist, playlist_version=play.playlist_digest, key=play.id, now=now)
+        self._pending = order
+
+    def _show_when_recorded(self, now: dt.datetime) -> None:
+        order = self._pending
+        if order is None:
+            return
+        handle = self._handles.get(order.play.id)
+        if self.analytics is None or handle is None or self.analytics.on_record(handle, now):
+            self._pending = None
+            self.screen.show(order.spec)
+
     def _started_on_screen(self, play: Play, now: dt.datetime) -> None:
-        if play.id in self._announced:
+        if play.id in self._on_screen:
             return
-        self._announced.add(play.id)
-        self.sensing.mark_play(play.id)  # people are counted per play from here (the label is the key below)
-        if self.analytics is None:
-            return
-        self._handles[play.id] = self.analytics.play_started(
-            play.creative, rule_id=play.rule, reason=play.reason, planned_s=play.planned_s,
-            playlist=play.playlist, playlist_version=play.playlist_digest, key=play.id, now=now)
+        self._on_screen.add(play.id)
+        self.sensing.mark_play(play.id)  # people are counted per play from here (the label is the writer's key)
+        handle = self._handles.get(play.id)
+        if self.analytics is not None and handle is not None:
+            self.analytics.play_on_screen(handle, now)
 
     def _ended(self, play: Play) -> None:
-        self._announced.discard(play.id)
+        self._on_screen.discard(play.id)
         handle = self._handles.pop(play.id, None)
         if self.analytics is not None and handle is not None:
             self.analytics.play_ended(handle, play.outcome or "completed", now=play.end)
 
     def _skipped(self, play: Play | None, creative: str, reason: str, now: dt.datetime) -> None:
         self.state.error(now, f"{creative}: {reason}")
-        if play is not None and play.creative == creative and self.analytics is not None and play.id not in self._announced:
-            handle = self.analytics.play_started(play.creative, rule_id=play.rule, reason=play.reason,
-                                                 planned_s=play.planned_s, playlist=play.playlist,
-                                                 playlist_version=play.playlist_digest, key=play.id, now=now)
-            self.analytics.play_ended(handle, "skipped", now=now)
+        if play is not None and play.creative == creative and play.id not in self._on_screen:
+            handle = self._handles.pop(play.id, None)
+            if self.analytics is not None and handle is not None:
+                self.analytics.play_ended(handle, "skipped", now=now)
         self.director.failed(creative, reason, now)
 
     # ------------------------------------------------------------------ one frame
@@ -135,9 +155,11 @@ class Player:
 
         order = self.director.step(now, audience)
         if isinstance(order, Show):
-            self.screen.show(order.spec)
+            self._decided(order, now)
         elif isinstance(order, Idle):
+            self._pending = None
             self.screen.idle()
+        self._show_when_recorded(now)
         upcoming = self.director.upcoming(now, audience)
         if upcoming is not None:
             self.screen.preload(upcoming)

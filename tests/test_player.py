@@ -268,3 +268,57 @@ def test_escape_stops_the_player_only_where_allowed(folder, allowed, caplog):
         assert said == ["Escape pressed: stopping"] and player.state.frames == 1
     else:  # the key did nothing: it played its 2 s
         assert said == ["ran for 2 s: stopping"]
+
+
+def hold_writes(monkeypatch):
+    """The analytics writer thread is held inside each database write until ``release`` is set."""
+    from signage.analytics.store import AnalyticsStore
+
+    entered, release = threading.Event(), threading.Event()
+    original = AnalyticsStore.write
+
+    def held(store, plays=(), minutes=(), at=None):
+        entered.set()
+        if not release.wait(60):
+            raise RuntimeError("the test never let the write through")
+        return original(store, plays, minutes, at)
+
+    monkeypatch.setattr(AnalyticsStore, "write", held)
+    return entered, release
+
+
+def test_the_screen_switches_to_a_play_once_its_open_row_is_committed(folder, monkeypatch):
+    entered, release = hold_writes(monkeypatch)
+    player, _, _ = build(folder, CameraConfig(enabled=False), wall=FakeWall(0.01))
+    try:
+        frame(player)  # decides "a": its open row goes to the writer, which is held in the write
+        assert entered.wait(60)
+        decided = player.wall.now
+        frames(player, 20)  # 0.2 s of playlist time: not on record yet, the screen waits
+        assert player.screen.current_id is None
+        release.set()
+        deadline = time.monotonic() + 60
+        while not [r for r in rows(folder / "a.db") if r["creative_id"] == "a" and r["outcome"] == "playing"]:
+            assert time.monotonic() < deadline, "the open row was never committed"
+            time.sleep(0.01)
+        frames(player, 2)
+        assert player.screen.current_id == "a"
+        assert (player.wall.now - decided).total_seconds() < 0.5  # the commit let it through, not the time limit
+    finally:
+        release.set()
+        player.close()
+
+
+def test_a_database_that_does_not_answer_never_holds_the_screen_longer_than_start_wait_s(folder, monkeypatch):
+    entered, release = hold_writes(monkeypatch)
+    player, _, _ = build(folder, CameraConfig(enabled=False), wall=FakeWall(0.01))
+    try:
+        frame(player)
+        assert entered.wait(60)
+        frames(player, 80)  # 0.8 s
+        assert player.screen.current_id is None
+        frames(player, 30)  # past analytics.start_wait_s (1 s): shown, though not on record
+        assert player.screen.current_id == "a"
+    finally:
+        release.set()
+        player.close()

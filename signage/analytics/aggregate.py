@@ -131,6 +131,10 @@ class AudienceAccumulator:
         self._reported = (0, 0)  # impressions, viewers of this label already in closed parts
         self.relabel(label)
 
+    @property
+    def label(self) -> SpanLabel | None:
+        return self._label
+
     def relabel(self, label: SpanLabel | None) -> None:
         """The sensing label the span's impressions and viewers are read from, e.g. ("play", 7)
         or ("minute", 1794960000); a new label starts its count from 0."""

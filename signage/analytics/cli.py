@@ -22,7 +22,8 @@ from signage.analytics.adlog import (
 from signage.analytics.anonymity import withhold_small
 from signage.analytics.formats import NO_PLAYS, period_text, to_json
 from signage.analytics.formats import to_csv as report_csv
-from signage.analytics.report import build_report, load_history, parse_when, screen_facts, timezone
+from signage.analytics.report import build_report, load_history, parse_when, crash_text, screen_facts, timezone
+from signage.analytics.crashes import crash_losses
 from signage.analytics.store import StoreError, connect_readonly, resolve_path
 from signage.analytics.text import to_text
 
@@ -127,6 +128,7 @@ def _run(args: argparse.Namespace, settings: Any, campaigns: Callable[[], Any] |
         if adlog:
             return _adlog(args, settings, conn, since, until, tz, campaigns)
         plays, minutes = load_history(conn, since, until)
+        crashes = crash_losses(conn, since, until)
     except sqlite3.Error as exc:  # a damaged file
         raise ReportFailed(f"cannot read {path}: {exc}") from None
     finally:
@@ -154,6 +156,8 @@ def _run(args: argparse.Namespace, settings: Any, campaigns: Callable[[], Any] |
     text = {"table": lambda: to_text(report, tz), "csv": lambda: report_csv(report), "json": lambda: to_json(report)}[
         args.format
     ]()
+    if args.format == "table":
+        text += crash_text(crashes)
     if report.empty and args.format != "table":
         _note(f"{period_text(report, tz)}: {NO_PLAYS}")
     _write(args.out, text)

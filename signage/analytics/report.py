@@ -4,7 +4,9 @@
 
 Definitions (README, "Analytics and reports"):
 
-- plays: plays shown (completed + interrupted); skipped and error plays are counted apart.
+- plays: plays shown (completed + interrupted + crashed: cut short by a crash, on record up
+  to their last checkpoint); skipped and error plays are counted apart; a play still on
+  screen (an open row) is not counted until it ends.
 - screen time: sum of the plays' durations.
 - mean faces: face-seconds / camera-on seconds during its plays (people in front of the
   screen, on average, while it played and the camera was on).
@@ -45,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
+from signage.analytics.crashes import CrashLosses
 from signage.analytics.store import totals_from_row
 from signage.identity import time_zone
 
@@ -75,6 +78,7 @@ class CreativeLine:
     interrupted: int = 0
     skipped: int = 0
     errors: int = 0
+    crashed: int = 0
     screen_time_s: float = 0.0
     camera_on_s: float = 0.0
     face_s: float = 0.0
@@ -100,6 +104,7 @@ class RuleLine:
     interrupted: int = 0
     skipped: int = 0
     errors: int = 0
+    crashed: int = 0
     screen_time_s: float = 0.0
     creatives: list[str] = field(default_factory=list)
     impressions: int = 0
@@ -214,7 +219,8 @@ def load_history(
     plays = [
         PlayFacts(r["creative_id"], r["rule_id"], r["outcome"], r["start_ts"], r["end_ts"], totals_from_row(r))
         for r in conn.execute(
-            "SELECT * FROM plays WHERE start_ts >= ? AND start_ts < ? ORDER BY start_ts", (lo, until)
+            "SELECT * FROM plays WHERE start_ts >= ? AND start_ts < ? AND outcome != 'playing' ORDER BY start_ts",
+            (lo, until),
         )
     ]
     minutes = [
@@ -224,6 +230,19 @@ def load_history(
         )
     ]
     return plays, minutes
+
+
+def crash_text(losses: CrashLosses) -> str:
+    """The report's line on crashes ('' when there were none)."""
+    if not losses.plays and not losses.open_now:
+        return ""
+    text = (
+        f"crashes: {losses.plays} plays cut short by a crash (kept, on record up to their last checkpoint: "
+        f"{losses.on_record_s:.0f} s); at most {losses.lost_at_most_s:.0f} s of their screen time not on record"
+    )
+    if losses.open_now:
+        text += f"; {losses.open_now} open (on screen now, or a crash the player has not restarted after)"
+    return text + "\n"
 
 
 # -- arithmetic (pure) -------------------------------------------------------------------
@@ -262,7 +281,9 @@ def same_hours_baseline(
     return sum(w * rates[h] for h, w in weights.items() if h in rates) / total
 
 
-_OUTCOME_FIELD = {"completed": "completed", "interrupted": "interrupted", "skipped": "skipped", "error": "errors"}
+_OUTCOME_FIELD = {
+    "completed": "completed", "interrupted": "interrupted", "skipped": "skipped", "error": "errors", "crashed": "crashed",
+}  # fmt: skip
 
 
 def _count(line: CreativeLine | RuleLine, p: PlayFacts) -> None:
@@ -282,7 +303,7 @@ def creative_line(
         line.impressions += p.audience.impressions
         line.viewers += p.audience.viewers
         line.measured_plays += 1 if _shown(p) and p.audience.camera_on_s > 0 else 0
-    line.plays = line.completed + line.interrupted
+    line.plays = line.completed + line.interrupted + line.crashed
     line.camera_on_s = audience.camera_on_s
     line.face_s = audience.face_s
     line.mean_faces = audience.mean_faces

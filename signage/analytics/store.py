@@ -3,8 +3,18 @@
 Two tables hold data, and only aggregates (privacy invariant 4):
 
 - ``plays``: proof of play, one row per play (what, why, when, how it ended) with the
-  audience during the play summed up (``AudienceTotals``);
-- ``audience_minutes``: the audience per wall-clock minute, whatever played.
+  audience during the play summed up (``AudienceTotals``). A play is written open
+  (outcome ``playing``) before its first frame is shown, rewritten at each checkpoint
+  (its ``end_ts`` is then the checkpoint's time) and closed with its outcome; a row a
+  crash left open is closed as ``crashed`` by the next start (``recover``), keeping the
+  end of its last checkpoint and the time of the recovery (``recovered_ts``);
+- ``audience_minutes``: the audience per wall-clock minute, whatever played; each
+  checkpoint adds what was counted since the previous one (``checkpoint_ts``: up to when).
+
+Durability (docs/proof-of-play.md): WAL with ``synchronous=FULL``, so every commit (a
+checkpoint) is on the disk before the next frame of a new play is shown and a power cut
+cannot take it back; small pages (new databases) and a bounded WAL keep the bytes written
+per commit low.
 
 Integrals (person-seconds) are stored, and the means and ratios are generated columns
 computed from them, so rows add up exactly and the readable columns cannot disagree
@@ -26,13 +36,21 @@ from pathlib import Path
 from typing import Literal
 
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
+from signage.analytics.crashes import CrashedPlay, CrashLosses, crash_losses  # noqa: F401  (crash_losses: reports may import it from here too)
 
 log = logging.getLogger("signage.analytics")
 
-Outcome = Literal["completed", "interrupted", "skipped", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("completed", "interrupted", "skipped", "error")
+Outcome = Literal["completed", "interrupted", "skipped", "error", "crashed"]
+OUTCOMES: tuple[Outcome, ...] = ("completed", "interrupted", "skipped", "error", "crashed")
+PLAYING = "playing"  # the outcome of an open row: on screen now, or left open by a crash not yet recovered
 
-SCHEMA_VERSION = 2
+# Pragmas (docs/proof-of-play.md). PAGE_SIZE applies to databases created from now on (an
+# existing file keeps its page size); a WAL commit writes whole pages, so small pages mean
+# small commits. The WAL is checkpointed into the database every WAL_AUTOCHECKPOINT pages
+# and truncated back to JOURNAL_SIZE_LIMIT bytes after that.
+PAGE_SIZE = 1024
+WAL_AUTOCHECKPOINT = 1000
+JOURNAL_SIZE_LIMIT = 1024 * 1024
 
 # Stored integrals of AudienceTotals, in this order (both tables).
 TOTALS_COLUMNS = (
@@ -105,14 +123,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audience_minutes ADD COLUMN arrivals INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE audience_minutes ADD COLUMN new_viewers INTEGER NOT NULL DEFAULT 0
     """,
+    "crash_safe",  # MIGRATIONS[2]: see _crash_safe below (needs Python: a CHECK constraint widened)
 )
+SCHEMA_VERSION = len(MIGRATIONS)
 
 DATA_TABLES = ("plays", "audience_minutes")
 
 
 @dataclass(frozen=True, slots=True)
 class PlayRow:
-    """One finished play, as stored."""
+    """One play, as stored: finished (an outcome of OUTCOMES), or open (``PLAYING``, ``end_ts``
+    the time it is on record up to)."""
 
     play_id: str
     creative_id: str
@@ -127,8 +148,8 @@ class PlayRow:
     audience: AudienceTotals = field(default_factory=AudienceTotals)
 
     def __post_init__(self) -> None:
-        if self.outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
+        if self.outcome not in OUTCOMES and self.outcome != PLAYING:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)} or {PLAYING}, got {self.outcome!r}")
 
 
 class StoreError(Exception):
@@ -170,6 +191,47 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
+_OLD_CHECK = "CHECK (outcome IN ('completed', 'interrupted', 'skipped', 'error'))"
+_NEW_CHECK = "CHECK (outcome IN ('completed', 'interrupted', 'skipped', 'error', 'crashed', 'playing'))"
+
+
+def _crash_safe(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: open rows (``playing``) and ``crashed`` outcomes, the recovery time of a
+    crashed play, the checkpoint time of a minute.
+
+    The outcome's CHECK constraint is widened in place, the way SQLite documents for a change
+    that leaves every stored row valid (lang_altertable.html, "simpler procedure"): the table
+    definition is edited, nothing is copied, so it takes no time on a big database and keeps
+    any column a later migration adds."""
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        done = conn.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'plays'"
+            " AND instr(sql, ?) > 0", (_OLD_CHECK, _NEW_CHECK, _OLD_CHECK),
+        ).rowcount  # fmt: skip
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    if done != 1:
+        raise sqlite3.DatabaseError("plays: outcome constraint not found (not a signage analytics database?)")
+    conn.execute("ALTER TABLE plays ADD COLUMN recovered_ts REAL")  # when a later start closed it as crashed
+    conn.execute("ALTER TABLE audience_minutes ADD COLUMN checkpoint_ts REAL")  # counted up to this time
+
+
+_MIGRATION_CODE = {"crash_safe": _crash_safe}
+
+
+def _apply(conn: sqlite3.Connection, migration: str) -> None:
+    """A migration is SQL statements separated by ';', or the name of a function above."""
+    if migration in _MIGRATION_CODE:
+        _MIGRATION_CODE[migration](conn)
+        return
+    for statement in migration.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     current = schema_version(conn)
     if current > SCHEMA_VERSION:
@@ -182,9 +244,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            _apply(conn, MIGRATIONS[version])
             conn.execute(
                 "INSERT INTO schema_version VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", (version + 1,)
             )
@@ -197,7 +257,9 @@ class AnalyticsStore:
     Raises StoreError on open when the file is corrupt, locked, newer or unreachable.
     """
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0, synchronous: str = "full") -> None:
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"synchronous must be full or normal, got {synchronous!r}")
         self.path = resolve_path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,10 +268,13 @@ class AnalyticsStore:
         conn = None
         try:
             conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file only (before its first write)
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError("unavailable", f"analytics database {self.path}: cannot use WAL mode (got {mode})")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA synchronous={synchronous.upper()}")  # full: each commit synced, a power cut keeps it
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+            conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise StoreError("corrupt", f"analytics database {self.path}: integrity check failed: {check}")
@@ -224,17 +289,36 @@ class AnalyticsStore:
             raise
         self.conn = conn
 
-    def write(self, plays: Sequence[PlayRow] = (), minutes: Sequence[MinuteTotals] = ()) -> None:
-        """Insert plays and add minute totals, in one transaction (all or nothing)."""
+    def write(
+        self, plays: Sequence[PlayRow] = (), minutes: Sequence[MinuteTotals] = (), at: float | None = None
+    ) -> None:
+        """Write plays (a new row, or the new state of a row already there: open, checkpointed
+        or closed) and add minute totals, in one transaction (all or nothing). ``at``: the
+        time the minutes are counted up to (their ``checkpoint_ts``)."""
         if not plays and not minutes:
             return
         try:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany(_INSERT_PLAY, [_play_params(p) for p in plays])
-                self.conn.executemany(_UPSERT_MINUTE, [_minute_params(m) for m in minutes])
+                self.conn.executemany(_UPSERT_PLAY, [_play_params(p) for p in plays])
+                self.conn.executemany(_UPSERT_MINUTE, [_minute_params(m) + (at,) for m in minutes])
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from None
+
+    def recover(self, now: float) -> list[CrashedPlay]:
+        """Close every row a crash left open (``playing``) as ``crashed``: its end stays the time
+        of its last checkpoint, ``recovered_ts`` is ``now``. Call it once, at start, before
+        this run writes its own plays. Returns the plays closed."""
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                rows = self.conn.execute(
+                    "UPDATE plays SET outcome = 'crashed', recovered_ts = ? WHERE outcome = 'playing'"
+                    " RETURNING creative_id, start_ts, end_ts, planned_s", (now,),
+                ).fetchall()  # fmt: skip
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from None
+        return [CrashedPlay(c, s, e, p, now) for c, s, e, p in rows]
 
     def purge(self, now: float, retention_days: int) -> tuple[int, int]:
         """Delete plays that started, and minutes that began, more than ``retention_days``
@@ -260,18 +344,25 @@ _PLAY_FIELDS = (
     "play_id", "creative_id", "playlist", "playlist_version", "rule_id", "reason",
     "start_ts", "end_ts", "planned_s", "outcome",
 )  # fmt: skip
-_INSERT_PLAY = (
-    f"INSERT OR REPLACE INTO plays ({', '.join(_PLAY_FIELDS + TOTALS_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(_PLAY_FIELDS) + len(TOTALS_COLUMNS)))})"
+# A play row is written whole each time (open, at each checkpoint, closed): an upsert on
+# play_id. SQLite leaves an index alone when its column keeps its value, so a checkpoint
+# rewrites one table page, not the indexes.
+_UPDATED = [c for c in _PLAY_FIELDS + TOTALS_COLUMNS if c != "play_id"]
+_UPSERT_PLAY = (
+    f"INSERT INTO plays ({', '.join(_PLAY_FIELDS + TOTALS_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_PLAY_FIELDS) + len(TOTALS_COLUMNS)))}) "
+    "ON CONFLICT (play_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
 )
 _MINUTE_FIELDS = ("minute_ts", "span_s") + TOTALS_COLUMNS
 _UPSERT_MINUTE = (
-    f"INSERT INTO audience_minutes ({', '.join(_MINUTE_FIELDS)}) VALUES ({', '.join('?' * len(_MINUTE_FIELDS))}) "
+    f"INSERT INTO audience_minutes ({', '.join(_MINUTE_FIELDS)}, checkpoint_ts) "
+    f"VALUES ({', '.join('?' * (len(_MINUTE_FIELDS) + 1))}) "
     "ON CONFLICT (minute_ts) DO UPDATE SET "
     + ", ".join(
         f"{c} = MAX({c}, excluded.{c})" if c in ("max_faces", "passers_by") else f"{c} = {c} + excluded.{c}"
         for c in _MINUTE_FIELDS[1:]
     )
+    + ", checkpoint_ts = MAX(COALESCE(checkpoint_ts, excluded.checkpoint_ts), excluded.checkpoint_ts)"
 )
 
 
@@ -310,18 +401,18 @@ def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
     return target
 
 
-def open_store(path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> AnalyticsStore:
+def open_store(path: str | os.PathLike[str], busy_timeout_s: float = 2.0, synchronous: str = "full") -> AnalyticsStore:
     """Open (creating or migrating) the database; a corrupt file is moved aside with a log
     line naming both paths, and a fresh database is created. Other StoreErrors propagate."""
     try:
-        return AnalyticsStore(path, busy_timeout_s)
+        return AnalyticsStore(path, busy_timeout_s, synchronous)
     except StoreError as exc:
         if exc.kind != "corrupt":
             raise
         p = resolve_path(path)
         moved = move_aside(p)
         log.error("analytics: %s; moved it to %s (kept, not deleted) and started a fresh database", exc, moved)
-        return AnalyticsStore(p, busy_timeout_s)
+        return AnalyticsStore(p, busy_timeout_s, synchronous)
 
 
 def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:

@@ -1,6 +1,8 @@
 """The analytics section of the configuration: defaults, strictness, and what its switches do."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signage.analytics import AnalyticsWriter
 from signage.config import ConfigError, load_settings
@@ -75,3 +77,31 @@ def test_flushed_part_of_a_minute_and_its_rest_add_up(tmp_path):
     conn = sqlite3.connect(path)
     row = conn.execute("SELECT minute_ts, span_s, samples, face_s, max_faces FROM audience_minutes").fetchall()
     assert row == [(T0 - 30, pytest.approx(25.0), 250, pytest.approx(20 * 1 + 5 * 3), 3)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.sampled_from(["CHECKPOINT_S", "START_WAIT_S", "SYNCHRONOUS"]),
+       value=st.one_of(st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True).map(str)))
+def test_crash_safety_settings_from_the_environment_are_refused_with_their_path_or_taken(key, value):
+    import os
+
+    if "\x00" in value:
+        return  # an environment variable cannot hold a NUL
+    old = os.environ.get(f"SIGNAGE_ANALYTICS__{key}")
+    os.environ[f"SIGNAGE_ANALYTICS__{key}"] = value
+    try:
+        a = load_settings().analytics
+    except ConfigError as e:
+        assert f"analytics.{key.lower()}" in str(e)
+    else:
+        assert 0.5 <= a.checkpoint_s <= 60 and 0 <= a.start_wait_s <= 10 and a.synchronous in ("full", "normal")
+    finally:
+        if old is None:
+            del os.environ[f"SIGNAGE_ANALYTICS__{key}"]
+        else:
+            os.environ[f"SIGNAGE_ANALYTICS__{key}"] = old
+
+
+def test_crash_safety_defaults():
+    a = load_settings().analytics
+    assert (a.checkpoint_s, a.start_wait_s, a.synchronous) == (5.0, 1.0, "full")

@@ -22,9 +22,9 @@ ALLOWED = {
     "schema_version": {"version", "applied_utc"},
     "plays": {
         "play_id", "creative_id", "playlist", "playlist_version", "rule_id", "reason", "start_ts", "end_ts",
-        "planned_s", "outcome", "duration_s", "start_utc", "end_utc",
+        "planned_s", "outcome", "duration_s", "start_utc", "end_utc", "recovered_ts",
     } | AUDIENCE,
-    "audience_minutes": {"minute_ts", "span_s", "camera_on_fraction", "minute_utc"} | AUDIENCE,
+    "audience_minutes": {"minute_ts", "span_s", "camera_on_fraction", "minute_utc", "checkpoint_ts"} | AUDIENCE,
 }  # fmt: skip
 PER_PERSON_WORDS = ("track", "face_id", "person", "people_id", "box", "bbox", "landmark", "embedding", "image",
                     "frame", "yaw", "pitch", "roll", "age", "gender", "identity")  # fmt: skip
