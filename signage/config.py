@@ -650,8 +650,9 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         try:
             import tomllib
 
-            file_lines = toml_lines(p.read_text(encoding="utf-8"))
-            tomllib.loads(p.read_text(encoding="utf-8"))
+            text = p.read_bytes().decode("utf-8")  # as the TOML source reads it: a lone CR stays one
+            file_lines = toml_lines(text)
+            tomllib.loads(text)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"config file {p}: not valid TOML: {exc}") from exc
         _CONFIG_FILE["path"] = p

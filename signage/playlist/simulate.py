@@ -51,7 +51,7 @@ from signage.playlist.engine import NowPlaying, PlaylistEngine, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition
 from signage.playlist.yamlio import YamlSyntaxError, load_yaml
 from signage.playlist.schema import Condition, Duration, Playlist, parse_duration
-from signage.values import AudienceSnapshot
+from signage.values import COUNT_FIELDS, AudienceSnapshot
 
 __all__ = [
     "Scenario",
@@ -104,7 +104,7 @@ Ratio = Annotated[float, BeforeValidator(_ratio)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 AUDIENCE_FIELDS = (
@@ -120,16 +120,16 @@ class Step(_Strict):
     at: Duration
     hold: Duration | None = Field(None, description="last step only: how long it lasts")
     camera: Camera | None = Field(None, description="off: the camera fails here; on: it is back")
-    faces: int | None = Field(None, ge=0)
-    measured: int | None = Field(None, ge=0)
-    watchers: int | None = Field(None, ge=0)
+    faces: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
+    measured: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
+    watchers: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
     attention_ratio: Ratio | None = None
     smile_ratio: Ratio | None = None
     surprise_ratio: Ratio | None = None
-    passers_by: int | None = Field(None, ge=0)
-    mean_dwell_s: float | None = Field(None, ge=0)
-    mean_attention_s: float | None = Field(None, ge=0)
-    glances: int | None = Field(None, ge=0)
+    passers_by: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
+    mean_dwell_s: float | None = Field(None, ge=0, le=limits.MAX_AUDIENCE_VALUE)
+    mean_attention_s: float | None = Field(None, ge=0, le=limits.MAX_AUDIENCE_VALUE)
+    glances: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
     trend: Literal["rising", "steady", "falling"] | None = None
 
     @model_validator(mode="before")
@@ -822,8 +822,9 @@ def _audience_json(a: AudienceSnapshot | None) -> dict[str, Any] | None:
     if a is None:
         return None
     d = a.to_dict()
-    d.pop("t", None)
-    d.pop("window_s", None)
+    # the sensing side's counters of people are not part of a scripted audience
+    for k in ("t", "window_s", "counts_epoch", "play_label", "minute_label", *COUNT_FIELDS):
+        d.pop(k, None)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
 
 
