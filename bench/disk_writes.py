@@ -127,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir()
             runs.append(Run(f"branch HEAD, checkpoint_s={cp:g}, status tmpfs", ROOT, shm / f"cp{cp:g}-status.json",
                             folder, shm / f"cp{cp:g}.log", {"SIGNAGE_ANALYTICS__CHECKPOINT_S": str(cp)}))
+            if args.normal:  # both at once
+                folder = work / f"branch-normal-checkpoint-{cp:g}"
+                folder.mkdir()
+                runs.append(Run(f"branch HEAD, normal, checkpoint_s={cp:g}, status tmpfs", ROOT,
+                                shm / f"ncp{cp:g}-status.json", folder, shm / f"ncp{cp:g}.log",
+                                {"SIGNAGE_ANALYTICS__CHECKPOINT_S": str(cp), "SIGNAGE_ANALYTICS__SYNCHRONOUS": "normal"}))
         for r in runs:
             r.launch(args.playlist, args.camera, args.warmup + args.seconds)
         time.sleep(args.warmup)
@@ -151,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         for r in runs:
             print(f"{r.name:50s} {r.per_hour('write_bytes') / 1e6:11.2f} MB {r.per_hour('wchar') / 1e6:9.2f} MB {plays[r.name]:6d}")
         by = {r.name: r for r in runs}
+        if args.status_on_disk:  # each with its own defaults: the baseline wrote its status file to disk
+            b = by[f"baseline {args.baseline}, status file on disk"].per_hour("write_bytes")
+            for r in runs:
+                if r.name.startswith("branch") and "on disk" not in r.name:
+                    wb = r.per_hour("write_bytes")
+                    print(f"today's default ({args.baseline}, status on disk) / {r.name}: "
+                          f"{b / wb if wb else float('inf'):.1f}x fewer bytes")
         for status in ("tmpfs", "disk") if args.status_on_disk else ("tmpfs",):
             b = by[f"baseline {args.baseline}, status file on {status}"]
             h = by[f"branch HEAD, status file on {status}"]

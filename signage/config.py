@@ -214,14 +214,14 @@ class AnalyticsConfig(Strict):
     # Back-off between retries while the database is locked or unwritable: doubles up to this.
     retry_max_s: float = Field(30.0, gt=0, le=3600)
     # Crash safety (docs/proof-of-play.md): the open play and the current minute's audience are
-    # written (one synced transaction) this often, so a crash or power cut loses at most this
-    # much of them. Shorter: less lost, more bytes written on the SD card.
-    checkpoint_s: float = Field(5.0, ge=0.5, le=60)
-    # "full": every checkpoint is synced to the disk before the next (a power cut loses at most
-    # checkpoint_s). "normal": not synced (fewer bytes written on an SD card); a crash of the
-    # player still loses at most checkpoint_s, a power cut up to the kernel's writeback delay
-    # (about 35 s on Linux). docs/proof-of-play.md.
-    synchronous: Literal["full", "normal"] = "full"
+    # written (one transaction) this often, so a crash of the player loses at most this much of
+    # them. Shorter: less lost, more bytes written on the SD card.
+    checkpoint_s: float = Field(8.0, ge=0.5, le=60)
+    # "normal" (default): commits are not synced one by one: a crash of the player still loses
+    # at most checkpoint_s, a power cut up to the kernel's writeback delay (about 35 s on Linux),
+    # and the SD card sees 6x fewer bytes than before. "full": every commit is synced (a power
+    # cut loses at most checkpoint_s; about twice the bytes). docs/proof-of-play.md.
+    synchronous: Literal["full", "normal"] = "normal"
     # A new play's first frame waits until its open row is committed, at most this long (a
     # slow or failing database never holds the screen; the play may then go unrecorded).
     start_wait_s: float = Field(1.0, ge=0.0, le=10)

@@ -11,10 +11,10 @@ Two tables hold data, and only aggregates (privacy invariant 4):
 - ``audience_minutes``: the audience per wall-clock minute, whatever played; each
   checkpoint adds what was counted since the previous one (``checkpoint_ts``: up to when).
 
-Durability (docs/proof-of-play.md): WAL with ``synchronous=FULL``, so every commit (a
-checkpoint) is on the disk before the next frame of a new play is shown and a power cut
-cannot take it back; small pages (new databases) and a bounded WAL keep the bytes written
-per commit low.
+Durability (docs/proof-of-play.md): WAL; the writer's commits are not synced one by one by
+default (``analytics.synchronous = "normal"``): a crash of the player loses nothing committed,
+a power cut at most the kernel's writeback delay; ``"full"`` syncs each commit. Small pages
+(new databases) and a bounded WAL keep the bytes written per commit low.
 
 Integrals (person-seconds) are stored, and the means and ratios are generated columns
 computed from them, so rows add up exactly and the readable columns cannot disagree
@@ -300,7 +300,11 @@ class AnalyticsStore:
         try:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany(_UPSERT_PLAY, [_play_params(p) for p in plays])
+                for p in plays:  # a row already there (checkpoint, close) is updated in place
+                    params = _play_params(p)
+                    kept = tuple(v for c, v in zip(_PLAY_FIELDS + TOTALS_COLUMNS, params) if c in _KEPT)
+                    if self.conn.execute(_UPDATE_PLAY, kept + (p.play_id, p.start_ts)).rowcount == 0:
+                        self.conn.execute(_UPSERT_PLAY, params)
                 self.conn.executemany(_UPSERT_MINUTE, [_minute_params(m) + (at,) for m in minutes])
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from None
@@ -345,14 +349,17 @@ _PLAY_FIELDS = (
     "start_ts", "end_ts", "planned_s", "outcome",
 )  # fmt: skip
 # A play row is written whole each time (open, at each checkpoint, closed): an upsert on
-# play_id. SQLite leaves an index alone when its column keeps its value, so a checkpoint
-# rewrites one table page, not the indexes.
+# play_id, when it is new or its start moved (the first frame came after the decision)...
 _UPDATED = [c for c in _PLAY_FIELDS + TOTALS_COLUMNS if c != "play_id"]
 _UPSERT_PLAY = (
     f"INSERT INTO plays ({', '.join(_PLAY_FIELDS + TOTALS_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(_PLAY_FIELDS) + len(TOTALS_COLUMNS)))}) "
     "ON CONFLICT (play_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
 )
+# ... but SQLite rewrites an index whose column is SET, even to its own value: a checkpoint or
+# a close of a row whose start has not moved is a plain UPDATE of the other columns (one page).
+_KEPT = tuple(c for c in _PLAY_FIELDS + TOTALS_COLUMNS if c not in ("play_id", "start_ts"))
+_UPDATE_PLAY = f"UPDATE plays SET {', '.join(f'{c} = ?' for c in _KEPT)} WHERE play_id = ? AND start_ts = ?"
 _MINUTE_FIELDS = ("minute_ts", "span_s") + TOTALS_COLUMNS
 _UPSERT_MINUTE = (
     f"INSERT INTO audience_minutes ({', '.join(_MINUTE_FIELDS)}, checkpoint_ts) "

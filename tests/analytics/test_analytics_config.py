@@ -104,4 +104,4 @@ def test_crash_safety_settings_from_the_environment_are_refused_with_their_path_
 
 def test_crash_safety_defaults():
     a = load_settings().analytics
-    assert (a.checkpoint_s, a.start_wait_s, a.synchronous) == (5.0, 1.0, "full")
+    assert (a.checkpoint_s, a.start_wait_s, a.synchronous) == (8.0, 1.0, "normal")
