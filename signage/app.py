@@ -111,6 +111,7 @@ class NoPlaylist(Exception):
 def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     """Load the playlist (or the bundled demo when it is invalid), open the display and
     build every part. ``wall`` replaces the wall clock (benchmarks run it faster)."""
+    from signage.analytics.history import recent_plays
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
     from signage.health import HealthReporter
@@ -147,6 +148,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None) -> Built:
     watcher.started_with(first.error)  # reported above: the watcher's first look is not an update refused
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
+    now_ts = time.time() if wall is None else wall().timestamp()  # caps and cooldowns go on across a restart:
+    director.seed(recent_plays(analytics_cfg.db_path, now_ts, director.memory_s) if analytics_cfg.enabled else ())
     health = HealthReporter(settings.health)
     notifier = Notifier()
 

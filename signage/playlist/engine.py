@@ -4,9 +4,11 @@
 state: the same inputs and seed give the same decision. The clock is an argument.
 
 How a decision is made
-- A rule *fires* when it is enabled, inside its schedule, its condition holds, it is
-  not resting (cooldown since the end of its last play), it is under its hourly cap,
-  and at least one of its creatives is eligible.
+- A rule *fires* when it is enabled, inside its schedule, its condition is true (not
+  unknown: with no audience measurement an audience test is unknown, see rules.py), it
+  is not resting (cooldown since the end of its last play, however long ago), it is
+  under its hourly cap (the last 60 real minutes), and at least one of its creatives is
+  eligible.
 - A creative is *eligible* when the campaign and its own schedule allow it now and it
   is under its own hourly cap.
 - Of the firing rules, the highest priority wins. Among equal priorities, share of
@@ -16,7 +18,13 @@ How a decision is made
   recently).
 - When no rule fires, the default loop plays on, in order, skipping ineligible items.
 - While something plays, only rules with ``interrupt: true`` and a higher priority
-  than what is on screen may cut it short, and only after ``min_play`` seconds.
+  than what is on screen may cut it short, and only after ``min_play`` seconds; among
+  the interrupting rules of the highest priority that fire, share of voice chooses as
+  above.
+
+The history is a PlayHistory (history.py) the caller keeps and tells of each play: it
+holds per-rule and per-creative counters, so a decision costs the rules it looks at,
+not the length of the history.
 """
 
 from __future__ import annotations
@@ -24,26 +32,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
 from signage.values import AudienceSnapshot
 
 HOUR = dt.timedelta(hours=1)
 
-
-@dataclass(frozen=True, slots=True)
-class PlayRecord:
-    """One play in the history: what, why, when. ``end`` is None while it plays."""
-
-    creative: str
-    rule: str | None
-    start: dt.datetime
-    end: dt.datetime | None = None
-    loop_index: int | None = None  # the loop slot it played (Decision.loop_index), for loop plays
+__all__ = ["Decision", "NowPlaying", "PlayHistory", "PlayRecord", "PlaylistEngine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,35 +77,53 @@ class Decision:
     loop_index: int | None = None  # for a loop play: its slot in the loop (record it in PlayRecord)
 
 
+
 @dataclass(slots=True)
 class _Compiled:
     rule: Rule
     index: int
+    id: str
+    priority: int
+    weight: float
+    cap: int | None
+    cooldown: dt.timedelta | None
+    min_play: float
     when: Predicate
     schedule: Predicate
+    creatives: tuple[str, ...]
+
+
+def _compile(r: Rule, index: int, dayparts) -> _Compiled:
+    return _Compiled(r, index, r.id, r.priority, r.weight, r.max_per_hour,
+                     dt.timedelta(seconds=r.cooldown) if r.cooldown > 0 else None, r.min_play,
+                     compile_condition(r.when, dayparts), compile_schedule(r.schedule, dayparts), tuple(r.creatives))
 
 
 class PlaylistEngine:
-    def __init__(self, playlist: Playlist) -> None:
+    """``zone``: the time zone of a playlist without ``timezone`` (default: the machine's)."""
+
+    def __init__(self, playlist: Playlist, zone: dt.tzinfo | None = None) -> None:
         self.playlist = playlist
-        self._tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else None
+        self._tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else zone
         dayparts = playlist.dayparts
-        self._rules = [
-            _Compiled(r, i, compile_condition(r.when, dayparts), compile_schedule(r.schedule, dayparts))
-            for i, r in enumerate(playlist.rules)
-            if r.enabled
-        ]
+        self._rules = [_compile(r, i, dayparts) for i, r in enumerate(playlist.rules) if r.enabled]
         # Highest priority first; the file order is kept within a priority.
-        self._rules.sort(key=lambda c: (-c.rule.priority, c.index))
+        self._rules.sort(key=lambda c: (-c.priority, c.index))
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
         self._creative_schedule = {c.id: compile_schedule(c.schedule, dayparts) for c in playlist.creatives}
         self._creative_cap = {c.id: c.max_per_hour for c in playlist.creatives}
         self._priority = {r.id: r.priority for r in playlist.rules}
         self._loop = list(playlist.loop)
-        # How far back the history matters: hourly caps, and the longest cooldown.
-        self._memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
+        self._recheck = dt.timedelta(seconds=playlist.recheck)
+        #: How far back the history matters: hourly caps, and the longest cooldown.
+        self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
+        self._longest = dt.timedelta(seconds=max(playlist.duration_of(c.id) for c in playlist.creatives))
 
     # ------------------------------------------------------------------ time
+    @property
+    def zone(self) -> dt.tzinfo | None:
+        return self._tz
+
     def local_time(self, now: dt.datetime) -> dt.datetime:
         """Wall-clock time at the screen: an aware ``now`` is converted to the playlist's
         zone (or the machine's); a naive ``now`` is taken as local wall-clock time already."""
@@ -113,162 +131,171 @@ class PlaylistEngine:
             return now
         return now.astimezone(self._tz) if self._tz else now.astimezone()
 
+    def new_history(self, records: Iterable[PlayRecord] = ()) -> PlayHistory:
+        """A history for this playlist (kept ``memory`` back), seeded with earlier plays
+        (in start order: from proof of play at start, say)."""
+        return PlayHistory.of(records, self.memory)
+
     # ------------------------------------------------------------------ decision
     def decide(
         self,
         audience: AudienceSnapshot | None,
         now: dt.datetime,
-        history: Sequence[PlayRecord] = (),
+        history: PlayHistory | Sequence[PlayRecord] = (),
         playing: NowPlaying | None = None,
         *,
         seed: int = 0,
     ) -> Decision:
-        ctx = Context(audience, self.local_time(now))
-        stats = _HistoryStats(history, now, self._loop, self._memory)
-        recheck = dt.timedelta(seconds=self.playlist.recheck)
+        """``now``: an instant (aware; the player's are UTC) or naive wall-clock time.
+        ``history``: a PlayHistory kept by the caller (cheap), or a list of records (read
+        whole at each call: for tests)."""
+        hist = history if isinstance(history, PlayHistory) else self._history_of(history, now)
+        d = _Decider(self, audience, now, hist)
 
         if playing is not None and now < playing.ends:
             current_priority = self._priority.get(playing.rule) if playing.rule else None
             elapsed = (now - playing.started).total_seconds()
+            level: int | None = None
+            firing: list[tuple[_Compiled, str]] = []
             for c in self._interrupting:
-                if current_priority is not None and c.rule.priority <= current_priority:
-                    break  # sorted by priority: nothing further down can interrupt
-                if elapsed < c.rule.min_play:
+                if (level is not None and c.priority < level) or \
+                        (current_priority is not None and c.priority <= current_priority):
+                    break  # sorted by priority: nothing further down can interrupt, or win
+                if elapsed < c.min_play:
                     continue
-                creative = self._fires(c, ctx, stats)
+                creative = d.fires(c)
                 if creative is not None:
-                    return self._start("interrupt", creative, c.rule, now, ctx)
-            check = playing.ends if not self._interrupting else min(playing.ends, now + recheck)
+                    level = c.priority
+                    firing.append((c, creative))
+            if firing:
+                c, creative = d.share(firing, seed)
+                return self._start("interrupt", creative, c.rule, now)
+            check = playing.ends if not self._interrupting else min(playing.ends, now + self._recheck)
             return Decision("continue", playing.creative, playing.rule, "still playing", 0.0, check)
 
-        best = self._best_rule(ctx, stats, seed, now)
+        best = d.best(seed)
         if best is not None:
-            rule, creative = best
-            return self._start("play", creative, rule, now, ctx)
-        slot = self._next_in_loop(ctx, stats)
+            c, creative = best
+            return self._start("play", creative, c.rule, now)
+        slot = d.next_in_loop()
         if slot is not None:
-            return self._start("play", self._loop[slot], None, now, ctx, loop_index=slot)
-        return Decision("idle", None, None, "nothing is eligible to play now", 0.0, now + recheck)
+            return self._start("play", self._loop[slot], None, now, loop_index=slot)
+        return Decision("idle", None, None, "nothing is eligible to play now", 0.0, now + self._recheck)
 
-    # ------------------------------------------------------------------ helpers
-    def _start(
-        self, action: Action, creative: str, rule: Rule | None, now: dt.datetime, ctx: Context, loop_index: int | None = None
-    ) -> Decision:
+    def _history_of(self, records: Sequence[PlayRecord], now: dt.datetime) -> PlayHistory:
+        """A PlayHistory of the records that matter at ``now`` (``memory`` back, and the
+        last loop play before that)."""
+        horizon = now - self.memory - self._longest  # a play that ended within memory started by then
+        i = len(records)
+        while i > 0 and records[i - 1].start >= horizon:
+            i -= 1
+        recent = list(records[i:])
+        if not any(r.rule is None for r in recent):
+            loop = next((r for r in reversed(records[:i]) if r.rule is None), None)
+            if loop is not None:
+                recent.insert(0, loop)
+        return PlayHistory.of(recent, self.memory)
+
+    def _start(self, action: Action, creative: str, rule: Rule | None, now: dt.datetime,
+               loop_index: int | None = None) -> Decision:
         duration = self.playlist.duration_of(creative)
         if rule is None:
             reason = "default loop"
         else:
             reason = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
         end = now + dt.timedelta(seconds=duration)
-        check = min(end, now + dt.timedelta(seconds=self.playlist.recheck)) if self._interrupting else end
+        check = min(end, now + self._recheck) if self._interrupting else end
         return Decision(action, creative, rule.id if rule else None, reason, duration, check, loop_index)
 
-    def _eligible(self, creative: str, ctx: Context, stats: _HistoryStats) -> bool:
-        campaign = self.playlist.campaign
-        if campaign is not None and not in_date_range(ctx.local.date(), campaign):
-            return False
-        if not self._creative_schedule[creative](ctx):
-            return False
-        cap = self._creative_cap[creative]
-        return cap is None or stats.creative_hour.get(creative, 0) < cap
 
-    def _fires(self, c: _Compiled, ctx: Context, stats: _HistoryStats) -> str | None:
-        """The creative the rule would play now, or None when it does not fire."""
-        r = c.rule
-        if r.max_per_hour is not None and stats.rule_hour.get(r.id, 0) >= r.max_per_hour:
+class _Decider:
+    """One decision's view: the context, the history, and which creatives are eligible
+    (each looked at once)."""
+
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok")
+
+    def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
+                 hist: PlayHistory) -> None:
+        self.e = engine
+        self.ctx = Context(audience, engine.local_time(now))
+        self.hist = hist
+        self.now = now
+        self.hour_ago = now - HOUR
+        self._eligible: dict[str, bool] = {}
+        campaign = engine.playlist.campaign
+        self._campaign_ok = campaign is None or in_date_range(self.ctx.local.date(), campaign)
+
+    def eligible(self, creative: str) -> bool:
+        ok = self._eligible.get(creative)
+        if ok is None:
+            ok = self._campaign_ok and self.e._creative_schedule[creative](self.ctx)
+            if ok:
+                cap = self.e._creative_cap[creative]
+                ok = cap is None or self.hist.creative_plays_since(creative, self.hour_ago) < cap
+            self._eligible[creative] = ok
+        return ok
+
+    def fires(self, c: _Compiled) -> str | None:
+        """The creative the rule would play now, or None when it does not fire. A rule
+        fires only when its condition is true (not when it is unknown)."""
+        hist = self.hist
+        if c.cap is not None and hist.rule_plays_since(c.id, self.hour_ago) >= c.cap:
             return None
-        if r.cooldown > 0:
-            last = stats.rule_last_end.get(r.id)
-            if last is not None and (stats.now - last).total_seconds() < r.cooldown:
-                return None
-        if not c.schedule(ctx) or not c.when(ctx):
+        if c.cooldown is not None and hist.rule_resting(c.id, c.cooldown, self.now):
             return None
-        eligible = [cid for cid in r.creatives if self._eligible(cid, ctx, stats)]
-        if not eligible:
+        if c.schedule(self.ctx) is not True or c.when(self.ctx) is not True:
             return None
-        if len(eligible) == 1:
-            return eligible[0]
+        creatives = c.creatives
+        if len(creatives) == 1:
+            return creatives[0] if self.eligible(creatives[0]) else None
+        eligible = [cid for cid in creatives if self.eligible(cid)]
+        if len(eligible) <= 1:
+            return eligible[0] if eligible else None
         # in turn: the one played least recently (never played first, in the rule's order)
-        return min(eligible, key=lambda cid: (stats.creative_last_start.get(cid, _EPOCH), r.creatives.index(cid)))
+        return min(eligible, key=lambda cid: (hist.creative_last_start(cid) is not None,
+                                              hist.creative_last_start(cid) or self.now, creatives.index(cid)))
 
-    def _best_rule(self, ctx: Context, stats: _HistoryStats, seed: int, now: dt.datetime) -> tuple[Rule, str] | None:
+    def best(self, seed: int) -> tuple[_Compiled, str] | None:
         level: int | None = None
-        firing: list[tuple[Rule, str]] = []
-        for c in self._rules:
-            if level is not None and c.rule.priority < level:
+        firing: list[tuple[_Compiled, str]] = []
+        for c in self.e._rules:
+            if level is not None and c.priority < level:
                 break
-            creative = self._fires(c, ctx, stats)
+            creative = self.fires(c)
             if creative is not None:
-                level = c.rule.priority
-                firing.append((c.rule, creative))
-        if not firing:
-            return None
+                level = c.priority
+                firing.append((c, creative))
+        return self.share(firing, seed) if firing else None
+
+    def share(self, firing: list[tuple[_Compiled, str]], seed: int) -> tuple[_Compiled, str]:
+        """Share of voice among rules of one priority: the rule furthest behind its weighted
+        share of the last hour's plays (a tie broken by the seeded random generator)."""
         if len(firing) == 1:
             return firing[0]
-        # Share of voice: the rule furthest behind its weighted share of the last hour's plays.
-        total_w = sum(r.weight for r, _ in firing)
-        total_plays = sum(stats.rule_hour.get(r.id, 0) for r, _ in firing) + 1
-        def deficit(item: tuple[Rule, str]) -> float:
-            r = item[0]
-            return stats.rule_hour.get(r.id, 0) - total_plays * r.weight / total_w
-        lowest = min(deficit(f) for f in firing)
-        tied = [f for f in firing if deficit(f) - lowest < 1e-9]
+        counts = [self.hist.rule_plays_since(c.id, self.hour_ago) for c, _ in firing]
+        total_w = sum(c.weight for c, _ in firing)
+        scale = (sum(counts) + 1) / total_w
+        deficits = [n - scale * c.weight for n, (c, _) in zip(counts, firing)]
+        lowest = min(deficits)
+        tied = [f for f, d in zip(firing, deficits) if d - lowest < 1e-9]
         if len(tied) == 1:
             return tied[0]
-        rng = random.Random(f"{seed}:{now.isoformat()}")
-        return rng.choices(tied, weights=[r.weight for r, _ in tied])[0]
+        rng = random.Random(f"{seed}:{self.now.isoformat()}")
+        return rng.choices(tied, weights=[c.weight for c, _ in tied])[0]
 
-    def _next_in_loop(self, ctx: Context, stats: _HistoryStats) -> int | None:
+    def next_in_loop(self) -> int | None:
         """The loop slot to play next: after the last one played, skipping ineligible ones."""
-        n = len(self._loop)
-        start = 0 if stats.last_loop_index is None else stats.last_loop_index + 1
+        loop = self.e._loop
+        n = len(loop)
+        last = self.hist.last_loop
+        start = 0
+        if last is not None:
+            if last.loop_index is not None and 0 <= last.loop_index < n and loop[last.loop_index] == last.creative:
+                start = last.loop_index + 1
+            elif last.creative in loop:
+                start = loop.index(last.creative) + 1
         for k in range(n):
             slot = (start + k) % n
-            if self._eligible(self._loop[slot], ctx, stats):
+            if self.eligible(loop[slot]):
                 return slot
         return None
-
-
-_EPOCH = dt.datetime.min
-
-
-class _HistoryStats:
-    """One backwards pass over the recent history: per-rule and per-creative counts in the
-    last hour, last end of each rule, last start of each creative, and the loop's position.
-    Records older than ``memory`` (the hour, or the longest cooldown) are not read, beyond
-    finding the last loop play."""
-
-    __slots__ = ("now", "rule_hour", "rule_last_end", "creative_hour", "creative_last_start", "last_loop_index")
-
-    def __init__(self, history: Sequence[PlayRecord], now: dt.datetime, loop: list[str], memory: dt.timedelta) -> None:
-        self.now = now
-        self.rule_hour: dict[str, int] = {}
-        self.rule_last_end: dict[str, dt.datetime] = {}
-        self.creative_hour: dict[str, int] = {}
-        self.creative_last_start: dict[str, dt.datetime] = {}
-        self.last_loop_index: int | None = None
-        hour_ago = now - HOUR
-        horizon = now - memory
-        loop_found = False
-        for p in reversed(history):
-            old = p.start < horizon
-            if old and loop_found:
-                break
-            if p.rule is None and not loop_found:
-                loop_found = True
-                if p.loop_index is not None and 0 <= p.loop_index < len(loop) and loop[p.loop_index] == p.creative:
-                    self.last_loop_index = p.loop_index
-                elif p.creative in loop:
-                    self.last_loop_index = loop.index(p.creative)
-            if old:
-                continue
-            recent = p.start > hour_ago
-            if p.rule is not None:
-                if recent:
-                    self.rule_hour[p.rule] = self.rule_hour.get(p.rule, 0) + 1
-                if p.rule not in self.rule_last_end:
-                    self.rule_last_end[p.rule] = p.end or now
-            if recent:
-                self.creative_hour[p.creative] = self.creative_hour.get(p.creative, 0) + 1
-            if p.creative not in self.creative_last_start:
-                self.creative_last_start[p.creative] = p.start

@@ -27,10 +27,12 @@ take a fraction of a second. The result is a timeline of plays (and idle gaps) a
 summary: plays, screen time and share per creative, firings per rule, rules that never
 fired.
 
-Simulated times are wall-clock times at the screen (in the playlist's ``timezone`` when it
-has one) and are passed to the engine as naive datetimes, which it reads as wall-clock
-time. A daylight-saving change inside the simulated span is not modelled (every simulated
-hour is 60 minutes of wall-clock time).
+The simulated clock runs in real time (UTC instants, like the player's); the engine reads
+each instant in the playlist's ``timezone`` (UTC for a playlist without one: the simulator
+cannot know the kiosk's zone), so a daylight-saving change inside the run is what it is on
+the screen: a skipped hour has no plays, a repeated hour plays twice, and hourly caps count
+the last 60 real minutes. Results hold UTC instants; ``SimulationResult.local`` gives the
+wall-clock time at the screen, and the reports print local times with their UTC offset.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ __all__ = [
 ]
 
 MAX_DURATION = dt.timedelta(days=31)
+UTC = dt.timezone.utc
 ENDED_COMPLETED = "completed"
 ENDED_INTERRUPTED = "interrupted"
 ENDED_CUT = "cut at end of simulation"
@@ -395,7 +398,7 @@ class _Audience:
 class TimelineEntry:
     """One play (or an idle gap, ``creative`` None) on the simulated screen."""
 
-    start: dt.datetime
+    start: dt.datetime  # an instant (aware, UTC); SimulationResult.local(start): at the screen
     end: dt.datetime
     creative: str | None
     rule: str | None  # None: the default loop (or idle)
@@ -426,7 +429,7 @@ class AudienceChange:
 class SimulationResult:
     playlist: str
     scenario: str
-    start: dt.datetime  # wall-clock time at the screen (naive)
+    start: dt.datetime  # an instant (aware, UTC)
     end: dt.datetime
     seed: int
     timezone: str | None
@@ -436,10 +439,15 @@ class SimulationResult:
     creatives: list[str]
     changes: list[AudienceChange] = field(default_factory=list)
     decisions: int = 0  # how many times the engine was asked
+    zone: dt.tzinfo = UTC  # the screen's: the playlist's timezone (UTC without one)
 
     @property
     def duration_s(self) -> float:
         return (self.end - self.start).total_seconds()
+
+    def local(self, t: dt.datetime) -> dt.datetime:
+        """The wall-clock time at the screen at the instant ``t`` (aware, with its offset)."""
+        return t.astimezone(self.zone)
 
     def plays(self, rule: str | None = ..., creative: str | None = ...) -> list[TimelineEntry]:  # type: ignore[assignment]
         """The entries that are plays, optionally of one rule (None: the loop) or creative."""
@@ -454,14 +462,15 @@ class SimulationResult:
 # --------------------------------------------------------------------------- the simulation
 
 
-def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: zoneinfo.ZoneInfo | None) -> dt.datetime:
+def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: dt.tzinfo) -> dt.datetime:
+    """The start as an instant (aware, UTC). Naive: wall-clock time in ``tz`` (a time in
+    a skipped hour is read with the offset before the change, as zoneinfo does)."""
     if start is None:
         start = scenario.start
     if start is None:
-        now = dt.datetime.now(tz) if tz else dt.datetime.now()
-        now = now.replace(tzinfo=None)
+        now = dt.datetime.now(tz)
         base = now.replace(minute=0, second=0, microsecond=0)
-        return base if base == now else base + dt.timedelta(hours=1)
+        start = base if base == now else (base + dt.timedelta(hours=1)).replace(tzinfo=None).replace(tzinfo=tz)
     if isinstance(start, str):
         try:
             start = dt.datetime.fromisoformat(start.strip())
@@ -471,13 +480,12 @@ def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: zonein
         start = dt.datetime.combine(start, dt.time())
     if not isinstance(start, dt.datetime):
         raise ValueError(f"start {start!r} is not a date and time")
-    if start.tzinfo is not None:
-        # an instant: the wall-clock time it is at the screen
-        start = (start.astimezone(tz) if tz else start.astimezone()).replace(tzinfo=None)
     if not limits.MIN_YEAR <= start.year < limits.MAX_YEAR:
         raise ValueError(f"start {start.isoformat(timespec='minutes')} is outside the years "
                          f"{limits.MIN_YEAR} to {limits.MAX_YEAR - 1} a simulation may cover")
-    return start
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=tz)
+    return start.astimezone(UTC)
 
 
 def _parse_length(duration: str | float | None, scenario: Scenario) -> float:
@@ -570,29 +578,24 @@ def simulate(
     Raises ValueError for a bad start or duration."""
     if not isinstance(scenario, Scenario):
         scenario = parse_scenario(scenario)
-    tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else None
+    tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else UTC
     t0 = _parse_start(start, scenario, tz)
     length = _parse_length(duration, scenario)
     if dt.timedelta(seconds=length) > MAX_DURATION:
         raise ValueError(f"duration: {_fmt_duration(length)} is more than the {MAX_DURATION.days} days a simulation may cover")
     t_end = t0 + dt.timedelta(seconds=length)
 
-    engine = PlaylistEngine(playlist)
+    engine = PlaylistEngine(playlist, zone=UTC)
     audience = _Audience(scenario)
     interrupters = None if exact else _Interrupters(playlist)
-    # The engine reads back max(1 h, longest cooldown); keep a margin, and trim in batches.
-    longest_cooldown = max([0.0] + [r.cooldown for r in playlist.rules])
-    keep = dt.timedelta(seconds=max(7200.0, longest_cooldown + 3600.0))
-    trim_every = 512
 
     entries: list[TimelineEntry] = []
     changes: list[AudienceChange] = []
-    history: list[PlayRecord] = []
+    history = engine.new_history()
     playing: NowPlaying | None = None
     current: dict[str, Any] | None = None  # the open entry
     idle_since: dt.datetime | None = None
     idle_info: tuple[str, AudienceSnapshot | None, int | None] | None = None
-    last_loop: PlayRecord | None = None
     decisions = 0
 
     now = t0
@@ -604,13 +607,10 @@ def simulate(
     tiny = dt.timedelta(milliseconds=1)
 
     def close(end: dt.datetime, how: str) -> None:
-        nonlocal current, last_loop
+        nonlocal current
         assert current is not None
         entries.append(TimelineEntry(end=end, ended=how, **current))
-        rec = history[-1]
-        history[-1] = PlayRecord(rec.creative, rec.rule, rec.start, end, rec.loop_index)
-        if rec.rule is None:
-            last_loop = history[-1]
+        history.end(end)
         current = None
 
     def close_idle(end: dt.datetime, how: str) -> None:
@@ -627,7 +627,7 @@ def simulate(
             if current is not None:
                 close(now, ENDED_INTERRUPTED if d.action == "interrupt" else ENDED_COMPLETED)
             close_idle(now, ENDED_COMPLETED)
-            history.append(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
+            history.start(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
             playing = NowPlaying(d.creative, d.rule, now, now + dt.timedelta(seconds=d.duration))
             current = {"start": now, "creative": d.creative, "rule": d.rule, "reason": d.reason,
                        "audience": snap, "step": step}
@@ -659,11 +659,6 @@ def simulate(
             if now < t_end and step is not None:
                 changes.append(AudienceChange(now, step, snap))
 
-        if len(history) > trim_every and history[0].start < now - keep - dt.timedelta(hours=1):
-            cut = bisect.bisect_left([p.start for p in history], now - keep)
-            old_loop = last_loop if last_loop is not None and last_loop.start < now - keep else None
-            history = ([old_loop] if old_loop is not None else []) + history[cut:]
-
     if current is not None:
         close(t_end, ENDED_CUT)
     close_idle(t_end, ENDED_CUT)
@@ -681,6 +676,7 @@ def simulate(
         creatives=[c.id for c in playlist.creatives],
         changes=changes,
         decisions=decisions,
+        zone=tz,
     )
 
 
@@ -743,6 +739,11 @@ def _fmt_duration(seconds: float) -> str:
     return f"{m}m{s:02d}s" if s else f"{m}m"
 
 
+def _fmt_utc_offset(t: dt.datetime) -> str:
+    """+01:00 for an aware local time."""
+    return t.isoformat()[-6:]
+
+
 def _fmt_audience(a: AudienceSnapshot | None) -> str:
     if a is None:
         return "camera off (no audience rules)"
@@ -767,11 +768,17 @@ def _fmt_audience(a: AudienceSnapshot | None) -> str:
 def format_report(result: SimulationResult) -> str:
     """The timeline, one line per play, then the summary: readable text."""
     s = summarize(result)
-    tz = f" ({result.timezone})" if result.timezone else ""
+    local = result.local
+    t0, t1 = local(result.start), local(result.end)
+    if result.timezone:
+        offsets = f"UTC{_fmt_utc_offset(t0)}" + (f" then UTC{_fmt_utc_offset(t1)}" if t0.utcoffset() != t1.utcoffset() else "")
+        tz, no_zone = f" ({result.timezone}, {offsets})", ""
+    else:
+        tz, no_zone = "", " (in UTC: the playlist has no timezone)"
     lines = [
         f"Playlist {result.playlist!r} against scenario {result.scenario!r}, seed {result.seed}",
-        f"{result.start:%a %Y-%m-%d %H:%M:%S} to {result.end:%a %Y-%m-%d %H:%M:%S}{tz}, "
-        f"{_fmt_duration(result.duration_s)} simulated",
+        f"{t0:%a %Y-%m-%d %H:%M:%S} to {t1:%a %Y-%m-%d %H:%M:%S}{tz}, "
+        f"{_fmt_duration(result.duration_s)} simulated{no_zone}",
         "",
     ]
     width = max([len(e.creative or "(idle)") for e in result.entries] + [len(c) for c in result.creatives] + [8])
@@ -780,7 +787,12 @@ def format_report(result: SimulationResult) -> str:
     items += [(e.start, 1, e) for e in result.entries]
     items.sort(key=lambda x: (x[0], x[1]))
     day = None
+    offset = t0.utcoffset()
     for t, _, item in items:
+        t = local(t)
+        if t.utcoffset() != offset:  # a daylight-saving change: say so where it happens
+            offset = t.utcoffset()
+            lines.append(f"{t:%H:%M:%S}  -- the clocks change: UTC{_fmt_utc_offset(t)} from here")
         if t.date() != day:
             day = t.date()
             lines.append(f"{t:%a %Y-%m-%d}")
@@ -821,26 +833,29 @@ def format_report(result: SimulationResult) -> str:
 def _audience_json(a: AudienceSnapshot | None) -> dict[str, Any] | None:
     if a is None:
         return None
-    d = a.to_dict()
-    d.pop("t", None)
-    d.pop("window_s", None)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
+    d = a.to_dict()  # the audience values a scenario gives (not the sensing's counting fields)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items() if k in AUDIENCE_FIELDS}
 
 
 def report_json(result: SimulationResult) -> dict[str, Any]:
-    """The timeline and the summary as JSON-ready data (ISO wall-clock times)."""
+    """The timeline and the summary as JSON-ready data: ISO wall-clock times at the screen,
+    each with its UTC offset (``2026-03-29T03:00:00+02:00``)."""
     s = summarize(result)
+
+    def iso(t: dt.datetime) -> str:
+        return result.local(t).isoformat()
+
     return {
         "playlist": result.playlist,
         "scenario": result.scenario,
         "timezone": result.timezone,
-        "start": result.start.isoformat(),
-        "end": result.end.isoformat(),
+        "start": iso(result.start),
+        "end": iso(result.end),
         "seed": result.seed,
         "timeline": [
             {
-                "start": e.start.isoformat(),
-                "end": e.end.isoformat(),
+                "start": iso(e.start),
+                "end": iso(e.end),
                 "duration_s": round(e.duration_s, 3),
                 "creative": e.creative,
                 "rule": e.rule,
