@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from bisect import bisect_right
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from signage.playlist.history import PlayHistory, PlayRecord
@@ -89,14 +90,75 @@ class _Compiled:
     cooldown: dt.timedelta | None
     min_play: float
     when: Predicate
-    schedule: Predicate
+    schedule: Predicate | None  # None: always
     creatives: tuple[str, ...]
+    single: str | None  # the creative of a one-creative rule
+    shared: bool = False  # another rule has the very same condition (evaluated once a decision)
 
 
-def _compile(r: Rule, index: int, dayparts) -> _Compiled:
-    return _Compiled(r, index, r.id, r.priority, r.weight, r.max_per_hour,
-                     dt.timedelta(seconds=r.cooldown) if r.cooldown > 0 else None, r.min_play,
-                     compile_condition(r.when, dayparts), compile_schedule(r.schedule, dayparts), tuple(r.creatives))
+@dataclass(slots=True)
+class _Block:
+    """Consecutive plain rules (same priority, condition and min_play; no cap, cooldown or
+    schedule; one creative that only the campaign can make ineligible): they fire together
+    or not at all, so the scan looks at them once."""
+
+    rules: list[_Compiled]
+    creatives: list[str]
+    weights: list[float]
+    ids: list[str]
+
+
+# what the scan reads of a rule (or a block), as a tuple: unpacked in the loop, faster than attributes
+_Row = tuple[int, "str | None", "int | None", "dt.timedelta | None", float, "Predicate | None", Predicate, bool,
+             "str | None", "_Compiled | None", "_Block | None"]
+
+
+def _rows(rules: list[_Compiled], always: frozenset[str]) -> list[_Row]:
+    def plain(c: _Compiled) -> bool:
+        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
+
+    rows: list[_Row] = []
+    i = 0
+    while i < len(rules):
+        c = rules[i]
+        j = i + 1
+        if plain(c):
+            while j < len(rules) and plain(rules[j]) and rules[j].priority == c.priority and \
+                    rules[j].when is c.when and rules[j].min_play == c.min_play:
+                j += 1
+        if j - i > 1:
+            group = rules[i:j]
+            block = _Block(group, [g.single for g in group], [g.weight for g in group], [g.id for g in group])
+            rows.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, block))
+        else:
+            rows.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
+                         None))
+        i = j
+    return rows
+
+
+def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
+    """Enabled rules compiled; rules with the same condition share one predicate."""
+    by_text: dict[str, Predicate] = {}
+    out = []
+    for i, r in enumerate(rules):
+        if not r.enabled:
+            continue
+        key = r.when.model_dump_json()
+        shared = key in by_text
+        if not shared:
+            by_text[key] = compile_condition(r.when, dayparts)
+        creatives = tuple(r.creatives)
+        out.append(_Compiled(r, i, r.id, r.priority, r.weight, r.max_per_hour,
+                             dt.timedelta(seconds=r.cooldown) if r.cooldown > 0 else None, r.min_play,
+                             by_text[key], compile_schedule(r.schedule, dayparts) if r.schedule else None,
+                             creatives, creatives[0] if len(creatives) == 1 else None))
+    uses: dict[int, int] = {}
+    for c in out:
+        uses[id(c.when)] = uses.get(id(c.when), 0) + 1
+    for c in out:
+        c.shared = uses[id(c.when)] > 1
+    return out
 
 
 class PlaylistEngine:
@@ -106,15 +168,20 @@ class PlaylistEngine:
         self.playlist = playlist
         self._tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else zone
         dayparts = playlist.dayparts
-        self._rules = [_compile(r, i, dayparts) for i, r in enumerate(playlist.rules) if r.enabled]
+        self._rules = _compile_rules(playlist.rules, dayparts)
         # Highest priority first; the file order is kept within a priority.
         self._rules.sort(key=lambda c: (-c.priority, c.index))
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
+        self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None)
+        self._scan_all = _rows(self._rules, self._always)
+        self._scan_interrupting = _rows(self._interrupting, self._always)
         self._creative_schedule = {c.id: compile_schedule(c.schedule, dayparts) for c in playlist.creatives}
         self._creative_cap = {c.id: c.max_per_hour for c in playlist.creatives}
+        self._duration = {c.id: playlist.duration_of(c.id) for c in playlist.creatives}
         self._priority = {r.id: r.priority for r in playlist.rules}
         self._loop = list(playlist.loop)
         self._recheck = dt.timedelta(seconds=playlist.recheck)
+        self._reasons: dict[str, str] = {}
         #: How far back the history matters: hourly caps, and the longest cooldown.
         self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
         self._longest = dt.timedelta(seconds=max(playlist.duration_of(c.id) for c in playlist.creatives))
@@ -155,20 +222,9 @@ class PlaylistEngine:
         if playing is not None and now < playing.ends:
             current_priority = self._priority.get(playing.rule) if playing.rule else None
             elapsed = (now - playing.started).total_seconds()
-            level: int | None = None
-            firing: list[tuple[_Compiled, str]] = []
-            for c in self._interrupting:
-                if (level is not None and c.priority < level) or \
-                        (current_priority is not None and c.priority <= current_priority):
-                    break  # sorted by priority: nothing further down can interrupt, or win
-                if elapsed < c.min_play:
-                    continue
-                creative = d.fires(c)
-                if creative is not None:
-                    level = c.priority
-                    firing.append((c, creative))
-            if firing:
-                c, creative = d.share(firing, seed)
+            f = d.firing(self._scan_interrupting, current_priority, elapsed)
+            if f.rules:
+                c, creative = d.share(f, seed)
                 return self._start("interrupt", creative, c.rule, now)
             check = playing.ends if not self._interrupting else min(playing.ends, now + self._recheck)
             return Decision("continue", playing.creative, playing.rule, "still playing", 0.0, check)
@@ -198,14 +254,27 @@ class PlaylistEngine:
 
     def _start(self, action: Action, creative: str, rule: Rule | None, now: dt.datetime,
                loop_index: int | None = None) -> Decision:
-        duration = self.playlist.duration_of(creative)
+        duration = self._duration[creative]
         if rule is None:
             reason = "default loop"
         else:
-            reason = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
+            reason = self._reasons.get(rule.id)
+            if reason is None:
+                reason = self._reasons[rule.id] = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
         end = now + dt.timedelta(seconds=duration)
         check = min(end, now + self._recheck) if self._interrupting else end
         return Decision(action, creative, rule.id if rule else None, reason, duration, check, loop_index)
+
+
+@dataclass(slots=True)
+class _Firing:
+    """The rules that fire at one priority, with (same index) the creative each would play,
+    its plays in the last hour and its weight."""
+
+    rules: list[_Compiled] = field(default_factory=list)
+    creatives: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
 
 
 class _Decider:
@@ -235,53 +304,95 @@ class _Decider:
             self._eligible[creative] = ok
         return ok
 
-    def fires(self, c: _Compiled) -> str | None:
-        """The creative the rule would play now, or None when it does not fire. A rule
-        fires only when its condition is true (not when it is unknown)."""
+    def firing(self, rows: list[_Row], above: int | None = None,
+               elapsed: float | None = None) -> _Firing:
+        """The rules of the highest priority that fire now, and the creative each would
+        play (``rows`` sorted by priority). ``above``: only priorities above it; ``elapsed``:
+        only rules whose min_play it has passed (interrupting).
+
+        A rule fires only when its condition is true (not when it is unknown). One loop
+        over plain tuples, no call but the predicates: it runs over every rule at each
+        decision (1,000 equal-priority rules that all fire are the costly case)."""
+        ctx, now, hour_ago = self.ctx, self.now, self.hour_ago
+        starts, ends = self.hist.rule_starts, self.hist.rule_ends
+        always = self.e._always if self._campaign_ok else frozenset()
+        memo: dict[Predicate, bool | None] = {}
+        level: int | None = None
+        f = _Firing()  # parallel lists, not a list of tuples: no object made per rule
+        rules, creatives, counts, weights = f.rules, f.creatives, f.counts, f.weights
+        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block in rows:
+            if (level is not None and p < level) or (above is not None and p <= above):
+                break  # sorted by priority: nothing further down can win
+            if elapsed is not None and elapsed < min_play:
+                continue
+            if block is not None:
+                v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
+                if v is not True or not self._campaign_ok:
+                    continue
+                level = p
+                rules += block.rules
+                creatives += block.creatives
+                weights += block.weights
+                counts += [len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0
+                           for st in map(starts.get, block.ids)]
+                continue
+            st = starts.get(rid)
+            n = len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0  # plays in the last hour
+            if cap is not None and n >= cap:
+                continue
+            if cooldown is not None and rid in ends:
+                end = ends[rid]
+                if end is None or now - end < cooldown:  # None: still on screen
+                    continue
+            if schedule is not None and schedule(ctx) is not True:
+                continue
+            if shared:
+                v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
+            else:
+                v = when(ctx)
+            if v is not True:
+                continue
+            if creative is not None:
+                if creative not in always and not self.eligible(creative):
+                    continue
+            else:
+                creative = self._in_turn(c)
+                if creative is None:
+                    continue
+            level = p
+            rules.append(c)
+            creatives.append(creative)
+            counts.append(n)
+            weights.append(c.weight)
+        return f
+
+    def _in_turn(self, c: _Compiled) -> str | None:
+        """Of a rule's eligible creatives, the one played least recently (never played
+        first, in the rule's order)."""
         hist = self.hist
-        if c.cap is not None and hist.rule_plays_since(c.id, self.hour_ago) >= c.cap:
-            return None
-        if c.cooldown is not None and hist.rule_resting(c.id, c.cooldown, self.now):
-            return None
-        if c.schedule(self.ctx) is not True or c.when(self.ctx) is not True:
-            return None
-        creatives = c.creatives
-        if len(creatives) == 1:
-            return creatives[0] if self.eligible(creatives[0]) else None
-        eligible = [cid for cid in creatives if self.eligible(cid)]
+        eligible = [cid for cid in c.creatives if self.eligible(cid)]
         if len(eligible) <= 1:
             return eligible[0] if eligible else None
-        # in turn: the one played least recently (never played first, in the rule's order)
         return min(eligible, key=lambda cid: (hist.creative_last_start(cid) is not None,
-                                              hist.creative_last_start(cid) or self.now, creatives.index(cid)))
+                                              hist.creative_last_start(cid) or self.now, c.creatives.index(cid)))
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
-        level: int | None = None
-        firing: list[tuple[_Compiled, str]] = []
-        for c in self.e._rules:
-            if level is not None and c.priority < level:
-                break
-            creative = self.fires(c)
-            if creative is not None:
-                level = c.priority
-                firing.append((c, creative))
-        return self.share(firing, seed) if firing else None
+        f = self.firing(self.e._scan_all)
+        return self.share(f, seed) if f.rules else None
 
-    def share(self, firing: list[tuple[_Compiled, str]], seed: int) -> tuple[_Compiled, str]:
+    def share(self, f: _Firing, seed: int) -> tuple[_Compiled, str]:
         """Share of voice among rules of one priority: the rule furthest behind its weighted
         share of the last hour's plays (a tie broken by the seeded random generator)."""
-        if len(firing) == 1:
-            return firing[0]
-        counts = [self.hist.rule_plays_since(c.id, self.hour_ago) for c, _ in firing]
-        total_w = sum(c.weight for c, _ in firing)
-        scale = (sum(counts) + 1) / total_w
-        deficits = [n - scale * c.weight for n, (c, _) in zip(counts, firing)]
-        lowest = min(deficits)
-        tied = [f for f, d in zip(firing, deficits) if d - lowest < 1e-9]
-        if len(tied) == 1:
-            return tied[0]
-        rng = random.Random(f"{seed}:{self.now.isoformat()}")
-        return rng.choices(tied, weights=[c.weight for c, _ in tied])[0]
+        if len(f.rules) == 1:
+            return f.rules[0], f.creatives[0]
+        scale = (sum(f.counts) + 1) / sum(f.weights)
+        deficits = [n - scale * w for n, w in zip(f.counts, f.weights)]
+        cut = min(deficits) + 1e-9
+        tied = [i for i, d in enumerate(deficits) if d < cut]
+        if len(tied) > 1:
+            rng = random.Random(f"{seed}:{self.now.isoformat()}")
+            tied = rng.choices(tied, weights=[f.weights[i] for i in tied])
+        return f.rules[tied[0]], f.creatives[tied[0]]
 
     def next_in_loop(self) -> int | None:
         """The loop slot to play next: after the last one played, skipping ineligible ones."""

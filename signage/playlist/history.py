@@ -96,6 +96,16 @@ class PlayHistory:
             self.last_loop = rec
 
     # ------------------------------------------------------------------ reading
+    @property
+    def rule_starts(self) -> dict[str, list[dt.datetime]]:
+        """Rule id -> starts of its plays in the last hour of recording, in order (read only)."""
+        return self._rule_starts
+
+    @property
+    def rule_ends(self) -> dict[str, dt.datetime | None]:
+        """Rule id -> end of its last play; None while that play is on screen (read only)."""
+        return self._rule_end
+
     def rule_plays_since(self, rule: str, since: dt.datetime) -> int:
         """Plays of ``rule`` that started after ``since``."""
         starts = self._rule_starts.get(rule)
