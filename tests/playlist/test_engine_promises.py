@@ -212,3 +212,27 @@ def test_numpy_numbers_from_sensing_are_true_not_numpy_true():
     np = pytest.importorskip("numpy")
     a = AudienceSnapshot(t=0.0, faces=np.int64(2), measured=2, watchers=2, attention_ratio=np.float64(1.0), passers_by=2)
     assert value({"faces": ">= 1"}, a) is True and value({"attention_ratio": "> 0.5"}, a) is True
+
+
+# ------------------------------------------------------------------ the examples that show it
+
+def test_the_night_shift_examples():
+    from pathlib import Path
+
+    from signage.playlist.loader import load_playlist
+    from signage.playlist.simulate import format_report, load_scenario
+
+    root = Path(__file__).resolve().parents[2] / "playlists"
+    pl = load_playlist(root / "night-shift.yaml").playlist
+    spring = simulate(pl, load_scenario(root / "scenarios" / "daylight-saving.yaml"))
+    assert spring.plays(creative="night-bakery") == []  # 02:00-03:00 did not exist
+    assert spring.plays(rule="not-empty") and spring.plays(rule="sponsor-a")
+    a, b = len(spring.plays(rule="sponsor-a")), len(spring.plays(rule="sponsor-b"))
+    assert abs(a / (a + b) - 0.75) < 0.05
+    autumn = simulate(pl, load_scenario(root / "scenarios" / "camera-off-night.yaml"))
+    assert autumn.plays(rule="not-empty") == []  # unknown under not: never fires
+    assert len(autumn.plays(rule="night-or-crowd")) == 4 * 4  # any(unknown, time) fires; 4 an hour, 4 real hours
+    assert len(autumn.plays(creative="night-bakery")) == 2 * 6  # the repeated hour: 6 in each real hour
+    text = format_report(autumn)
+    assert "(Europe/Paris, UTC+02:00 then UTC+01:00)" in text
+    assert "02:00:00  -- the clocks change: UTC+01:00 from here" in text
