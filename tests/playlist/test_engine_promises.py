@@ -236,3 +236,46 @@ def test_the_night_shift_examples():
     text = format_report(autumn)
     assert "(Europe/Paris, UTC+02:00 then UTC+01:00)" in text
     assert "02:00:00  -- the clocks change: UTC+01:00 from here" in text
+
+
+def test_the_player_and_the_simulator_give_the_same_timeline_across_the_spring_change(tmp_path):
+    from signage.director import Director, Show
+    from signage.playlist.loader import parse_playlist
+
+    text = """
+name: same
+timezone: Europe/Paris
+recheck: 1s
+creatives:
+  - {id: a, type: text, headline: A, duration: 10s}
+  - {id: night, type: text, headline: N, duration: 10s, schedule: {time: {from: "02:00", to: "03:00"}}}
+  - {id: x, type: text, headline: X, duration: 7s}
+  - {id: y, type: text, headline: Y, duration: 7s}
+loop: [a, night]
+rules:
+  - {id: seen, when: {not: {faces: 0}}, play: x, interrupt: true, min_play: 2s, weight: 3, max_per_hour: 20}
+  - {id: also, when: {watchers: ">= 1"}, play: y, interrupt: true, min_play: 2s, weight: 1}
+  - {id: late, when: {any: [{faces: ">= 9"}, {time: {from: "03:05", to: "03:12"}}]}, play: y, cooldown: 2m,
+     priority: -1}
+"""
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    loaded = parse_playlist(text, f)
+    sc = parse_scenario({"name": "s", "camera": "on", "timeline": [
+        {"at": 0, "camera": "off"}, {"at": "8m", "camera": "on", "faces": 2, "watchers": 2}, {"at": "14m", "faces": 0}]})
+    start = dt.datetime(2026, 3, 29, 0, 52, tzinfo=UTC)  # 01:52 in Paris; at 01:00 UTC the clock reads 03:00
+    sim = simulate(loaded.playlist, sc, start=start, duration="20m")
+    want = [(e.start, e.creative, e.rule) for e in sim.plays()]
+
+    director = Director(loaded)
+    got = []
+    for k in range(20 * 60):
+        now = start + k * dt.timedelta(seconds=1)
+        minutes = k / 60
+        audience = None if minutes < 8 else aud(2) if minutes < 14 else aud(0)
+        order = director.step(now, audience)
+        if isinstance(order, Show):
+            got.append((now, order.play.creative, order.play.rule))
+    assert got == want
+    assert {r for _, _, r in want} >= {"seen", "also", "late", None}
+    assert "night" not in {c for _, c, _ in want}  # 02:00-03:00 did not exist that night
