@@ -214,6 +214,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     """Load the playlist (the demo or the "no playlist" slate when it is invalid), open the
     display and build every part. ``wall`` replaces the wall clock (benchmarks run it faster);
     ``stop`` is set when the run must end by itself (``--camera-once`` whose video fails)."""
+    from signage.analytics.history import recent_plays
+
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
     from signage.health import HealthReporter, LastWarning, analytics_status
@@ -251,6 +253,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     logging.getLogger("signage.analytics").addHandler(warning)
     analytics = AnalyticsWriter(analytics_cfg)
     director = Director(loaded, seed=settings.player.seed, preload_s=settings.player.preload_s)
+    now_ts = time.time() if wall is None else wall().timestamp()  # caps and cooldowns go on across a restart:
+    director.seed(recent_plays(analytics_cfg.db_path, now_ts, director.memory_s) if analytics_cfg.enabled else ())
     health = HealthReporter(settings.health)
     health.set_static(display=display_status, playlist_problem=playlist_problem)
     health.add_part("analytics", lambda failing: analytics_status(

@@ -8,6 +8,8 @@ no device: the screen, the analytics and the clock are the caller's (``app.py``)
 whole player logic runs in tests on a simulated clock.
 
 Times are aware datetimes (UTC); the engine reads them in the playlist's time zone.
+``seed`` gives it the plays of before a restart (from proof of play), so that caps and
+cooldowns go on where they were.
 """
 
 from __future__ import annotations
@@ -16,17 +18,26 @@ import dataclasses
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from signage.playlist.engine import Decision, NowPlaying, PlaylistEngine, PlayRecord
+from signage.playlist.engine import Decision, NowPlaying, PlayHistory, PlaylistEngine, PlayRecord
 from signage.playlist.loader import LoadedPlaylist
 from signage.values import AudienceSnapshot, CreativeSpec
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["completed", "interrupted", "skipped", "error"]
+
+
+class PastPlay(Protocol):
+    """A play on record (signage.analytics.history.PastPlay): epoch seconds, UTC."""
+
+    creative_id: str
+    rule_id: str | None
+    start_ts: float
+    end_ts: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,7 @@ class Director:
         self._preload = dt.timedelta(seconds=preload_s)
         self._retry = dt.timedelta(seconds=retry_after_error_s)
         self._ids = itertools.count(1)
-        self.history: list[PlayRecord] = []
+        self.history = PlayHistory()
         self.current: Play | None = None
         self._playing: NowPlaying | None = None
         self._next_check: dt.datetime | None = None
@@ -105,8 +116,25 @@ class Director:
     def _set(self, loaded: LoadedPlaylist) -> None:
         self._loaded = loaded
         self._engine = PlaylistEngine(loaded.playlist)
-        cooldown = max([0.0] + [r.cooldown for r in loaded.playlist.rules])
-        self._keep = dt.timedelta(seconds=max(7200.0, cooldown + 3600.0))
+        self.history.memory = max(self._engine.memory, self.history.memory)
+
+    @property
+    def memory_s(self) -> float:
+        """How far back the plays matter to the playlist: the hour, or its longest cooldown."""
+        return self._engine.memory.total_seconds()
+
+    def seed(self, plays: Iterable[PastPlay]) -> int:
+        """Take earlier plays (oldest first, epoch seconds, as read back from proof of play)
+        into the history, before the first decision; returns how many."""
+        n = 0
+        for p in plays:
+            start = dt.datetime.fromtimestamp(p.start_ts, dt.timezone.utc)
+            end = dt.datetime.fromtimestamp(max(p.end_ts, p.start_ts), dt.timezone.utc)
+            self.history.start(PlayRecord(p.creative_id, p.rule_id, start, end))
+            n += 1
+        if n:
+            log.info("history: %d earlier plays taken into account (caps and cooldowns go on)", n)
+        return n
 
     def set_playlist(self, loaded: LoadedPlaylist) -> None:
         """A new playlist: what plays goes on (unless the new one has no such creative);
@@ -150,9 +178,8 @@ class Director:
         if p is None or now < p.ends - self._preload or self._preloaded_for == p.ends:
             return None
         self._preloaded_for = p.ends
-        history = self.history[:-1] + [PlayRecord(self.history[-1].creative, self.history[-1].rule,
-                                                  self.history[-1].start, p.ends, self.history[-1].loop_index)]
-        d = self._engine.decide(audience, p.ends, history, None, seed=self._seed)
+        # the play on screen has not ended in the history: at p.ends it reads as just ended
+        d = self._engine.decide(audience, p.ends, self.history, None, seed=self._seed)
         return self._loaded.spec(d.creative) if d.creative and d.action in ("play", "interrupt") else None
 
     def failed(self, creative: str, reason: str, now: dt.datetime) -> None:
@@ -180,8 +207,7 @@ class Director:
                     planned_s=d.duration, playlist=self._loaded.playlist.name, playlist_digest=self._loaded.digest)
         self.current = play
         self._playing = NowPlaying(d.creative, d.rule, now, now + dt.timedelta(seconds=d.duration))
-        self.history.append(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
-        self._trim(now)
+        self.history.start(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
         self.stats.plays += 1
         self.stats.last_reason = d.reason
         verb = "interrupting with" if d.action == "interrupt" else "playing"
@@ -195,17 +221,7 @@ class Director:
         if play is None:
             return
         self.current = None
-        if self.history and self.history[-1].end is None:
-            last = self.history[-1]
-            self.history[-1] = PlayRecord(last.creative, last.rule, last.start, now, last.loop_index)
+        self.history.end(now)
         ended = dataclasses.replace(play, end=now, outcome=outcome)
         for f in self.listeners.ended:
             f(ended)
-
-    def _trim(self, now: dt.datetime) -> None:
-        if len(self.history) < 1024 or self.history[0].start >= now - self._keep:
-            return
-        horizon = now - self._keep
-        last_loop = next((p for p in reversed(self.history) if p.rule is None and p.start < horizon), None)
-        recent = [p for p in self.history if p.start >= horizon]
-        self.history = ([last_loop] if last_loop is not None else []) + recent

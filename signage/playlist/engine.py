@@ -4,9 +4,11 @@
 state: the same inputs and seed give the same decision. The clock is an argument.
 
 How a decision is made
-- A rule *fires* when it is enabled, inside its schedule, its condition holds, it is
-  not resting (cooldown since the end of its last play), it is under its hourly cap,
-  and at least one of its creatives is eligible.
+- A rule *fires* when it is enabled, inside its schedule, its condition is true (not
+  unknown: with no audience measurement an audience test is unknown, see rules.py), it
+  is not resting (cooldown since the end of its last play, however long ago), it is
+  under its hourly cap (the last 60 real minutes), and at least one of its creatives is
+  eligible.
 - A creative is *eligible* when the campaign and its own schedule allow it now and it
   is under its own hourly cap.
 - Of the firing rules, the highest priority wins. Among equal priorities, share of
@@ -16,34 +18,33 @@ How a decision is made
   recently).
 - When no rule fires, the default loop plays on, in order, skipping ineligible items.
 - While something plays, only rules with ``interrupt: true`` and a higher priority
-  than what is on screen may cut it short, and only after ``min_play`` seconds.
+  than what is on screen may cut it short, and only after ``min_play`` seconds; among
+  the interrupting rules of the highest priority that fire, share of voice chooses as
+  above.
+
+The history is a PlayHistory (history.py) the caller keeps and tells of each play: it
+holds per-rule and per-creative counters, so a decision costs the rules it looks at,
+not the length of the history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from bisect import bisect_right
 import zoneinfo
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
+from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
 from signage.values import AudienceSnapshot
 
 HOUR = dt.timedelta(hours=1)
 
-
-@dataclass(frozen=True, slots=True)
-class PlayRecord:
-    """One play in the history: what, why, when. ``end`` is None while it plays."""
-
-    creative: str
-    rule: str | None
-    start: dt.datetime
-    end: dt.datetime | None = None
-    loop_index: int | None = None  # the loop slot it played (Decision.loop_index), for loop plays
+__all__ = ["Decision", "NowPlaying", "PlayHistory", "PlayRecord", "PlaylistEngine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,35 +78,119 @@ class Decision:
     loop_index: int | None = None  # for a loop play: its slot in the loop (record it in PlayRecord)
 
 
+
 @dataclass(slots=True)
 class _Compiled:
     rule: Rule
     index: int
+    id: str
+    priority: int
+    weight: float
+    cap: int | None
+    cooldown: dt.timedelta | None
+    min_play: float
     when: Predicate
-    schedule: Predicate
+    schedule: Predicate | None  # None: always
+    creatives: tuple[str, ...]
+    single: str | None  # the creative of a one-creative rule
+    shared: bool = False  # another rule has the very same condition (evaluated once a decision)
+
+
+@dataclass(slots=True)
+class _Block:
+    """Consecutive plain rules (same priority, condition and min_play; no cap, cooldown or
+    schedule; one creative that only the campaign can make ineligible): they fire together
+    or not at all, so the scan looks at them once."""
+
+    rules: list[_Compiled]
+    creatives: list[str]
+    weights: list[float]
+    ids: list[str]
+
+
+# what the scan reads of a rule (or a block), as a tuple: unpacked in the loop, faster than attributes
+_Row = tuple[int, "str | None", "int | None", "dt.timedelta | None", float, "Predicate | None", Predicate, bool,
+             "str | None", "_Compiled | None", "_Block | None"]
+
+
+def _rows(rules: list[_Compiled], always: frozenset[str]) -> list[_Row]:
+    def plain(c: _Compiled) -> bool:
+        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
+
+    rows: list[_Row] = []
+    i = 0
+    while i < len(rules):
+        c = rules[i]
+        j = i + 1
+        if plain(c):
+            while j < len(rules) and plain(rules[j]) and rules[j].priority == c.priority and \
+                    rules[j].when is c.when and rules[j].min_play == c.min_play:
+                j += 1
+        if j - i > 1:
+            group = rules[i:j]
+            block = _Block(group, [g.single for g in group], [g.weight for g in group], [g.id for g in group])
+            rows.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, block))
+        else:
+            rows.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
+                         None))
+        i = j
+    return rows
+
+
+def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
+    """Enabled rules compiled; rules with the same condition share one predicate."""
+    by_text: dict[str, Predicate] = {}
+    out = []
+    for i, r in enumerate(rules):
+        if not r.enabled:
+            continue
+        key = r.when.model_dump_json()
+        shared = key in by_text
+        if not shared:
+            by_text[key] = compile_condition(r.when, dayparts)
+        creatives = tuple(r.creatives)
+        out.append(_Compiled(r, i, r.id, r.priority, r.weight, r.max_per_hour,
+                             dt.timedelta(seconds=r.cooldown) if r.cooldown > 0 else None, r.min_play,
+                             by_text[key], compile_schedule(r.schedule, dayparts) if r.schedule else None,
+                             creatives, creatives[0] if len(creatives) == 1 else None))
+    uses: dict[int, int] = {}
+    for c in out:
+        uses[id(c.when)] = uses.get(id(c.when), 0) + 1
+    for c in out:
+        c.shared = uses[id(c.when)] > 1
+    return out
 
 
 class PlaylistEngine:
-    def __init__(self, playlist: Playlist) -> None:
+    """``zone``: the time zone of a playlist without ``timezone`` (default: the machine's)."""
+
+    def __init__(self, playlist: Playlist, zone: dt.tzinfo | None = None) -> None:
         self.playlist = playlist
-        self._tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else None
+        self._tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else zone
         dayparts = playlist.dayparts
-        self._rules = [
-            _Compiled(r, i, compile_condition(r.when, dayparts), compile_schedule(r.schedule, dayparts))
-            for i, r in enumerate(playlist.rules)
-            if r.enabled
-        ]
+        self._rules = _compile_rules(playlist.rules, dayparts)
         # Highest priority first; the file order is kept within a priority.
-        self._rules.sort(key=lambda c: (-c.rule.priority, c.index))
+        self._rules.sort(key=lambda c: (-c.priority, c.index))
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
+        self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None)
+        self._scan_all = _rows(self._rules, self._always)
+        self._scan_interrupting = _rows(self._interrupting, self._always)
         self._creative_schedule = {c.id: compile_schedule(c.schedule, dayparts) for c in playlist.creatives}
         self._creative_cap = {c.id: c.max_per_hour for c in playlist.creatives}
+        self._duration = {c.id: playlist.duration_of(c.id) for c in playlist.creatives}
         self._priority = {r.id: r.priority for r in playlist.rules}
         self._loop = list(playlist.loop)
-        # How far back the history matters: hourly caps, and the longest cooldown.
-        self._memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
+        self._recheck = dt.timedelta(seconds=playlist.recheck)
+        self._reasons: dict[str, str] = {}
+        #: How far back the history matters: hourly caps, and the longest cooldown.
+        self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
+        self._longest = dt.timedelta(seconds=max(playlist.duration_of(c.id) for c in playlist.creatives))
 
     # ------------------------------------------------------------------ time
+    @property
+    def zone(self) -> dt.tzinfo | None:
+        return self._tz
+
     def local_time(self, now: dt.datetime) -> dt.datetime:
         """Wall-clock time at the screen: an aware ``now`` is converted to the playlist's
         zone (or the machine's); a naive ``now`` is taken as local wall-clock time already."""
@@ -113,162 +198,215 @@ class PlaylistEngine:
             return now
         return now.astimezone(self._tz) if self._tz else now.astimezone()
 
+    def new_history(self, records: Iterable[PlayRecord] = ()) -> PlayHistory:
+        """A history for this playlist (kept ``memory`` back), seeded with earlier plays
+        (in start order: from proof of play at start, say)."""
+        return PlayHistory.of(records, self.memory)
+
     # ------------------------------------------------------------------ decision
     def decide(
         self,
         audience: AudienceSnapshot | None,
         now: dt.datetime,
-        history: Sequence[PlayRecord] = (),
+        history: PlayHistory | Sequence[PlayRecord] = (),
         playing: NowPlaying | None = None,
         *,
         seed: int = 0,
     ) -> Decision:
-        ctx = Context(audience, self.local_time(now))
-        stats = _HistoryStats(history, now, self._loop, self._memory)
-        recheck = dt.timedelta(seconds=self.playlist.recheck)
+        """``now``: an instant (aware; the player's are UTC) or naive wall-clock time.
+        ``history``: a PlayHistory kept by the caller (cheap), or a list of records (read
+        whole at each call: for tests)."""
+        hist = history if isinstance(history, PlayHistory) else self._history_of(history, now)
+        d = _Decider(self, audience, now, hist)
 
         if playing is not None and now < playing.ends:
             current_priority = self._priority.get(playing.rule) if playing.rule else None
             elapsed = (now - playing.started).total_seconds()
-            for c in self._interrupting:
-                if current_priority is not None and c.rule.priority <= current_priority:
-                    break  # sorted by priority: nothing further down can interrupt
-                if elapsed < c.rule.min_play:
-                    continue
-                creative = self._fires(c, ctx, stats)
-                if creative is not None:
-                    return self._start("interrupt", creative, c.rule, now, ctx)
-            check = playing.ends if not self._interrupting else min(playing.ends, now + recheck)
+            f = d.firing(self._scan_interrupting, current_priority, elapsed)
+            if f.rules:
+                c, creative = d.share(f, seed)
+                return self._start("interrupt", creative, c.rule, now)
+            check = playing.ends if not self._interrupting else min(playing.ends, now + self._recheck)
             return Decision("continue", playing.creative, playing.rule, "still playing", 0.0, check)
 
-        best = self._best_rule(ctx, stats, seed, now)
+        best = d.best(seed)
         if best is not None:
-            rule, creative = best
-            return self._start("play", creative, rule, now, ctx)
-        slot = self._next_in_loop(ctx, stats)
+            c, creative = best
+            return self._start("play", creative, c.rule, now)
+        slot = d.next_in_loop()
         if slot is not None:
-            return self._start("play", self._loop[slot], None, now, ctx, loop_index=slot)
-        return Decision("idle", None, None, "nothing is eligible to play now", 0.0, now + recheck)
+            return self._start("play", self._loop[slot], None, now, loop_index=slot)
+        return Decision("idle", None, None, "nothing is eligible to play now", 0.0, now + self._recheck)
 
-    # ------------------------------------------------------------------ helpers
-    def _start(
-        self, action: Action, creative: str, rule: Rule | None, now: dt.datetime, ctx: Context, loop_index: int | None = None
-    ) -> Decision:
-        duration = self.playlist.duration_of(creative)
+    def _history_of(self, records: Sequence[PlayRecord], now: dt.datetime) -> PlayHistory:
+        """A PlayHistory of the records that matter at ``now`` (``memory`` back, and the
+        last loop play before that)."""
+        horizon = now - self.memory - self._longest  # a play that ended within memory started by then
+        i = len(records)
+        while i > 0 and records[i - 1].start >= horizon:
+            i -= 1
+        recent = list(records[i:])
+        if not any(r.rule is None for r in recent):
+            loop = next((r for r in reversed(records[:i]) if r.rule is None), None)
+            if loop is not None:
+                recent.insert(0, loop)
+        return PlayHistory.of(recent, self.memory)
+
+    def _start(self, action: Action, creative: str, rule: Rule | None, now: dt.datetime,
+               loop_index: int | None = None) -> Decision:
+        duration = self._duration[creative]
         if rule is None:
             reason = "default loop"
         else:
-            reason = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
+            reason = self._reasons.get(rule.id)
+            if reason is None:
+                reason = self._reasons[rule.id] = f"rule {rule.id} (priority {rule.priority}): {describe(rule.when)}"
         end = now + dt.timedelta(seconds=duration)
-        check = min(end, now + dt.timedelta(seconds=self.playlist.recheck)) if self._interrupting else end
+        check = min(end, now + self._recheck) if self._interrupting else end
         return Decision(action, creative, rule.id if rule else None, reason, duration, check, loop_index)
 
-    def _eligible(self, creative: str, ctx: Context, stats: _HistoryStats) -> bool:
-        campaign = self.playlist.campaign
-        if campaign is not None and not in_date_range(ctx.local.date(), campaign):
-            return False
-        if not self._creative_schedule[creative](ctx):
-            return False
-        cap = self._creative_cap[creative]
-        return cap is None or stats.creative_hour.get(creative, 0) < cap
 
-    def _fires(self, c: _Compiled, ctx: Context, stats: _HistoryStats) -> str | None:
-        """The creative the rule would play now, or None when it does not fire."""
-        r = c.rule
-        if r.max_per_hour is not None and stats.rule_hour.get(r.id, 0) >= r.max_per_hour:
-            return None
-        if r.cooldown > 0:
-            last = stats.rule_last_end.get(r.id)
-            if last is not None and (stats.now - last).total_seconds() < r.cooldown:
-                return None
-        if not c.schedule(ctx) or not c.when(ctx):
-            return None
-        eligible = [cid for cid in r.creatives if self._eligible(cid, ctx, stats)]
-        if not eligible:
-            return None
-        if len(eligible) == 1:
-            return eligible[0]
-        # in turn: the one played least recently (never played first, in the rule's order)
-        return min(eligible, key=lambda cid: (stats.creative_last_start.get(cid, _EPOCH), r.creatives.index(cid)))
+@dataclass(slots=True)
+class _Firing:
+    """The rules that fire at one priority, with (same index) the creative each would play,
+    its plays in the last hour and its weight."""
 
-    def _best_rule(self, ctx: Context, stats: _HistoryStats, seed: int, now: dt.datetime) -> tuple[Rule, str] | None:
+    rules: list[_Compiled] = field(default_factory=list)
+    creatives: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+
+
+class _Decider:
+    """One decision's view: the context, the history, and which creatives are eligible
+    (each looked at once)."""
+
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok")
+
+    def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
+                 hist: PlayHistory) -> None:
+        self.e = engine
+        self.ctx = Context(audience, engine.local_time(now))
+        self.hist = hist
+        self.now = now
+        self.hour_ago = now - HOUR
+        self._eligible: dict[str, bool] = {}
+        campaign = engine.playlist.campaign
+        self._campaign_ok = campaign is None or in_date_range(self.ctx.local.date(), campaign)
+
+    def eligible(self, creative: str) -> bool:
+        ok = self._eligible.get(creative)
+        if ok is None:
+            ok = self._campaign_ok and self.e._creative_schedule[creative](self.ctx)
+            if ok:
+                cap = self.e._creative_cap[creative]
+                ok = cap is None or self.hist.creative_plays_since(creative, self.hour_ago) < cap
+            self._eligible[creative] = ok
+        return ok
+
+    def firing(self, rows: list[_Row], above: int | None = None,
+               elapsed: float | None = None) -> _Firing:
+        """The rules of the highest priority that fire now, and the creative each would
+        play (``rows`` sorted by priority). ``above``: only priorities above it; ``elapsed``:
+        only rules whose min_play it has passed (interrupting).
+
+        A rule fires only when its condition is true (not when it is unknown). One loop
+        over plain tuples, no call but the predicates: it runs over every rule at each
+        decision (1,000 equal-priority rules that all fire are the costly case)."""
+        ctx, now, hour_ago = self.ctx, self.now, self.hour_ago
+        starts, ends = self.hist.rule_starts, self.hist.rule_ends
+        always = self.e._always if self._campaign_ok else frozenset()
+        memo: dict[Predicate, bool | None] = {}
         level: int | None = None
-        firing: list[tuple[Rule, str]] = []
-        for c in self._rules:
-            if level is not None and c.rule.priority < level:
-                break
-            creative = self._fires(c, ctx, stats)
+        f = _Firing()  # parallel lists, not a list of tuples: no object made per rule
+        rules, creatives, counts, weights = f.rules, f.creatives, f.counts, f.weights
+        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block in rows:
+            if (level is not None and p < level) or (above is not None and p <= above):
+                break  # sorted by priority: nothing further down can win
+            if elapsed is not None and elapsed < min_play:
+                continue
+            if block is not None:
+                v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
+                if v is not True or not self._campaign_ok:
+                    continue
+                level = p
+                rules += block.rules
+                creatives += block.creatives
+                weights += block.weights
+                counts += [len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0
+                           for st in map(starts.get, block.ids)]
+                continue
+            st = starts.get(rid)
+            n = len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0  # plays in the last hour
+            if cap is not None and n >= cap:
+                continue
+            if cooldown is not None and rid in ends:
+                end = ends[rid]
+                if end is None or now - end < cooldown:  # None: still on screen
+                    continue
+            if schedule is not None and schedule(ctx) is not True:
+                continue
+            if shared:
+                v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
+            else:
+                v = when(ctx)
+            if v is not True:
+                continue
             if creative is not None:
-                level = c.rule.priority
-                firing.append((c.rule, creative))
-        if not firing:
-            return None
-        if len(firing) == 1:
-            return firing[0]
-        # Share of voice: the rule furthest behind its weighted share of the last hour's plays.
-        total_w = sum(r.weight for r, _ in firing)
-        total_plays = sum(stats.rule_hour.get(r.id, 0) for r, _ in firing) + 1
-        def deficit(item: tuple[Rule, str]) -> float:
-            r = item[0]
-            return stats.rule_hour.get(r.id, 0) - total_plays * r.weight / total_w
-        lowest = min(deficit(f) for f in firing)
-        tied = [f for f in firing if deficit(f) - lowest < 1e-9]
-        if len(tied) == 1:
-            return tied[0]
-        rng = random.Random(f"{seed}:{now.isoformat()}")
-        return rng.choices(tied, weights=[r.weight for r, _ in tied])[0]
+                if creative not in always and not self.eligible(creative):
+                    continue
+            else:
+                creative = self._in_turn(c)
+                if creative is None:
+                    continue
+            level = p
+            rules.append(c)
+            creatives.append(creative)
+            counts.append(n)
+            weights.append(c.weight)
+        return f
 
-    def _next_in_loop(self, ctx: Context, stats: _HistoryStats) -> int | None:
+    def _in_turn(self, c: _Compiled) -> str | None:
+        """Of a rule's eligible creatives, the one played least recently (never played
+        first, in the rule's order)."""
+        hist = self.hist
+        eligible = [cid for cid in c.creatives if self.eligible(cid)]
+        if len(eligible) <= 1:
+            return eligible[0] if eligible else None
+        return min(eligible, key=lambda cid: (hist.creative_last_start(cid) is not None,
+                                              hist.creative_last_start(cid) or self.now, c.creatives.index(cid)))
+
+    def best(self, seed: int) -> tuple[_Compiled, str] | None:
+        f = self.firing(self.e._scan_all)
+        return self.share(f, seed) if f.rules else None
+
+    def share(self, f: _Firing, seed: int) -> tuple[_Compiled, str]:
+        """Share of voice among rules of one priority: the rule furthest behind its weighted
+        share of the last hour's plays (a tie broken by the seeded random generator)."""
+        if len(f.rules) == 1:
+            return f.rules[0], f.creatives[0]
+        scale = (sum(f.counts) + 1) / sum(f.weights)
+        deficits = [n - scale * w for n, w in zip(f.counts, f.weights)]
+        cut = min(deficits) + 1e-9
+        tied = [i for i, d in enumerate(deficits) if d < cut]
+        if len(tied) > 1:
+            rng = random.Random(f"{seed}:{self.now.isoformat()}")
+            tied = rng.choices(tied, weights=[f.weights[i] for i in tied])
+        return f.rules[tied[0]], f.creatives[tied[0]]
+
+    def next_in_loop(self) -> int | None:
         """The loop slot to play next: after the last one played, skipping ineligible ones."""
-        n = len(self._loop)
-        start = 0 if stats.last_loop_index is None else stats.last_loop_index + 1
+        loop = self.e._loop
+        n = len(loop)
+        last = self.hist.last_loop
+        start = 0
+        if last is not None:
+            if last.loop_index is not None and 0 <= last.loop_index < n and loop[last.loop_index] == last.creative:
+                start = last.loop_index + 1
+            elif last.creative in loop:
+                start = loop.index(last.creative) + 1
         for k in range(n):
             slot = (start + k) % n
-            if self._eligible(self._loop[slot], ctx, stats):
+            if self.eligible(loop[slot]):
                 return slot
         return None
-
-
-_EPOCH = dt.datetime.min
-
-
-class _HistoryStats:
-    """One backwards pass over the recent history: per-rule and per-creative counts in the
-    last hour, last end of each rule, last start of each creative, and the loop's position.
-    Records older than ``memory`` (the hour, or the longest cooldown) are not read, beyond
-    finding the last loop play."""
-
-    __slots__ = ("now", "rule_hour", "rule_last_end", "creative_hour", "creative_last_start", "last_loop_index")
-
-    def __init__(self, history: Sequence[PlayRecord], now: dt.datetime, loop: list[str], memory: dt.timedelta) -> None:
-        self.now = now
-        self.rule_hour: dict[str, int] = {}
-        self.rule_last_end: dict[str, dt.datetime] = {}
-        self.creative_hour: dict[str, int] = {}
-        self.creative_last_start: dict[str, dt.datetime] = {}
-        self.last_loop_index: int | None = None
-        hour_ago = now - HOUR
-        horizon = now - memory
-        loop_found = False
-        for p in reversed(history):
-            old = p.start < horizon
-            if old and loop_found:
-                break
-            if p.rule is None and not loop_found:
-                loop_found = True
-                if p.loop_index is not None and 0 <= p.loop_index < len(loop) and loop[p.loop_index] == p.creative:
-                    self.last_loop_index = p.loop_index
-                elif p.creative in loop:
-                    self.last_loop_index = loop.index(p.creative)
-            if old:
-                continue
-            recent = p.start > hour_ago
-            if p.rule is not None:
-                if recent:
-                    self.rule_hour[p.rule] = self.rule_hour.get(p.rule, 0) + 1
-                if p.rule not in self.rule_last_end:
-                    self.rule_last_end[p.rule] = p.end or now
-            if recent:
-                self.creative_hour[p.creative] = self.creative_hour.get(p.creative, 0) + 1
-            if p.creative not in self.creative_last_start:
-                self.creative_last_start[p.creative] = p.start

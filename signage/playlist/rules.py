@@ -1,8 +1,15 @@
 """Pure evaluation of playlist conditions and schedules.
 
 A Condition is compiled once into a small predicate over a Context (the audience
-snapshot, or None when the camera is off, and the local wall-clock time), so that a
-decision over a thousand rules stays well under a millisecond.
+snapshot, or None when there is no audience measurement, and the local wall-clock time),
+so that a decision over a thousand rules stays well under a millisecond.
+
+Three-valued (Kleene) logic: a predicate answers True, False or None (unknown). With no
+measurement (camera off, starting, reconnecting, stale, paused) every audience test is
+unknown, and unknown propagates: not(unknown) = unknown; any is true as soon as one part
+is true, else unknown if one part is unknown; all is false as soon as one part is false,
+else unknown if one part is unknown. Time tests and ``camera`` are always decided. A rule
+fires only on True. Schedules read the time only, so they are always decided.
 """
 
 from __future__ import annotations
@@ -17,8 +24,8 @@ from signage.values import AudienceSnapshot
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a condition can look at. ``audience`` is None while the camera is off:
-    every audience test is then false (and ``camera: off`` true)."""
+    """What a condition can look at. ``audience`` is None while there is no measurement:
+    every audience test is then unknown (None), and ``camera: off`` true."""
 
     audience: AudienceSnapshot | None
     local: dt.datetime  # wall-clock time where the screen is
@@ -28,7 +35,7 @@ class Context:
         return DAY_NAMES[self.local.weekday()]
 
 
-Predicate = Callable[[Context], bool]
+Predicate = Callable[[Context], "bool | None"]  # None: unknown
 
 
 def in_time_range(t: dt.time, r: TimeRange) -> bool:
@@ -75,12 +82,43 @@ def _compile_time_parts(
     return _all(tests)
 
 
+def _combine(tests: list[Predicate], decisive: bool) -> Predicate:
+    """Kleene and (``decisive`` False) or or (True): the decisive value as soon as a part
+    gives it, else None if a part is unknown, else the other value."""
+
+    def combined(ctx: Context) -> bool | None:
+        unknown = False
+        for t in tests:
+            v = t(ctx)
+            if v is decisive:
+                return decisive
+            if v is None:
+                unknown = True
+        return None if unknown else not decisive
+
+    return combined
+
+
 def _all(tests: list[Predicate]) -> Predicate:
+    """Kleene and: False if a part is False, else None if a part is unknown, else True."""
     if not tests:
         return lambda ctx: True
     if len(tests) == 1:
         return tests[0]
-    return lambda ctx: all(t(ctx) for t in tests)
+    return _combine(tests, False)
+
+
+def _any(tests: list[Predicate]) -> Predicate:
+    """Kleene or: True if a part is True, else None if a part is unknown, else False."""
+    return _combine(tests, True)
+
+
+def _not(inner: Predicate) -> Predicate:
+    def neg(ctx: Context) -> bool | None:
+        v = inner(ctx)
+        return None if v is None else not v
+
+    return neg
 
 
 _METRIC_FIELDS = (
@@ -92,12 +130,13 @@ _METRIC_FIELDS = (
 def _bounds_test(metric: str, b: Bounds) -> Predicate:
     lo, hi, gt, lt = b.min, b.max, b.gt, b.lt
 
-    def test(ctx: Context) -> bool:
+    def test(ctx: Context) -> bool | None:
         a = ctx.audience
         if a is None:
-            return False
+            return None
         x = getattr(a, metric)
-        return (lo is None or x >= lo) and (hi is None or x <= hi) and (gt is None or x > gt) and (lt is None or x < lt)
+        # bool(): a numpy number from sensing compares to numpy.bool_, which is not True
+        return bool((lo is None or x >= lo) and (hi is None or x <= hi) and (gt is None or x > gt) and (lt is None or x < lt))
 
     return test
 
@@ -109,18 +148,17 @@ def compile_condition(c: Condition, dayparts: Mapping[str, TimeRange]) -> Predic
         if b is not None:
             tests.append(_bounds_test(metric, b))
     if c.trend is not None:
-        tests.append(lambda ctx, want=c.trend: ctx.audience is not None and ctx.audience.trend == want)
+        tests.append(lambda ctx, want=c.trend: None if ctx.audience is None else bool(ctx.audience.trend == want))
     if c.camera is not None:
         tests.append(lambda ctx, on=(c.camera == "on"): (ctx.audience is not None) == on)
-    tests.append(_compile_time_parts(c.dates, c.days, c.time, _names(c.daypart), dayparts))
+    if c.dates is not None or c.days is not None or c.time is not None or c.daypart:
+        tests.append(_compile_time_parts(c.dates, c.days, c.time, _names(c.daypart), dayparts))
     if c.all is not None:
         tests += [compile_condition(sub, dayparts) for sub in c.all]
     if c.any is not None:
-        subs = [compile_condition(sub, dayparts) for sub in c.any]
-        tests.append(lambda ctx: any(s(ctx) for s in subs))
+        tests.append(_any([compile_condition(sub, dayparts) for sub in c.any]))
     if c.not_ is not None:
-        inner = compile_condition(c.not_, dayparts)
-        tests.append(lambda ctx: not inner(ctx))
+        tests.append(_not(compile_condition(c.not_, dayparts)))
     return _all(tests)
 
 

@@ -1,5 +1,8 @@
 """Play a playlist against a scripted audience on a simulated clock.
 
+(The scenario format and its checks live in scenario.py, the result and its reports in
+timeline.py; this module runs the simulation and re-exports both.)
+
 A *scenario* says what the audience in front of the screen looks like over time::
 
     name: lunch rush
@@ -27,37 +30,52 @@ take a fraction of a second. The result is a timeline of plays (and idle gaps) a
 summary: plays, screen time and share per creative, firings per rule, rules that never
 fired.
 
-Simulated times are wall-clock times at the screen (in the playlist's ``timezone`` when it
-has one) and are passed to the engine as naive datetimes, which it reads as wall-clock
-time. A daylight-saving change inside the simulated span is not modelled (every simulated
-hour is 60 minutes of wall-clock time).
+The simulated clock runs in real time (UTC instants, like the player's); the engine reads
+each instant in the playlist's ``timezone`` (UTC for a playlist without one: the simulator
+cannot know the kiosk's zone), so a daylight-saving change inside the run is what it is on
+the screen: a skipped hour has no plays, a repeated hour plays twice, and hourly caps count
+the last 60 real minutes. Results hold UTC instants; ``SimulationResult.local`` gives the
+wall-clock time at the screen, and the reports print local times with their UTC offset.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import Any
 
 from signage.playlist import limits
 from signage.playlist.engine import NowPlaying, PlaylistEngine, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition
-from signage.playlist.yamlio import YamlSyntaxError, load_yaml
-from signage.playlist.schema import Condition, Duration, Playlist, parse_duration
-from signage.values import COUNT_FIELDS, AudienceSnapshot
+from signage.playlist.scenario import Scenario, ScenarioError, Step, _Audience, load_scenario, parse_scenario
+from signage.playlist.schema import Condition, Playlist, parse_duration
+from signage.playlist.timeline import (
+    ENDED_COMPLETED,
+    ENDED_CUT,
+    ENDED_INTERRUPTED,
+    UTC,
+    AudienceChange,
+    SimulationResult,
+    Summary,
+    TimelineEntry,
+    format_report,
+    report_json,
+    summarize,
+)
+from signage.values import AudienceSnapshot
 
 __all__ = [
+    "ENDED_COMPLETED",
+    "ENDED_CUT",
+    "ENDED_INTERRUPTED",
+    "AudienceChange",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "Step",
+    "Summary",
     "TimelineEntry",
     "format_report",
     "load_scenario",
@@ -68,400 +86,20 @@ __all__ = [
 ]
 
 MAX_DURATION = dt.timedelta(days=31)
-ENDED_COMPLETED = "completed"
-ENDED_INTERRUPTED = "interrupted"
-ENDED_CUT = "cut at end of simulation"
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be read or is not valid; the message names the file,
-    the step and the field."""
-
-
-# --------------------------------------------------------------------------- scenario format
-
-
-def _camera(v: Any) -> Any:
-    # JSON or another YAML reader may hand over true/false for on/off.
-    if v is True:
-        return "on"
-    if v is False:
-        return "off"
-    return v.strip().lower() if isinstance(v, str) else v
-
-
-def _ratio(v: Any) -> Any:
-    if isinstance(v, str) and v.strip().endswith("%"):
-        try:
-            return float(v.strip()[:-1]) / 100
-        except ValueError:
-            pass
-    return v
-
-
-Camera = Annotated[Literal["on", "off"], BeforeValidator(_camera)]
-Ratio = Annotated[float, BeforeValidator(_ratio)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-AUDIENCE_FIELDS = (
-    "faces", "measured", "watchers", "attention_ratio", "smile_ratio", "surprise_ratio",
-    "passers_by", "mean_dwell_s", "mean_attention_s", "glances", "trend",
-)
-_STEP_ALIASES = {"dwell": "mean_dwell_s", "attention_time": "mean_attention_s", "people": "faces"}
-
-
-class Step(_Strict):
-    """The audience from ``at`` (an offset from the start) until the next step."""
-
-    at: Duration
-    hold: Duration | None = Field(None, description="last step only: how long it lasts")
-    camera: Camera | None = Field(None, description="off: the camera fails here; on: it is back")
-    faces: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
-    measured: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
-    watchers: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
-    attention_ratio: Ratio | None = None
-    smile_ratio: Ratio | None = None
-    surprise_ratio: Ratio | None = None
-    passers_by: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
-    mean_dwell_s: float | None = Field(None, ge=0, le=limits.MAX_AUDIENCE_VALUE)
-    mean_attention_s: float | None = Field(None, ge=0, le=limits.MAX_AUDIENCE_VALUE)
-    glances: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
-    trend: Literal["rising", "steady", "falling"] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _aliases(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            v = dict(v)
-            for alias, full in _STEP_ALIASES.items():
-                if alias in v:
-                    if full in v:
-                        raise ValueError(f"{alias} and {full} are the same value: give one")
-                    v[full] = v.pop(alias)
-        return v
-
-    @field_validator("attention_ratio", "smile_ratio", "surprise_ratio")
-    @classmethod
-    def _in_unit(cls, v: float | None) -> float | None:
-        if v is not None and not 0.0 <= v <= 1.0:
-            raise ValueError(f"{v:g} is outside 0..1 (a ratio; 60% is 0.6)")
-        return v
-
-    def audience_given(self) -> list[str]:
-        return [f for f in AUDIENCE_FIELDS if getattr(self, f) is not None]
-
-    def problems(self) -> list[tuple[str, str]]:
-        """(field, message) for values that cannot occur together."""
-        out: list[tuple[str, str]] = []
-        if self.camera == "off" and self.audience_given():
-            out.append((self.audience_given()[0], "the camera is off at this step: it sees no audience "
-                        "(remove the audience values, or write camera: on)"))
-            return out
-        a = self.snapshot_values()
-        faces = a["faces"]
-        if self.watchers is not None and self.watchers > faces:
-            out.append(("watchers", f"{self.watchers} watchers but only {faces} faces (watchers are among the faces)"))
-        if self.measured is not None and self.measured > faces:
-            out.append(("measured", f"{self.measured} measured but only {faces} faces"))
-        if self.attention_ratio is not None:
-            if faces == 0 and self.attention_ratio > 0:
-                out.append(("attention_ratio", f"{self.attention_ratio:g} with no faces (it is watchers / faces)"))
-            elif self.watchers is not None and faces and abs(self.attention_ratio - self.watchers / faces) > 0.01:
-                out.append(("attention_ratio", f"{self.attention_ratio:g} but watchers / faces is "
-                            f"{self.watchers}/{faces} = {self.watchers / faces:.2f} (give one of them)"))
-        for name in ("smile_ratio", "surprise_ratio"):
-            v = getattr(self, name)
-            if v and a["measured"] == 0:
-                out.append((name, f"{v:g} but no face is measured (give faces, or measured)"))
-        if (self.smile_ratio or 0) + (self.surprise_ratio or 0) > 1.0 + 1e-9:
-            out.append(("surprise_ratio", f"smile_ratio + surprise_ratio is {self.smile_ratio + self.surprise_ratio:g}: "
-                        "a face shows one expression, so the two add up to 1 at most"))
-        if self.passers_by is not None and self.passers_by < faces:
-            out.append(("passers_by", f"{self.passers_by} but {faces} faces are present now "
-                        "(passers-by count everyone seen in the window, the present faces too)"))
-        if self.mean_attention_s is not None and self.mean_attention_s > a["mean_dwell_s"] + 1e-9:
-            out.append(("mean_attention_s", f"{self.mean_attention_s:g} s is longer than mean_dwell_s "
-                        f"({a['mean_dwell_s']:g} s): people look at the screen while they are in front of it"))
-        return out
-
-    def snapshot_values(self) -> dict[str, Any]:
-        """Every AudienceSnapshot value for this step, the missing ones derived."""
-        faces = self.faces
-        if faces is None:
-            faces = max(self.watchers or 0, self.measured or 0)
-        watchers = self.watchers
-        if watchers is None:
-            watchers = round(self.attention_ratio * faces) if self.attention_ratio is not None else 0
-        measured = self.measured if self.measured is not None else faces
-        if self.attention_ratio is not None:
-            attention = self.attention_ratio
-        else:
-            attention = watchers / faces if faces else 0.0
-        return {
-            "faces": faces,
-            "measured": measured,
-            "watchers": watchers,
-            "attention_ratio": attention,
-            "smile_ratio": self.smile_ratio or 0.0,
-            "surprise_ratio": self.surprise_ratio or 0.0,
-            "passers_by": self.passers_by if self.passers_by is not None else faces,
-            "mean_dwell_s": self.mean_dwell_s or 0.0,
-            "mean_attention_s": self.mean_attention_s or 0.0,
-            "glances": self.glances or 0,
-            "trend": self.trend or "steady",
-        }
-
-
-class Scenario(_Strict):
-    """A scripted audience over time (see the module's docstring)."""
-
-    name: str = Field(min_length=1, max_length=200)
-    start: dt.datetime | None = Field(None, description="naive: wall-clock time at the screen")
-    duration: Duration | None = None
-    camera: Camera = "on"
-    repeat: Duration | None = Field(None, description="the timeline repeats with this period")
-    timeline: list[Step] = Field(default_factory=list, max_length=limits.MAX_SCENARIO_STEPS)
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _start(cls, v: Any) -> Any:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            raise ValueError(f"{v!r} is not a date and time (write 2026-11-23T10:00)")
-        return v
-
-    @field_validator("start")
-    @classmethod
-    def _start_years(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and not limits.MIN_YEAR <= v.year < limits.MAX_YEAR:
-            raise ValueError(f"{v.isoformat(timespec='minutes')} is outside the years {limits.MIN_YEAR} "
-                             f"to {limits.MAX_YEAR - 1} a simulation may cover")
-        return v
-
-    @field_validator("duration", "repeat")
-    @classmethod
-    def _positive(cls, v: float | None) -> float | None:
-        if v is not None and v <= 0:
-            raise ValueError("must be more than 0 s")
-        return v
-
-    @model_validator(mode="after")
-    def _check(self) -> Scenario:
-        errors: list[str] = []
-        camera = self.camera
-        for i, s in enumerate(self.timeline):
-            where = f"timeline.{i}"
-            if i and s.at <= self.timeline[i - 1].at:
-                errors.append(f"{where}.at: {_fmt_offset(s.at)} is not after the previous step's "
-                              f"({_fmt_offset(self.timeline[i - 1].at)}): steps go in time order")
-            if self.repeat is not None and s.at >= self.repeat:
-                errors.append(f"{where}.at: {_fmt_offset(s.at)} is not before repeat ({_fmt_offset(self.repeat)})")
-            if s.hold is not None:
-                if i != len(self.timeline) - 1:
-                    errors.append(f"{where}.hold: only the last step takes hold (the next step's at ends the others)")
-                elif self.repeat is not None:
-                    errors.append(f"{where}.hold: with repeat, the last step lasts until the period ends: remove hold")
-                elif s.hold <= 0:
-                    errors.append(f"{where}.hold: must be more than 0 s")
-            if self.camera == "off" and (s.camera == "on" or s.audience_given()):
-                key = "camera" if s.camera == "on" else s.audience_given()[0]
-                errors.append(f"{where}.{key}: the scenario has camera: off, so no step can give audience values "
-                              "or turn the camera on")
-                continue
-            if s.camera is not None:
-                camera = s.camera
-            elif camera == "off" and s.audience_given():
-                errors.append(f"{where}.{s.audience_given()[0]}: the camera is off since an earlier step; "
-                              "write camera: on in this step to bring it back")
-                continue
-            for key, msg in s.problems():
-                errors.append(f"{where}.{key}: {msg}")
-        if errors:
-            raise ValueError("\n".join(errors))
-        return self
-
-    def default_duration(self) -> float:
-        if self.duration is not None:
-            return self.duration
-        if self.timeline and self.timeline[-1].hold is not None:
-            return self.timeline[-1].at + self.timeline[-1].hold
-        return 3600.0
-
-
-def _format_validation(exc: ValidationError) -> list[str]:
-    lines: list[str] = []
-    for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        msg = e["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if e["type"] == "extra_forbidden":
-            parent = e["loc"][:-1]
-            known = Step.model_fields if parent[:1] == ("timeline",) and len(parent) == 2 else Scenario.model_fields
-            msg = f"unknown key (known: {', '.join(known)})"
-        for part in msg.split("\n"):
-            if part:
-                lines.append(f"{loc}: {part}" if loc and not part.startswith("timeline.") else part)
-    return lines
-
-
-def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
-    """A Scenario from already-parsed data; ScenarioError names ``source`` and the field."""
-    if not isinstance(data, Mapping):
-        raise ScenarioError(f"{source}: a scenario is a mapping with name and timeline (got {type(data).__name__})")
-    try:
-        return Scenario.model_validate(dict(data))
-    except ValidationError as exc:
-        lines = _format_validation(exc)
-        if len(lines) == 1:
-            raise ScenarioError(f"{source}: {lines[0]}") from None
-        raise ScenarioError(f"{source}: {len(lines)} errors\n" + "\n".join(f"  - {x}" for x in lines)) from None
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (YAML or JSON)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{p}: cannot read the scenario ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{p}: not a text file (a scenario is YAML or JSON)") from None
-    try:
-        data = load_yaml(text)
-    except YamlSyntaxError as exc:
-        where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
-        raise ScenarioError(f"{p}: {exc.message.replace('not valid YAML', 'not valid YAML' + where)}") from None
-    return parse_scenario(data, str(p))
-
-
-# --------------------------------------------------------------------------- audience over time
-
-
-class _Audience:
-    """The scenario as a function of the offset from the start: the snapshot (None when
-    the camera is off) and the next offset where it changes."""
-
-    def __init__(self, scenario: Scenario) -> None:
-        self.period = scenario.repeat
-        self.offsets: list[float] = []
-        self.snaps: list[AudienceSnapshot | None] = []
-        self.steps: list[int] = []
-        camera = scenario.camera
-        for i, s in enumerate(scenario.timeline):
-            if s.camera is not None:
-                camera = s.camera
-            self.offsets.append(s.at)
-            self.steps.append(i)
-            self.snaps.append(None if camera == "off" else AudienceSnapshot(t=s.at, **s.snapshot_values()))
-        self.before_first: AudienceSnapshot | None = None if scenario.camera == "off" else AudienceSnapshot(t=0.0)
-
-    def at(self, offset: float) -> tuple[AudienceSnapshot | None, int | None]:
-        """The snapshot at ``offset`` seconds and the index of the step it comes from."""
-        if not self.offsets:
-            return self.before_first, None
-        cycle = 0
-        x = offset
-        if self.period is not None:
-            cycle, x = divmod(offset, self.period)
-        i = bisect.bisect_right(self.offsets, x) - 1
-        if i < 0:
-            if cycle == 0:
-                return self.before_first, None
-            i = len(self.offsets) - 1  # a repeated timeline: the last step carries over
-        return self.snaps[i], self.steps[i]
-
-    def next_change(self, offset: float) -> float:
-        """The first offset after ``offset`` where a step begins (inf when none)."""
-        if not self.offsets:
-            return math.inf
-        if self.period is None:
-            i = bisect.bisect_right(self.offsets, offset)
-            return self.offsets[i] if i < len(self.offsets) else math.inf
-        cycle, x = divmod(offset, self.period)
-        i = bisect.bisect_right(self.offsets, x)
-        if i < len(self.offsets):
-            return cycle * self.period + self.offsets[i]
-        return (cycle + 1) * self.period + self.offsets[0]
-
-
-# --------------------------------------------------------------------------- result
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One play (or an idle gap, ``creative`` None) on the simulated screen."""
-
-    start: dt.datetime
-    end: dt.datetime
-    creative: str | None
-    rule: str | None  # None: the default loop (or idle)
-    reason: str
-    ended: str  # 'completed' | 'interrupted' | 'cut at end of simulation'
-    audience: AudienceSnapshot | None  # what the camera saw when it started; None: camera off
-    step: int | None = None  # the scenario step in force when it started
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-    @property
-    def idle(self) -> bool:
-        return self.creative is None
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceChange:
-    """A scenario step coming into force (for the readable report)."""
-
-    time: dt.datetime
-    step: int
-    audience: AudienceSnapshot | None
-
-
-@dataclass(slots=True)
-class SimulationResult:
-    playlist: str
-    scenario: str
-    start: dt.datetime  # wall-clock time at the screen (naive)
-    end: dt.datetime
-    seed: int
-    timezone: str | None
-    entries: list[TimelineEntry]
-    rules: list[str]  # every rule id, in file order
-    disabled_rules: list[str]
-    creatives: list[str]
-    changes: list[AudienceChange] = field(default_factory=list)
-    decisions: int = 0  # how many times the engine was asked
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-    def plays(self, rule: str | None = ..., creative: str | None = ...) -> list[TimelineEntry]:  # type: ignore[assignment]
-        """The entries that are plays, optionally of one rule (None: the loop) or creative."""
-        out = [e for e in self.entries if not e.idle]
-        if rule is not ...:
-            out = [e for e in out if e.rule == rule]
-        if creative is not ...:
-            out = [e for e in out if e.creative == creative]
-        return out
 
 
 # --------------------------------------------------------------------------- the simulation
 
 
-def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: zoneinfo.ZoneInfo | None) -> dt.datetime:
+def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: dt.tzinfo) -> dt.datetime:
+    """The start as an instant (aware, UTC). Naive: wall-clock time in ``tz`` (a time in
+    a skipped hour is read with the offset before the change, as zoneinfo does)."""
     if start is None:
         start = scenario.start
     if start is None:
-        now = dt.datetime.now(tz) if tz else dt.datetime.now()
-        now = now.replace(tzinfo=None)
+        now = dt.datetime.now(tz)
         base = now.replace(minute=0, second=0, microsecond=0)
-        return base if base == now else base + dt.timedelta(hours=1)
+        start = base if base == now else (base + dt.timedelta(hours=1)).replace(tzinfo=None).replace(tzinfo=tz)
     if isinstance(start, str):
         try:
             start = dt.datetime.fromisoformat(start.strip())
@@ -471,13 +109,12 @@ def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: zonein
         start = dt.datetime.combine(start, dt.time())
     if not isinstance(start, dt.datetime):
         raise ValueError(f"start {start!r} is not a date and time")
-    if start.tzinfo is not None:
-        # an instant: the wall-clock time it is at the screen
-        start = (start.astimezone(tz) if tz else start.astimezone()).replace(tzinfo=None)
     if not limits.MIN_YEAR <= start.year < limits.MAX_YEAR:
         raise ValueError(f"start {start.isoformat(timespec='minutes')} is outside the years "
                          f"{limits.MIN_YEAR} to {limits.MAX_YEAR - 1} a simulation may cover")
-    return start
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=tz)
+    return start.astimezone(UTC)
 
 
 def _parse_length(duration: str | float | None, scenario: Scenario) -> float:
@@ -570,29 +207,24 @@ def simulate(
     Raises ValueError for a bad start or duration."""
     if not isinstance(scenario, Scenario):
         scenario = parse_scenario(scenario)
-    tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else None
+    tz = zoneinfo.ZoneInfo(playlist.timezone) if playlist.timezone else UTC
     t0 = _parse_start(start, scenario, tz)
     length = _parse_length(duration, scenario)
     if dt.timedelta(seconds=length) > MAX_DURATION:
         raise ValueError(f"duration: {_fmt_duration(length)} is more than the {MAX_DURATION.days} days a simulation may cover")
     t_end = t0 + dt.timedelta(seconds=length)
 
-    engine = PlaylistEngine(playlist)
+    engine = PlaylistEngine(playlist, zone=UTC)
     audience = _Audience(scenario)
     interrupters = None if exact else _Interrupters(playlist)
-    # The engine reads back max(1 h, longest cooldown); keep a margin, and trim in batches.
-    longest_cooldown = max([0.0] + [r.cooldown for r in playlist.rules])
-    keep = dt.timedelta(seconds=max(7200.0, longest_cooldown + 3600.0))
-    trim_every = 512
 
     entries: list[TimelineEntry] = []
     changes: list[AudienceChange] = []
-    history: list[PlayRecord] = []
+    history = engine.new_history()
     playing: NowPlaying | None = None
     current: dict[str, Any] | None = None  # the open entry
     idle_since: dt.datetime | None = None
     idle_info: tuple[str, AudienceSnapshot | None, int | None] | None = None
-    last_loop: PlayRecord | None = None
     decisions = 0
 
     now = t0
@@ -604,13 +236,10 @@ def simulate(
     tiny = dt.timedelta(milliseconds=1)
 
     def close(end: dt.datetime, how: str) -> None:
-        nonlocal current, last_loop
+        nonlocal current
         assert current is not None
         entries.append(TimelineEntry(end=end, ended=how, **current))
-        rec = history[-1]
-        history[-1] = PlayRecord(rec.creative, rec.rule, rec.start, end, rec.loop_index)
-        if rec.rule is None:
-            last_loop = history[-1]
+        history.end(end)
         current = None
 
     def close_idle(end: dt.datetime, how: str) -> None:
@@ -627,7 +256,7 @@ def simulate(
             if current is not None:
                 close(now, ENDED_INTERRUPTED if d.action == "interrupt" else ENDED_COMPLETED)
             close_idle(now, ENDED_COMPLETED)
-            history.append(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
+            history.start(PlayRecord(d.creative, d.rule, now, None, d.loop_index))
             playing = NowPlaying(d.creative, d.rule, now, now + dt.timedelta(seconds=d.duration))
             current = {"start": now, "creative": d.creative, "rule": d.rule, "reason": d.reason,
                        "audience": snap, "step": step}
@@ -659,11 +288,6 @@ def simulate(
             if now < t_end and step is not None:
                 changes.append(AudienceChange(now, step, snap))
 
-        if len(history) > trim_every and history[0].start < now - keep - dt.timedelta(hours=1):
-            cut = bisect.bisect_left([p.start for p in history], now - keep)
-            old_loop = last_loop if last_loop is not None and last_loop.start < now - keep else None
-            history = ([old_loop] if old_loop is not None else []) + history[cut:]
-
     if current is not None:
         close(t_end, ENDED_CUT)
     close_idle(t_end, ENDED_CUT)
@@ -681,183 +305,5 @@ def simulate(
         creatives=[c.id for c in playlist.creatives],
         changes=changes,
         decisions=decisions,
+        zone=tz,
     )
-
-
-# --------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    creatives: dict[str, dict[str, float]]  # id -> plays, screen_time_s, share (0..1 of the simulated time)
-    rules: dict[str, dict[str, Any]]  # id -> fired, enabled
-    never_fired: list[str]  # enabled rules that never fired
-    disabled: list[str]
-    idle_s: float
-    loop_plays: int
-    interrupted: int
-
-
-def summarize(result: SimulationResult) -> Summary:
-    total = result.duration_s or 1.0
-    creatives: dict[str, dict[str, float]] = {cid: {"plays": 0, "screen_time_s": 0.0, "share": 0.0} for cid in result.creatives}
-    fired = {rid: 0 for rid in result.rules}
-    idle = 0.0
-    loop_plays = interrupted = 0
-    for e in result.entries:
-        if e.idle:
-            idle += e.duration_s
-            continue
-        c = creatives.setdefault(e.creative, {"plays": 0, "screen_time_s": 0.0, "share": 0.0})  # type: ignore[arg-type]
-        c["plays"] += 1
-        c["screen_time_s"] += e.duration_s
-        if e.rule is None:
-            loop_plays += 1
-        else:
-            fired[e.rule] = fired.get(e.rule, 0) + 1
-        if e.ended == ENDED_INTERRUPTED:
-            interrupted += 1
-    for c in creatives.values():
-        c["screen_time_s"] = round(c["screen_time_s"], 3)
-        c["share"] = round(c["screen_time_s"] / total, 4)
-    disabled = set(result.disabled_rules)
-    rules = {rid: {"fired": n, "enabled": rid not in disabled} for rid, n in fired.items()}
-    never = [rid for rid, n in fired.items() if n == 0 and rid not in disabled]
-    return Summary(creatives, rules, never, list(result.disabled_rules), round(idle, 3), loop_plays, interrupted)
-
-
-def _fmt_offset(seconds: float) -> str:
-    return _fmt_duration(seconds) if seconds else "0s"
-
-
-def _fmt_duration(seconds: float) -> str:
-    """8s, 2.5s, 1m30s, 2h, 1h05m."""
-    if seconds < 60:
-        s = round(seconds, 1)
-        return f"{s:g}s"
-    total = int(round(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f"{h}h{m:02d}m" + (f"{s:02d}s" if s else "") if (m or s) else f"{h}h"
-    return f"{m}m{s:02d}s" if s else f"{m}m"
-
-
-def _fmt_audience(a: AudienceSnapshot | None) -> str:
-    if a is None:
-        return "camera off (no audience rules)"
-    parts = [f"faces {a.faces}", f"watchers {a.watchers}"]
-    if a.smile_ratio:
-        parts.append(f"smile {a.smile_ratio:.0%}")
-    if a.surprise_ratio:
-        parts.append(f"surprise {a.surprise_ratio:.0%}")
-    if a.passers_by != a.faces:
-        parts.append(f"passers-by {a.passers_by}")
-    if a.mean_dwell_s:
-        parts.append(f"dwell {a.mean_dwell_s:g}s")
-    if a.mean_attention_s:
-        parts.append(f"attention {a.mean_attention_s:g}s")
-    if a.glances:
-        parts.append(f"glances {a.glances}")
-    if a.trend != "steady":
-        parts.append(f"trend {a.trend}")
-    return ", ".join(parts)
-
-
-def format_report(result: SimulationResult) -> str:
-    """The timeline, one line per play, then the summary: readable text."""
-    s = summarize(result)
-    tz = f" ({result.timezone})" if result.timezone else ""
-    lines = [
-        f"Playlist {result.playlist!r} against scenario {result.scenario!r}, seed {result.seed}",
-        f"{result.start:%a %Y-%m-%d %H:%M:%S} to {result.end:%a %Y-%m-%d %H:%M:%S}{tz}, "
-        f"{_fmt_duration(result.duration_s)} simulated",
-        "",
-    ]
-    width = max([len(e.creative or "(idle)") for e in result.entries] + [len(c) for c in result.creatives] + [8])
-    rwidth = max([len(e.rule or "loop") for e in result.entries] + [4]) + 2
-    items: list[tuple[dt.datetime, int, Any]] = [(c.time, 0, c) for c in result.changes]
-    items += [(e.start, 1, e) for e in result.entries]
-    items.sort(key=lambda x: (x[0], x[1]))
-    day = None
-    for t, _, item in items:
-        if t.date() != day:
-            day = t.date()
-            lines.append(f"{t:%a %Y-%m-%d}")
-        if isinstance(item, AudienceChange):
-            lines.append(f"{t:%H:%M:%S}  -- audience (step {item.step}): {_fmt_audience(item.audience)}")
-            continue
-        e = item
-        who = "(idle)" if e.idle else e.creative
-        why = "" if e.idle else f"({e.rule or 'loop'})"
-        mark = {ENDED_INTERRUPTED: "  [interrupted]", ENDED_CUT: "  [cut at end]"}.get(e.ended, "")
-        lines.append(f"{t:%H:%M:%S}  {who:<{width}}  {why:<{rwidth}}  {_fmt_duration(e.duration_s):>7}{mark}")
-
-    total = result.duration_s or 1.0
-    lines += ["", "Summary", f"  {len(result.plays())} plays ({s.loop_plays} from the loop, "
-              f"{len(result.plays()) - s.loop_plays} by rules), {s.interrupted} interrupted", "",
-              f"  {'creative':<{width}}  {'plays':>5}  {'screen time':>11}  {'share':>6}"]
-    order = sorted(s.creatives.items(), key=lambda kv: (-kv[1]["screen_time_s"], kv[0]))
-    for cid, c in order:
-        lines.append(f"  {cid:<{width}}  {int(c['plays']):>5}  {_fmt_duration(c['screen_time_s']):>11}  {c['share']:>6.1%}")
-    if s.idle_s:
-        lines.append(f"  {'(idle)':<{width}}  {'':>5}  {_fmt_duration(s.idle_s):>11}  {s.idle_s / total:>6.1%}")
-    if s.rules:
-        rw = max(len(r) for r in s.rules)
-        lines += ["", f"  {'rule':<{rw}}  fired"]
-        for rid, r in s.rules.items():
-            lines.append(f"  {rid:<{rw}}  {r['fired']:>5}" + ("" if r["enabled"] else "  (disabled)"))
-        lines.append("")
-        lines.append("  rules that never fired: " + ", ".join(s.never_fired) if s.never_fired else "  every rule fired")
-        if s.disabled:
-            lines.append("  disabled rules: " + ", ".join(s.disabled))
-    else:
-        lines += ["", "  no rules: the loop plays on"]
-    if s.idle_s:
-        lines.append(f"  idle (nothing eligible): {_fmt_duration(s.idle_s)}")
-    return "\n".join(lines)
-
-
-def _audience_json(a: AudienceSnapshot | None) -> dict[str, Any] | None:
-    if a is None:
-        return None
-    d = a.to_dict()
-    # the sensing side's counters of people are not part of a scripted audience
-    for k in ("t", "window_s", "counts_epoch", "play_label", "minute_label", *COUNT_FIELDS):
-        d.pop(k, None)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
-
-
-def report_json(result: SimulationResult) -> dict[str, Any]:
-    """The timeline and the summary as JSON-ready data (ISO wall-clock times)."""
-    s = summarize(result)
-    return {
-        "playlist": result.playlist,
-        "scenario": result.scenario,
-        "timezone": result.timezone,
-        "start": result.start.isoformat(),
-        "end": result.end.isoformat(),
-        "seed": result.seed,
-        "timeline": [
-            {
-                "start": e.start.isoformat(),
-                "end": e.end.isoformat(),
-                "duration_s": round(e.duration_s, 3),
-                "creative": e.creative,
-                "rule": e.rule,
-                "reason": e.reason,
-                "ended": e.ended,
-                "step": e.step,
-                "audience": _audience_json(e.audience),
-            }
-            for e in result.entries
-        ],
-        "summary": {
-            "creatives": {cid: {"plays": int(c["plays"]), "screen_time_s": c["screen_time_s"], "share": c["share"]}
-                          for cid, c in s.creatives.items()},
-            "rules": s.rules,
-            "never_fired": s.never_fired,
-            "disabled": s.disabled,
-            "idle_s": s.idle_s,
-        },
-    }

@@ -42,7 +42,7 @@ def test_upload_validates_and_simulates_then_activate_and_rollback(server):
         assert door["never_fired"] == ["crowd"] and door["share"]["acme-offer"] > 0
         full = c.get(f"/api/versions/{v['id']}").json()
         report = next(s for s in full["simulations"] if s["scenario"] == "bundle: scenarios/door.yaml")["report"]
-        assert report["timeline"][0]["creative"] == "acme-hello" and report["start"] == "2026-12-09T09:00:00"
+        assert report["timeline"][0]["creative"] == "acme-hello" and report["start"] == "2026-12-09T09:00:00+00:00"  # JSON times carry their offset (UTC: no timezone)
         assert any(e["rule"] == "smiles" for e in report["timeline"])
         assert len(c.get("/api/versions").json()["versions"]) == len(before["versions"]) + 1
         # activate, then roll back to what was active before

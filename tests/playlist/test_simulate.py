@@ -39,7 +39,8 @@ PLAYLISTS = sorted((ROOT / "playlists").glob("*.yaml"))
 SCENARIOS = sorted((ROOT / "playlists" / "scenarios").glob("*.yaml"))
 CONTENT = ROOT / "content"
 
-MON = dt.datetime(2026, 11, 23, 10, 0)  # a Monday
+UTC = dt.timezone.utc
+MON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday (a playlist without timezone is simulated in UTC)
 MIN = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
 
@@ -180,8 +181,8 @@ def test_durations_and_start_defaults():
     assert simulate(pl, held, start=MON, duration="90m").end == MON + 90 * MIN  # the caller wins
     assert simulate(pl, held, start=MON, duration=120).end == MON + 2 * MIN
     # the scenario's start, else the next full hour
-    assert simulate(pl, scenario({"at": 0}, start="2026-11-24T07:30")).start == dt.datetime(2026, 11, 24, 7, 30)
-    before = dt.datetime.now()
+    assert simulate(pl, scenario({"at": 0}, start="2026-11-24T07:30")).start == dt.datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
+    before = dt.datetime.now(UTC)
     t0 = simulate(pl, scenario({"at": 0}), duration="1m").start
     assert t0.minute == t0.second == t0.microsecond == 0
     assert before - dt.timedelta(seconds=1) <= t0 <= before + HOUR
@@ -367,7 +368,7 @@ def test_nothing_plays_outside_the_campaign_schedules_and_dayparts():
              "schedule": {"daypart": "lunch", "days": "weekdays"}},
         ],
     })
-    start = dt.datetime(2026, 11, 30, 0, 0)  # Monday, the day before the campaign
+    start = dt.datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday, the day before the campaign
     r = simulate(pl, everyone(), start=start, duration="96h")
     assert_contiguous(r)
     lunch = (dt.time(11, 30), dt.time(14, 30))
@@ -384,8 +385,8 @@ def test_nothing_plays_outside_the_campaign_schedules_and_dayparts():
     assert {e.creative for e in r.plays()} == {"base", "morning", "lunch", "weekday-lunch"}
     assert {e.start.date() for e in r.plays(rule="at-lunch")} == {dt.date(2026, 12, 1), dt.date(2026, 12, 2)}
     idle = [e for e in r.entries if e.idle]
-    assert idle[0].start == start and idle[0].end == dt.datetime(2026, 12, 1)
-    assert idle[-1].end == r.end and idle[-1].start <= dt.datetime(2026, 12, 3, 0, 10)
+    assert idle[0].start == start and idle[0].end == dt.datetime(2026, 12, 1, tzinfo=UTC)
+    assert idle[-1].end == r.end and idle[-1].start <= dt.datetime(2026, 12, 3, 0, 10, tzinfo=UTC)
     assert summarize(r).idle_s >= 2 * 86400 - 600
 
 
@@ -436,9 +437,9 @@ def test_repeat_replays_the_timeline():
 
 def test_idle_when_nothing_is_eligible():
     pl = playlist(campaign={"from": "2026-11-23", "to": "2026-11-23"})
-    r = simulate(pl, everyone(), start=dt.datetime(2026, 11, 23, 23, 0), duration="2h")
+    r = simulate(pl, everyone(), start=dt.datetime(2026, 11, 23, 23, 0, tzinfo=UTC), duration="2h")
     assert_contiguous(r)
-    assert r.entries[-1].idle and r.entries[-1].start == dt.datetime(2026, 11, 24, 0, 0)
+    assert r.entries[-1].idle and r.entries[-1].start == dt.datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
     assert r.entries[-1].end == r.end and r.entries[-1].ended == ENDED_CUT
     assert summarize(r).idle_s == 3600
     assert "idle (nothing eligible): 1h" in format_report(r)
@@ -448,15 +449,17 @@ def test_idle_when_nothing_is_eligible():
 def test_timezone_wall_clock():
     pl = playlist(timezone="Asia/Tokyo",
                   rules=[{"id": "ten", "when": {"time": {"from": "10:00", "to": "10:30"}}, "play": "offer", "cooldown": "5m"}])
-    # 01:00 UTC is 10:00 in Tokyo: the simulated clock is Tokyo's wall clock
+    # 01:00 UTC is 10:00 in Tokyo: the engine reads the simulated instants in Tokyo time
     r = simulate(pl, everyone(0), start="2026-11-23T01:00:00+00:00", duration="1h")
-    assert r.start == dt.datetime(2026, 11, 23, 10, 0) and r.start.tzinfo is None
+    assert r.start == dt.datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    assert r.local(r.start).replace(tzinfo=None) == dt.datetime(2026, 11, 23, 10, 0)
     fired = starts(r, rule="ten")
     assert fired[0] == r.start and len(fired) >= 5
-    assert all(dt.time(10) <= t.time() < dt.time(10, 30) for t in fired)
+    assert all(dt.time(10) <= r.local(t).time() < dt.time(10, 30) for t in fired)
     assert report_json(r)["timezone"] == "Asia/Tokyo"
-    # a naive start is the wall clock already
-    assert simulate(pl, everyone(0), start="2026-11-23T10:00", duration="1m").start == dt.datetime(2026, 11, 23, 10)
+    assert report_json(r)["start"] == "2026-11-23T10:00:00+09:00"
+    # a naive start is the wall clock at the screen
+    assert simulate(pl, everyone(0), start="2026-11-23T10:00", duration="1m").start == r.start
 
 
 def test_loop_resumes_where_it_was_after_hours_of_rules():
@@ -529,8 +532,8 @@ def test_skipped_rechecks_change_nothing(seed):
     like the player (exact=True) gives the very same timeline."""
     pl = generated_playlist(40, seed)
     sc = generated_scenario(seed, steps=12, every_min=3)
-    fast = simulate(pl, sc, start=dt.datetime(2026, 11, 23, 10, 40), duration="40m", seed=seed)
-    exact = simulate(pl, sc, start=dt.datetime(2026, 11, 23, 10, 40), duration="40m", seed=seed, exact=True)
+    fast = simulate(pl, sc, start=dt.datetime(2026, 11, 23, 10, 40, tzinfo=UTC), duration="40m", seed=seed)
+    exact = simulate(pl, sc, start=dt.datetime(2026, 11, 23, 10, 40, tzinfo=UTC), duration="40m", seed=seed, exact=True)
     assert fast.entries == exact.entries
     assert fast.decisions <= exact.decisions
     assert any(e.ended == ENDED_INTERRUPTED for e in exact.entries)  # interrupts were part of it
@@ -598,7 +601,7 @@ def test_json_report():
     assert dt.datetime.fromisoformat(j["start"]) == MON and dt.datetime.fromisoformat(j["end"]) == MON + 5 * MIN
     assert len(j["timeline"]) == len(r.entries)
     first = j["timeline"][0]
-    assert first == {"start": "2026-11-23T10:00:00", "end": "2026-11-23T10:00:10", "duration_s": 10.0, "creative": "a",
+    assert first == {"start": "2026-11-23T10:00:00+00:00", "end": "2026-11-23T10:00:10+00:00", "duration_s": 10.0, "creative": "a",
                      "rule": None, "reason": "default loop", "ended": "completed", "step": 0,
                      "audience": {"faces": 1, "measured": 1, "watchers": 0, "attention_ratio": 0.0, "smile_ratio": 0.0,
                                   "surprise_ratio": 0.0, "passers_by": 1, "mean_dwell_s": 0.0, "mean_attention_s": 0.0,
@@ -790,7 +793,7 @@ def test_cli_simulate_json_and_options(tmp_path):
                 "--json", "--start", "2026-12-09T11:45", "--duration", "30m", "--seed", "4")
     assert p.returncode == 0, p.stderr
     j = json.loads(p.stdout)
-    assert j["start"] == "2026-12-09T11:45:00" and j["end"] == "2026-12-09T12:15:00" and j["seed"] == 4
+    assert j["start"] == "2026-12-09T11:45:00+01:00" and j["end"] == "2026-12-09T12:15:00+01:00" and j["seed"] == 4
     assert j["timezone"] == "Europe/Paris"
     assert j["timeline"] and set(j["summary"]) >= {"creatives", "rules", "never_fired", "idle_s"}
     assert j["summary"]["rules"]["lunch-crowd"]["fired"] > 0
