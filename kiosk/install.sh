@@ -79,6 +79,14 @@ add_line() {  # $1: file, $2: line
   printf '%s\n' "$2" >> "$1"
 }
 
+# The notice is read with the system's Python (kiosk/notice.py); a minimal system may have none
+# yet: it is the one package installed before the check (the install needs it anyway).
+if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && ! command -v python3 >/dev/null 2>&1; then
+  say "no python3 on this system yet: installing it first (apt-get install python3)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 \
+    || die "cannot install python3 (needed to read the configuration)"
+fi
+
 # 0. The privacy notice must name this site, before anything is installed (kiosk/notice.py):
 #    what the configuration (the one kept, else the one installed) says, with the values given.
 CONFIG="$ROOT/etc/signage/signage.toml"
