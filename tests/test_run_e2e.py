@@ -131,7 +131,11 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     # depends on how fast this machine analyses frames, so it is not timed.)
     before = [r for r in rows if r["start_ts"] < hello["start_ts"]]
     assert before and all(r["rule_id"] is None for r in before) and first in before
-    assert all(r["max_faces"] == 0 for r in before[:-1])  # nobody during the plays that ended before
+    # never before a face was seen: the plays up to the first one with a face saw nobody (on a
+    # loaded machine the audience may go stale for a while after that play, so the rule can
+    # take a later slot than the next one: not timed)
+    seen = next(i for i, r in enumerate(before) if r["max_faces"] >= 1)
+    assert all(r["max_faces"] == 0 for r in before[:seen])
     assert before[-1]["max_faces"] >= 1, before[-1]
     # The face cut that play short; or, on a busy machine, it was first measured in the play's
     # last moments, after the last interrupt check, and the rule took the very next slot.
@@ -144,7 +148,7 @@ def test_a_rule_on_faces_fires_when_the_clip_shows_them_and_not_before(tmp_path,
     # people counted by sensing for each play's own label (the player marks it): the performer, in
     # view for about 4 s of the clip, is an impression of some play and arrives once or more
     assert sum(r["impressions"] for r in rows) >= 1 and sum(r["arrivals"] for r in rows) >= 1, rows
-    assert all(r["impressions"] == 0 and r["arrivals"] == 0 for r in before[:-1])  # nobody yet
+    assert all(r["impressions"] == 0 and r["arrivals"] == 0 for r in before[:seen])  # nobody yet
     assert hello["reason"].startswith("rule someone-here (priority 10): faces >= 1")
     # the loop played in order around it, every row with its audience aggregates only
     assert [r["creative_id"] for r in before][:2] == ["a", "b"][:len(before[:2])]
