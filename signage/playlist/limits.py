@@ -24,6 +24,7 @@ MAX_AUDIENCE_VALUE = 1_000_000.0  # a number in an audience test (faces, seconds
 MAX_NESTING = 32  # levels of mappings and lists in a document (all / any / not nest in it)
 MAX_SCENARIO_STEPS = 10_000
 MAX_SIMULATION_DAYS = 31
+MAX_RESTART_S = DAY_S  # a scenario's restart: the player off at most a day
 
 TABLE: tuple[tuple[str, str, str], ...] = (
     ("creative `duration`, `defaults.duration`", f"{MIN_CREATIVE_S:g} s", "24 h"),
@@ -39,6 +40,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("dates", "year 2000", "year 2100"),
     ("scenario steps", "", f"{MAX_SCENARIO_STEPS:,}"),
     ("a simulation's length", "more than 0 s", f"{MAX_SIMULATION_DAYS} days"),
+    ("a scenario step's `restart` (the player off)", "0 s", "24 h"),
 )
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

@@ -7,6 +7,7 @@ The format is described in simulate.py's docstring and docs/playlists.md ("Scena
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -67,6 +68,8 @@ class Step(_Strict):
     at: Duration
     hold: Duration | None = Field(None, description="last step only: how long it lasts")
     camera: Camera | None = Field(None, description="off: the camera fails here; on: it is back")
+    restart: Duration | None = Field(None, description="the player restarts here and is off this long "
+                                     "(0s: at once); caps and cooldowns are rebuilt from proof of play")
     faces: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
     measured: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
     watchers: int | None = Field(None, ge=0, le=int(limits.MAX_AUDIENCE_VALUE))
@@ -224,6 +227,12 @@ class Scenario(_Strict):
                 errors.append(f"{where}.{s.audience_given()[0]}: the camera is off since an earlier step; "
                               "write camera: on in this step to bring it back")
                 continue
+            if s.restart is not None:
+                if not 0 <= s.restart <= limits.MAX_RESTART_S:
+                    errors.append(f"{where}.restart: {_fmt_offset(s.restart)} is outside 0s to "
+                                  f"{_fmt_duration(limits.MAX_RESTART_S)} (how long the player is off)")
+                elif i == 0 and s.at == 0:
+                    errors.append(f"{where}.restart: a restart at 0s is the start itself: give it a later at")
             for key, msg in s.problems():
                 errors.append(f"{where}.{key}: {msg}")
         if errors:
@@ -297,14 +306,23 @@ class _Audience:
         self.offsets: list[float] = []
         self.snaps: list[AudienceSnapshot | None] = []
         self.steps: list[int] = []
+        #: step index -> how long the player is off when that step begins (restart steps only)
+        self.restarts: dict[int, float] = {}
         camera = scenario.camera
+        self.before_first: AudienceSnapshot | None = None if scenario.camera == "off" else AudienceSnapshot(t=0.0)
         for i, s in enumerate(scenario.timeline):
             if s.camera is not None:
                 camera = s.camera
             self.offsets.append(s.at)
             self.steps.append(i)
+            if s.restart is not None:
+                self.restarts[i] = s.restart
+            if s.restart is not None and s.camera is None and not s.audience_given():
+                # a restart alone leaves the audience as it was (the people do not leave)
+                prev = self.snaps[-1] if self.snaps else self.before_first
+                self.snaps.append(None if prev is None else dataclasses.replace(prev, t=s.at))
+                continue
             self.snaps.append(None if camera == "off" else AudienceSnapshot(t=s.at, **s.snapshot_values()))
-        self.before_first: AudienceSnapshot | None = None if scenario.camera == "off" else AudienceSnapshot(t=0.0)
 
     def at(self, offset: float) -> tuple[AudienceSnapshot | None, int | None]:
         """The snapshot at ``offset`` seconds and the index of the step it comes from."""

@@ -55,6 +55,7 @@ from signage.playlist.timeline import (
     ENDED_COMPLETED,
     ENDED_CUT,
     ENDED_INTERRUPTED,
+    ENDED_RESTART,
     UTC,
     AudienceChange,
     SimulationResult,
@@ -70,6 +71,7 @@ __all__ = [
     "ENDED_COMPLETED",
     "ENDED_CUT",
     "ENDED_INTERRUPTED",
+    "ENDED_RESTART",
     "AudienceChange",
     "Scenario",
     "ScenarioError",
@@ -188,6 +190,22 @@ class _Interrupters:
         return min(now + k * self.recheck, playing.ends)
 
 
+def on_record(entries: list[TimelineEntry], now: dt.datetime, memory: dt.timedelta) -> list[PlayRecord]:
+    """The history a player starting at ``now`` rebuilds from its proof of play: the plays
+    that ended in the last ``memory`` (at least an hour) and, before them, the last loop play
+    (where the loop was), without loop slots, as analytics.history.recent_plays reads them
+    and Director.seed takes them."""
+    since = now - max(memory, dt.timedelta(hours=1))
+    plays = [e for e in entries if not e.idle and e.start <= now]
+    recent = [PlayRecord(e.creative, e.rule, e.start, e.end) for e in plays if e.end >= since]  # type: ignore[arg-type]
+    if not any(r.rule is None for r in recent):
+        loop = next((e for e in reversed(plays) if e.rule is None), None)
+        if loop is not None:
+            recent.insert(0, PlayRecord(loop.creative, None, loop.start, loop.end))  # type: ignore[arg-type]
+    recent.sort(key=lambda r: (r.start, r.end))
+    return recent
+
+
 def simulate(
     playlist: Playlist,
     scenario: Scenario | Mapping[str, Any],
@@ -287,6 +305,24 @@ def simulate(
             next_change = audience.next_change(offset)
             if now < t_end and step is not None:
                 changes.append(AudienceChange(now, step, snap))
+                if step in audience.restarts:  # the player stops here, and starts again later
+                    if current is not None:
+                        close(now, ENDED_RESTART)
+                    close_idle(now, ENDED_COMPLETED)
+                    playing = None
+                    back = min(now + dt.timedelta(seconds=audience.restarts[step]), t_end)
+                    if back > now:
+                        entries.append(TimelineEntry(now, back, None, None, "the player is off (restart)",
+                                                     ENDED_RESTART, snap, step))
+                    history = engine.new_history(on_record(entries, back, engine.memory))
+                    if back > now:
+                        now = back
+                        offset = (now - t0).total_seconds()
+                        snap, later = audience.at(offset)
+                        next_change = audience.next_change(offset)
+                        if later != step and now < t_end and later is not None:
+                            changes.append(AudienceChange(now, later, snap))
+                        step = later
 
     if current is not None:
         close(t_end, ENDED_CUT)

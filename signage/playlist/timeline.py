@@ -19,6 +19,7 @@ UTC = dt.timezone.utc
 ENDED_COMPLETED = "completed"
 ENDED_INTERRUPTED = "interrupted"
 ENDED_CUT = "cut at end of simulation"
+ENDED_RESTART = "restart"  # a play cut by a scenario's restart; the time the player was off
 
 # --------------------------------------------------------------------------- result
 
@@ -32,7 +33,7 @@ class TimelineEntry:
     creative: str | None
     rule: str | None  # None: the default loop (or idle)
     reason: str
-    ended: str  # 'completed' | 'interrupted' | 'cut at end of simulation'
+    ended: str  # 'completed' | 'interrupted' | 'cut at end of simulation' | 'restart'
     audience: AudienceSnapshot | None  # what the camera saw when it started; None: camera off
     step: int | None = None  # the scenario step in force when it started
 
@@ -173,7 +174,7 @@ def format_report(result: SimulationResult) -> str:
         f"{_fmt_duration(result.duration_s)} simulated{no_zone}",
         "",
     ]
-    width = max([len(e.creative or "(idle)") for e in result.entries] + [len(c) for c in result.creatives] + [8])
+    width = max([len(e.creative or "(player off)") for e in result.entries] + [len(c) for c in result.creatives] + [8])
     rwidth = max([len(e.rule or "loop") for e in result.entries] + [4]) + 2
     items: list[tuple[dt.datetime, int, Any]] = [(c.time, 0, c) for c in result.changes]
     items += [(e.start, 1, e) for e in result.entries]
@@ -192,9 +193,10 @@ def format_report(result: SimulationResult) -> str:
             lines.append(f"{t:%H:%M:%S}  -- audience (step {item.step}): {_fmt_audience(item.audience)}")
             continue
         e = item
-        who = "(idle)" if e.idle else e.creative
+        who = ("(player off)" if e.ended == ENDED_RESTART else "(idle)") if e.idle else e.creative
         why = "" if e.idle else f"({e.rule or 'loop'})"
-        mark = {ENDED_INTERRUPTED: "  [interrupted]", ENDED_CUT: "  [cut at end]"}.get(e.ended, "")
+        mark = {ENDED_INTERRUPTED: "  [interrupted]", ENDED_CUT: "  [cut at end]",
+                ENDED_RESTART: "" if e.idle else "  [cut by a restart]"}.get(e.ended, "")
         lines.append(f"{t:%H:%M:%S}  {who:<{width}}  {why:<{rwidth}}  {_fmt_duration(e.duration_s):>7}{mark}")
 
     total = result.duration_s or 1.0

@@ -21,6 +21,7 @@ from signage.playlist.simulate import (
     ENDED_COMPLETED,
     ENDED_CUT,
     ENDED_INTERRUPTED,
+    ENDED_RESTART,
     Scenario,
     ScenarioError,
     format_report,
@@ -77,9 +78,9 @@ def assert_contiguous(result):
     assert entries[0].start == result.start
     for prev, nxt in zip(entries, entries[1:]):
         assert prev.end == nxt.start, (prev, nxt)
-        assert prev.ended in (ENDED_COMPLETED, ENDED_INTERRUPTED)
+        assert prev.ended in (ENDED_COMPLETED, ENDED_INTERRUPTED, ENDED_RESTART)
     assert entries[-1].end == result.end
-    assert entries[-1].ended in (ENDED_CUT, ENDED_COMPLETED)
+    assert entries[-1].ended in (ENDED_CUT, ENDED_COMPLETED, ENDED_RESTART)
     for e in entries:
         assert e.end > e.start
 
