@@ -130,8 +130,7 @@ def run_stream(frames, cfg: SensingConfig) -> tuple[int, list[int]]:
     counts, ids = [], set()
     with SensingPipeline(cfg) as pipe:
         for i, img in enumerate(frames):
-            faces = pipe.analyzer.analyze(Frame(img, i / FPS, i, "bench"))
-            tracks = pipe.tracker.update(faces, i / FPS)
+            _, tracks = pipe.track(Frame(img, i / FPS, i, "bench"))  # with scene cuts, as the pipeline runs
             ids.update(tr.id for tr in tracks)
             counts.append(len(tracks))
     return len(ids), counts

@@ -2,7 +2,7 @@
 streams made at run time from real photos (GENKI-4K faces from ../shared/devset, moved across
 a canvas at walking speeds, missed for a while, crossing, cut between two people).
 
-    .venv/bin/python bench/passersby.py [--only clip|synthetic] [--faces N] [--match TEXT]
+    .venv/bin/python bench/passersby.py [--only clip|synthetic|cost] [--pair K] [--match TEXT]
 
 Each stream runs through the real analyzer twice in the same run: with the tracker of the
 baseline commit (box overlap only, max_age_s 1 s, no cut detection; its source is read
@@ -211,8 +211,12 @@ def sequences(faces: list[np.ndarray]) -> list[Seq]:
     return out
 
 
-def synthetic(old_cls, n_faces: int, only: str | None = None) -> None:
-    faces, where = devset_faces(max(2, n_faces))
+def synthetic(old_cls, pair: int, only: str | None = None) -> None:
+    faces, where = devset_faces(2 * pair + 2)
+    faces = faces[2 * pair:]
+    if len(faces) < 2:
+        print(f"synthetic streams: no pair {pair} of faces ({where})")
+        return
     print(f"synthetic streams (faces: {where}; backgrounds: tests/data coffee.png, chelsea.png)")
     tot = {"baseline": 0, "now": 0}
     seqs = [s for s in sequences(faces) if only is None or only in s.name]
@@ -226,18 +230,74 @@ def synthetic(old_cls, n_faces: int, only: str | None = None) -> None:
     print(f"  right: baseline {tot['baseline']}/{n}, now {tot['now']}/{n}")
 
 
+# ----------------------------------------------------------------------------- cost
+def cost(old_cls, rounds: int = 5) -> None:
+    """CPU per frame of what this work adds (the cut detector's summary and test, the new
+    association) against the baseline tracker and against the whole pipeline, on the same
+    frames and faces: 3 faces walking across 640x480 and 1280x720 at 15 fps."""
+    import time
+
+    from signage.sensing.cuts import CutDetector
+    from signage.sensing.tracker import AnonymousTracker
+
+    faces, _ = devset_faces(3)
+    bg = cv2.imread(str(DATA / "coffee.png"))
+    print("cost: CPU ms per frame (thread CPU time, median of rounds), 3 faces walking at 3 widths/s, 15 fps")
+    for size in ((640, 480), (1280, 720)):
+        movers = [Mover(f, 110, speed_w=3 * (-1) ** k, row=0.3 + 0.2 * k) for k, f in enumerate(faces)]
+        frames = list(render([(bg, movers, None)], 15, size))
+        cfg = SensingConfig()
+        with SensingPipeline(cfg) as pipe:
+            t0 = time.thread_time()
+            seen = [pipe.track(Frame(img, i / 15, i, "cost"))[0] for i, img in enumerate(frames)]
+            whole = (time.thread_time() - t0) / len(frames)
+
+        def per_frame(fn) -> float:
+            out = []
+            for _ in range(rounds):
+                t0 = time.thread_time()
+                fn()
+                out.append((time.thread_time() - t0) / len(frames))
+            return sorted(out)[len(out) // 2]
+
+        def old_run():
+            trk = old_cls(TrackerConfig(max_age_s=1.0), cfg.expression)
+            for i, f in enumerate(seen):
+                trk.update(f, i / 15)
+
+        def new_run():
+            trk, cuts = AnonymousTracker(cfg.tracker, cfg.expression), CutDetector(0.6, 8.0)
+            for i, (img, f) in enumerate(zip(frames, seen)):
+                if cuts(img):
+                    trk.cut()
+                trk.update(f, i / 15, size)
+
+        def cuts_only():
+            cuts = CutDetector(0.6, 8.0)
+            for img in frames:
+                cuts(img)
+
+        o, n, c = per_frame(old_run), per_frame(new_run), per_frame(cuts_only)
+        print(f"  {size[0]}x{size[1]}, {np.mean([len(f) for f in seen]):.2f} faces/frame: whole pipeline "
+              f"{whole * 1e3:.2f} ms; baseline tracker {o * 1e3:.3f} ms; now tracker + cut detector {n * 1e3:.3f} ms "
+              f"(of which the cut detector {c * 1e3:.3f} ms): +{(n - o) * 1e3:.3f} ms, "
+              f"{100 * (n - o) / whole:.1f}% of the pipeline")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=("clip", "synthetic"), action="append")
-    ap.add_argument("--faces", type=int, default=2)
+    ap.add_argument("--only", choices=("clip", "synthetic", "cost"), action="append")
+    ap.add_argument("--pair", type=int, default=0, help="which pair of devset faces: 0 (the first two), 1, ...")
     ap.add_argument("--match", help="only the synthetic streams whose name contains this")
     args = ap.parse_args()
-    jobs = args.only or ["clip", "synthetic"]
+    jobs = args.only or ["clip", "synthetic", "cost"]
     old_cls = baseline_tracker()
     if "clip" in jobs:
         clip(old_cls)
     if "synthetic" in jobs:
-        synthetic(old_cls, args.faces, args.match)
+        synthetic(old_cls, args.pair, args.match)
+    if "cost" in jobs:
+        cost(old_cls)
 
 
 if __name__ == "__main__":

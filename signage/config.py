@@ -161,8 +161,14 @@ class TrackerConfig(Strict):
     # gate_growth_per_s for each second unseen (and by the track's own speed), up to gate_max.
     # gate_base 0 and gate_growth_per_s 0 match by overlap alone.
     gate_base: float = Field(1.0, ge=0.0, le=10)
-    gate_growth_per_s: float = Field(8.0, ge=0.0, le=20)
+    gate_growth_per_s: float = Field(2.0, ge=0.0, le=20)
     gate_max: float = Field(6.0, ge=0.0, le=50)
+    # A track seen for less than new_track_s has no velocity of its own yet: its gate assumes
+    # it may move at new_track_speed (box sizes per second; someone walking across the view
+    # moves about 9 face widths a second). Older tracks' gates follow their own speed, so
+    # that a seated person's does not reach the next seat.
+    new_track_s: float = Field(0.5, ge=0.0, le=10)
+    new_track_speed: float = Field(8.0, ge=0.0, le=50)
     # Never matched: a face whose box size differs from the track's by more than this factor.
     max_size_ratio: float = Field(1.8, ge=1.0, le=10)
     # A track unseen for longer than this is no longer counted as present: when a person

@@ -12,21 +12,24 @@ same rules hold for a face 30 px wide and one 300 px wide:
   ``gate_max``; or when its box overlaps the predicted box by ``min_iou``;
 - never when the two boxes' sizes differ by more than ``max_size_ratio`` (a face does not
   double in size between two sightings; a nearer person is someone else);
-- the cost of a pair is its distance plus (1 - IoU). Greedy assignment, cheapest first, and
-  tracks seen in the last ``hold_s`` before lost ones (a matching cascade): a face goes to
-  the person just seen next to it rather than to someone lost a second ago.
+- a track too young to have a velocity of its own (seen for less than ``new_track_s``) is
+  assumed to move at up to ``new_track_speed``: a fast walker's second sighting, a detector
+  run later, is far from the first; a track that has been still (someone seated) keeps a
+  narrow gate, so that it does not reach the person next to it;
+- the cost of a pair is its distance plus (1 - IoU) plus a box size per second unseen: a face
+  goes to the nearest track and, of two as near, the one seen last. Greedy assignment,
+  cheapest first.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 # A track's position is carried forward along its velocity for at most this long.
 PREDICT_MAX_S = 1.0
-# Cost added to every pair with a lost track, so that tracks just seen are matched first.
-_LOST_STAGE = 1000.0
 
 
 def as_boxes(a: np.ndarray | Sequence) -> np.ndarray:
@@ -75,79 +78,79 @@ def match(iou: np.ndarray, min_iou: float) -> list[tuple[int, int]]:
     return greedy(cost)
 
 
-def greedy(cost: np.ndarray) -> list[tuple[int, int]]:
+def greedy(cost) -> list[tuple[int, int]]:
     """Greedy assignment: repeatedly take the cheapest remaining finite pair. Each row and
-    column is used once; ties go to the lower row, then the lower column."""
-    cost = np.asarray(cost, dtype=np.float64)
-    if cost.size == 0:
-        return []
-    n, m = cost.shape
-    flat = cost.ravel()
-    order = np.argsort(flat, kind="stable")
-    used_r = np.zeros(n, dtype=bool)
-    used_c = np.zeros(m, dtype=bool)
+    column is used once; ties go to the lower row, then the lower column. ``cost`` is an
+    (N, M) array or a list of N rows (plain Python: a frame has a handful of faces)."""
+    rows = cost.tolist() if isinstance(cost, np.ndarray) else cost
+    pairs_all = sorted((c, r, k) for r, row in enumerate(rows) for k, c in enumerate(row) if math.isfinite(c))
+    used_r: set[int] = set()
+    used_c: set[int] = set()
     pairs: list[tuple[int, int]] = []
-    for k in order:
-        if not np.isfinite(flat[k]):
-            break  # sorted: everything after is not allowed either
-        r, c = divmod(int(k), m)
-        if used_r[r] or used_c[c]:
+    for _, r, k in pairs_all:
+        if r in used_r or k in used_c:
             continue
-        used_r[r] = used_c[c] = True
-        pairs.append((r, c))
-        if len(pairs) == min(n, m):
-            break
+        used_r.add(r)
+        used_c.add(k)
+        pairs.append((r, k))
     return pairs
 
 
-def box_size(boxes: np.ndarray) -> np.ndarray:
-    """The size of each (x, y, w, h) box: the square root of its area (at least 1 px)."""
-    b = as_boxes(boxes)
-    return np.sqrt(np.clip(b[:, 2], 1.0, None) * np.clip(b[:, 3], 1.0, None))
+def box_size(box: Sequence[float]) -> float:
+    """The size of an (x, y, w, h) box: the square root of its area (sides of at least 1 px)."""
+    return math.sqrt(max(float(box[2]), 1.0) * max(float(box[3]), 1.0))
 
 
-def centres(boxes: np.ndarray) -> np.ndarray:
-    b = as_boxes(boxes)
-    return b[:, :2] + b[:, 2:] / 2.0
+def predict(box: Sequence[float], velocity: Sequence[float], unseen_s: float) -> tuple[float, float, float, float]:
+    """The box moved along its velocity (px/s) for its time unseen, at most ``PREDICT_MAX_S``."""
+    ahead = min(float(unseen_s), PREDICT_MAX_S)
+    x, y, w, h = (float(v) for v in box)
+    return x + float(velocity[0]) * ahead, y + float(velocity[1]) * ahead, w, h
 
 
-def predict(boxes: np.ndarray, velocity: np.ndarray, unseen_s: np.ndarray) -> np.ndarray:
-    """Each box moved along its velocity (px/s, (N, 2)) for its time unseen, at most
-    ``PREDICT_MAX_S``."""
-    b = as_boxes(boxes).copy()
-    dt = np.minimum(np.asarray(unseen_s, dtype=np.float64), PREDICT_MAX_S)[:, None]
-    b[:, :2] += np.asarray(velocity, dtype=np.float64).reshape(-1, 2) * dt
-    return b
-
-
-def gate(unseen_s: np.ndarray, speed: np.ndarray, base: float, growth_per_s: float, max_gate: float) -> np.ndarray:
-    """The gate's radius, in box sizes, for tracks unseen ``unseen_s`` and moving at ``speed``
+def gate(unseen_s: float, speed: float, base: float, growth_per_s: float, max_gate: float) -> float:
+    """The gate's radius, in box sizes, for a track unseen ``unseen_s`` and moving at ``speed``
     (box sizes per second): wide enough for the person to have kept walking or stopped."""
-    dt = np.asarray(unseen_s, dtype=np.float64)
-    r = base + growth_per_s * dt + np.asarray(speed, dtype=np.float64) * np.minimum(dt, PREDICT_MAX_S)
-    return np.minimum(r, max_gate)
+    return min(max_gate, base + growth_per_s * unseen_s + speed * min(unseen_s, PREDICT_MAX_S))
 
 
-def cost_matrix(track_boxes: np.ndarray, velocity: np.ndarray, unseen_s: np.ndarray, lost: np.ndarray,
-                face_boxes: np.ndarray, *, min_iou: float, gate_base: float, gate_growth_per_s: float,
-                gate_max: float, max_size_ratio: float) -> np.ndarray:
-    """(N tracks, M faces) costs: distance from the prediction in box sizes plus (1 - IoU)
-    with the predicted box, ``inf`` where a pair is not allowed; pairs with a ``lost`` track
-    cost more than any pair with a track seen just now."""
-    tb, fb = as_boxes(track_boxes), as_boxes(face_boxes)
-    if tb.shape[0] == 0 or fb.shape[0] == 0:
-        return np.zeros((tb.shape[0], fb.shape[0]))
-    unseen_s = np.asarray(unseen_s, dtype=np.float64)
-    pred = predict(tb, velocity, unseen_s)
-    size = box_size(tb)
-    dist = np.linalg.norm(centres(fb)[None, :, :] - centres(pred)[:, None, :], axis=2) / size[:, None]
-    iou = iou_matrix(pred, fb)
-    speed = np.linalg.norm(np.asarray(velocity, dtype=np.float64).reshape(-1, 2), axis=1) / size
-    radius = gate(unseen_s, speed, gate_base, gate_growth_per_s, gate_max)
-    ratio = box_size(fb)[None, :] / size[:, None]
-    ok = ((dist <= radius[:, None]) | (iou >= min_iou)) & (ratio <= max_size_ratio) & (ratio >= 1.0 / max_size_ratio)
-    cost = dist + (1.0 - iou) + np.where(np.asarray(lost, dtype=bool), _LOST_STAGE, 0.0)[:, None]
-    return np.where(ok, cost, np.inf)
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = iw * ih if iw > 0 and ih > 0 else 0.0
+    union = max(a[2], 0.0) * max(a[3], 0.0) + max(b[2], 0.0) * max(b[3], 0.0) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def cost_matrix(track_boxes, velocity, unseen_s, min_speed, face_boxes, *, min_iou: float, gate_base: float,
+                gate_growth_per_s: float, gate_max: float, max_size_ratio: float) -> list[list[float]]:
+    """(N tracks, M faces) costs, as N rows: distance from the prediction in box sizes, plus
+    (1 - IoU) with the predicted box, plus a box size per second unseen (of two tracks as near,
+    the one seen last); ``inf`` where a pair is not allowed. ``min_speed`` (box sizes per
+    second, per track) is the speed the gate assumes at least: a walker's for a track too young
+    to have a velocity of its own, 0 for the others. Plain Python on purpose: with a handful
+    of faces a frame it is several times cheaper than array operations."""
+    faces = [(float(x), float(y), float(w), float(h)) for x, y, w, h in face_boxes]
+    centre = [(x + w / 2, y + h / 2, box_size(f)) for f, (x, y, w, h) in zip(faces, faces)]
+    out: list[list[float]] = []
+    for box, v, dt, floor in zip(track_boxes, velocity, unseen_s, min_speed):
+        dt = float(dt)
+        pred = predict(box, v, dt)
+        size = box_size(pred)
+        speed = max(math.hypot(float(v[0]), float(v[1])) / size, float(floor))
+        radius = gate(dt, speed, gate_base, gate_growth_per_s, gate_max)
+        cx, cy = pred[0] + pred[2] / 2, pred[1] + pred[3] / 2
+        row = []
+        for f, (fx, fy, fsize) in zip(faces, centre):
+            ratio = fsize / size
+            if ratio > max_size_ratio or ratio * max_size_ratio < 1.0:
+                row.append(math.inf)
+                continue
+            dist = math.hypot(fx - cx, fy - cy) / size
+            iou = _iou(pred, f)
+            row.append(dist + (1.0 - iou) + dt if dist <= radius or iou >= min_iou else math.inf)
+        out.append(row)
+    return out
 
 
 def at_edge(box: Sequence[float], frame_size: tuple[int, int] | None, margin: float = 0.1) -> bool:
@@ -157,5 +160,5 @@ def at_edge(box: Sequence[float], frame_size: tuple[int, int] | None, margin: fl
         return False
     x, y, w, h = box
     fw, fh = frame_size
-    m = margin * float(np.sqrt(max(w, 1.0) * max(h, 1.0)))
+    m = margin * box_size(box)
     return x <= m or y <= m or x + w >= fw - m or y + h >= fh - m

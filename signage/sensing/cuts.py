@@ -2,7 +2,7 @@
 moved, a video's edit), after which nobody in view is the person who was there before.
 
 A frame's summary is its mean colour in an 8x6 grid (144 numbers, read from a sparse
-sample of the frame: about 0.1 ms at 640x480); no face can be seen in it. A cut is a frame
+sample of the frame: about 0.02 ms at 640x480, 0.07 ms at 1280x720 here); no face can be seen in it. A cut is a frame
 whose summary correlates with the previous frame's below a threshold (a new view), while
 differing from it by at least a few levels (two plain, near-identical frames correlate by
 noise alone). Correlation ignores a change of brightness or contrast over the whole view
@@ -25,11 +25,11 @@ _STRIDE = 8
 
 
 def summary(bgr: np.ndarray) -> np.ndarray:
-    """The frame's mean colour in a GRID of cells, as a flat float32 vector."""
-    sample = bgr[::_STRIDE, ::_STRIDE]
-    if sample.shape[0] < GRID[1] or sample.shape[1] < GRID[0]:
-        sample = bgr
-    return cv2.resize(np.ascontiguousarray(sample), GRID, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    """The frame's mean colour in a GRID of cells, as a flat float32 vector: the frame is
+    sampled every ``_STRIDE`` pixels (nearest), then averaged into the grid."""
+    h, w = bgr.shape[:2]
+    sample = cv2.resize(bgr, (max(GRID[0], w // _STRIDE), max(GRID[1], h // _STRIDE)), interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(sample, GRID, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
 
 
 def is_cut(prev: np.ndarray, cur: np.ndarray, max_correlation: float, min_change: float) -> bool:

@@ -34,8 +34,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from signage.config import ExpressionConfig, TrackerConfig
 from signage.sensing.association import at_edge, cost_matrix, greedy, iou_matrix, match
 from signage.sensing.features import classify_expression
@@ -132,12 +130,11 @@ class AnonymousTracker:
 
         matched_faces: set[int] = set()
         if self._tracks and faces:
-            unseen = np.array([t - tr.last_seen for tr in self._tracks])
+            unseen = [t - tr.last_seen for tr in self._tracks]
             cost = cost_matrix(
-                np.array([tr.box for tr in self._tracks], dtype=np.float64),
-                np.array([(tr.vx, tr.vy) for tr in self._tracks], dtype=np.float64),
-                unseen, unseen > hold + _EPS,
-                np.array([f.box for f in faces], dtype=np.float64),
+                [tr.box for tr in self._tracks], [(tr.vx, tr.vy) for tr in self._tracks], unseen,
+                [cfg.new_track_speed if tr.last_seen - tr.first_seen < cfg.new_track_s else 0.0 for tr in self._tracks],
+                [f.box for f in faces],
                 min_iou=cfg.min_iou, gate_base=cfg.gate_base, gate_growth_per_s=cfg.gate_growth_per_s,
                 gate_max=cfg.gate_max, max_size_ratio=cfg.max_size_ratio,
             )

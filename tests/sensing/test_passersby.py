@@ -14,7 +14,8 @@ from synthetic import Mover, render
 FPS = 15
 SIZE = (640, 480)
 # matching by box overlap alone, tracks held 1 s, no cut detection: the tracker before
-OVERLAP_ONLY = {"gate_base": 0.0, "gate_growth_per_s": 0.0, "max_age_s": 1.0, "cut_max_correlation": 0.0}
+OVERLAP_ONLY = {"gate_base": 0.0, "gate_growth_per_s": 0.0, "new_track_speed": 0.0, "max_age_s": 1.0,
+                "cut_max_correlation": 0.0}
 
 
 def stream(scenes, tracker=None):

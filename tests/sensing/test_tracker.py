@@ -350,9 +350,13 @@ frame_st = st.tuples(
     max_age=st.sampled_from([0.2, 1.0, 2.5]),
     hold=st.sampled_from([0.0, 0.3, 1.0]),
     window=st.sampled_from([1.0, 5.0]),
+    gate=st.sampled_from([(0.0, 0.0, 0.0), (1.0, 2.0, 8.0), (3.0, 20.0, 50.0)]),
+    frame_size=st.sampled_from([None, (240, 320), (640, 480)]),
 )
-def test_property_ids_and_invariants(frames, min_hits, max_age, hold, window):
-    trk = AnonymousTracker(TrackerConfig(min_hits=min_hits, max_age_s=max_age, hold_s=hold), EXPR)
+def test_property_ids_and_invariants(frames, min_hits, max_age, hold, window, gate, frame_size):
+    base, growth, new_speed = gate
+    trk = AnonymousTracker(TrackerConfig(min_hits=min_hits, max_age_s=max_age, hold_s=hold, gate_base=base,
+                                         gate_growth_per_s=growth, new_track_speed=new_speed), EXPR)
     agg = AudienceAggregator(AudienceConfig(window_s=window))
     t = 0.0
     gone: set[int] = set()
@@ -365,7 +369,7 @@ def test_property_ids_and_invariants(frames, min_hits, max_age, hold, window):
             face(x=x, y=y, looking=look, smile=s, measured=m) if m else face(x=x, y=y, measured=False)
             for (x, y), look, m, s in boxes
         ]
-        tracks = trk.update(faces, t)
+        tracks = trk.update(faces, t, frame_size)
         ids = [tr.id for tr in tracks]
         assert len(ids) == len(set(ids))  # no duplicate ids in one update
         assert not set(ids) & gone  # a forgotten track never comes back
