@@ -60,6 +60,7 @@ CLIP_SCENES = [
                 "2 half-cut faces at the edges; backs of heads in front"),
 ]
 CLIP_FPS = 29.97
+CROWD = 6  # faces in the crowd streams (other devset faces than the pair's)
 
 
 def baseline_tracker():
@@ -163,7 +164,17 @@ class Seq:
     fps: float
 
 
-def sequences(faces: list[np.ndarray]) -> list[Seq]:
+def crowd(faces: list[np.ndarray], width_px: int, seed: int = 0) -> list[Mover]:
+    """Each face once, walking across at 2-6 widths/s either way, on rows apart by at least a
+    face, coming in at staggered times over 4 s (seeded)."""
+    rng = random.Random(seed)
+    rows = [0.2 + 0.6 * k / max(1, len(faces) - 1) for k in range(len(faces))]
+    rng.shuffle(rows)
+    return [Mover(f, width_px, speed_w=rng.uniform(2, 6) * rng.choice((-1, 1)), row=r, delay=rng.uniform(0, 4))
+            for f, r in zip(faces, rows)]
+
+
+def sequences(faces: list[np.ndarray], group: list[np.ndarray] | None = None) -> list[Seq]:
     bg_a = cv2.imread(str(DATA / "coffee.png"))
     bg_b = cv2.imread(str(DATA / "chelsea.png"))
     out: list[Seq] = []
@@ -208,18 +219,22 @@ def sequences(faces: list[np.ndarray]) -> list[Seq]:
         add("one face walks out at the right, another walks in there 1.5 s later", 2, fps, size,
             [(bg_a, [Mover(a, w, speed_w=3)], None), (bg_a, [], 1.5), (bg_a, [Mover(b, w, speed_w=-3)], None)])
         add("no face (the background, panned)", 0, fps, size, [(bg_a, [], 4.0)])
+        if group:
+            for fps in (15, 30):
+                add(f"a crowd: {len(group)} faces walking across at 2-6 widths/s, staggered", len(group), fps, size,
+                    [(bg_a, crowd(group, round(w * 0.7)), None)])
     return out
 
 
 def synthetic(old_cls, pair: int, only: str | None = None) -> None:
-    faces, where = devset_faces(2 * pair + 2)
-    faces = faces[2 * pair:]
+    every, where = devset_faces(2 * pair + 2 + CROWD)
+    faces, group = every[2 * pair:2 * pair + 2], every[2 * pair + 2:]
     if len(faces) < 2:
         print(f"synthetic streams: no pair {pair} of faces ({where})")
         return
     print(f"synthetic streams (faces: {where}; backgrounds: tests/data coffee.png, chelsea.png)")
     tot = {"baseline": 0, "now": 0}
-    seqs = [s for s in sequences(faces) if only is None or only in s.name]
+    seqs = [s for s in sequences(faces, group) if only is None or only in s.name]
     for seq in seqs:
         got = {}
         for label, cls in (("baseline", old_cls), ("now", None)):

@@ -34,6 +34,7 @@ class Mover:
     gap: tuple[float, float] | None = None
     duration: float | None = None
     row: float | None = None  # the face's centre, as a fraction of the view's height
+    delay: float = 0.0  # seconds into the scene before it comes in
 
     def patch(self) -> np.ndarray:
         h, w = self.photo.shape[:2]
@@ -57,6 +58,9 @@ class Mover:
         return v * t if v > 0 else width + v * t
 
     def drawn(self, t: float, width: int) -> bool:
+        if t < self.delay or t >= self.delay + self.seconds(width):
+            return False
+        t -= self.delay
         if self.gap is None:
             return True
         start = self.gap[0] * self.seconds(width)
@@ -94,7 +98,7 @@ def render(scenes: Sequence[Scene], fps: float, size: tuple[int, int]) -> Iterat
     for bg, movers, seconds in scenes:
         base = cover(bg, (round(w * 1.2), h))  # room for a slow pan when nobody is there
         patches = [m.patch() for m in movers]
-        length = seconds if seconds is not None else max(m.seconds(w) for m in movers)
+        length = seconds if seconds is not None else max(m.delay + m.seconds(w) for m in movers)
         n = round(length * fps)
         for k in range(n):
             t = k / fps
@@ -102,5 +106,5 @@ def render(scenes: Sequence[Scene], fps: float, size: tuple[int, int]) -> Iterat
             frame = base[:, x:x + w].copy()
             for i, (m, p) in enumerate(zip(movers, patches)):
                 if m.drawn(t, w):
-                    paste(frame, p, m.centre_x(t, w), h * (m.row if m.row is not None else 0.4 + 0.05 * i))
+                    paste(frame, p, m.centre_x(t - m.delay, w), h * (m.row if m.row is not None else 0.4 + 0.05 * i))
             yield frame
