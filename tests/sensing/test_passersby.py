@@ -3,6 +3,10 @@ the frames' injected t, never the wall clock): a person held through a loss is o
 cut between at the same place are two, an empty view is none, and the live numbers still drop
 when the person goes."""
 
+import os
+from pathlib import Path
+
+import cv2
 import pytest
 
 from media import load
@@ -66,3 +70,29 @@ def test_the_numbers_still_follow_a_person_who_leaves_within_half_a_second(photo
     after = snaps[n_in:]
     first = next(k for k in range(len(after)) if all(s.faces == 0 and s.watchers == 0 for s in after[k:]))
     assert (first + 1) / FPS <= 0.5
+
+
+# -- faces not in tests/data: the development set (../shared/devset, read in place, never copied)
+DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", Path(__file__).resolve().parents[3] / "shared" / "devset"))
+GENKI = ("file3564.jpg", "file0730.jpg")  # the first two frontal faces of bench/passersby.py's seeded pick
+
+
+@pytest.fixture(scope="module")
+def genki():
+    if not all((DEVSET / "genki4k" / "files" / n).is_file() for n in GENKI):
+        pytest.skip(f"the development set is not at {DEVSET} (set SIGNAGE_DEVSET): these faces are not in the repository")
+    return [cv2.imread(str(DEVSET / "genki4k" / "files" / n)) for n in GENKI]
+
+
+def test_a_devset_face_walking_fast_and_missed_for_a_second_is_one_passer_by(genki, photos):
+    walk = [(photos["coffee"], [Mover(genki[0], 110, speed_w=9, gap=(0.4, 1.0))], None)]
+    assert stream(walk)[-1].passers_by == 1
+    assert stream(walk, OVERLAP_ONLY)[-1].passers_by >= 2
+
+
+def test_two_devset_faces_crossing_are_two_and_a_cut_between_them_too(genki, photos):
+    cross = [(photos["coffee"], [Mover(genki[0], 110, speed_w=3), Mover(genki[1], 110, speed_w=-3)], None)]
+    assert stream(cross)[-1].passers_by == 2
+    cut = [(photos["coffee"], [Mover(genki[0], 110, speed_w=0.2, duration=2.0)], 2.0),
+           (photos["chelsea"], [Mover(genki[1], 110, speed_w=0.2, duration=2.0)], 2.0)]
+    assert stream(cut)[-1].passers_by == 2
