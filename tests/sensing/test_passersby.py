@@ -73,14 +73,15 @@ def test_the_numbers_still_follow_a_person_who_leaves_within_half_a_second(photo
 
 
 # -- faces not in tests/data: the development set (../shared/devset, read in place, never copied)
-DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", Path(__file__).resolve().parents[3] / "shared" / "devset"))
+# ../shared/devset beside the repository, or DEVSET_DIR (not a SIGNAGE_ variable: those are settings)
+DEVSET = Path(os.environ.get("DEVSET_DIR", Path(__file__).resolve().parents[3] / "shared" / "devset"))
 GENKI = ("file3564.jpg", "file0730.jpg")  # the first two frontal faces of bench/passersby.py's seeded pick
 
 
 @pytest.fixture(scope="module")
 def genki():
     if not all((DEVSET / "genki4k" / "files" / n).is_file() for n in GENKI):
-        pytest.skip(f"the development set is not at {DEVSET} (set SIGNAGE_DEVSET): these faces are not in the repository")
+        pytest.skip(f"the development set is not at {DEVSET} (or set DEVSET_DIR): these faces are not in the repository")
     return [cv2.imread(str(DEVSET / "genki4k" / "files" / n)) for n in GENKI]
 
 
