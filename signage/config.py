@@ -152,17 +152,43 @@ class ExpressionConfig(Strict):
 
 
 class TrackerConfig(Strict):
-    # Two boxes in consecutive frames belong to one track when their IoU is at least this.
+    # A face and a track may be matched when their boxes (the track's carried forward along
+    # its velocity) overlap by at least this IoU, or when the face is within the gate below.
     min_iou: float = Field(0.2, ge=0.01, le=0.95)
+    # The gate: how far (in box sizes, the square root of the box's area) a face's centre may
+    # be from where the track is expected. gate_base for a track seen in the last frame
+    # (covers a fast walker's first step, before any velocity is known), widening by
+    # gate_growth_per_s for each second unseen (and by the track's own speed), up to gate_max.
+    # gate_base 0 and gate_growth_per_s 0 match by overlap alone.
+    gate_base: float = Field(1.0, ge=0.0, le=10)
+    gate_growth_per_s: float = Field(2.0, ge=0.0, le=20)
+    gate_max: float = Field(6.0, ge=0.0, le=50)
+    # A track seen for less than new_track_s has no velocity of its own yet: its gate assumes
+    # it may move at new_track_speed (box sizes per second; someone walking across the view
+    # moves about 9 face widths a second). Older tracks' gates follow their own speed, so
+    # that a seated person's does not reach the next seat.
+    new_track_s: float = Field(0.5, ge=0.0, le=10)
+    new_track_speed: float = Field(8.0, ge=0.0, le=50)
+    # Never matched: a face whose box size differs from the track's by more than this factor.
+    max_size_ratio: float = Field(1.8, ge=1.0, le=10)
     # A track unseen for longer than this is no longer counted as present: when a person
     # leaves, faces, smiles and watchers follow within hold_s (plus a frame). It covers one
     # missed detector run (detector.interval_s 0.2 s at 15 fps and more).
     hold_s: float = Field(0.3, ge=0.0, le=30)
     # A track unseen for this long is deleted and forgotten (until then, unreported, it is
-    # kept for re-matching, so a face missed for a moment keeps its id).
-    max_age_s: float = Field(1.0, gt=0, le=30)
+    # kept for re-matching, so a face missed for a moment, turned away or hidden, keeps its id
+    # and is one passer-by).
+    max_age_s: float = Field(2.5, gt=0, le=30)
+    # ... but a track last seen at the frame's edge (leaving the view) only this long.
+    edge_age_s: float = Field(1.0, gt=0, le=30)
     # A track counts once it has been seen in this many frames.
     min_hits: int = Field(2, ge=1, le=30)
+    # A scene cut (the whole view changes from one frame to the next: a camera moved, a
+    # video's edit) ends every track: nobody is matched across it. A cut is a frame whose
+    # 8x6 colour summary correlates with the previous one's below cut_max_correlation, and
+    # differs from it by at least cut_min_change (mean, 0-255 levels). 0 turns it off.
+    cut_max_correlation: float = Field(0.6, ge=0.0, le=1.0)
+    cut_min_change: float = Field(8.0, ge=0.0, le=255)
     # Time constant of the exponential smoothing of expression scores.
     smoothing_tau_s: float = Field(0.25, ge=0.0, le=10)
     # A glance is a look towards the screen lasting at least this long.

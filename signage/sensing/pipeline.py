@@ -1,7 +1,11 @@
 """The sensing pipeline for one source: analyzer -> tracker -> audience aggregator.
 
 Frames go in; FaceObservation scalars and an AudienceSnapshot come out. The frame
-is not kept: after ``process`` returns, nothing here refers to its pixels.
+is not kept: after ``process`` returns, nothing here refers to its pixels (the scene-cut
+detector keeps the last frame's 8x6 colour summary, in which no face can be seen).
+
+A scene cut (signage.sensing.cuts) ends every track and makes the analyzer look afresh:
+the person in view after it is never the track of the person before.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from signage.config import SensingConfig
 from signage.sensing.analyzer import FaceAnalyzer
 from signage.sensing.audience import AudienceAggregator, snapshot_from_faces
 from signage.sensing.counting import PeopleCounter
+from signage.sensing.cuts import CutDetector
 from signage.sensing.tracker import AnonymousTracker
-from signage.sensing.types import FaceObservation, Frame
+from signage.sensing.types import FaceObservation, Frame, TrackSummary
 from signage.values import AudienceSnapshot
 
 
@@ -28,6 +33,7 @@ class SensingPipeline:
         self.cfg = cfg
         self.analyzer = FaceAnalyzer(cfg)
         self.tracker = AnonymousTracker(cfg.tracker, cfg.expression)
+        self.cuts = CutDetector(cfg.tracker.cut_max_correlation, cfg.tracker.cut_min_change)
         # A track is forgotten by the counter a second after the tracker itself forgets it.
         self.audience = AudienceAggregator(cfg.audience, PeopleCounter(forget_s=cfg.tracker.max_age_s + 1.0))
         self._last_t: float | None = None
@@ -36,18 +42,28 @@ class SensingPipeline:
                 minute: int | None = None) -> SensingResult:
         """One frame of a stream (tracked over time), or one photo on its own (still=True).
         ``play`` and ``minute`` label the periods people are counted in (counting.py)."""
-        faces = self.analyzer.analyze(frame, still=still)
         if still:
+            faces = self.analyzer.analyze(frame, still=True)
             return SensingResult(faces, snapshot_from_faces(faces, frame.t))
+        faces, tracks = self.track(frame)
+        return SensingResult(faces, self.audience.update(tracks, frame.t, play=play, minute=minute))
+
+    def track(self, frame: Frame) -> tuple[list[FaceObservation], list[TrackSummary]]:
+        """One frame of a stream: its faces, and the tracks present after it."""
         if self._last_t is not None and frame.t < self._last_t:
             self.reset()  # the stream restarted: nobody carries over
         self._last_t = frame.t
-        tracks = self.tracker.update(faces, frame.t)
-        return SensingResult(faces, self.audience.update(tracks, frame.t, play=play, minute=minute))
+        if self.cuts(frame.image):
+            self.analyzer.reset()  # look afresh: no face followed across the cut
+            self.tracker.cut()
+        faces = self.analyzer.analyze(frame)
+        h, w = frame.image.shape[:2]
+        return faces, self.tracker.update(faces, frame.t, (w, h))
 
     def reset(self) -> None:
         self.analyzer.reset()
         self.tracker.reset()
+        self.cuts.reset()
         self.audience.reset()
         self._last_t = None
 

@@ -1,16 +1,20 @@
-"""Anonymous, short-lived face tracks matched by box overlap (IoU) only.
+"""Anonymous, short-lived face tracks matched by where they are and where they were going.
 
-Pure functions (``iou_matrix``, ``match``) do the geometry and the assignment; the
-small stateful ``AnonymousTracker`` on top keeps, per track, a handful of scalars
-(times, attention, glances, smoothed expression scores, latest box) and nothing else:
-no pixels, no landmarks, no appearance, no embedding, no history of positions.
+Pure functions (``signage.sensing.association``: distance from the predicted position in
+box sizes, a gate that widens with the time unseen and the track's speed, box overlap, a
+greedy cascade) do the geometry and the assignment; the small stateful ``AnonymousTracker``
+on top keeps, per track, a handful of scalars (times, attention, glances, smoothed
+expression scores, latest box and velocity) and nothing else: no pixels, no landmarks, no
+appearance, no embedding, no history of positions.
 
 Ids are ephemeral: a counter local to one tracker, never reused, not even after
 ``reset``. A track unseen for more than ``hold_s`` is no longer reported (the person has
 gone: counts follow within ``hold_s``), but it is kept, unreported, for re-matching until it
 has been unseen for more than ``max_age_s``, so a face the detector misses for a moment keeps
-its id (and its dwell). Then it is deleted and its state dropped entirely; a person who
-comes back later is a new track with a new id.
+its id (and its dwell): one passer-by. A track last seen at the frame's edge (a person
+leaving) is kept only ``edge_age_s``. Then it is deleted and its state dropped entirely; a
+person who comes back later is a new track with a new id. ``cut()`` (a scene cut, from
+``signage.sensing.cuts``) ends every track at once: nobody is matched across it.
 
 Time accounting (times are the ``t`` passed to ``update``):
 - dwell_s = last_seen - first_seen (first to last observation of the track).
@@ -30,9 +34,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from signage.config import ExpressionConfig, TrackerConfig
+from signage.sensing.association import at_edge, cost_matrix, greedy, iou_matrix, match
 from signage.sensing.features import classify_expression
 from signage.sensing.types import Expression, FaceObservation, TrackSummary
 
@@ -40,67 +43,9 @@ from signage.sensing.types import Expression, FaceObservation, TrackSummary
 MAX_DT_S = 0.5
 # Tolerance for comparing sums of float intervals with thresholds.
 _EPS = 1e-9
-
-
-def _as_boxes(a: np.ndarray | Sequence) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.size == 0:
-        return arr.reshape(0, 4)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"boxes must be an (N, 4) array of (x, y, w, h), got shape {arr.shape}")
-    return arr
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every box of ``a`` (N, 4) with every box of ``b`` (M, 4).
-
-    Boxes are (x, y, w, h). Returns an (N, M) float array in 0..1; a pair whose union
-    is empty (degenerate boxes) has IoU 0.
-    """
-    a = _as_boxes(a)
-    b = _as_boxes(b)
-    ax0, ay0 = a[:, 0:1], a[:, 1:2]
-    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
-    bx0, by0 = b[:, 0], b[:, 1]
-    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
-    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0.0, None)
-    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0.0, None)
-    inter = iw * ih
-    area_a = np.clip(a[:, 2], 0.0, None) * np.clip(a[:, 3], 0.0, None)
-    area_b = np.clip(b[:, 2], 0.0, None) * np.clip(b[:, 3], 0.0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    out = np.zeros((a.shape[0], b.shape[0]), dtype=np.float64)
-    np.divide(inter, union, out=out, where=union > 0)
-    return out
-
-
-def match(iou: np.ndarray, min_iou: float) -> list[tuple[int, int]]:
-    """Greedy assignment: repeatedly take the highest remaining IoU pair.
-
-    Each row and each column is used at most once; pairs with IoU below ``min_iou``
-    are never matched. Ties go to the lower row, then the lower column. Returns
-    (row, col) pairs in the order they were chosen (highest IoU first).
-    """
-    iou = np.asarray(iou, dtype=np.float64)
-    if iou.size == 0:
-        return []
-    n, m = iou.shape
-    flat = iou.ravel()
-    order = np.argsort(-flat, kind="stable")
-    used_r = np.zeros(n, dtype=bool)
-    used_c = np.zeros(m, dtype=bool)
-    pairs: list[tuple[int, int]] = []
-    for k in order:
-        if flat[k] < min_iou:
-            break  # sorted: everything after is lower
-        r, c = divmod(int(k), m)
-        if used_r[r] or used_c[c]:
-            continue
-        used_r[r] = used_c[c] = True
-        pairs.append((r, c))
-        if len(pairs) == min(n, m):
-            break
-    return pairs
+# Time constant of the smoothing of a track's velocity.
+VELOCITY_TAU_S = 0.3
+__all__ = ["AnonymousTracker", "iou_matrix", "match"]
 
 
 @dataclass(slots=True)
@@ -112,6 +57,9 @@ class _Track:
     last_seen: float
     box: tuple[float, float, float, float]
     hits: int = 0
+    vx: float = 0.0  # velocity of the box centre, px/s (smoothed)
+    vy: float = 0.0
+    left_at_edge: bool = False  # last seen touching the frame's border
     attention_s: float = 0.0
     glances: int = 0
     looking: bool = False
@@ -134,7 +82,7 @@ def _ema(prev: float | None, value: float | None, alpha: float) -> float | None:
 
 
 class AnonymousTracker:
-    """Short-lived anonymous tracks from per-frame face boxes (IoU matching only)."""
+    """Short-lived anonymous tracks from per-frame face boxes (position only)."""
 
     def __init__(self, cfg: TrackerConfig, expression: ExpressionConfig) -> None:
         self.cfg = cfg
@@ -153,12 +101,19 @@ class AnonymousTracker:
         self._tracks = []
         self._t = None
 
-    def update(self, faces: Sequence[FaceObservation], t: float) -> list[TrackSummary]:
-        """Match this frame's faces to the tracks at time ``t`` (seconds, non-decreasing).
+    def cut(self) -> None:
+        """A scene cut: every track ends now (forgotten; the clock goes on)."""
+        self._tracks = []
+
+    def update(self, faces: Sequence[FaceObservation], t: float,
+               frame_size: tuple[int, int] | None = None) -> list[TrackSummary]:
+        """Match this frame's faces to the tracks at time ``t`` (seconds, non-decreasing);
+        ``frame_size`` (width, height) tells which tracks left by the frame's edge.
 
         Returns the confirmed tracks present: matched in this frame, or unmatched for at
         most ``hold_s`` (a face missed for a frame or one detector run), sorted by id.
-        Tracks unseen for longer are held, unreported, until ``max_age_s``.
+        Tracks unseen for longer are held, unreported, until ``max_age_s`` (``edge_age_s``
+        for one last seen at the edge).
         """
         t = float(t)
         if not math.isfinite(t):
@@ -166,33 +121,52 @@ class AnonymousTracker:
         if self._t is not None and t < self._t:
             raise ValueError(f"tracker time went backwards: {t} < {self._t}")
         self._t = t
+        cfg = self.cfg
+        hold = min(cfg.hold_s, cfg.max_age_s)
 
-        # Forget tracks unseen for too long, before matching: nobody is re-identified.
-        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.cfg.max_age_s]
+        # Forget tracks unseen for too long, before matching: nobody is re-identified. A track
+        # not yet confirmed (a one-frame false face) is kept no longer than it is reported.
+        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self._max_unseen(tr, hold)]
 
         matched_faces: set[int] = set()
         if self._tracks and faces:
-            iou = iou_matrix(
-                np.array([tr.box for tr in self._tracks], dtype=np.float64),
-                np.array([f.box for f in faces], dtype=np.float64),
+            unseen = [t - tr.last_seen for tr in self._tracks]
+            cost = cost_matrix(
+                [tr.box for tr in self._tracks], [(tr.vx, tr.vy) for tr in self._tracks], unseen,
+                [cfg.new_track_speed if tr.last_seen - tr.first_seen < cfg.new_track_s else 0.0 for tr in self._tracks],
+                [f.box for f in faces],
+                min_iou=cfg.min_iou, gate_base=cfg.gate_base, gate_growth_per_s=cfg.gate_growth_per_s,
+                gate_max=cfg.gate_max, max_size_ratio=cfg.max_size_ratio,
             )
-            for r, c in match(iou, self.cfg.min_iou):
-                self._observe(self._tracks[r], faces[c], t)
+            for r, c in greedy(cost):
+                self._observe(self._tracks[r], faces[c], t, frame_size)
                 matched_faces.add(c)
         for i, face in enumerate(faces):
             if i not in matched_faces:
                 tr = _Track(id=self._next_id, first_seen=t, last_seen=t, box=_box(face))
                 self._next_id += 1
-                self._observe(tr, face, t)
+                self._observe(tr, face, t, frame_size)
                 self._tracks.append(tr)
 
-        hold = min(self.cfg.hold_s, self.cfg.max_age_s)
         return [self._summary(tr) for tr in self._tracks
-                if tr.hits >= self.cfg.min_hits and t - tr.last_seen <= hold + _EPS]
+                if tr.hits >= cfg.min_hits and t - tr.last_seen <= hold + _EPS]
 
     # -- internals -------------------------------------------------------------------
-    def _observe(self, tr: _Track, face: FaceObservation, t: float) -> None:
+    def _max_unseen(self, tr: _Track, hold: float) -> float:
+        if tr.hits < self.cfg.min_hits:
+            return hold
+        return min(self.cfg.edge_age_s, self.cfg.max_age_s) if tr.left_at_edge else self.cfg.max_age_s
+
+    def _observe(self, tr: _Track, face: FaceObservation, t: float, frame_size: tuple[int, int] | None) -> None:
         cfg = self.cfg
+        box = _box(face)
+        dt = t - tr.last_seen
+        if tr.hits and dt > 0:
+            a = 1.0 - math.exp(-dt / VELOCITY_TAU_S)
+            (cx, cy), (nx, ny) = _centre(tr.box), _centre(box)
+            tr.vx += a * ((nx - cx) / dt - tr.vx)
+            tr.vy += a * ((ny - cy) / dt - tr.vy)
+        tr.left_at_edge = at_edge(box, frame_size)
         credit = min(max(t - tr.last_seen, 0.0), MAX_DT_S)
         was_looking = tr.looking
         now_looking = bool(face.looking)  # None (unknown) counts as not looking
@@ -218,7 +192,7 @@ class AnonymousTracker:
 
         tr.looking = now_looking
         tr.measured = face.measured
-        tr.box = _box(face)
+        tr.box = box
         tr.last_seen = t
         tr.hits += 1
 
@@ -248,3 +222,7 @@ class AnonymousTracker:
 def _box(face: FaceObservation) -> tuple[float, float, float, float]:
     x, y, w, h = face.box
     return float(x), float(y), float(w), float(h)
+
+
+def _centre(box: tuple[float, float, float, float]) -> tuple[float, float]:
+    return box[0] + box[2] / 2.0, box[1] + box[3] / 2.0

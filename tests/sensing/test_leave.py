@@ -1,9 +1,12 @@
 """When a person leaves, the audience numbers follow within 0.5 s (real models, a real
 portrait; time is the frames' injected t at 30 fps, never the wall clock)."""
 
+import cv2
 import numpy as np
+import pytest
 
 from media import letterbox, load
+from synthetic import cover, paste
 from signage.config import SensingConfig
 from signage.sensing.pipeline import SensingPipeline
 from signage.sensing.types import Frame
@@ -11,9 +14,22 @@ from signage.sensing.types import Frame
 FPS = 30
 
 
-def test_numbers_follow_a_person_who_leaves_within_half_a_second():
+def _portrait_and_plain():
     view = letterbox(load("astronaut.png"))  # a smiling face, looking at the camera
-    empty = np.full_like(view, 90)
+    return view, np.full_like(view, 90)  # the view emptied: a scene cut, tracks end at once
+
+
+def _stepping_out():
+    room = cover(load("coffee.png"), (640, 480))
+    person = room.copy()  # the same face on a background that stays: the tracker's hold_s
+    img = load("astronaut.png")
+    paste(person, cv2.resize(img, (240, 240 * img.shape[0] // img.shape[1])), 320, 240)
+    return person, room
+
+
+@pytest.mark.parametrize("scene", [_portrait_and_plain, _stepping_out], ids=["view emptied", "steps out"])
+def test_numbers_follow_a_person_who_leaves_within_half_a_second(scene):
+    view, empty = scene()
     n_in = 2 * FPS
     with SensingPipeline(SensingConfig()) as pipe:
         snaps = [pipe.process(Frame(view if i < n_in else empty, i / FPS, i, "leave")).audience
