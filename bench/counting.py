@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 SHARED = ROOT.parent / "shared"
 MEDIA = SHARED / "media" if (SHARED / "media").is_dir() else ROOT / "tests" / "data"
-DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", SHARED / "devset"))
+DEVSET = Path(os.environ.get("DEVSET_DIR", SHARED / "devset"))
 # The devset README names 1870 and 1690 as real multi-person images; the others here were
 # looked at (2026-12-01) when the analyzer gave them a second box: each shows a second
 # person (in the background, or cut by the photo's edge).

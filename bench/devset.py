@@ -25,8 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"))
-CACHE = Path(os.environ.get("SIGNAGE_DEVSET_CACHE", Path.home() / ".cache" / "signage" / "devset"))
+DEVSET = Path(os.environ.get("DEVSET_DIR", ROOT.parent / "shared" / "devset"))
+CACHE = Path(os.environ.get("DEVSET_CACHE", Path.home() / ".cache" / "signage" / "devset"))
 # What finds the faces and their landmarks: a change to any of these makes a new cache (the
 # analyzer's _observe, which turns landmarks into scalars, and the other models do not count).
 _KEYED = ["signage/sensing/analyzer.py", "signage/sensing/detection.py", "signage/sensing/roi.py",
@@ -162,7 +162,7 @@ def load_images(items: list[Item]):
 
 def main() -> None:
     if not available():
-        raise SystemExit(f"no development set at {DEVSET} (set SIGNAGE_DEVSET)")
+        raise SystemExit(f"no development set at {DEVSET} (set DEVSET_DIR)")
     for name, items in (("genki", genki()), ("yale", yale())):
         data = landmarks(items, name)
         found = np.isfinite(data["points"][:, 0, 0])

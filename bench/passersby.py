@@ -9,7 +9,7 @@ baseline commit (box overlap only, max_age_s 1 s, no cut detection; its source i
 from git) and with the current pipeline (signage.sensing.pipeline.SensingPipeline.track).
 Passers-by = confirmed tracks over the whole stream (what the audience window and the
 people counter count). The devset images are read from ../shared/devset (or
-$SIGNAGE_DEVSET) and never written anywhere; without it the synthetic part uses the
+$DEVSET_DIR) and never written anywhere; without it the synthetic part uses the
 photos in tests/data.
 """
 
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 DATA = ROOT / "tests" / "data"
-DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"))
+DEVSET = Path(os.environ.get("DEVSET_DIR", ROOT.parent / "shared" / "devset"))
 BASELINE = "3f4554f"  # the tracker before this work (IoU only)
 
 from signage.config import SensingConfig, TrackerConfig  # noqa: E402

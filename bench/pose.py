@@ -258,7 +258,7 @@ def variants() -> None:
 
 def main() -> None:
     if not devset.available():
-        raise SystemExit(f"no development set at {devset.DEVSET} (set SIGNAGE_DEVSET)")
+        raise SystemExit(f"no development set at {devset.DEVSET} (set DEVSET_DIR)")
     cfg = ExpressionConfig()
     print(f"looking settings: max yaw {cfg.looking_max_yaw_deg}, max pitch {cfg.looking_max_pitch_deg} deg; "
           f"old: {OLD_CFG.looking_max_yaw_deg}, {OLD_CFG.looking_max_pitch_deg} deg")

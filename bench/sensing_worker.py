@@ -135,7 +135,7 @@ FACES = {
     "biden_white_house.jpg": (0.438, 0.104, 0.344, 0.152),
 }
 SCENE_FRAMES = 90
-DEVSET = Path(os.environ.get("SIGNAGE_DEVSET", ROOT.parent / "shared" / "devset"))
+DEVSET = Path(os.environ.get("DEVSET_DIR", ROOT.parent / "shared" / "devset"))
 
 
 def face_tile(name: str, side: int) -> np.ndarray:
