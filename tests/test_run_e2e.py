@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from media import write_shop_window_clip
-from signage.analytics.store import PlayRow, open_store
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_FACE_S = 4.0

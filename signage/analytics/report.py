@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
 from signage.analytics.crashes import CrashLosses
-from signage.analytics.store import totals_from_row
+from signage.analytics.rows import totals_from_row
 from signage.identity import time_zone
 
 TZ = dt.tzinfo | None  # None: the system's local time

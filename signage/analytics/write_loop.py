@@ -20,7 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from signage.analytics.batch import Batch
-from signage.analytics.store import PLAYING, AnalyticsStore, StoreError, move_aside, open_store
+from signage.analytics.dbfile import StoreError, move_aside
+from signage.analytics.rows import PLAYING
+from signage.analytics.store import AnalyticsStore, open_store
 from signage.analytics.write_queue import WriteQueue
 from signage.analytics.writer_stats import WriterStats
 from signage.config import AnalyticsConfig

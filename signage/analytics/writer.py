@@ -31,7 +31,8 @@ from dataclasses import dataclass, field, replace
 
 from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator
 from signage.analytics.batch import MinuteWrite, PlayWrite
-from signage.analytics.store import OUTCOMES, PLAYING, Outcome, PlayRow, resolve_path
+from signage.analytics.dbfile import resolve_path
+from signage.analytics.rows import OUTCOMES, PLAYING, Outcome, PlayRow
 from signage.analytics.write_loop import WriteLoop
 from signage.analytics.write_queue import WriteQueue
 from signage.analytics.writer_stats import WriterStats
