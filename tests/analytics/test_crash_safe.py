@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from signage.analytics import AnalyticsWriter
-from signage.analytics.report import build_report, crash_text, load_history
+from signage.analytics.crashes import crash_text
+from signage.analytics.facts import load_history
+from signage.analytics.report import build_report
 from signage.analytics.crashes import crash_losses
 from signage.analytics.migrations import MIGRATIONS, SCHEMA_VERSION
 from signage.analytics.readonly import connect_readonly

@@ -14,7 +14,9 @@ import pytest
 
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.formats import to_csv, to_json, to_table
-from signage.analytics.report import build_report, load_history, parse_when, timezone
+from signage.analytics.facts import load_history
+from signage.analytics.periods import parse_when, timezone
+from signage.analytics.report import build_report
 from signage.analytics.readonly import connect_readonly
 from signage.analytics.rows import PlayRow
 from signage.analytics.store import AnalyticsStore
