@@ -120,7 +120,8 @@ def _rss_mb() -> float:
 
 
 def load(seconds: float) -> None:
-    from signage.app import RunOptions, build
+    from signage.app import build
+    from signage.run_options import RunOptions
     from signage.config import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -75,7 +75,8 @@ def main() -> int:
 
         tracemalloc.start(10)
 
-    from signage.app import RunOptions, build
+    from signage.app import build
+    from signage.run_options import RunOptions
     from signage.config import Settings
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

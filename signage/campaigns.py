@@ -70,7 +70,7 @@ def build_index(paths: Iterable[Path], limits=None) -> tuple[CampaignIndex, list
 
 def index_for(explicit: Iterable[str], settings) -> tuple[CampaignIndex, list[str]]:
     """The index ``signage report --format adlog`` uses (see ``candidates``)."""
-    from signage.app import DEMO_PLAYLIST
+    from signage.run_options import DEMO_PLAYLIST
 
     paths = candidates(explicit, settings.player.playlist, settings.admin.data_dir, DEMO_PLAYLIST)
     return build_index(paths, settings.playlist)

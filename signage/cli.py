@@ -215,7 +215,8 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from signage.app import RunOptions, run
+    from signage.app import run
+    from signage.run_options import RunOptions
 
     return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
                                     windowed=args.windowed, duration_s=args.duration, db=args.db,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from media import write_shop_window_clip
-from signage.analytics.store import PlayRow, open_store
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_FACE_S = 4.0
@@ -268,7 +269,7 @@ def test_a_kiosk_refuses_the_demo_cafe_in_its_notice(tmp_path):
 
 
 def test_which_playlist_a_player_starts_with():
-    from signage.app import DEMO_PLAYLIST, playlist_path
+    from signage.run_options import DEMO_PLAYLIST, playlist_path
     from signage.config import Settings
 
     dev, kiosk = Settings(), Settings(player={"demo_fallback": False})

@@ -9,8 +9,12 @@ from typing import Any
 
 from signage.analytics.anonymity import withhold_small
 from signage.analytics.formats import duration, pct, period_text, signed_pct, smiles, to_json
-from signage.analytics.report import Report, build_report, load_history, parse_when, timezone
-from signage.analytics.store import StoreError, connect_readonly, resolve_path
+from signage.analytics.facts import load_history
+from signage.analytics.periods import parse_when, timezone
+from signage.analytics.report import build_report
+from signage.analytics.report_types import Report
+from signage.analytics.dbfile import StoreError, resolve_path
+from signage.analytics.readonly import connect_readonly
 
 __all__ = ["ReportUnavailable", "chart_png", "load_report", "report_json", "report_rows"]
 

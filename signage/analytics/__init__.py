@@ -7,8 +7,12 @@ consumes ``signage.values.AudienceSnapshot`` and plain values.
 """
 
 from signage.analytics.aggregate import AudienceAccumulator, AudienceTotals, MinuteAggregator, MinuteTotals
-from signage.analytics.store import OUTCOMES, SCHEMA_VERSION, AnalyticsStore, Outcome, PlayRow, StoreError, open_store
-from signage.analytics.writer import AnalyticsWriter, WriterStats
+from signage.analytics.dbfile import StoreError
+from signage.analytics.migrations import SCHEMA_VERSION
+from signage.analytics.rows import OUTCOMES, Outcome, PlayRow
+from signage.analytics.store import AnalyticsStore, open_store
+from signage.analytics.writer import AnalyticsWriter
+from signage.analytics.writer_stats import WriterStats
 
 __all__ = [
     "OUTCOMES",

@@ -26,7 +26,7 @@ from typing import Any
 
 from signage.analytics.aggregate import AudienceTotals
 from signage.analytics.anonymity import expression_note
-from signage.analytics.store import TOTALS_COLUMNS, totals_from_row
+from signage.analytics.rows import TOTALS_COLUMNS, totals_from_row
 
 __all__ = [
     "AGGREGATE_COLUMNS", "NOT_SHOWN", "PLAY_COLUMNS", "PlayRecord", "Screen",

@@ -16,7 +16,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from signage.analytics.aggregate import AudienceTotals
-from signage.analytics.report import TZ, MinuteFacts, PlayFacts, Report, local
+from signage.analytics.facts import MinuteFacts, PlayFacts
+from signage.analytics.periods import TZ, local
+from signage.analytics.report_types import Report
 
 MIN_PEOPLE = 3
 WITHHELD = "fewer than 3 people"  # the reason, in exports and on the chart

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from signage.analytics.aggregate import MinuteTotals
-from signage.analytics.store import PlayRow
+from signage.analytics.rows import PlayRow
 
 
 @dataclass(slots=True)

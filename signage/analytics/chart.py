@@ -26,7 +26,7 @@ from signage.analytics.anonymity import WITHHELD, WITHHELD_MARK
 from signage.analytics.canvas import BASE, INK, Canvas as _Canvas
 from signage.analytics.daily import ALL, DayView
 from signage.analytics.formats import date_span, duration, signed_pct, zone_phrase
-from signage.analytics.report import CreativeLine, Report
+from signage.analytics.report_types import CreativeLine, Report
 
 __all__ = ["MAX_CREATIVES", "Slide", "percent_ticks", "render_png", "render_png_bytes", "round_steps", "ticks", "title_text"]
 

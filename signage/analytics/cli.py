@@ -22,9 +22,13 @@ from signage.analytics.adlog import (
 from signage.analytics.anonymity import withhold_small
 from signage.analytics.formats import NO_PLAYS, period_text, to_json
 from signage.analytics.formats import to_csv as report_csv
-from signage.analytics.report import build_report, load_history, parse_when, crash_text, screen_facts, timezone
-from signage.analytics.crashes import crash_losses
-from signage.analytics.store import StoreError, connect_readonly, resolve_path
+from signage.analytics.crashes import crash_losses, crash_text
+from signage.analytics.dbfile import StoreError, resolve_path
+from signage.analytics.facts import load_history
+from signage.analytics.periods import parse_when, timezone
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.report import build_report
+from signage.analytics.report_types import screen_facts
 from signage.analytics.text import to_text
 
 FORMATS = ("table", "csv", "json", "png", "adlog", "adlog-jsonl")

@@ -1,5 +1,6 @@
 """What crashes cost: plays a crash left open (closed as ``crashed`` by ``AnalyticsStore.recover``)
-and, for reports, the plays and seconds lost to crashes in a period (docs/proof-of-play.md)."""
+and, for reports, the plays and seconds lost to crashes in a period and the line that says so
+(``crash_text``) (docs/proof-of-play.md)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def crash_losses(conn: sqlite3.Connection, since: float | None, until: float) ->
         lost_at_most_s=sum(c.lost_at_most_s for c in crashed),
         open_now=int(open_now),
     )
+
+
+def crash_text(losses: CrashLosses) -> str:
+    """The report's line on crashes ('' when there were none)."""
+    if not losses.plays and not losses.open_now:
+        return ""
+    text = (
+        f"crashes: {losses.plays} plays cut short by a crash (kept, on record up to their last checkpoint: "
+        f"{losses.on_record_s:.0f} s); at most {losses.lost_at_most_s:.0f} s of their screen time not on record"
+    )
+    if losses.open_now:
+        text += f"; {losses.open_now} open (on screen now, or a crash the player has not restarted after)"
+    return text + "\n"

@@ -15,7 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from signage.analytics.anonymity import withhold_small
-from signage.analytics.report import TZ, CreativeLine, MinuteFacts, PlayFacts, build_report, local
+from signage.analytics.facts import MinuteFacts, PlayFacts
+from signage.analytics.periods import TZ, local
+from signage.analytics.report import build_report
+from signage.analytics.report_types import CreativeLine
 
 ALL = "(all)"
 MAX_DAYS = 14  # rows of the per-day view; a longer period shows its last MAX_DAYS days

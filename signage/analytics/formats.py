@@ -10,8 +10,9 @@ import math
 from dataclasses import asdict, fields
 
 from signage.analytics.anonymity import WITHHELD
-from signage.analytics.report import CreativeLine, Report, local
-from signage.analytics.report import tz_label as report_tz_label
+from signage.analytics.periods import local
+from signage.analytics.periods import tz_label as report_tz_label
+from signage.analytics.report_types import CreativeLine, Report
 
 NO_PLAYS = "no plays in this period"
 

@@ -1,6 +1,8 @@
 """Reports: per creative and per rule, over a period, from the analytics database.
 
-``load_history`` reads the rows of a period; ``build_report`` is pure arithmetic on them.
+``load_history`` (``facts.py``) reads the rows of a period; ``build_report`` here is pure
+arithmetic on them, into the types of ``report_types.py`` (periods and time zones:
+``periods.py``).
 
 Definitions (README, "Analytics and reports"):
 
@@ -39,214 +41,13 @@ Counts of people (docs/reports.md, "What the figures mean"):
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from signage.analytics.aggregate import AudienceTotals, ratio
-from signage.analytics.crashes import CrashLosses
-from signage.analytics.store import totals_from_row
-from signage.identity import time_zone
-
-TZ = dt.tzinfo | None  # None: the system's local time
-
-
-@dataclass(frozen=True, slots=True)
-class PlayFacts:
-    creative_id: str
-    rule_id: str | None
-    outcome: str
-    start_ts: float
-    end_ts: float
-    audience: AudienceTotals
-
-
-@dataclass(frozen=True, slots=True)
-class MinuteFacts:
-    minute_ts: int
-    audience: AudienceTotals
-
-
-@dataclass(slots=True)
-class CreativeLine:
-    creative: str
-    plays: int = 0
-    completed: int = 0
-    interrupted: int = 0
-    skipped: int = 0
-    errors: int = 0
-    crashed: int = 0
-    screen_time_s: float = 0.0
-    camera_on_s: float = 0.0
-    face_s: float = 0.0
-    mean_faces: float = 0.0
-    attention_s: float = 0.0
-    attention_rate: float | None = None
-    baseline_attention_rate: float | None = None
-    attention_lift: float | None = None
-    smile_response: float | None = None
-    baseline_smile: float | None = None
-    smile_lift: float | None = None
-    passers_by: int = 0
-    impressions: int = 0  # summed over its plays (impressions, not people)
-    viewers: int = 0  # summed over its plays
-    measured_plays: int = 0  # plays during which the camera was on (their counts are known)
-
-
-@dataclass(slots=True)
-class RuleLine:
-    rule: str | None  # None: the default loop
-    firings: int = 0
-    completed: int = 0
-    interrupted: int = 0
-    skipped: int = 0
-    errors: int = 0
-    crashed: int = 0
-    screen_time_s: float = 0.0
-    creatives: list[str] = field(default_factory=list)
-    impressions: int = 0
-    viewers: int = 0
-
-
-@dataclass(slots=True)
-class Report:
-    since: float
-    until: float
-    tz_name: str
-    creatives: list[CreativeLine]
-    rules: list[RuleLine]
-    total: CreativeLine  # every play together, "creative" = "(all)"
-    baseline_minutes: int = 0
-    baseline_attention_rate: float | None = None
-    baseline_smile: float | None = None
-    camera_on_fraction: float | None = None  # of the minutes with a row
-    site: str | None = None  # the site or screen the report is about, when the caller names it (the chart shows it)
-    screen: ScreenFacts | None = None  # who the screen is (header of every report and export)
-    people: int | None = None  # distinct people in the period (sum of arrivals); None: never measured
-    lookers: int | None = None  # distinct people who looked 1 s (sum of new viewers)
-    hours: list[PeriodLine] = field(default_factory=list)  # per hour of the period (local time)
-    days: list[PeriodLine] = field(default_factory=list)  # per day of the period (local time)
-    withheld: list[str] = field(default_factory=list)  # expression figures withheld: fewer than 3 people (anonymity.py)
-
-    @property
-    def empty(self) -> bool:
-        return not self.rules
-
-
-@dataclass(frozen=True, slots=True)
-class ScreenFacts:
-    """The screen a report is about (from the ``[screen]`` configuration)."""
-
-    id: str
-    site: str = ""
-    venue_type: str = ""  # OpenOOH venue taxonomy string value, "" = not set
-    venue_type_id: int | None = None  # its OpenOOH enumeration id
-    latitude: float | None = None
-    longitude: float | None = None
-    size_in: float | None = None
-    timezone: str = ""  # IANA name, "" = the system's
-
-
-@dataclass(frozen=True, slots=True)
-class PlayCounts:
-    """Impressions and viewers of one play; None when the camera was never on during it."""
-
-    impressions: int | None
-    viewers: int | None
-    arrivals: int | None
-    new_viewers: int | None
-
-
-@dataclass(slots=True)
-class PeriodLine:
-    """One hour or day (``start``: epoch seconds of its local start): what played and who was there."""
-
-    start: float
-    plays: int = 0
-    impressions: int = 0  # summed over the plays that started in it
-    viewers: int = 0
-    people: int | None = None  # distinct people (arrivals); None: the camera was never on
-    lookers: int | None = None  # distinct people who looked (new viewers)
-    camera_on_s: float = 0.0
-
-
-# -- periods -----------------------------------------------------------------------------
-
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([wdhm])\s*$")
-_UNIT_S = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
-
-
-def parse_when(text: str, now: float, tz: TZ = None) -> float:
-    """Epoch seconds from '7d' / '12h' / '30m' / '2w' (that long before ``now``) or an ISO
-    date or date-time (a time without offset is in ``tz``; a date means its midnight)."""
-    m = _RELATIVE.match(text)
-    if m:
-        return now - float(m.group(1)) * _UNIT_S[m.group(2)]
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a duration like 7d, 12h, 30m nor an ISO date or time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=tz) if tz is not None else when.astimezone()
-    return when.timestamp()
-
-
-def timezone(name: str | None) -> TZ:
-    """A zoneinfo time zone by name, None for the system's local time."""
-    return time_zone(name) if name else None
-
-
-def tz_label(tz: TZ) -> str:
-    return str(tz) if tz is not None else f"local time ({dt.datetime.now().astimezone().tzname()})"
-
-
-def local(ts: float, tz: TZ) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, tz)
-
-
-# -- reading -----------------------------------------------------------------------------
-
-
-def load_history(
-    conn: sqlite3.Connection, since: float | None, until: float
-) -> tuple[list[PlayFacts], list[MinuteFacts]]:
-    """Plays that started, and minutes that began, in [since, until)."""
-    lo = since if since is not None else float("-inf")
-    conn.row_factory = sqlite3.Row
-    plays = [
-        PlayFacts(r["creative_id"], r["rule_id"], r["outcome"], r["start_ts"], r["end_ts"], totals_from_row(r))
-        for r in conn.execute(
-            "SELECT * FROM plays WHERE start_ts >= ? AND start_ts < ? AND outcome != 'playing' ORDER BY start_ts",
-            (lo, until),
-        )
-    ]
-    minutes = [
-        MinuteFacts(r["minute_ts"], totals_from_row(r))
-        for r in conn.execute(
-            "SELECT * FROM audience_minutes WHERE minute_ts >= ? AND minute_ts < ? ORDER BY minute_ts", (lo, until)
-        )
-    ]
-    return plays, minutes
-
-
-def crash_text(losses: CrashLosses) -> str:
-    """The report's line on crashes ('' when there were none)."""
-    if not losses.plays and not losses.open_now:
-        return ""
-    text = (
-        f"crashes: {losses.plays} plays cut short by a crash (kept, on record up to their last checkpoint: "
-        f"{losses.on_record_s:.0f} s); at most {losses.lost_at_most_s:.0f} s of their screen time not on record"
-    )
-    if losses.open_now:
-        text += f"; {losses.open_now} open (on screen now, or a crash the player has not restarted after)"
-    return text + "\n"
-
-
-# -- arithmetic (pure) -------------------------------------------------------------------
-
+from signage.analytics.facts import MinuteFacts, PlayFacts
+from signage.analytics.periods import TZ, local, period_start, tz_label
+from signage.analytics.report_types import CreativeLine, PeriodLine, PlayCounts, Report, RuleLine, ScreenFacts
 
 MIN_LIFT_S = 30.0  # person-seconds of audience below which a lift is not shown
 
@@ -332,17 +133,6 @@ def _shown(p: PlayFacts) -> bool:
     return p.outcome in ("completed", "interrupted")
 
 
-def period_start(ts: float, tz: TZ, unit: str) -> float:
-    """Start (epoch seconds) of the local hour or day ``ts`` falls in."""
-    t = local(ts, tz)
-    t = t.replace(minute=0, second=0, microsecond=0)
-    if unit == "day":
-        t = t.replace(hour=0)
-    elif unit != "hour":
-        raise ValueError(f"unit must be 'hour' or 'day', got {unit!r}")
-    return t.timestamp()
-
-
 def audience_by_period(
     plays: Sequence[PlayFacts], minutes: Sequence[MinuteFacts], tz: TZ, unit: str = "hour"
 ) -> list[PeriodLine]:
@@ -371,17 +161,6 @@ def audience_by_period(
             ln.people = (ln.people or 0) + a.arrivals
             ln.lookers = (ln.lookers or 0) + a.new_viewers
     return [lines[k] for k in sorted(lines)]
-
-
-def screen_facts(screen) -> ScreenFacts:
-    """ScreenFacts from the ``[screen]`` configuration (signage.config.ScreenConfig)."""
-    from signage.identity import screen_id, venue_types
-
-    return ScreenFacts(
-        id=screen_id(screen.id), site=screen.site, venue_type=screen.venue_type,
-        venue_type_id=venue_types().get(screen.venue_type), latitude=screen.latitude,
-        longitude=screen.longitude, size_in=screen.size_in, timezone=screen.timezone,
-    )  # fmt: skip
 
 
 def build_report(

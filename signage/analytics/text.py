@@ -5,7 +5,8 @@ creative and rule, and distinct people per hour or day. Definitions: docs/report
 from __future__ import annotations
 
 from signage.analytics.formats import _grid, to_table
-from signage.analytics.report import PeriodLine, Report, ScreenFacts, local
+from signage.analytics.periods import local
+from signage.analytics.report_types import PeriodLine, Report, ScreenFacts
 
 # Up to this many hours with data, people are listed per hour; beyond, per day.
 MAX_HOUR_LINES = 48

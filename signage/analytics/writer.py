@@ -13,19 +13,15 @@ the open plays and the audience counted since the previous checkpoint are queued
 (one transaction); a play's end and the next play's start go in one transaction too. At
 start, rows a crash left open are closed as ``crashed`` at their last checkpoint.
 
-Failures never reach the caller: a locked or unwritable database is retried with
-back-off (the queue holds the records meanwhile; when it is full, new records are
-dropped and counted); a corrupt file is moved aside and a fresh database created.
-Each change of state is logged once. A full queue is one episode from the first record
-dropped until the queue has drained to half its size (a queue that frees a slot now and
-then while it drains slowly is still the same episode): one warning when it starts, one
-summary of how many records were dropped when it ends.
+The writer thread's work (``write_loop.py``): a locked or unwritable database is retried
+with back-off, a corrupt file moved aside; the queue (``write_queue.py``) drops and counts
+new records while it is full. Failures never reach the caller. ``WriterStats``
+(``writer_stats.py``) says what it has done, for the health status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import queue
 import threading
 import time
@@ -34,43 +30,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 
 from signage.analytics.aggregate import AudienceAccumulator, MinuteAggregator
-from signage.analytics.batch import Batch, MinuteWrite, PlayWrite
-from signage.analytics.store import (
-    OUTCOMES,
-    PLAYING,
-    AnalyticsStore,
-    Outcome,
-    PlayRow,
-    StoreError,
-    move_aside,
-    open_store,
-    resolve_path,
-)
+from signage.analytics.batch import MinuteWrite, PlayWrite
+from signage.analytics.dbfile import resolve_path
+from signage.analytics.rows import OUTCOMES, PLAYING, Outcome, PlayRow
+from signage.analytics.write_loop import WriteLoop
+from signage.analytics.write_queue import WriteQueue
+from signage.analytics.writer_stats import WriterStats
 from signage.config import AnalyticsConfig
 from signage.values import AudienceSnapshot
 
-log = logging.getLogger("signage.analytics")
-
 Now = float | dt.datetime | None
-_BATCH = 500
-
-
-@dataclass(slots=True)
-class WriterStats:
-    """Counters, for the health status and the tests."""
-
-    plays_written: int = 0
-    minutes_written: int = 0
-    dropped: int = 0  # records refused because the queue was full
-    lost: int = 0  # records still unwritten when close() gave up
-    retries: int = 0  # failed write attempts
-    moved_aside: int = 0  # corrupt database files renamed
-    plays_purged: int = 0
-    minutes_purged: int = 0
-    checkpoints: int = 0  # checkpoints queued
-    commits: int = 0  # transactions written
-    recovered: int = 0  # plays a crash had left open, closed as crashed at start
-    state: str = "starting"  # starting, ok, retrying, closed, disabled
 
 
 @dataclass(slots=True)
@@ -108,19 +77,16 @@ class AnalyticsWriter:
         self._minutes: MinuteAggregator | None = None
         self._next_checkpoint = float("-inf")
         self._ended: list[PlayWrite] = []  # ended plays not queued yet (see play_ended)
-        self._queue: queue.Queue = queue.Queue(maxsize=config.queue_size)
-        self._dropping = False  # a full-queue episode: from the first drop until drained to low water
-        self._dropped_before = 0  # stats.dropped when the episode began
-        self._low_water = config.queue_size // 2
+        self._queue = WriteQueue(config.queue_size, self.stats, self._lock)
         self._closed = False
-        self._recovered = False
         self._abandon = threading.Event()
         self._thread: threading.Thread | None = None
         if not config.enabled:
             self.stats.state = "disabled"
             self._closed = True
             return
-        self._thread = threading.Thread(target=self._run, name="signage-analytics", daemon=True)
+        loop = WriteLoop(config, self.path, self.stats, self._queue, clock, self._abandon)
+        self._thread = threading.Thread(target=loop.run, name="signage-analytics", daemon=True)
         self._thread.start()
 
     # -- the caller's side: memory only, never blocks ---------------------------------------
@@ -154,7 +120,7 @@ class AnalyticsWriter:
             if not self._closed:
                 previous = self._open.pop(handle, None)
                 if previous is not None:  # the same key again: the earlier play has ended
-                    self._enqueue(PlayWrite(self._play_row(previous, "interrupted", t)))
+                    self._queue.put(PlayWrite(self._play_row(previous, "interrupted", t)))
                 acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t,
                                           label=None if key is None else ("play", key))  # fmt: skip
                 self._open[handle] = _OpenPlay(
@@ -219,7 +185,7 @@ class AnalyticsWriter:
                     self._minutes = MinuteAggregator(t, self.config.sample_hold_s)
                 done = self._minutes.add(t, snapshot)
                 if done:
-                    self._enqueue(MinuteWrite(done, t))
+                    self._queue.put(MinuteWrite(done, t))
             if t >= self._next_checkpoint:
                 self._checkpoint(t)
 
@@ -234,11 +200,11 @@ class AnalyticsWriter:
                 p.play_id, p.creative_id, p.rule_id, p.reason, p.start, max(t, p.start), PLAYING,
                 p.planned_s, p.playlist, p.playlist_version, replace(p.acc.totals),
             )  # fmt: skip
-            self._enqueue(PlayWrite(row, p.recorded))
+            self._queue.put(PlayWrite(row, p.recorded))
         if self._minutes is not None:
             done = self._minutes.flush(t)
             if done:
-                self._enqueue(MinuteWrite(done, t))
+                self._queue.put(MinuteWrite(done, t))
         self.stats.checkpoints += 1
 
     def flush(self, timeout: float = 5.0, now: Now = None) -> bool:
@@ -254,10 +220,10 @@ class AnalyticsWriter:
             if self._minutes is not None:
                 done = self._minutes.flush(t)
                 if done:
-                    self._enqueue(MinuteWrite(done, t))
+                    self._queue.put(MinuteWrite(done, t))
         barrier = threading.Event()
         try:
-            self._queue.put(barrier, timeout=timeout)
+            self._queue.put_marker(barrier, timeout)
         except queue.Full:
             return False
         return barrier.wait(timeout)
@@ -272,17 +238,17 @@ class AnalyticsWriter:
                 return
             self._queue_ended()
             for p in self._open.values():
-                self._enqueue(PlayWrite(self._play_row(p, "interrupted", t)))
+                self._queue.put(PlayWrite(self._play_row(p, "interrupted", t)))
             self._open.clear()
             if self._minutes is not None:
                 done = self._minutes.flush(t)
                 if done:
-                    self._enqueue(MinuteWrite(done, t))
+                    self._queue.put(MinuteWrite(done, t))
             self._closed = True
         assert self._thread is not None
         deadline = time.monotonic() + timeout
         try:
-            self._queue.put(None, timeout=timeout)
+            self._queue.put_marker(None, timeout)
         except queue.Full:
             pass
         self._thread.join(max(0.0, deadline - time.monotonic()))
@@ -303,7 +269,7 @@ class AnalyticsWriter:
 
     def _queue_ended(self) -> None:
         for item in self._ended:
-            self._enqueue(item)
+            self._queue.put(item)
         self._ended.clear()
 
     def _play_row(self, p: _OpenPlay, outcome: Outcome, t: float) -> PlayRow:
@@ -312,180 +278,3 @@ class AnalyticsWriter:
             p.play_id, p.creative_id, p.rule_id, p.reason, p.start, end, outcome,
             p.planned_s, p.playlist, p.playlist_version, p.acc.close(end),
         )  # fmt: skip
-
-    def _enqueue(self, item: PlayWrite | MinuteWrite) -> None:
-        """Queue one record, or drop and count it when the queue is full (caller holds the lock)."""
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            if not self._dropping:
-                self._dropping = True
-                self._dropped_before = self.stats.dropped
-                log.warning(
-                    "analytics: write queue full (%d records waiting); dropping new records until it drains",
-                    self._queue.maxsize,
-                )
-            self.stats.dropped += 1
-
-    def _drained(self) -> None:
-        """The writer thread took records off the queue: the end of a full-queue episode once
-        the queue is down to its low-water mark (not at the first free slot), told once."""
-        with self._lock:
-            if not self._dropping or self._queue.qsize() > self._low_water:
-                return
-            self._dropping = False
-            episode, total, waiting = self.stats.dropped - self._dropped_before, self.stats.dropped, self._queue.qsize()
-        log.info(
-            "analytics: write queue drained (%d waiting); accepting records again: %d dropped while it was full"
-            " (%d since start)", waiting, episode, total,
-        )  # fmt: skip
-
-    # -- the writer thread ------------------------------------------------------------------
-
-    def _run(self) -> None:
-        store: AnalyticsStore | None = None
-        batch = Batch()
-        barriers: list[threading.Event] = []
-        stopping = False
-        next_purge = float("-inf")  # at start
-        backoff = 0.0
-        failing_since: float | None = None
-        while True:
-            try:
-                if store is None:
-                    store = self._open_store()
-                if self._clock() >= next_purge:  # at start, then every purge_interval_h
-                    next_purge = self._purge(store)
-                if not batch and not barriers and not stopping:
-                    stopping = self._take_batch(batch, barriers, wait=1.0)
-                    self._drained()
-                if batch:
-                    rows = list(batch.plays.values())
-                    store.write([w.row for w in rows], list(batch.minutes.values()), batch.at)
-                    self.stats.commits += 1
-                    self.stats.plays_written += sum(1 for w in rows if w.row.outcome != PLAYING)
-                    self.stats.minutes_written += len(batch.minutes)
-                    for w in rows:
-                        if w.recorded is not None:
-                            w.recorded.set()
-                    batch = Batch()
-                if self._clock() >= next_purge:  # before releasing a flush() that waits
-                    next_purge = self._purge(store)
-            except StoreError as exc:
-                self.stats.retries += 1
-                if exc.kind == "corrupt" and self._move_aside(store, exc):
-                    store = None
-                    if backoff == 0.0:
-                        continue  # retry at once in the fresh database
-                elif store is not None and exc.kind != "busy":
-                    store.close()
-                    store = None
-                if failing_since is None:
-                    failing_since = time.monotonic()
-                    log.warning("analytics: cannot write (%s); keeping records and retrying", exc)
-                self.stats.state = "retrying"
-                backoff = min(self.config.retry_max_s, max(0.05, backoff * 2))
-                if self._abandon.wait(backoff):
-                    self._give_up(batch)
-                    break
-                continue
-            except Exception:  # never let the thread die: log and carry on
-                log.exception("analytics: unexpected error in the writer thread")
-                if self._abandon.wait(1.0):
-                    self._give_up(batch)
-                    break
-                continue
-            if failing_since is not None:
-                log.info(
-                    "analytics: database %s writable again after %.1f s (%d failed attempts so far)",
-                    self.path, time.monotonic() - failing_since, self.stats.retries,
-                )  # fmt: skip
-                failing_since = None
-            self.stats.state = "ok"
-            backoff = 0.0
-            for b in barriers:
-                b.set()
-            barriers.clear()
-            if stopping:
-                break
-        if store is not None:
-            store.close()
-        self._take_batch(Batch(), barriers, wait=0)  # a flush that raced close: release it
-        for b in barriers:
-            b.set()
-
-    def _take_batch(self, batch: Batch, barriers: list[threading.Event], wait: float) -> bool:
-        """Move up to _BATCH queued items into the batch; True if the stop marker was met."""
-        try:
-            item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-        except queue.Empty:
-            return False
-        n = 0
-        while True:
-            if item is None:
-                return True
-            if isinstance(item, threading.Event):
-                barriers.append(item)
-            else:
-                batch.add(item)
-            n += 1
-            if n >= _BATCH:
-                return False
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-
-    def _open_store(self) -> AnalyticsStore:
-        store = open_store(self.path, self.config.busy_timeout_s, self.config.synchronous)
-        if self.stats.state == "starting":
-            log.info("analytics: recording to %s (retention %d days)", self.path, self.config.retention_days)
-        if not self._recovered:  # once per run: later reopenings must not close this run's own open plays
-            crashed = store.recover(self._clock())
-            self._recovered = True
-            self.stats.recovered = len(crashed)
-            if crashed:
-                log.warning(
-                    "analytics: %d plays left open by a crash closed as crashed at their last checkpoint"
-                    " (%.0f s on record, at most %.0f s of screen time lost)", len(crashed),
-                    sum(c.end_ts - c.start_ts for c in crashed), sum(c.lost_at_most_s for c in crashed),
-                )  # fmt: skip
-        return store
-
-    def _move_aside(self, store: AnalyticsStore | None, exc: StoreError) -> bool:
-        """Rename the corrupt file (never delete it); True when done."""
-        if store is not None:
-            store.close()
-        try:
-            moved = move_aside(self.path)
-        except OSError as err:
-            log.error("analytics: %s; cannot move it aside: %s", exc, err)
-            return False
-        self.stats.moved_aside += 1
-        log.error("analytics: %s; moved it to %s (kept, not deleted) and starting a fresh database", exc, moved)
-        return True
-
-    def _purge(self, store: AnalyticsStore) -> float:
-        """Delete what is older than the retention period; returns when to purge next."""
-        now = self._clock()
-        plays, minutes = store.purge(now, self.config.retention_days)
-        self.stats.plays_purged += plays
-        self.stats.minutes_purged += minutes
-        if plays or minutes:
-            log.info(
-                "analytics: retention purge deleted %d plays and %d audience minutes older than %d days",
-                plays, minutes, self.config.retention_days,
-            )  # fmt: skip
-        return now + self.config.purge_interval_h * 3600.0
-
-    def _give_up(self, batch: Batch) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, (PlayWrite, MinuteWrite)):
-                batch.add(item)
-        lost = len(batch.plays) + len(batch.minutes)
-        self.stats.lost += lost
-        log.error("analytics: closing while the database %s is unavailable: %d records not written", self.path, lost)

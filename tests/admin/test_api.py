@@ -9,7 +9,8 @@ import time
 
 from adminkit import ROOT, csrf_of, good_bundle, make_zip, playlist_yaml, png, snapshot
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
-from signage.analytics.store import AnalyticsStore, PlayRow
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore
 from signage.playlist.loader import ActivePlaylist
 from signage.playlist.watch import PlaylistWatcher
 

@@ -20,8 +20,12 @@ from signage.analytics.anonymity import withhold_small
 from signage.analytics.chart import COLOURS, MAX_CREATIVES, percent_ticks, render_png, render_png_bytes, ticks, title_text
 from signage.analytics.daily import MAX_DAYS, per_day, sample_sizes
 from signage.analytics.formats import date_span, period_text, zone_phrase
-from signage.analytics.report import build_report, load_history, timezone
-from signage.analytics.store import AnalyticsStore, PlayRow, connect_readonly
+from signage.analytics.facts import load_history
+from signage.analytics.periods import timezone
+from signage.analytics.report import build_report
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore
 
 UTC = timezone("UTC")
 DAY0 = 1_794_960_000  # 2026-11-18 00:00 UTC

@@ -14,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from signage.analytics import AnalyticsWriter
-from signage.analytics.report import build_report, crash_text, load_history
-from signage.analytics.store import (
-    MIGRATIONS,
-    PLAYING,
-    SCHEMA_VERSION,
-    AnalyticsStore,
-    PlayRow,
-    connect_readonly,
-    crash_losses,
-)
+from signage.analytics.crashes import crash_text
+from signage.analytics.facts import load_history
+from signage.analytics.report import build_report
+from signage.analytics.crashes import crash_losses
+from signage.analytics.migrations import MIGRATIONS, SCHEMA_VERSION
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.rows import PLAYING, PlayRow
+from signage.analytics.store import AnalyticsStore
 from signage.config import AnalyticsConfig
 from signage.values import AudienceSnapshot
 from test_writer import query  # the same folder (pytest puts it on the path)

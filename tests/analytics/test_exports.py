@@ -28,8 +28,11 @@ from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.anonymity import MIN_PEOPLE, WITHHELD, expression_note, people, withhold_small
 from signage.analytics.formats import to_csv as report_csv
 from signage.analytics.formats import to_json, to_table
-from signage.analytics.report import build_report, load_history
-from signage.analytics.store import AnalyticsStore, PlayRow, connect_readonly
+from signage.analytics.facts import load_history
+from signage.analytics.report import build_report
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore
 from signage.campaigns import build_index
 from signage.playlist.loader import PlaylistError, load_playlist
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from signage.analytics.report import audience_by_period, build_report, load_history, play_counts, timezone
+from signage.analytics.facts import load_history
+from signage.analytics.periods import timezone
+from signage.analytics.report import audience_by_period, build_report, play_counts
 from signage.analytics.writer import AnalyticsWriter
 from signage.config import AnalyticsConfig, SensingConfig
 from signage.sensing.audience import AudienceAggregator
@@ -129,7 +131,7 @@ def test_a_bad_screen_setting_is_refused_with_its_key(tmp_path, env):
 
 
 def test_the_text_report_of_an_empty_period_still_names_the_screen():
-    from signage.analytics.report import ScreenFacts
+    from signage.analytics.report_types import ScreenFacts
     from signage.analytics.text import to_text
 
     r = build_report([], [], T0, T0 + 3600, UTC, screen=ScreenFacts(id="kiosk-7"))

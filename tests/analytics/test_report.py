@@ -14,8 +14,12 @@ import pytest
 
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.formats import to_csv, to_json, to_table
-from signage.analytics.report import build_report, load_history, parse_when, timezone
-from signage.analytics.store import AnalyticsStore, PlayRow, connect_readonly
+from signage.analytics.facts import load_history
+from signage.analytics.periods import parse_when, timezone
+from signage.analytics.report import build_report
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY0 = 1_794_960_000  # 2026-11-18 00:00 UTC

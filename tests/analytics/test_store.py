@@ -6,14 +6,11 @@ import sqlite3
 import pytest
 
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
-from signage.analytics.store import (
-    SCHEMA_VERSION,
-    AnalyticsStore,
-    PlayRow,
-    StoreError,
-    connect_readonly,
-    open_store,
-)
+from signage.analytics.dbfile import StoreError
+from signage.analytics.migrations import SCHEMA_VERSION
+from signage.analytics.readonly import connect_readonly
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore, open_store
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -40,7 +37,7 @@ def test_wal_mode_and_schema_version(tmp_path):
     AnalyticsStore(path).close()  # reopening migrates nothing twice
     assert rows(path, "SELECT version FROM schema_version ORDER BY version") == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
 def test_a_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
-    from signage.analytics.store import MIGRATIONS
+    from signage.analytics.migrations import MIGRATIONS
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from signage.analytics import AnalyticsWriter
-from signage.analytics import writer as writer_module
+from signage.analytics import write_queue
 from signage.analytics.store import AnalyticsStore
 from signage.config import AnalyticsConfig
 from signage.values import AudienceSnapshot
@@ -291,7 +291,7 @@ def test_full_queue_drops_and_counts_and_logs_once_while_it_drains_slowly(tmp_pa
     """Each play is two records (its open row, and its end, queued with the next play's start):
     counts below are records."""
     path = tmp_path / "a.db"
-    monkeypatch.setattr(writer_module, "_BATCH", 1)  # the writer takes one record per write: a slow drain
+    monkeypatch.setattr(write_queue, "_BATCH", 1)  # the writer takes one record per write: a slow drain
     held = HeldWrites(monkeypatch)
     w = AnalyticsWriter(config(path, queue_size=10))
     with caplog.at_level(logging.INFO, logger="signage.analytics"):
@@ -312,7 +312,7 @@ def test_full_queue_drops_and_counts_and_logs_once_while_it_drains_slowly(tmp_pa
         assert w.stats.dropped == 68 + 5 * 3
         held.open()
         deadline = time.monotonic() + 60
-        while not w._queue.empty():  # drained (the last end, held back, must find room)
+        while w.pending():  # drained (the last end, held back, must find room)
             assert time.monotonic() < deadline, "the queue never drained"
             time.sleep(0.01)
         assert w.flush(timeout=30)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 
 import screenkit  # noqa: F401  (SDL's dummy driver for the rest of the render tests)
-from signage.app import RunOptions, open_display
 from signage.config import load_settings
+from signage.display_fallback import open_display
 from signage.render.display import driver_origin, wanted
+from signage.run_options import RunOptions
 
 
 def test_where_the_driver_came_from():
