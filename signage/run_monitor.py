@@ -43,6 +43,7 @@ class RunMonitor:
             log.info("playlist: %r in use; the 'no playlist' problem is over", state.playlist)
             health.set_static(playlist_problem=None)
             self.screen.set_slate(())
+            self.playlist_problem = None  # once: not again on every frame
         if self.camera_once and state.sensing is not None and state.sensing.camera == "reconnecting" and not self.failed:
             self.failed.append(f"--camera-once: {state.sensing.source}: cannot be played "
                                f"({state.sensing.last_error or 'the video cannot be read'})")

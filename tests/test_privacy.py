@@ -207,7 +207,7 @@ def test_invariant1_2_layers_do_not_reach_into_sensing():
     offenders = []
     for path in PKG.rglob("*.py"):
         rel = path.relative_to(PKG)
-        if rel.parts[0] == "sensing" or rel.name in ("app.py", "cli.py"):
+        if rel.parts[0] == "sensing" or rel.as_posix() in ("app.py", "cli.py"):  # the wiring, by full path
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
