@@ -12,7 +12,8 @@ Two sliding counters serve share of voice over the whole of a priority level at 
 to now, an interrupted one what it showed, a play that began before the hour only its part
 inside it). Each moves its window forward as time goes (the plays leaving it are taken off
 once), so reading them costs the plays that left, not the rules; a read further back than
-a previous one is answered from the per-rule lists instead (slower, the same numbers).
+a previous one is answered from the per-rule lists and the records kept instead (slower; the
+same numbers, but for a play that began more than ``memory`` before the newest one).
 Plays are a screen's: one at a time, so they end in the order they start.
 
 Times are instants: aware datetimes (the player's are UTC) or, in tests, naive datetimes
