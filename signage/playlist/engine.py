@@ -317,13 +317,18 @@ class _Decider:
 
     def _in_turn(self, c: _Compiled) -> str | None:
         """Of a rule's eligible creatives, the one played least recently (never played
-        first, in the rule's order)."""
-        hist = self.hist
-        eligible = [cid for cid in c.creatives if self.eligible(cid)]
-        if len(eligible) <= 1:
-            return eligible[0] if eligible else None
-        return min(eligible, key=lambda cid: (hist.creative_last_start(cid) is not None,
-                                              hist.creative_last_start(cid) or self.now, c.creatives.index(cid)))
+        first, in the rule's order; equal times, the first in the rule's order)."""
+        last = self.hist.creative_last_start
+        pick, pick_t = None, None
+        for cid in c.creatives:
+            if not self.eligible(cid):
+                continue
+            t = last(cid)
+            if t is None:
+                return cid
+            if pick is None or t < pick_t:
+                pick, pick_t = cid, t
+        return pick
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
         f = self.firing(self.e._scan_all)

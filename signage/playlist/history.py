@@ -188,6 +188,7 @@ class PlayHistory:
         """Rule id -> microseconds its plays were on screen between ``since`` and ``now``: a
         play on screen counts up to ``now``, an ended one from its start to its end, each
         clipped to ``since`` (a rule with none is absent). A new dict, the caller's."""
+        clipped = []
         if self._secs_lo is None or since >= self._secs_lo:
             self._slide_secs(since)
             out = self._secs.copy()
@@ -195,21 +196,26 @@ class PlayHistory:
                 if start >= since:
                     break
                 out[rule] -= min(us, (since - start) // _US)
+                clipped.append(rule)
             for start, end, rule, us in reversed(self._closed):  # read in the past: plays ending after ``now``
                 if end <= now:
                     break
                 out[rule] -= min(us, (end - max(now, start, since)) // _US)
+                clipped.append(rule)
         else:  # further back than the counter: from the records kept (memory back, at least the hour)
             out = {}
             for r in self._records:
                 if r.rule is not None and r.end is not None and r.end > since:
-                    out[r.rule] = out.get(r.rule, 0) + max(0, (min(r.end, now) - max(r.start, since)) // _US)
+                    us = (min(r.end, now) - max(r.start, since)) // _US
+                    if us > 0:
+                        out[r.rule] = out.get(r.rule, 0) + us
         if self._open:
             last = self._records[-1]
             if last.rule is not None and now > last.start:
                 out[last.rule] = out.get(last.rule, 0) + max(0, (now - max(last.start, since)) // _US)
-        for rule in [r for r, us in out.items() if us <= 0]:  # clipped to nothing: absent, as documented
-            del out[rule]
+        for rule in clipped:  # clipped to nothing: absent, as documented
+            if rule in out and out[rule] <= 0:
+                del out[rule]
         return out
 
     def rule_plays_since(self, rule: str, since: dt.datetime) -> int:
