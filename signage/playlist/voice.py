@@ -46,6 +46,7 @@ class Block:
     big: bool = False
     # (weight, ids, their set, their places in the block), one a distinct weight
     classes: list[tuple[float, list[str], frozenset[str], list[int]]] = field(default_factory=list)
+    place: dict[str, int] = field(default_factory=dict)  # rule id -> its place in the block
 
     @classmethod
     def of(cls, group: list[_Compiled]) -> Block:
@@ -56,6 +57,7 @@ class Block:
             by_weight.setdefault(g.weight, []).append(k)
         b.classes = [(w, [group[k].id for k in ks], frozenset(group[k].id for k in ks), ks)
                      for w, ks in by_weight.items()]
+        b.place = {g.id: k for k, g in enumerate(group)}
         return b
 
 
@@ -150,14 +152,14 @@ def choose(f: Firing, seed: int, now: dt.datetime) -> int:
     get, keys, item = tally.get, tally.keys(), tally.__getitem__
     total = 0
     least: dict[float, int | float] = {}  # weight -> least count among the rules of that weight
-    classes: list[tuple[int, float, Any, int]] = []  # (offset, weight, class, its least count)
+    classes: list[tuple[int, Block, float, Any, int]] = []  # (offset, block, weight, class, its least count)
     for off, b in f.blocks:
         for cls in b.classes:
             w, ids, idset, _ = cls
             counted = idset & keys
             total += sum(map(item, counted))
             m = 0 if len(counted) < len(ids) else min(map(item, ids))
-            classes.append((off, w, cls, m))
+            classes.append((off, b, w, cls, m))
             if m < least.get(w, _INF):
                 least[w] = m
     rules = f.rules
@@ -172,14 +174,19 @@ def choose(f: Firing, seed: int, now: dt.datetime) -> int:
     cut = min(deficit.values()) + 1e-9 * f.unit
     tied_w = {w for w, d in deficit.items() if d < cut}
     tied = [p for p, n in loose if n == least.get(weights[p]) and weights[p] in tied_w]
-    for off, w, (_, ids, _, places), m in classes:
+    sources = 1 if tied else 0  # how many parts of f the ties come from (each in rank order)
+    for off, b, w, (_, ids, idset, places), m in classes:
         if w in tied_w and m == least[w]:
-            if m == 0:
-                tied += [off + k for k, i in zip(places, ids) if i not in tally]
+            sources += 1
+            if m == 0:  # those that have not played: the set difference, put back in block order
+                ks = sorted(map(b.place.__getitem__, idset - keys))
             else:
-                tied += [off + k for k, i in zip(places, ids) if get(i, 0) == m]
+                ks = [k for k, i in zip(places, ids) if get(i, 0) == m]
+            tied += ks if not off else [off + k for k in ks]
     if len(tied) > 1:
-        tied.sort(key=f.ranks.__getitem__)
+        if sources > 1:
+            tied.sort(key=f.ranks.__getitem__)
         rng = random.Random(f"{seed}:{now.isoformat()}")
-        tied = rng.choices(tied, weights=[weights[i] for i in tied])
+        w = weights[tied[0]]
+        tied = rng.choices(tied, weights=[w] * len(tied) if len(tied_w) == 1 else [weights[i] for i in tied])
     return tied[0]

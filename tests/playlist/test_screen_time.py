@@ -259,3 +259,12 @@ def test_seconds_per_hour_and_percent_are_the_same_share():
     ra, rb = simulate(a, everyone(), start=MON, duration="2h"), simulate(b, everyone(), start=MON, duration="2h")
     assert [(e.start, e.rule) for e in ra.entries] == [(e.start, e.rule) for e in rb.entries]
     assert len(list(itertools.islice(ra.entries, 10))) == 10
+
+
+def test_validate_says_the_shares():
+    from signage.playlist.loader import load_playlist
+
+    summary = load_playlist(ROOT / "playlists" / "screen-time.yaml").summary()
+    assert "rule roastery: priority 10, plays roastery-6s, share 75% (45m an hour) of the screen time" in summary
+    assert "rule teahouse: priority 10, plays teahouse-20s, share 25% (15m an hour)" in summary
+    assert "weights share screen time" in summary
