@@ -10,10 +10,10 @@ Two sliding counters serve share of voice over the whole of a priority level at 
 ``rule_counts`` (plays per rule that started in the last hour) and ``rule_seconds``
 (screen time per rule in the last hour, in microseconds: a play still on screen counts up
 to now, an interrupted one what it showed, a play that began before the hour only its part
-inside it). Each moves its window forward as time goes (the plays leaving it are taken off
-once), so reading them costs the plays that left, not the rules; a read further back than
-a previous one is answered from the per-rule lists and the records kept instead (slower; the
-same numbers, but for a play that began more than ``memory`` before the newest one).
+inside it). Each moves its window as time goes (the plays leaving it are taken off once),
+so reading them costs the plays that left, not the rules. A read further back than the
+previous one: ``rule_seconds`` moves its window back (exact within the last hour of
+recording), ``rule_counts`` counts the per-rule lists (slower, the same numbers).
 Plays are a screen's: one at a time, so they end in the order they start.
 
 Times are instants: aware datetimes (the player's are UTC) or, in tests, naive datetimes
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class PlayHistory:
     hour, or the longest cooldown); the counters do not depend on it."""
 
     __slots__ = ("memory", "_records", "_rule_starts", "_creative_starts", "_rule_end", "_creative_last",
-                 "last_loop", "_open", "_recent", "_count", "_count_lo", "_closed", "_secs", "_secs_lo")
+                 "last_loop", "_open", "_recent", "_count", "_count_lo", "_closed", "_ptr", "_secs", "_secs_lo")
 
     def __init__(self, memory: dt.timedelta = HOUR) -> None:
         self.memory = max(memory, HOUR)
@@ -68,8 +69,10 @@ class PlayHistory:
         self._recent: deque[tuple[dt.datetime, str]] = deque()  # rule plays' starts after _count_lo
         self._count: dict[str, int] = {}  # rule -> plays in _recent
         self._count_lo: dt.datetime | None = None
-        self._closed: deque[tuple[dt.datetime, dt.datetime, str, int]] = deque()  # ended after _secs_lo
-        self._secs: dict[str, int] = {}  # rule -> microseconds of the plays in _closed (whole)
+        # ended rule plays of the last hour of recording, by end; those from _ptr on ended after _secs_lo
+        self._closed: deque[tuple[dt.datetime, dt.datetime, str, int]] = deque()
+        self._ptr = 0
+        self._secs: dict[str, int] = {}  # rule -> microseconds of the plays in _closed[_ptr:] (whole)
         self._secs_lo: dt.datetime | None = None
 
     @classmethod
@@ -130,17 +133,25 @@ class PlayHistory:
         self._slide_counts(t - HOUR)  # kept to the hour of the newest start, as the per-rule lists are
 
     def _secs_close(self, rule: str, start: dt.datetime, end: dt.datetime) -> None:
-        lo = self._secs_lo
-        if lo is not None and end <= lo:
-            return
         us = max(0, (end - start) // _US)
         closed = self._closed
         if not closed or closed[-1][1] <= end:
             closed.append((start, end, rule, us))
+            at = len(closed) - 1
         else:
-            closed.insert(bisect.bisect_right(closed, end, key=_second), (start, end, rule, us))
-        self._secs[rule] = self._secs.get(rule, 0) + us
-        self._slide_secs(end - HOUR)
+            at = bisect.bisect_right(closed, end, key=_second)
+            closed.insert(at, (start, end, rule, us))
+        if at < self._ptr or (self._secs_lo is not None and end <= self._secs_lo):
+            self._ptr += 1  # before the window last read: out of the sum
+        elif us:
+            self._secs[rule] = self._secs.get(rule, 0) + us
+        horizon = closed[-1][1] - HOUR  # kept: the last hour of recording
+        while closed[0][1] <= horizon:
+            _, _, old, old_us = closed.popleft()
+            if self._ptr:
+                self._ptr -= 1
+            elif old_us:
+                _take(self._secs, old, old_us)
 
     def _slide_counts(self, lo: dt.datetime) -> None:
         if self._count_lo is not None and lo <= self._count_lo:
@@ -151,13 +162,21 @@ class PlayHistory:
             _take(count, recent.popleft()[1], 1)
 
     def _slide_secs(self, lo: dt.datetime) -> None:
-        if self._secs_lo is not None and lo <= self._secs_lo:
-            return
-        self._secs_lo = lo
+        """Moves the window of ``_secs`` to the plays that ended after ``lo``, either way."""
         closed, secs = self._closed, self._secs
-        while closed and closed[0][1] <= lo:
-            _, _, rule, us = closed.popleft()
-            _take(secs, rule, us)
+        if self._secs_lo is None or lo >= self._secs_lo:
+            while self._ptr < len(closed) and closed[self._ptr][1] <= lo:
+                _, _, rule, us = closed[self._ptr]
+                if us:
+                    _take(secs, rule, us)
+                self._ptr += 1
+        else:
+            while self._ptr and closed[self._ptr - 1][1] > lo:
+                self._ptr -= 1
+                _, _, rule, us = closed[self._ptr]
+                if us:
+                    secs[rule] = secs.get(rule, 0) + us
+        self._secs_lo = lo
 
     # ------------------------------------------------------------------ reading
     @property
@@ -188,27 +207,21 @@ class PlayHistory:
         """Rule id -> microseconds its plays were on screen between ``since`` and ``now``: a
         play on screen counts up to ``now``, an ended one from its start to its end, each
         clipped to ``since`` (a rule with none is absent). A new dict, the caller's."""
+        self._slide_secs(since)
+        out = self._secs.copy()
         clipped = []
-        if self._secs_lo is None or since >= self._secs_lo:
-            self._slide_secs(since)
-            out = self._secs.copy()
-            for start, _end, rule, us in self._closed:  # the plays that began before ``since``
-                if start >= since:
-                    break
+        for start, _end, rule, us in itertools.islice(self._closed, self._ptr, None):  # began before ``since``
+            if start >= since:
+                break
+            if us:
                 out[rule] -= min(us, (since - start) // _US)
                 clipped.append(rule)
-            for start, end, rule, us in reversed(self._closed):  # read in the past: plays ending after ``now``
-                if end <= now:
-                    break
+        for start, end, rule, us in reversed(self._closed):  # read in the past: plays ending after ``now``
+            if end <= now:
+                break
+            if us:
                 out[rule] -= min(us, (end - max(now, start, since)) // _US)
                 clipped.append(rule)
-        else:  # further back than the counter: from the records kept (memory back, at least the hour)
-            out = {}
-            for r in self._records:
-                if r.rule is not None and r.end is not None and r.end > since:
-                    us = (min(r.end, now) - max(r.start, since)) // _US
-                    if us > 0:
-                        out[r.rule] = out.get(r.rule, 0) + us
         if self._open:
             last = self._records[-1]
             if last.rule is not None and now > last.start:
