@@ -268,3 +268,17 @@ def test_validate_says_the_shares():
     assert "rule roastery: priority 10, plays roastery-6s, share 75% (45m an hour) of the screen time" in summary
     assert "rule teahouse: priority 10, plays teahouse-20s, share 25% (15m an hour)" in summary
     assert "weights share screen time" in summary
+
+
+def test_a_rule_whose_creatives_vary_in_length_gets_its_share():
+    """Rule a plays a 4 s and a 30 s spot in turn, rule b a 10 s one; 60/40 of the time."""
+    pl = Playlist.model_validate({
+        "name": "t", "creatives": [{"id": c, "type": "text", "headline": c, "duration": d}
+                                   for c, d in (("loop", 20), ("short", 4), ("long", 30), ("mid", 10))],
+        "loop": ["loop"], "rules": [
+            {"id": "a", "when": {"faces": ">= 1"}, "play": ["short", "long"], "share": "60%"},
+            {"id": "b", "when": {"faces": ">= 1"}, "play": "mid", "share": "40%"}]})
+    r = simulate(pl, everyone(), start=MON, duration="6h")
+    times = screen_time(r, "a", "b")
+    assert abs(share_of(times, "a") - 0.6) <= 0.02, times
+    assert {e.creative for e in r.plays(rule="a")} == {"short", "long"}
