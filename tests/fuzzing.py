@@ -34,6 +34,8 @@ NASTY_SCALARS: tuple[Any, ...] = (
     "12:30-11:00", "mon-sun", "funday", "Europe/Atlantis", "../../../etc/passwd", "/dev/zero", "CON",
     "\x0b", "a\x0bb", "\t", "\u200b", "\ufeff", "\u202e", "😀", "日本語", "عربى", "\\", "'", '"', "{", "[", "*a", "&a",
     "x" * 300, "x" * 5000, True, False, None, [], {}, [None], {"": None},
+    # shares of screen time (a rule's share, the playlist's share_of_voice)
+    "75%", "100%", "0%", "-5%", "150%", "nan%", "inf%", "1e400%", "%", " 5 %", "3600s", "3601s", "time", "plays",
 )  # fmt: skip
 # Characters inserted into the text itself.
 NASTY_CHARS = ("\x0b", "\x00", "\x1b", "\t", "\r", "\n", ":", "-", "#", "{", "}", "[", "]", "&", "*", "!", "|",

@@ -13,7 +13,10 @@ How a decision is made
   is under its own hourly cap.
 - Of the firing rules, the highest priority wins. Among equal priorities, share of
   voice follows the weights: the rule furthest behind its share of the last hour's
-  plays goes next (ties broken by the seeded random generator).
+  plays goes next (ties broken by the seeded random generator). By screen time instead
+  (rules with a ``share``, or every rule with ``share_of_voice: time``): the rule
+  furthest behind its share of the last hour's seconds on screen goes next, so creatives
+  of different lengths get their part of the time, not of the plays.
 - A rule with several creatives plays them in turn (the eligible one played least
   recently).
 - When no rule fires, the default loop plays on, in order, skipping ineligible items.
@@ -30,19 +33,19 @@ not the length of the history.
 from __future__ import annotations
 
 import datetime as dt
-import random
-from bisect import bisect_right
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
+from signage.playlist.voice import Firing, Row, choose, rows
 from signage.values import AudienceSnapshot
 
 HOUR = dt.timedelta(hours=1)
+_SECOND = 1_000_000  # screen time is counted in microseconds (PlayHistory.rule_seconds)
 
 __all__ = ["Decision", "NowPlaying", "PlayHistory", "PlayRecord", "PlaylistEngine"]
 
@@ -96,47 +99,6 @@ class _Compiled:
     shared: bool = False  # another rule has the very same condition (evaluated once a decision)
 
 
-@dataclass(slots=True)
-class _Block:
-    """Consecutive plain rules (same priority, condition and min_play; no cap, cooldown or
-    schedule; one creative that only the campaign can make ineligible): they fire together
-    or not at all, so the scan looks at them once."""
-
-    rules: list[_Compiled]
-    creatives: list[str]
-    weights: list[float]
-    ids: list[str]
-
-
-# what the scan reads of a rule (or a block), as a tuple: unpacked in the loop, faster than attributes
-_Row = tuple[int, "str | None", "int | None", "dt.timedelta | None", float, "Predicate | None", Predicate, bool,
-             "str | None", "_Compiled | None", "_Block | None"]
-
-
-def _rows(rules: list[_Compiled], always: frozenset[str]) -> list[_Row]:
-    def plain(c: _Compiled) -> bool:
-        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
-
-    rows: list[_Row] = []
-    i = 0
-    while i < len(rules):
-        c = rules[i]
-        j = i + 1
-        if plain(c):
-            while j < len(rules) and plain(rules[j]) and rules[j].priority == c.priority and \
-                    rules[j].when is c.when and rules[j].min_play == c.min_play:
-                j += 1
-        if j - i > 1:
-            group = rules[i:j]
-            block = _Block(group, [g.single for g in group], [g.weight for g in group], [g.id for g in group])
-            rows.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, block))
-        else:
-            rows.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
-                         None))
-        i = j
-    return rows
-
-
 def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
     """Enabled rules compiled; rules with the same condition share one predicate."""
     by_text: dict[str, Predicate] = {}
@@ -149,7 +111,8 @@ def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
         if not shared:
             by_text[key] = compile_condition(r.when, dayparts)
         creatives = tuple(r.creatives)
-        out.append(_Compiled(r, i, r.id, r.priority, r.weight, r.max_per_hour,
+        weight = r.share if r.share is not None else r.weight  # a share is a weight of screen time
+        out.append(_Compiled(r, i, r.id, r.priority, weight, r.max_per_hour,
                              dt.timedelta(seconds=r.cooldown) if r.cooldown > 0 else None, r.min_play,
                              by_text[key], compile_schedule(r.schedule, dayparts) if r.schedule else None,
                              creatives, creatives[0] if len(creatives) == 1 else None))
@@ -173,12 +136,15 @@ class PlaylistEngine:
         self._rules.sort(key=lambda c: (-c.priority, c.index))
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
         self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None)
-        self._scan_all = _rows(self._rules, self._always)
-        self._scan_interrupting = _rows(self._interrupting, self._always)
+        self._scan_all = rows(self._rules, self._always)
+        self._scan_interrupting = rows(self._interrupting, self._always)
         self._creative_schedule = {c.id: compile_schedule(c.schedule, dayparts) for c in playlist.creatives}
         self._creative_cap = {c.id: c.max_per_hour for c in playlist.creatives}
         self._duration = {c.id: playlist.duration_of(c.id) for c in playlist.creatives}
         self._priority = {r.id: r.priority for r in playlist.rules}
+        #: the priorities whose rules share the screen by screen time rather than plays
+        self._by_time = frozenset(r.priority for r in playlist.rules
+                                  if playlist.share_of_voice == "time" or r.share is not None)
         self._loop = list(playlist.loop)
         self._recheck = dt.timedelta(seconds=playlist.recheck)
         self._reasons: dict[str, str] = {}
@@ -266,17 +232,6 @@ class PlaylistEngine:
         return Decision(action, creative, rule.id if rule else None, reason, duration, check, loop_index)
 
 
-@dataclass(slots=True)
-class _Firing:
-    """The rules that fire at one priority, with (same index) the creative each would play,
-    its plays in the last hour and its weight."""
-
-    rules: list[_Compiled] = field(default_factory=list)
-    creatives: list[str] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-    weights: list[float] = field(default_factory=list)
-
-
 class _Decider:
     """One decision's view: the context, the history, and which creatives are eligible
     (each looked at once)."""
@@ -304,8 +259,8 @@ class _Decider:
             self._eligible[creative] = ok
         return ok
 
-    def firing(self, rows: list[_Row], above: int | None = None,
-               elapsed: float | None = None) -> _Firing:
+    def firing(self, rows: list[Row], above: int | None = None,
+               elapsed: float | None = None) -> Firing:
         """The rules of the highest priority that fire now, and the creative each would
         play (``rows`` sorted by priority). ``above``: only priorities above it; ``elapsed``:
         only rules whose min_play it has passed (interrupting).
@@ -314,12 +269,11 @@ class _Decider:
         over plain tuples, no call but the predicates: it runs over every rule at each
         decision (1,000 equal-priority rules that all fire are the costly case)."""
         ctx, now, hour_ago = self.ctx, self.now, self.hour_ago
-        starts, ends = self.hist.rule_starts, self.hist.rule_ends
+        plays, ends = self.hist.rule_counts(hour_ago), self.hist.rule_ends  # plays: rule -> plays in the last hour
         always = self.e._always if self._campaign_ok else frozenset()
         memo: dict[Predicate, bool | None] = {}
         level: int | None = None
-        f = _Firing()  # parallel lists, not a list of tuples: no object made per rule
-        rules, creatives, counts, weights = f.rules, f.creatives, f.counts, f.weights
+        f = Firing()  # parallel lists, not a list of tuples: no object made per rule
         for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block in rows:
             if (level is not None and p < level) or (above is not None and p <= above):
                 break  # sorted by priority: nothing further down can win
@@ -330,15 +284,9 @@ class _Decider:
                 if v is not True or not self._campaign_ok:
                     continue
                 level = p
-                rules += block.rules
-                creatives += block.creatives
-                weights += block.weights
-                counts += [len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0
-                           for st in map(starts.get, block.ids)]
+                f.add_block(block)
                 continue
-            st = starts.get(rid)
-            n = len(st) - bisect_right(st, hour_ago) if st and st[-1] > hour_ago else 0  # plays in the last hour
-            if cap is not None and n >= cap:
+            if cap is not None and plays.get(rid, 0) >= cap:
                 continue
             if cooldown is not None and rid in ends:
                 end = ends[rid]
@@ -360,39 +308,37 @@ class _Decider:
                 if creative is None:
                     continue
             level = p
-            rules.append(c)
-            creatives.append(creative)
-            counts.append(n)
-            weights.append(c.weight)
+            f.add(c, creative)
+        if level in self.e._by_time:  # share of voice by screen time: microseconds in the last hour
+            f.tally, f.unit = self.hist.rule_seconds(hour_ago, now), _SECOND
+        else:
+            f.tally = plays
         return f
 
     def _in_turn(self, c: _Compiled) -> str | None:
         """Of a rule's eligible creatives, the one played least recently (never played
-        first, in the rule's order)."""
-        hist = self.hist
-        eligible = [cid for cid in c.creatives if self.eligible(cid)]
-        if len(eligible) <= 1:
-            return eligible[0] if eligible else None
-        return min(eligible, key=lambda cid: (hist.creative_last_start(cid) is not None,
-                                              hist.creative_last_start(cid) or self.now, c.creatives.index(cid)))
+        first, in the rule's order; equal times, the first in the rule's order)."""
+        last = self.hist.creative_last_start
+        pick, pick_t = None, None
+        for cid in c.creatives:
+            if not self.eligible(cid):
+                continue
+            t = last(cid)
+            if t is None:
+                return cid
+            if pick is None or t < pick_t:
+                pick, pick_t = cid, t
+        return pick
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
         f = self.firing(self.e._scan_all)
         return self.share(f, seed) if f.rules else None
 
-    def share(self, f: _Firing, seed: int) -> tuple[_Compiled, str]:
-        """Share of voice among rules of one priority: the rule furthest behind its weighted
-        share of the last hour's plays (a tie broken by the seeded random generator)."""
-        if len(f.rules) == 1:
-            return f.rules[0], f.creatives[0]
-        scale = (sum(f.counts) + 1) / sum(f.weights)
-        deficits = [n - scale * w for n, w in zip(f.counts, f.weights)]
-        cut = min(deficits) + 1e-9
-        tied = [i for i, d in enumerate(deficits) if d < cut]
-        if len(tied) > 1:
-            rng = random.Random(f"{seed}:{self.now.isoformat()}")
-            tied = rng.choices(tied, weights=[f.weights[i] for i in tied])
-        return f.rules[tied[0]], f.creatives[tied[0]]
+    def share(self, f: Firing, seed: int) -> tuple[_Compiled, str]:
+        """Share of voice among the rules of one priority (voice.py): the rule furthest behind
+        its weighted share of the last hour's plays, or screen time."""
+        i = choose(f, seed, self.now)
+        return f.rules[i], f.creatives[i]
 
     def next_in_loop(self) -> int | None:
         """The loop slot to play next: after the last one played, skipping ineligible ones."""

@@ -6,6 +6,16 @@ as it goes, what a decision needs: per rule and per creative the starts of the l
 any length), the last start of each creative (to take a rule's creatives in turn) and the
 loop's last play. A decision then reads a few counters instead of walking the history.
 
+Two sliding counters serve share of voice over the whole of a priority level at once:
+``rule_counts`` (plays per rule that started in the last hour) and ``rule_seconds``
+(screen time per rule in the last hour, in microseconds: a play still on screen counts up
+to now, an interrupted one what it showed, a play that began before the hour only its part
+inside it). Each moves its window as time goes (the plays leaving it are taken off once),
+so reading them costs the plays that left, not the rules. A read further back than the
+previous one: ``rule_seconds`` moves its window back (exact within the last hour of
+recording), ``rule_counts`` counts the per-rule lists (slower, the same numbers).
+Plays are a screen's: one at a time, so they end in the order they start.
+
 Times are instants: aware datetimes (the player's are UTC) or, in tests, naive datetimes
 throughout; the last hour is the last 60 real minutes. Pure: no I/O, no clock.
 """
@@ -14,11 +24,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 HOUR = dt.timedelta(hours=1)
+_US = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +54,7 @@ class PlayHistory:
     hour, or the longest cooldown); the counters do not depend on it."""
 
     __slots__ = ("memory", "_records", "_rule_starts", "_creative_starts", "_rule_end", "_creative_last",
-                 "last_loop", "_open")
+                 "last_loop", "_open", "_recent", "_count", "_count_lo", "_closed", "_ptr", "_secs", "_secs_lo")
 
     def __init__(self, memory: dt.timedelta = HOUR) -> None:
         self.memory = max(memory, HOUR)
@@ -53,6 +65,15 @@ class PlayHistory:
         self._creative_last: dict[str, dt.datetime] = {}
         self.last_loop: PlayRecord | None = None  # the latest loop play (rule None), kept whatever its age
         self._open = False  # the newest record has not ended yet
+        # sliding counters (see the module's docstring)
+        self._recent: deque[tuple[dt.datetime, str]] = deque()  # rule plays' starts after _count_lo
+        self._count: dict[str, int] = {}  # rule -> plays in _recent
+        self._count_lo: dt.datetime | None = None
+        # ended rule plays of the last hour of recording, by end; those from _ptr on ended after _secs_lo
+        self._closed: deque[tuple[dt.datetime, dt.datetime, str, int]] = deque()
+        self._ptr = 0
+        self._secs: dict[str, int] = {}  # rule -> microseconds of the plays in _closed[_ptr:] (whole)
+        self._secs_lo: dt.datetime | None = None
 
     @classmethod
     def of(cls, records: Iterable[PlayRecord], memory: dt.timedelta = HOUR) -> PlayHistory:
@@ -72,6 +93,9 @@ class PlayHistory:
         if record.rule is not None:
             _add(self._rule_starts, record.rule, t)
             self._rule_end[record.rule] = record.end
+            self._count_start(record.rule, t)
+            if record.end is not None:
+                self._secs_close(record.rule, t, record.end)
         else:
             self.last_loop = record
         _add(self._creative_starts, record.creative, t)
@@ -92,8 +116,67 @@ class PlayHistory:
         self._records[-1] = rec
         if rec.rule is not None:
             self._rule_end[rec.rule] = at
+            self._secs_close(rec.rule, rec.start, at)
         else:
             self.last_loop = rec
+
+    def _count_start(self, rule: str, t: dt.datetime) -> None:
+        lo = self._count_lo
+        if lo is not None and t <= lo:
+            return  # before the window: it never counts again
+        recent = self._recent
+        if not recent or recent[-1][0] <= t:
+            recent.append((t, rule))
+        else:
+            recent.insert(bisect.bisect_right(recent, t, key=_first), (t, rule))
+        self._count[rule] = self._count.get(rule, 0) + 1
+        self._slide_counts(t - HOUR)  # kept to the hour of the newest start, as the per-rule lists are
+
+    def _secs_close(self, rule: str, start: dt.datetime, end: dt.datetime) -> None:
+        us = max(0, (end - start) // _US)
+        closed = self._closed
+        if not closed or closed[-1][1] <= end:
+            closed.append((start, end, rule, us))
+            at = len(closed) - 1
+        else:
+            at = bisect.bisect_right(closed, end, key=_second)
+            closed.insert(at, (start, end, rule, us))
+        if at < self._ptr or (self._secs_lo is not None and end <= self._secs_lo):
+            self._ptr += 1  # before the window last read: out of the sum
+        elif us:
+            self._secs[rule] = self._secs.get(rule, 0) + us
+        horizon = closed[-1][1] - HOUR  # kept: the last hour of recording
+        while closed[0][1] <= horizon:
+            _, _, old, old_us = closed.popleft()
+            if self._ptr:
+                self._ptr -= 1
+            elif old_us:
+                _take(self._secs, old, old_us)
+
+    def _slide_counts(self, lo: dt.datetime) -> None:
+        if self._count_lo is not None and lo <= self._count_lo:
+            return
+        self._count_lo = lo
+        recent, count = self._recent, self._count
+        while recent and recent[0][0] <= lo:
+            _take(count, recent.popleft()[1], 1)
+
+    def _slide_secs(self, lo: dt.datetime) -> None:
+        """Moves the window of ``_secs`` to the plays that ended after ``lo``, either way."""
+        closed, secs = self._closed, self._secs
+        if self._secs_lo is None or lo >= self._secs_lo:
+            while self._ptr < len(closed) and closed[self._ptr][1] <= lo:
+                _, _, rule, us = closed[self._ptr]
+                if us:
+                    _take(secs, rule, us)
+                self._ptr += 1
+        else:
+            while self._ptr and closed[self._ptr - 1][1] > lo:
+                self._ptr -= 1
+                _, _, rule, us = closed[self._ptr]
+                if us:
+                    secs[rule] = secs.get(rule, 0) + us
+        self._secs_lo = lo
 
     # ------------------------------------------------------------------ reading
     @property
@@ -105,6 +188,48 @@ class PlayHistory:
     def rule_ends(self) -> dict[str, dt.datetime | None]:
         """Rule id -> end of its last play; None while that play is on screen (read only)."""
         return self._rule_end
+
+    def rule_counts(self, since: dt.datetime) -> dict[str, int]:
+        """Rule id -> plays that started after ``since`` (a rule with none is absent). Read
+        only, and only until the next call: the history's own counter when ``since`` moves
+        forward (the usual case: the last hour of an advancing clock), a new dict otherwise."""
+        if self._count_lo is None or since >= self._count_lo:
+            self._slide_counts(since)
+            return self._count
+        out = {}
+        for rule, starts in self._rule_starts.items():
+            n = len(starts) - bisect.bisect_right(starts, since) if starts and starts[-1] > since else 0
+            if n:
+                out[rule] = n
+        return out
+
+    def rule_seconds(self, since: dt.datetime, now: dt.datetime) -> dict[str, int]:
+        """Rule id -> microseconds its plays were on screen between ``since`` and ``now``: a
+        play on screen counts up to ``now``, an ended one from its start to its end, each
+        clipped to ``since`` (a rule with none is absent). A new dict, the caller's."""
+        self._slide_secs(since)
+        out = self._secs.copy()
+        clipped = []
+        for start, _end, rule, us in itertools.islice(self._closed, self._ptr, None):  # began before ``since``
+            if start >= since:
+                break
+            if us:
+                out[rule] -= min(us, (since - start) // _US)
+                clipped.append(rule)
+        for start, end, rule, us in reversed(self._closed):  # read in the past: plays ending after ``now``
+            if end <= now:
+                break
+            if us:
+                out[rule] -= min(us, (end - max(now, start, since)) // _US)
+                clipped.append(rule)
+        if self._open:
+            last = self._records[-1]
+            if last.rule is not None and now > last.start:
+                out[last.rule] = out.get(last.rule, 0) + max(0, (now - max(last.start, since)) // _US)
+        for rule in clipped:  # clipped to nothing: absent, as documented
+            if rule in out and out[rule] <= 0:
+                del out[rule]
+        return out
 
     def rule_plays_since(self, rule: str, since: dt.datetime) -> int:
         """Plays of ``rule`` that started after ``since``."""
@@ -138,6 +263,23 @@ class PlayHistory:
 
     def __getitem__(self, i: int) -> PlayRecord:
         return self._records[i]
+
+
+def _take(counter: dict[str, int], key: str, amount: int) -> None:
+    """Takes ``amount`` off ``counter[key]``; a key left at 0 goes (counters hold no zeros)."""
+    left = counter[key] - amount
+    if left:
+        counter[key] = left
+    else:
+        del counter[key]
+
+
+def _first(item: tuple) -> dt.datetime:
+    return item[0]
+
+
+def _second(item: tuple) -> dt.datetime:
+    return item[1]
 
 
 def _add(index: dict[str, list[dt.datetime]], key: str, t: dt.datetime) -> None:

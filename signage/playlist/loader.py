@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from signage.config import PlaylistLimits
 from signage.playlist.assets import AssetError, AssetInfo, Limits, probe_image, probe_video
 from signage.playlist.schema import Playlist, TextCreative, VideoCreative, reference_errors
+from signage.playlist.share import describe_share
 from signage.playlist.yamlio import YamlDocument, YamlSyntaxError, parse_yaml
 from signage.values import CreativeSpec, TransitionSpec
 
@@ -120,10 +121,12 @@ class LoadedPlaylist:
             f"  {len(p.creatives)} creatives ({kinds_txt}); loop of {len(p.loop)} lasting {_fmt_s(loop_s)}; "
             f"{len(p.rules)} rule{'s' if len(p.rules) != 1 else ''}"
             + (f"; campaign {p.campaign.from_} to {p.campaign.to}" if p.campaign else "")
-            + (f"; time zone {p.timezone}" if p.timezone else ""),
+            + (f"; time zone {p.timezone}" if p.timezone else "")
+            + ("; weights share screen time" if p.share_of_voice == "time" else ""),
         ]
         for r in p.rules:
             lines.append(f"  rule {r.id}: priority {r.priority}, plays {', '.join(r.creatives)}"
+                         + (f", share {describe_share(r.share)} of the screen time" if r.share is not None else "")
                          + (", may interrupt" if r.interrupt else "") + ("" if r.enabled else " (disabled)"))
         for w in self.warnings:
             lines.append("  warning: " + w.format(str(self.path)))

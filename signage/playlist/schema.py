@@ -34,6 +34,7 @@ from pydantic import (
 
 from signage.playlist import limits
 from signage.playlist.limits import fmt_seconds
+from signage.playlist.share import parse_share, share_errors
 
 # --------------------------------------------------------------------------- primitives
 
@@ -452,6 +453,11 @@ Creative = Annotated[Union[ImageCreative, VideoCreative, TextCreative], Field(di
 
 # --------------------------------------------------------------------------- rules
 
+# a fraction of the hour: written 75% or 15m (seconds per hour); see share.py
+Share = Annotated[float, BeforeValidator(parse_share), PlainSerializer(lambda f: f"{f * 100!r}%"), WithJsonSchema({
+    "type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*%|[0-9hms. ]+)\s*$",
+    "description": "share of screen time: 75% or seconds per hour (15m, 900s)"})]
+
 
 class Rule(Strict):
     """When ``when`` holds, play ``play`` (one creative, or several taken in turn)."""
@@ -461,6 +467,8 @@ class Rule(Strict):
     play: Id | list[Id]
     priority: int = Field(0, ge=-1000, le=1000, description="higher wins")
     weight: float = Field(1.0, gt=0, le=1000, description="share of voice among rules of equal priority")
+    share: Share | None = Field(None, description="share of screen time among rules of equal priority: "
+                                "75% or seconds per hour (15m)")
     cooldown: Annotated[Duration, _within(0.0, limits.MAX_COOLDOWN_S, "cooldown")] = Field(
         0.0, description="after firing, the rule rests this long")
     max_per_hour: int | None = Field(None, ge=1, le=limits.MAX_PER_HOUR, description="at most this many firings in any hour")
@@ -477,6 +485,12 @@ class Rule(Strict):
         if isinstance(v, list) and not v:
             raise ValueError("play needs at least one creative id")
         return v
+
+    @model_validator(mode="after")
+    def _share_or_weight(self) -> Rule:
+        if self.share is not None and self.weight != 1.0:  # (a weight of 1 is the default: a dump reads back)
+            raise ValueError("give share (of screen time) or weight (of plays), not both")
+        return self
 
     @property
     def creatives(self) -> list[str]:
@@ -505,6 +519,8 @@ class Playlist(Strict):
     rules: list[Rule] = Field(default_factory=list)
     recheck: Annotated[Duration, _within(limits.MIN_RECHECK_S, limits.MAX_RECHECK_S, "recheck period")] = Field(
         1.0, description="how often interrupting rules are checked while something plays")
+    share_of_voice: Literal["plays", "time"] = Field(
+        "plays", description="what weights share among rules of equal priority: plays, or screen time")
 
     @field_validator("timezone")
     @classmethod
@@ -521,6 +537,13 @@ class Playlist(Strict):
     @model_validator(mode="after")
     def _references(self) -> Playlist:
         errors = reference_errors(self.model_dump(by_alias=True, exclude_none=True, include=_REFERENCE_FIELDS))
+        if errors:
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in errors))
+        return self
+
+    @model_validator(mode="after")
+    def _shares(self) -> Playlist:
+        errors = share_errors(self.rules)
         if errors:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in errors))
         return self

@@ -6,7 +6,8 @@ timeline.py; this module runs the simulation and re-exports both.)
 A *scenario* says what the audience in front of the screen looks like over time::
 
     name: lunch rush
-    start: 2026-11-23T11:45          # optional; naive = wall-clock time at the screen
+    start: 2026-11-23T11:45          # optional; naive = wall-clock time at the screen (one
+                                     # in a skipped hour moves forward by the gap)
     duration: 2h                     # optional; default: last step's at + hold, else 1h
     repeat: 30m                      # optional: the timeline repeats with this period
     camera: off                      # optional: the whole run without a camera
@@ -93,15 +94,29 @@ MAX_DURATION = dt.timedelta(days=31)
 # --------------------------------------------------------------------------- the simulation
 
 
+def wall_instant(local: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A naive wall-clock time in ``tz`` as an instant (aware, UTC). A time that does not
+    exist (inside the hour skipped when the clocks go forward) moves forward by the gap:
+    02:30 on 29 March 2026 in Paris is 03:30+02:00. A time that occurs twice (the repeated
+    autumn hour) is its first occurrence, unless ``local.fold`` is 1."""
+    first = local.replace(tzinfo=tz, fold=0)
+    second = local.replace(tzinfo=tz, fold=1)
+    at = second if local.fold else first
+    if at.astimezone(UTC).astimezone(tz).replace(tzinfo=None, fold=0) != local.replace(fold=0):
+        # in a gap: read with the offset from before it (fold=0's), which lands after it
+        at = first
+    return at.astimezone(UTC)
+
+
 def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: dt.tzinfo) -> dt.datetime:
-    """The start as an instant (aware, UTC). Naive: wall-clock time in ``tz`` (a time in
-    a skipped hour is read with the offset before the change, as zoneinfo does)."""
+    """The start as an instant (aware, UTC). Naive: wall-clock time in ``tz`` (see
+    ``wall_instant``: a time in a skipped hour moves forward by the gap)."""
     if start is None:
         start = scenario.start
     if start is None:
         now = dt.datetime.now(tz)
         base = now.replace(minute=0, second=0, microsecond=0)
-        start = base if base == now else (base + dt.timedelta(hours=1)).replace(tzinfo=None).replace(tzinfo=tz)
+        start = base if base == now else (base + dt.timedelta(hours=1)).replace(tzinfo=None)
     if isinstance(start, str):
         try:
             start = dt.datetime.fromisoformat(start.strip())
@@ -115,7 +130,7 @@ def _parse_start(start: str | dt.datetime | None, scenario: Scenario, tz: dt.tzi
         raise ValueError(f"start {start.isoformat(timespec='minutes')} is outside the years "
                          f"{limits.MIN_YEAR} to {limits.MAX_YEAR - 1} a simulation may cover")
     if start.tzinfo is None:
-        start = start.replace(tzinfo=tz)
+        return wall_instant(start, tz)
     return start.astimezone(UTC)
 
 

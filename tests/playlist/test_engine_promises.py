@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -192,6 +194,45 @@ def test_a_daypart_in_the_skipped_hour_does_not_play_and_json_times_carry_offset
     # the same rule on an ordinary night plays the full hour
     r = simulate(pl, sc, start="2026-03-22T01:00", duration="3h")
     assert sum(e.duration_s for e in r.plays(rule="night")) == 3600
+
+
+@pytest.mark.parametrize("zone, start, expected", [
+    (PARIS, "2026-03-29T02:30", "2026-03-29T03:30:00+02:00"),  # inside the skipped hour: forward by the gap
+    (PARIS, dt.datetime(2026, 3, 29, 2, 30, fold=1), "2026-03-29T03:30:00+02:00"),  # whatever the fold says
+    (PARIS, "2026-03-29T02:00", "2026-03-29T03:00:00+02:00"),
+    (PARIS, "2026-03-29T01:59", "2026-03-29T01:59:00+01:00"),  # the edges do exist
+    (PARIS, "2026-03-29T03:00", "2026-03-29T03:00:00+02:00"),
+    (PARIS, "2026-10-25T02:30", "2026-10-25T02:30:00+02:00"),  # the repeated hour: its first occurrence
+    (PARIS, dt.datetime(2026, 10, 25, 2, 30, fold=1), "2026-10-25T02:30:00+01:00"),  # or the second, asked for
+    ("America/New_York", "2026-03-08T02:30", "2026-03-08T03:30:00-04:00"),
+    ("Australia/Lord_Howe", "2026-10-04T02:15", "2026-10-04T02:45:00+11:00"),  # a half-hour gap
+])  # fmt: skip
+def test_a_start_in_a_skipped_hour_moves_forward_by_the_gap(zone, start, expected):
+    pl = playlist(timezone=zone, creatives={"a": 10}, loop=("a",))
+    r = simulate(pl, parse_scenario({"name": "s", "timeline": [{"at": 0}]}), start=start, duration="1h")
+    j = report_json(r)
+    assert j["start"] == expected
+    assert j["timeline"][0]["start"] == expected and r.duration_s == 3600
+
+
+def test_a_scenario_whose_start_is_in_the_skipped_hour(tmp_path):
+    """The scenario's own start (YAML), through the CLI: the header and the JSON say 03:30+02:00."""
+    import subprocess
+    import sys
+
+    from signage.playlist.simulate import load_scenario
+
+    path = tmp_path / "gap.yaml"
+    path.write_text("name: gap\nstart: 2026-03-29T02:30\nduration: 30m\ntimeline:\n  - {at: 0s, faces: 1}\n")
+    pl = playlist(timezone=PARIS, creatives={"a": 10}, loop=("a",))
+    r = simulate(pl, load_scenario(path))
+    assert report_json(r)["start"] == "2026-03-29T03:30:00+02:00"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "signage.cli", "simulate", str(root / "playlists" / "night-shift.yaml"),
+                          "--audience", str(path)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    assert "Sun 2026-03-29 03:30:00 to Sun 2026-03-29 04:00:00 (Europe/Paris, UTC+02:00)" in out.stdout
 
 
 def test_the_repeated_autumn_hour_is_counted_once_for_hourly_caps():
