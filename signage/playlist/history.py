@@ -42,7 +42,7 @@ class PlayHistory:
     hour, or the longest cooldown); the counters do not depend on it."""
 
     __slots__ = ("memory", "_records", "_rule_starts", "_creative_starts", "_rule_end", "_creative_last",
-                 "last_loop", "_open")
+                 "last_loop", "_open", "tally")
 
     def __init__(self, memory: dt.timedelta = HOUR) -> None:
         self.memory = max(memory, HOUR)
@@ -53,6 +53,7 @@ class PlayHistory:
         self._creative_last: dict[str, dt.datetime] = {}
         self.last_loop: PlayRecord | None = None  # the latest loop play (rule None), kept whatever its age
         self._open = False  # the newest record has not ended yet
+        self.tally = None  # an observer told of each start (the engine's campaign counters; see attach)
 
     @classmethod
     def of(cls, records: Iterable[PlayRecord], memory: dt.timedelta = HOUR) -> PlayHistory:
@@ -78,9 +79,18 @@ class PlayHistory:
         if record.creative not in self._creative_last or self._creative_last[record.creative] < t:
             self._creative_last[record.creative] = t
         self._open = record.end is None
+        if self.tally is not None:
+            self.tally.add(record)
         horizon = t - self.memory
         while self._records and self._records[0].start < horizon and self._records[0] is not self.last_loop:
             self._records.popleft()
+
+    def attach(self, tally) -> None:
+        """Keep ``tally`` (an object with ``add(record)``) told of each play that starts, from
+        the records kept (``memory`` back) on: the engine's campaign counters (campaigns.py)."""
+        self.tally = tally
+        for r in self._records:
+            tally.add(r)
 
     def end(self, at: dt.datetime) -> None:
         """The play on screen ends at ``at`` (nothing happens when none is open)."""
