@@ -225,7 +225,8 @@ def _busiest_day(f: FlightGoals, ways: _Ways, preds: list[Predicate]) -> tuple[f
             hi = min(f.end, dt.datetime.combine(day, dt.time(h)) + dt.timedelta(hours=1))
             if hi > lo and ways.possible(preds, lo, hi):
                 hours += (hi - lo).total_seconds() / HOUR_S
-        best = max(best, (hours, day))
+        if hours > best[0]:
+            best = (hours, day)
     return best
 
 
