@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from signage.playlist.campaign_schema import Campaign
 from signage.playlist.campaigns import FlightGoals, compile_campaign
@@ -47,33 +47,30 @@ def time_part(c: Condition) -> Condition:
     })
 
 
-def _ranges(playlist: Playlist) -> Iterator[TimeRange]:
-    yield from playlist.dayparts.values()
-
-    def in_schedule(s: Schedule | None) -> Iterator[TimeRange]:
-        if s is not None and s.time is not None:
-            yield s.time
-
-    def in_condition(c: Condition) -> Iterator[TimeRange]:
-        if c.time is not None:
-            yield c.time
-        for s in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ else []):
-            yield from in_condition(s)
-
-    for r in playlist.rules:
-        yield from in_schedule(r.schedule)
-        yield from in_condition(r.when)
-    for cr in playlist.creatives:
-        yield from in_schedule(cr.schedule)
+def _in_schedule(s: Schedule | None) -> Iterator[TimeRange]:
+    if s is not None and s.time is not None:
+        yield s.time
 
 
-def _times_of_day(playlist: Playlist) -> list[dt.time]:
-    """Where any time test may change its answer within a day."""
+def _in_condition(c: Condition) -> Iterator[TimeRange]:
+    if c.time is not None:
+        yield c.time
+    for sub in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ else []):
+        yield from _in_condition(sub)
+
+
+def _times_of_day(playlist: Playlist, ways: _Ways, rules: list, creatives: list[str]) -> list[dt.time]:
+    """Where the time tests of these rules and creatives (and any daypart) may change their
+    answer within a day."""
+    ranges = list(playlist.dayparts.values())
+    for r in rules:
+        ranges += [*_in_schedule(r.schedule), *_in_condition(r.when)]
+        creatives = creatives + list(r.creatives)
+    for cid in dict.fromkeys(creatives):
+        ranges += list(_in_schedule(ways.schedule[cid]))
     out = {dt.time()}
-    for r in _ranges(playlist):
-        for t in (r.from_, r.to):
-            if t != dt.time.max:
-                out.add(t)
+    for r in ranges:
+        out |= {t for t in (r.from_, r.to) if t != dt.time.max}
     return sorted(out)
 
 
@@ -96,7 +93,8 @@ class _Ways:
     def __init__(self, playlist: Playlist) -> None:
         self.p = playlist
         self.creative = {c.id: compile_schedule(c.schedule, playlist.dayparts) for c in playlist.creatives}
-        self.times = _times_of_day(playlist)
+        self.schedule = {c.id: c.schedule for c in playlist.creatives}
+        self.campaign_of = {c.id: c.campaign_id for c in playlist.creatives}
 
     def rule(self, r) -> Predicate:
         sched = compile_schedule(r.schedule, self.p.dayparts)
@@ -104,9 +102,11 @@ class _Ways:
         creatives = [self.creative[x] for x in r.creatives]
         return lambda ctx: bool(sched(ctx) and when(ctx) and any(cr(ctx) for cr in creatives))
 
-    def possible(self, ways: list[Predicate], start: dt.datetime, end: dt.datetime) -> bool:
+    def possible(self, ways: list[Predicate], times: list[dt.time], start: dt.datetime, end: dt.datetime) -> bool:
+        """Does one of ``ways`` hold at some time in start..end (``times``: where they may
+        change within a day)?"""
         top = self.p.campaign
-        for t in _instants(start, end, self.times):
+        for t in _instants(start, end, times):
             if top is not None and not in_date_range(t.date(), top):
                 continue
             ctx = Context(None, t)
@@ -122,7 +122,8 @@ def campaign_warnings(playlist: Playlist) -> list[Warning_]:
     out: list[Warning_] = []
     ways = _Ways(playlist)
     for i, r in enumerate(playlist.rules):
-        if r.enabled and not _uses_dates(r) and not ways.possible([ways.rule(r)], _WEEK, _WEEK + dt.timedelta(days=7)):
+        if r.enabled and not _uses_dates(r) and _time_tests(ways, r) > 1 and not ways.possible(
+                [ways.rule(r)], _times_of_day(playlist, ways, [r], []), _WEEK, _WEEK + dt.timedelta(days=7)):
             out.append((("rules", i), "its schedule, its condition's times and its creatives' schedules never agree "
                                       "(no time of the week when all allow it): it never fires"))
     load: list[tuple[dt.datetime, dt.datetime, float, str]] = []  # for minimums that add up past the hour
@@ -132,6 +133,19 @@ def campaign_warnings(playlist: Playlist) -> list[Warning_]:
     return out
 
 
+def _time_tests(ways: _Ways, r) -> int:
+    """How many time tests a rule's play depends on (one alone always holds at some time:
+    a range is never empty, days never none)."""
+    def sched(x: Schedule | None) -> int:
+        return 0 if x is None else sum(v is not None and v != [] for v in (x.dates, x.days, x.time, x.daypart))
+
+    def cond(c: Condition) -> int:
+        own = sum(v is not None and v != [] for v in (c.dates, c.days, c.time, c.daypart))
+        return own + sum(cond(sub) for sub in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ else []))
+
+    return sched(r.schedule) + cond(r.when) + max(sched(ways.schedule[x]) for x in r.creatives)
+
+
 def _uses_dates(r) -> bool:
     def cond(c: Condition) -> bool:
         return c.dates is not None or any(cond(s) for s in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ else []))
@@ -139,16 +153,18 @@ def _uses_dates(r) -> bool:
     return (r.schedule is not None and r.schedule.dates is not None) or cond(r.when)
 
 
-def campaign_ways(playlist: Playlist, ways: _Ways, c: Campaign) -> tuple[list[Predicate], list[float]] | None:
-    """What can play a campaign, as time-only predicates, and the lengths of its creatives
-    (None: nothing can: no enabled rule and no loop item bills to it)."""
+def campaign_ways(playlist: Playlist, ways: _Ways, c: Campaign) -> tuple[list[Predicate], list[dt.time],
+                                                                         list[float]] | None:
+    """What can play a campaign, as time-only predicates, the times of day where they may
+    change, and the lengths of its creatives (None: nothing can: no enabled rule and no loop
+    item bills to it)."""
     rules = [r for r in playlist.rules if r.enabled and (r.campaign_id == c.id or (
-        r.campaign_id is None and any(playlist.creative(x).campaign_id == c.id for x in r.creatives)))]
-    loop = [x for x in dict.fromkeys(playlist.loop) if playlist.creative(x).campaign_id == c.id]
+        r.campaign_id is None and any(ways.campaign_of[x] == c.id for x in r.creatives)))]
+    loop = [x for x in dict.fromkeys(playlist.loop) if ways.campaign_of[x] == c.id]
     if not rules and not loop:
         return None
     preds = [ways.rule(r) for r in rules] + [ways.creative[x] for x in loop]
-    return preds, [playlist.duration_of(x) for r in rules for x in r.creatives] + [playlist.duration_of(x) for x in loop]
+    return preds, _times_of_day(playlist, ways, rules, loop), [playlist.duration_of(x) for r in rules for x in r.creatives] + [playlist.duration_of(x) for x in loop]
 
 
 def _campaign(playlist: Playlist, ways: _Ways, i: int, c: Campaign,
@@ -160,12 +176,12 @@ def _campaign(playlist: Playlist, ways: _Ways, i: int, c: Campaign,
         out.append((here, f"nothing can play campaign {c.id!r}: no enabled rule and no loop item bills to it "
                           "(give it as campaign_id on a rule, or on a creative in the loop)"))
         return out
-    preds, lengths = found
+    preds, times, lengths = found
     shortest = min(lengths)
     top = playlist.campaign
     for f in compile_campaign(c).flights:
         at = here + ("flights", f.index)
-        out += _goals(c, f, at, shortest, ways, preds)
+        out += _goals(c, f, at, shortest, lambda lo, hi: ways.possible(preds, times, lo, hi))
         if top is not None:
             lo = dt.datetime.combine(top.from_, dt.time()) if top.from_ else None
             hi = dt.datetime.combine(top.to, dt.time()) + dt.timedelta(days=1) if top.to else None
@@ -176,7 +192,7 @@ def _campaign(playlist: Playlist, ways: _Ways, i: int, c: Campaign,
             if (lo is not None and f.start < lo) or (hi is not None and f.end > hi):
                 out.append((at, f"partly outside the playlist's campaign dates ({top.from_ or '...'} to "
                                 f"{top.to or '...'}): only the part inside plays"))
-        if not ways.possible(preds, f.start, f.end):
+        if not ways.possible(preds, times, f.start, f.end):
             out.append((at, "no time in this flight when anything of the campaign may play (the schedules, "
                             "dayparts and time conditions of its rules and creatives never allow it)"))
         if f.min_per_hour:
@@ -190,8 +206,8 @@ def _field(c: Campaign, f: FlightGoals, at: Path, name: str) -> Path:
     return at + (name,) if own else at[:2] + (name,)
 
 
-def _goals(c: Campaign, f: FlightGoals, at: Path, shortest: float, ways: _Ways,
-           preds: list[Predicate]) -> list[Warning_]:
+def _goals(c: Campaign, f: FlightGoals, at: Path, shortest: float,
+           can_play: Callable[[dt.datetime, dt.datetime], bool]) -> list[Warning_]:
     out: list[Warning_] = []
     m = f.min_per_hour
     if not m:
@@ -204,7 +220,7 @@ def _goals(c: Campaign, f: FlightGoals, at: Path, shortest: float, ways: _Ways,
         out.append((where, f"flight {f.index}: min_per_hour {m} is above max_per_hour {f.max_per_hour}: "
                            "the two contradict each other"))
     if f.max_per_day is not None:
-        hours, day = _busiest_day(f, ways, preds)
+        hours, day = _busiest_day(f, can_play)
         need = math.floor(m * hours + 1e-9)
         if need > f.max_per_day:
             out.append((where, f"flight {f.index}: min_per_hour {m} over its {hours:g} h on {day} needs {need} "
@@ -212,7 +228,7 @@ def _goals(c: Campaign, f: FlightGoals, at: Path, shortest: float, ways: _Ways,
     return out
 
 
-def _busiest_day(f: FlightGoals, ways: _Ways, preds: list[Predicate]) -> tuple[float, dt.date]:
+def _busiest_day(f: FlightGoals, can_play: Callable[[dt.datetime, dt.datetime], bool]) -> tuple[float, dt.date]:
     """The most hours of one calendar day in the flight when the campaign may play (its
     schedules allow it), and that day: the first day, the second and the last are looked at
     (the days between are like the second, but for their weekday: the first week is too)."""
@@ -223,7 +239,7 @@ def _busiest_day(f: FlightGoals, ways: _Ways, preds: list[Predicate]) -> tuple[f
         for h in range(24):
             lo = max(f.start, dt.datetime.combine(day, dt.time(h)))
             hi = min(f.end, dt.datetime.combine(day, dt.time(h)) + dt.timedelta(hours=1))
-            if hi > lo and ways.possible(preds, lo, hi):
+            if hi > lo and can_play(lo, hi):
                 hours += (hi - lo).total_seconds() / HOUR_S
         if hours > best[0]:
             best = (hours, day)

@@ -87,7 +87,7 @@ def delivery(playlist: Playlist, entries: Iterable[Any], start: dt.datetime, end
     ways = _Ways(playlist)
     for c in playlist.campaigns:
         found = campaign_ways(playlist, ways, c)
-        can = (lambda lo, hi, p=found[0]: ways.possible(p, lo, hi)) if found else (lambda lo, hi: False)
+        can = (lambda lo, hi, f=found: ways.possible(f[0], f[1], lo, hi)) if found else (lambda lo, hi: False)
         flights = [_flight(f, plays.get(c.id, []), start, end, zone, can) for f in compile_campaign(c).flights]
         out.append(CampaignDelivery(c.id, c.name, sorted(flights, key=lambda f: f.index)))
     return out
