@@ -102,10 +102,11 @@ class _Ways:
         creatives = [self.creative[x] for x in r.creatives]
         return lambda ctx: bool(sched(ctx) and when(ctx) and any(cr(ctx) for cr in creatives))
 
-    def possible(self, ways: list[Predicate], times: list[dt.time], start: dt.datetime, end: dt.datetime) -> bool:
+    def possible(self, ways: list[Predicate], times: list[dt.time], start: dt.datetime, end: dt.datetime,
+                 dated: bool = True) -> bool:
         """Does one of ``ways`` hold at some time in start..end (``times``: where they may
-        change within a day)?"""
-        top = self.p.campaign
+        change within a day; ``dated``: and inside the playlist's campaign dates)?"""
+        top = self.p.campaign if dated else None
         for t in _instants(start, end, times):
             if top is not None and not in_date_range(t.date(), top):
                 continue
@@ -123,7 +124,8 @@ def campaign_warnings(playlist: Playlist) -> list[Warning_]:
     ways = _Ways(playlist)
     for i, r in enumerate(playlist.rules):
         if r.enabled and not _uses_dates(r) and _time_tests(ways, r) > 1 and not ways.possible(
-                [ways.rule(r)], _times_of_day(playlist, ways, [r], []), _WEEK, _WEEK + dt.timedelta(days=7)):
+                [ways.rule(r)], _times_of_day(playlist, ways, [r], []), _WEEK, _WEEK + dt.timedelta(days=7),
+                dated=False):
             out.append((("rules", i), "its schedule, its condition's times and its creatives' schedules never agree "
                                       "(no time of the week when all allow it): it never fires"))
     load: list[tuple[dt.datetime, dt.datetime, float, str]] = []  # for minimums that add up past the hour

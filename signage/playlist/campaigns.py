@@ -152,13 +152,14 @@ def live(plan: CampaignPlan, tally: CampaignTally, cid: str, local: dt.datetime)
     return f.max_per_hour is None or tally.in_hour(cid, local) < f.max_per_hour
 
 
-def hour_span(f: FlightGoals, local: dt.datetime) -> tuple[float, float]:
-    """Of the wall-clock hour around ``local``: (seconds of it inside the flight, seconds of
-    that part already gone)."""
-    now = _naive(local)
-    h0 = now.replace(minute=0, second=0, microsecond=0)
-    lo, hi = max(h0, f.start), min(h0 + dt.timedelta(hours=1), f.end)
+def hour_span(f: FlightGoals, now: dt.datetime, h0: dt.datetime) -> tuple[float, float]:
+    """Of the wall-clock hour starting at ``h0`` (naive, as ``now``): (seconds of it inside
+    the flight, seconds of that part already gone at ``now``)."""
+    lo, hi = max(h0, f.start), min(h0 + _HOUR, f.end)
     return max(0.0, (hi - lo).total_seconds()), max(0.0, (now - lo).total_seconds())
+
+
+_HOUR = dt.timedelta(hours=1)
 
 
 def hour_goal(f: FlightGoals, inside_s: float) -> int:
@@ -169,17 +170,35 @@ def hour_goal(f: FlightGoals, inside_s: float) -> int:
     return f.min_per_hour if inside_s >= HOUR_S else math.floor(f.min_per_hour * inside_s / HOUR_S + 1e-9)
 
 
-def behind(f: FlightGoals, played_hour: int, played_day: int, local: dt.datetime, length: float,
-           wait: float) -> float | None:
-    """Is a campaign behind the pace of its hourly minimum, so that its next play should go
-    now rather than after what would play otherwise (``wait`` seconds)? Returns its slack
-    (seconds to spare; lower is more urgent) when it is, else None.
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What a campaign still owes in this hour: ``plays`` (within its caps), the ``goal``,
+    the seconds ``left`` of the hour's part in its flight, and whether a play is ``due`` by
+    the even spread."""
 
-    Its plays are due evenly through the hour (the k-th of m at (k-1)/m of the hour's part in
-    the flight): it is behind when, by the time of the next chance (now + ``wait``), more
-    plays will be due than it has had; and whatever the spread, when the time left is no
-    more than its remaining plays of ``length`` need plus ``wait``."""
-    inside, gone = hour_span(f, local)
+    plays: int
+    goal: int
+    left: float
+    due: bool
+
+    def behind(self, length: float, wait: float) -> float | None:
+        """Its slack (seconds to spare: lower is more urgent) when its next play, of
+        ``length`` seconds, should go now rather than after ``wait`` seconds, else None."""
+        slack = self.left - self.plays * length
+        return slack if self.due or slack < wait else None
+
+
+def owed(f: FlightGoals, played_hour: int, played_day: int, now: dt.datetime, h0: dt.datetime,
+         wait: float) -> Owed | None:
+    """The pace of a campaign's hourly minimum at ``now`` (naive wall-clock; ``h0`` its
+    hour), when the next chance after this one comes in ``wait`` seconds; None when nothing
+    is owed.
+
+    Its plays are due evenly through the hour (the k-th of m at (k-1)/m of the hour's part
+    in the flight): a play is due when, by the next chance, more plays will be due than it
+    has had. Whatever the spread, it is behind when the time left is no more than its
+    remaining plays need plus ``wait`` (Owed.behind)."""
+    inside, gone = hour_span(f, now, h0)
     goal = hour_goal(f, inside)
     remaining = goal - played_hour
     if f.max_per_day is not None:
@@ -188,11 +207,8 @@ def behind(f: FlightGoals, played_hour: int, played_day: int, local: dt.datetime
         remaining = min(remaining, f.max_per_hour - played_hour)
     if remaining <= 0 or inside <= 0:
         return None
-    slack = (inside - gone) - remaining * length
-    due = min(goal, math.floor(goal * (gone + wait) / inside) + 1)
-    if played_hour < due or slack < wait:
-        return slack
-    return None
+    due = played_hour < min(goal, math.floor(goal * (gone + wait) / inside) + 1)
+    return Owed(remaining, goal, inside - gone, due)
 
 
 # --------------------------------------------------------------------------- the engine's part
@@ -268,22 +284,24 @@ def pace(engine, d, best, seed: int):
         floor, normal = None, plan.campaign_of(None, creative)
     wait = engine._duration[creative]
     naive = _naive(local)
+    h0 = naive.replace(minute=0, second=0, microsecond=0)
     chosen = None
     for cid in plan.paced:
         if cid == normal:
             continue  # what plays next is the campaign's anyway
         f = plan.campaigns[cid].flight_at(naive)
-        if f is None or not f.min_per_hour or not d.campaign_live(cid):
+        if f is None or not f.min_per_hour:
             continue
         hour, day = tally.in_hour(cid, local), tally.in_day(cid, local)
-        if behind(f, hour, day, local, engine._scan_campaign[cid].longest, wait) is None:
-            continue  # not behind even with its longest creative
+        o = owed(f, hour, day, naive, h0, wait)
+        if o is None or o.behind(engine._scan_campaign[cid].longest, wait) is None or not d.campaign_live(cid):
+            continue  # owes nothing, or not behind even with its longest creative
         cand = _candidate(engine, d, cid, seed)
         if cand is None or (floor is not None and cand[3] < floor):
             continue
-        slack = behind(f, hour, day, local, engine._duration[cand[0]], wait)
+        slack = o.behind(engine._duration[cand[0]], wait)
         if slack is not None and (chosen is None or slack < chosen[0]):
-            chosen = (slack, cid, cand, hour, hour_goal(f, hour_span(f, local)[0]))
+            chosen = (slack, cid, cand, hour, o.goal)
     if chosen is None:
         return None
     _, cid, (creative, c, slot, _p), hour, goal = chosen

@@ -319,6 +319,13 @@ def test_validate_warns_about_a_campaign_nothing_plays_and_minimums_that_add_up_
                for w in found), found
 
 
+def test_bounds_that_contradict_each_other_are_an_error_not_a_warning():
+    with pytest.raises(PlaylistError) as err:
+        parse_playlist(BASE.replace('faces: ">= 1"', "faces: {min: 3, max: 1}") +
+                       "    flights: [{from: 2026-12-02, to: 2026-12-03}]\n", Path("/srv/p.yaml"), check_assets=False)
+    assert "/srv/p.yaml:9: rules.0.when.faces (rule 'r'): no value can pass this test" in err.value.format()
+
+
 def test_validate_warns_about_a_rule_whose_schedule_and_daypart_never_meet():
     text = BASE.replace('daypart: lunch}, play: spot, campaign_id: C}',
                         'daypart: lunch}, play: spot, schedule: {time: {from: "18:00", to: "20:00"}}}') + \
@@ -326,6 +333,11 @@ def test_validate_warns_about_a_rule_whose_schedule_and_daypart_never_meet():
     found = warnings(text)
     assert any("rules.0 (rule 'r'): its schedule, its condition's times and its creatives' schedules never agree"
                in w for w in found), found
+    # a week outside the playlist's dates says nothing of a rule that can fire: no false alarm
+    fine = BASE.replace("2026-12-01, to: 2026-12-31", "2027-03-01, to: 2027-03-31").replace(
+        'daypart: lunch}, play: spot, campaign_id: C}', 'daypart: lunch}, play: spot, schedule: {days: weekdays}}') + \
+        "    flights: [{from: 2027-03-02, to: 2027-03-03}]\n"
+    assert not [w for w in warnings(fine) if "rules.0" in w]
 
 
 def test_the_examples_and_validate_with_warnings_exit_0(tmp_path):
