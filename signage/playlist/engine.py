@@ -25,6 +25,12 @@ How a decision is made
 The history is a PlayHistory (history.py) the caller keeps and tells of each play: it
 holds per-rule and per-creative counters, so a decision costs the rules it looks at,
 not the length of the history.
+
+Declared campaigns (the playlist's ``campaigns:``; campaigns.py): outside its flights or at
+its caps a campaign's creatives are not eligible and its rules do not fire (``eligible`` and
+``_in_turn``); at a play decision a campaign behind the pace of its hourly minimum plays
+ahead of the loop and of rules of equal or lower priority (``campaigns.pace``, after
+``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
 """
 
 from __future__ import annotations

@@ -194,6 +194,25 @@ def test_a_daily_cap_holds_across_a_restart_from_proof_of_play(tmp_path):
     assert fresh.step(later, None).play.rule == "acme-rule"
 
 
+def test_a_new_version_of_the_playlist_keeps_the_days_count(tmp_path):
+    """The player swaps in an edited playlist: the campaign's plays of the day still count."""
+    f = tmp_path / "p.yaml"
+    f.write_text(PLAYLIST)
+    director = Director(parse_playlist(PLAYLIST, f))
+    t = dt.datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
+    rules = []
+    for k in range(3):  # three plays of the line, hours apart
+        order = director.step(t + k * dt.timedelta(hours=3), None)
+        rules.append(order.play.rule)
+        director.stop(t + k * dt.timedelta(hours=3) + dt.timedelta(seconds=10))
+    assert rules == ["acme-rule"] * 3
+    edited = PLAYLIST.replace("headline: A,", "headline: A2,")
+    f.write_text(edited)
+    director.set_playlist(parse_playlist(edited, f))
+    order = director.step(t + 9 * dt.timedelta(hours=1), None)
+    assert order.play.rule is None  # still at its cap of 3 for the day
+
+
 # --------------------------------------------------------------------------- pacing
 
 
