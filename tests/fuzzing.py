@@ -51,8 +51,12 @@ def nested(key: str, depth: int, leaf: Any) -> Any:
 
 
 def paths(data: Any, prefix: tuple = ()) -> Iterator[tuple]:
-    """Every path into nested dicts and lists, the root included."""
+    """Every path into nested dicts and lists, the root included (down to 300 levels: the
+    product refuses past limits.MAX_NESTING, and several nestings of one part would
+    otherwise pass Python's recursion limit here, in the harness)."""
     yield prefix
+    if len(prefix) >= 300:
+        return
     if isinstance(data, dict):
         for k, v in data.items():
             yield from paths(v, prefix + (k,))
@@ -159,9 +163,19 @@ def mutated(base_text: str, ops: list[tuple[int, int, int]], structural: bool) -
 SIM_PLAYLIST_SECONDS = 3600.0  # how long a mutated playlist is simulated
 
 
-def check_playlist(text: str, path: Path, seed: int = 0) -> str:
+def mutated_part(base_text: str, key: str, ops: list[tuple[int, int, int]]) -> str:
+    """The document with only its top-level ``key`` mutated (structurally)."""
+    from signage.playlist.yamlio import load_yaml
+
+    data = load_yaml(base_text)
+    data[key] = mutate_data(data[key], ops)
+    return dump(data)
+
+
+def check_playlist(text: str, path: Path, seed: int = 0, start: str = "2026-03-29T01:00") -> str:
     """Validate ``text`` as if it were the file ``path``; if accepted, simulate it for an
-    hour against a scenario whose audience comes and goes. Returns "refused" or "played"."""
+    hour from ``start`` against a scenario whose audience comes and goes. Returns "refused"
+    or "played"."""
     from signage.playlist.loader import PlaylistError, parse_playlist
     from signage.playlist.simulate import simulate
 
@@ -175,7 +189,7 @@ def check_playlist(text: str, path: Path, seed: int = 0) -> str:
         {"at": "0s", "faces": 0}, {"at": "10m", "faces": 3, "watchers": 2, "smile_ratio": 0.5},
         {"at": "20m", "camera": "off"}, {"at": "30m", "camera": "on", "faces": 1}, {"at": "45m", "faces": 0},
     ]}  # fmt: skip
-    result = simulate(loaded.playlist, scenario, start="2026-03-29T01:00", duration=SIM_PLAYLIST_SECONDS, seed=seed)
+    result = simulate(loaded.playlist, scenario, start=start, duration=SIM_PLAYLIST_SECONDS, seed=seed)
     return "played" if result.entries else "idle"
 
 

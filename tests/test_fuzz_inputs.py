@@ -30,6 +30,15 @@ def test_mutated_playlists_are_accepted_and_play_or_are_refused_with_the_file_na
 
 
 @FUZZ
+@given(ops=OPS)
+def test_mutated_campaigns_are_accepted_and_play_or_are_refused_with_the_file_named(ops):
+    """The campaigns: section alone (flights, goals), simulated inside the first flight."""
+    base = fuzzing.ROOT / "playlists" / "campaigns.yaml"
+    text = fuzzing.mutated_part(base.read_text(encoding="utf-8"), "campaigns", ops)
+    fuzzing.check_playlist(text, base, start="2026-12-01T07:30")
+
+
+@FUZZ
 @given(base=st.sampled_from(fuzzing.SCENARIOS), ops=OPS, structural=st.booleans())
 def test_mutated_scenarios_simulate_or_are_refused_with_the_file_named(base, ops, structural):
     text = fuzzing.mutated(base.read_text(encoding="utf-8"), ops, structural)

@@ -28,16 +28,24 @@ How a decision is made
 The history is a PlayHistory (history.py) the caller keeps and tells of each play: it
 holds per-rule and per-creative counters, so a decision costs the rules it looks at,
 not the length of the history.
+
+Declared campaigns (the playlist's ``campaigns:``; campaigns.py): outside its flights or at
+its caps a campaign's creatives are not eligible and its rules do not fire (``eligible`` and
+``_in_turn``); at a play decision a campaign behind the pace of its hourly minimum plays
+ahead of the loop and of rules of equal or lower priority (``campaigns.pace``, after
+``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from signage.playlist import campaigns
 from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
@@ -135,7 +143,13 @@ class PlaylistEngine:
         # Highest priority first; the file order is kept within a priority.
         self._rules.sort(key=lambda c: (-c.priority, c.index))
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
-        self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None)
+        self._plan = campaigns.CampaignPlan.of(playlist, self.local_time)  # None: no campaigns declared
+        if self._plan is not None:
+            for c in self._rules:  # a campaign's rule is looked at in _in_turn (flights and caps)
+                if c.id in self._plan.rule_campaign:
+                    c.single = None
+        self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None
+                                 and (self._plan is None or c.id not in self._plan.creative_campaign))
         self._scan_all = rows(self._rules, self._always)
         self._scan_interrupting = rows(self._interrupting, self._always)
         self._creative_schedule = {c.id: compile_schedule(c.schedule, dayparts) for c in playlist.creatives}
@@ -147,9 +161,13 @@ class PlaylistEngine:
                                   if playlist.share_of_voice == "time" or r.share is not None)
         self._loop = list(playlist.loop)
         self._recheck = dt.timedelta(seconds=playlist.recheck)
+        self._scan_campaign = campaigns.scans(self._plan, self._rules, self._always, rows, self._loop,
+                                              self._duration) if self._plan else {}
         self._reasons: dict[str, str] = {}
         #: How far back the history matters: hourly caps, and the longest cooldown.
         self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
+        if self._plan is not None and self._plan.daily_caps:
+            self.memory = max(self.memory, campaigns.DAY)  # a daily cap reads back to local midnight
         self._longest = dt.timedelta(seconds=max(playlist.duration_of(c.id) for c in playlist.creatives))
 
     # ------------------------------------------------------------------ time
@@ -183,6 +201,8 @@ class PlaylistEngine:
         ``history``: a PlayHistory kept by the caller (cheap), or a list of records (read
         whole at each call: for tests)."""
         hist = history if isinstance(history, PlayHistory) else self._history_of(history, now)
+        if self._plan is not None and (hist.tally is None or hist.tally.plan is not self._plan):
+            hist.attach(campaigns.CampaignTally(self._plan))  # the campaigns' counters, from the records kept
         d = _Decider(self, audience, now, hist)
 
         if playing is not None and now < playing.ends:
@@ -196,6 +216,12 @@ class PlaylistEngine:
             return Decision("continue", playing.creative, playing.rule, "still playing", 0.0, check)
 
         best = d.best(seed)
+        if self._plan is not None and self._plan.paced:
+            paced = campaigns.pace(self, d, best, seed)
+            if paced is not None:
+                creative, rule, slot, why = paced
+                decision = self._start("play", creative, rule, now, loop_index=slot)
+                return dataclasses.replace(decision, reason=f"{why}: {decision.reason}")
         if best is not None:
             c, creative = best
             return self._start("play", creative, c.rule, now)
@@ -236,7 +262,7 @@ class _Decider:
     """One decision's view: the context, the history, and which creatives are eligible
     (each looked at once)."""
 
-    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok")
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "_live")
 
     def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
                  hist: PlayHistory) -> None:
@@ -248,6 +274,7 @@ class _Decider:
         self._eligible: dict[str, bool] = {}
         campaign = engine.playlist.campaign
         self._campaign_ok = campaign is None or in_date_range(self.ctx.local.date(), campaign)
+        self._live: dict[str, bool] = {}  # declared campaign -> in a flight and under its caps now
 
     def eligible(self, creative: str) -> bool:
         ok = self._eligible.get(creative)
@@ -256,6 +283,8 @@ class _Decider:
             if ok:
                 cap = self.e._creative_cap[creative]
                 ok = cap is None or self.hist.creative_plays_since(creative, self.hour_ago) < cap
+            if ok and self.e._plan is not None and creative in self.e._plan.creative_campaign:
+                ok = self.campaign_live(self.e._plan.creative_campaign[creative])
             self._eligible[creative] = ok
         return ok
 
@@ -318,6 +347,9 @@ class _Decider:
     def _in_turn(self, c: _Compiled) -> str | None:
         """Of a rule's eligible creatives, the one played least recently (never played
         first, in the rule's order; equal times, the first in the rule's order)."""
+        if self.e._plan is not None and c.id in self.e._plan.rule_campaign and \
+                not self.campaign_live(self.e._plan.rule_campaign[c.id]):
+            return None
         last = self.hist.creative_last_start
         pick, pick_t = None, None
         for cid in c.creatives:
@@ -329,6 +361,13 @@ class _Decider:
             if pick is None or t < pick_t:
                 pick, pick_t = cid, t
         return pick
+
+    def campaign_live(self, cid: str) -> bool:
+        """Is the declared campaign in a flight now, and under its daily and hourly caps?"""
+        ok = self._live.get(cid)
+        if ok is None:
+            ok = self._live[cid] = campaigns.live(self.e._plan, self.hist.tally, cid, self.ctx.local)
+        return ok
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
         f = self.firing(self.e._scan_all)

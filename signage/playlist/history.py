@@ -54,7 +54,8 @@ class PlayHistory:
     hour, or the longest cooldown); the counters do not depend on it."""
 
     __slots__ = ("memory", "_records", "_rule_starts", "_creative_starts", "_rule_end", "_creative_last",
-                 "last_loop", "_open", "_recent", "_count", "_count_lo", "_closed", "_ptr", "_secs", "_secs_lo")
+                 "last_loop", "_open", "_recent", "_count", "_count_lo", "_closed", "_ptr", "_secs", "_secs_lo",
+                 "tally")
 
     def __init__(self, memory: dt.timedelta = HOUR) -> None:
         self.memory = max(memory, HOUR)
@@ -74,6 +75,7 @@ class PlayHistory:
         self._ptr = 0
         self._secs: dict[str, int] = {}  # rule -> microseconds of the plays in _closed[_ptr:] (whole)
         self._secs_lo: dt.datetime | None = None
+        self.tally = None  # an observer told of each start (the engine's campaign counters; see attach)
 
     @classmethod
     def of(cls, records: Iterable[PlayRecord], memory: dt.timedelta = HOUR) -> PlayHistory:
@@ -102,9 +104,18 @@ class PlayHistory:
         if record.creative not in self._creative_last or self._creative_last[record.creative] < t:
             self._creative_last[record.creative] = t
         self._open = record.end is None
+        if self.tally is not None:
+            self.tally.add(record)
         horizon = t - self.memory
         while self._records and self._records[0].start < horizon and self._records[0] is not self.last_loop:
             self._records.popleft()
+
+    def attach(self, tally) -> None:
+        """Keep ``tally`` (an object with ``add(record)``) told of each play that starts, from
+        the records kept (``memory`` back) on: the engine's campaign counters (campaigns.py)."""
+        self.tally = tally
+        for r in self._records:
+            tally.add(r)
 
     def end(self, at: dt.datetime) -> None:
         """The play on screen ends at ``at`` (nothing happens when none is open)."""

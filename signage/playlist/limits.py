@@ -21,6 +21,9 @@ MIN_RECHECK_S = 0.2  # the engine is asked at most 5 times a second while someth
 MAX_RECHECK_S = 3600.0
 MAX_PER_HOUR = 3600  # caps: at most one play a second
 MIN_SHARE_PCT, MAX_SHARE_PCT = 0.0, 100.0  # a rule's share of screen time: more than 0%, at most 100% (or 1h an hour)
+MAX_PER_DAY = 86400  # a campaign's daily cap: one play a second
+MAX_CAMPAIGNS = 100  # campaigns in a playlist
+MAX_FLIGHTS = 100  # flights in a campaign
 MAX_AUDIENCE_VALUE = 1_000_000.0  # a number in an audience test (faces, seconds, glances)
 MAX_NESTING = 32  # levels of mappings and lists in a document (all / any / not nest in it)
 MAX_SCENARIO_STEPS = 10_000
@@ -34,12 +37,16 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("rule `cooldown`", "0 s", "31 days"),
     ("`recheck`", f"{MIN_RECHECK_S:g} s", "1 h"),
     ("`max_per_hour` (creative, rule)", "1", f"{MAX_PER_HOUR}"),
+    ("campaign `min_per_hour`, `max_per_hour` (campaign, flight)", "1", f"{MAX_PER_HOUR}"),
+    ("campaign `max_per_day` (campaign, flight)", "1", f"{MAX_PER_DAY:,}"),
+    ("`campaigns` in a playlist", "", f"{MAX_CAMPAIGNS}"),
+    ("`flights` in a campaign", "1", f"{MAX_FLIGHTS}"),
     ("`weight`", "more than 0", "1000"),
     ("rule `share` (screen time)", "more than 0% (0 s an hour)", "100% (1 h an hour); a priority's shares together too"),
     ("`priority`", "-1000", "1000"),
     ("numbers in audience tests", f"-{MAX_AUDIENCE_VALUE:,.0f}", f"{MAX_AUDIENCE_VALUE:,.0f} (ratios 0 to 1)"),
     ("nesting of `all` / `any` / `not` (and of any mapping or list)", "", f"{MAX_NESTING} levels"),
-    ("dates", "year 2000", "year 2100"),
+    ("dates (and flight times)", "year 2000", "year 2100"),
     ("scenario steps", "", f"{MAX_SCENARIO_STEPS:,}"),
     ("a simulation's length", "more than 0 s", f"{MAX_SIMULATION_DAYS} days"),
     ("a scenario step's `restart` (the player off)", "0 s", "24 h"),

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from signage.config import PlaylistLimits
+from signage.playlist.campaign_checks import campaign_warnings
 from signage.playlist.assets import AssetError, AssetInfo, Limits, probe_image, probe_video
 from signage.playlist.schema import Playlist, TextCreative, VideoCreative, reference_errors
 from signage.playlist.share import describe_share
@@ -121,6 +122,7 @@ class LoadedPlaylist:
             f"  {len(p.creatives)} creatives ({kinds_txt}); loop of {len(p.loop)} lasting {_fmt_s(loop_s)}; "
             f"{len(p.rules)} rule{'s' if len(p.rules) != 1 else ''}"
             + (f"; campaign {p.campaign.from_} to {p.campaign.to}" if p.campaign else "")
+            + (f"; {len(p.campaigns)} campaign line{'s' if len(p.campaigns) != 1 else ''}" if p.campaigns else "")
             + (f"; time zone {p.timezone}" if p.timezone else "")
             + ("; weights share screen time" if p.share_of_voice == "time" else ""),
         ]
@@ -247,7 +249,7 @@ def _dotted(path: Sequence[Any]) -> str:
 
 
 def _context(doc: YamlDocument, path: Sequence[Any]) -> str | None:
-    if len(path) >= 2 and path[0] in ("creatives", "rules") and isinstance(path[1], int):
+    if len(path) >= 2 and path[0] in ("creatives", "rules", "campaigns") and isinstance(path[1], int):
         items = doc.data.get(path[0]) if isinstance(doc.data, dict) else None
         if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
             ident = items[path[1]].get("id")
@@ -531,6 +533,7 @@ def _warnings(playlist: Playlist, doc: YamlDocument, assets: dict[str, AssetInfo
     if all(playlist.creative(cid).schedule is not None for cid in playlist.loop):
         out.append(_problem(doc, ("loop",), "every creative in the loop has a schedule: at some times the loop "
                                              "may have nothing to play and the screen shows the idle slide"))
+    out += [_problem(doc, path, msg) for path, msg in campaign_warnings(playlist)]
     return out
 
 

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from signage.playlist import limits
+from signage.playlist.campaign_schema import Campaign, CampaignId
 from signage.playlist.limits import fmt_seconds
 from signage.playlist.share import parse_share, share_errors
 
@@ -169,28 +170,6 @@ class Strict(BaseModel):
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="letters, digits, - _ .")]
-
-# A buyer's campaign / line id, carried into the exports (docs/exports.md): printable text,
-# not starting like a spreadsheet formula (= + - @) so that a CSV cell stays text.
-_CAMPAIGN = re.compile(r"^[^=+@\-\s][^\x00-\x1f\x7f]{0,119}$")
-
-
-def _campaign_id(v: Any) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise ValueError("a campaign id is text like 'ACME-2026-12 / line 3'")
-    if len(v) > 120:
-        raise ValueError(f"a campaign id has at most 120 characters (this one has {len(v)})")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
-        raise ValueError("a campaign id is one line of text, without tabs or control characters")
-    if not _CAMPAIGN.match(v):
-        raise ValueError(f"{v!r}: a campaign id does not start with a space or = + - @ "
-                         "(a spreadsheet would read it as a formula)")
-    return v
-
-
-CampaignId = Annotated[str, BeforeValidator(_campaign_id), WithJsonSchema({
-    "type": "string", "pattern": _CAMPAIGN.pattern, "maxLength": 120,
-    "description": "the buyer's campaign / line id, e.g. 'ACME-2026-12 / line 3' (carried into the exports)"})]
 
 # --------------------------------------------------------------------------- schedules
 
@@ -512,6 +491,8 @@ class Playlist(Strict):
     name: str = Field(min_length=1, max_length=200)
     timezone: str | None = Field(None, description="IANA zone for times and dates; default: the kiosk's own")
     campaign: DateRange | None = Field(None, description="nothing plays outside these dates")
+    campaigns: list[Campaign] = Field(default_factory=list, max_length=limits.MAX_CAMPAIGNS,
+                                      description="buyers' lines: flights and goals (rules and creatives join by campaign_id)")
     defaults: Defaults = Defaults()
     dayparts: dict[Id, TimeRange] = Field(default_factory=dict)
     creatives: list[Creative] = Field(min_length=1)
@@ -569,7 +550,7 @@ class Playlist(Strict):
         return d if d is not None else self.defaults.duration
 
 
-_REFERENCE_FIELDS = {"creatives", "loop", "rules", "dayparts"}
+_REFERENCE_FIELDS = {"creatives", "loop", "rules", "dayparts", "campaigns"}
 
 
 def _names(v: Any) -> list[str]:
@@ -616,6 +597,7 @@ def reference_errors(data: Any) -> list[tuple[str, str]]:
 
     seen = ids_once("creatives")
     ids_once("rules")
+    ids_once("campaigns")
     loop = data.get("loop")
     for i, cid in enumerate(loop if isinstance(loop, list) else []):
         if isinstance(cid, str) and cid not in seen:

@@ -48,6 +48,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from signage.playlist import limits
+from signage.playlist.delivery import delivery
 from signage.playlist.engine import NowPlaying, PlaylistEngine, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition
 from signage.playlist.scenario import Scenario, ScenarioError, Step, _Audience, load_scenario, parse_scenario
@@ -357,4 +358,5 @@ def simulate(
         changes=changes,
         decisions=decisions,
         zone=tz,
+        delivery=delivery(playlist, entries, t0, t_end, tz),
     )

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from signage.playlist.delivery import CampaignDelivery, delivery_json, format_delivery
 from signage.playlist.scenario import AUDIENCE_FIELDS, _fmt_duration
 from signage.values import AudienceSnapshot
 
@@ -70,6 +71,7 @@ class SimulationResult:
     changes: list[AudienceChange] = field(default_factory=list)
     decisions: int = 0  # how many times the engine was asked
     zone: dt.tzinfo = UTC  # the screen's: the playlist's timezone (UTC without one)
+    delivery: list[CampaignDelivery] = field(default_factory=list)  # per declared campaign (delivery.py)
 
     @property
     def duration_s(self) -> float:
@@ -221,6 +223,7 @@ def format_report(result: SimulationResult) -> str:
         lines += ["", "  no rules: the loop plays on"]
     if s.idle_s:
         lines.append(f"  idle (nothing eligible): {_fmt_duration(s.idle_s)}")
+    lines += format_delivery(result.delivery)
     return "\n".join(lines)
 
 
@@ -268,4 +271,5 @@ def report_json(result: SimulationResult) -> dict[str, Any]:
             "disabled": s.disabled,
             "idle_s": s.idle_s,
         },
+        "campaigns": delivery_json(result.delivery),
     }

@@ -35,6 +35,14 @@ def refused(text: str) -> str:
     ("rules:\n  - {id: r, when: {dates: {from: 2027-02-29}}, play: a}\n", "rules.0.when.dates.from", "day value"),
     ("rules:\n  - {id: r, when: {dates: {to: 9999-12-31}}, play: a}\n", "rules.0.when.dates", "2100"),
     ("dayparts: {'': {from: '10:00', to: '11:00'}}\n", "dayparts", "not a valid name"),
+    ("campaigns:\n  - {id: C, flights: [{from: 2026-12-01, to: 2026-12-02}], min_per_hour: 3601}\n",
+     "campaigns.0.min_per_hour", "3600"),
+    ("campaigns:\n  - {id: C, flights: [{from: 2026-12-01, to: 2026-12-02}], max_per_day: 86401}\n",
+     "campaigns.0.max_per_day", "86400"),
+    ("campaigns:\n  - {id: C, flights: [" + ", ".join(f"{{from: '2026-12-01 {h // 60:02d}:{h % 60:02d}', to: '2026-12-01 "
+                                                      f"{h // 60:02d}:{h % 60:02d}:30'}}" for h in range(101))
+     + "]}\n", "campaigns.0.flights", "at most 100"),
+    ("campaigns:\n  - {id: C, flights: [{from: 2099-12-31, to: 2101-01-01}]}\n", "campaigns.0.flights.0.to", "2100"),
 ])  # fmt: skip
 def test_each_bound_is_refused_naming_the_field(extra, field, words):
     msg = refused(BASE + extra)

@@ -661,6 +661,7 @@ def _fields_set(model, out: set[tuple[str, str]]) -> None:
 
 
 def test_the_examples_use_every_feature_of_the_format():
+    from signage.playlist.campaign_schema import Campaign, Flight
     from signage.playlist.schema import (
         Bounds, Condition, DateRange, Defaults, ImageCreative, Rule, Schedule, TextCreative, TimeRange, VideoCreative,
         _TransitionSpec,
@@ -672,7 +673,7 @@ def test_the_examples_use_every_feature_of_the_format():
     for pl in pls:
         _fields_set(pl, used)
     models = [Playlist, Defaults, ImageCreative, VideoCreative, TextCreative, Rule, Condition, Schedule, TimeRange,
-              DateRange, Bounds, _TransitionSpec]
+              DateRange, Bounds, _TransitionSpec, Campaign, Flight]
     every = {(_owner(m, f), f) for m in models for f in m.model_fields}
     assert sorted(every - used) == [], "fields no example uses"
     # and every value of the closed choices
