@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from signage.analytics.store import resolve_path
+from signage.analytics.dbfile import resolve_path
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlite3
 
 from signage.analytics.history import recent_plays
-from signage.analytics.store import AnalyticsStore, PlayRow
+from signage.analytics.rows import PlayRow
+from signage.analytics.store import AnalyticsStore
 from signage.director import Director, Show
 from signage.playlist.loader import parse_playlist
 
