@@ -16,7 +16,7 @@ import re
 import typing
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -79,11 +79,14 @@ class DetectorConfig(Strict):
     # Also read the image padded onto a canvas twice its size (a face that fills the frame
     # or is cut by its edge is found): a photo always, a stream in turn with the tiles.
     pad: bool = True
-    # On a stream, every other detector run also reads one more place in turn: the padded
-    # frame, then each of a grid of overlapping tiles (0 or 1 = no tiles, 2 = 2x2 ...; 4 tiles
-    # at 640x480, 6 at 1280x720 and 1920x1080). Tiles find faces down to about 18-22 px wide
-    # at 640x480 (26 px without); the cost is half a detector pass per run whatever the grid.
-    stream_tiles: int = Field(2, ge=0, le=4)
+    # On a stream, every other detector run also reads more places in turn: the padded frame,
+    # then each of a grid of overlapping tiles (0 or 1 = no tiles, 2 = 2x2 ...: 4 tiles at
+    # 640x480, 6 at 1280x720 and 1920x1080). "auto" (the default) picks the grid by resolution
+    # so that a tile stays at most 540 px a side, as at 640x480 and 1280x720 with 2 (2 up to
+    # 720 px high, 3 at 1080p, 4 above): at 1080p a 2x2 tile is 810 px and a 45 px face is 11 px
+    # of the detector's 192 px input. A large grid reads more places per run, so a turn takes
+    # at most 8 such runs (3.2 s at the default interval). See docs/sensing.md.
+    stream_tiles: Annotated[int, Field(ge=0, le=4)] | Literal["auto"] = "auto"
 
 
 class LandmarksConfig(Strict):

@@ -18,8 +18,9 @@ detector alone, with pose and expression unknown (None).
 Where the detector looks (``signage.sensing.detection``): the whole image, the image
 padded onto a larger canvas (a face that fills the frame or is cut by its edge), and
 overlapping tiles (small faces). A photo gets all of them; on a stream each detector run
-reads the whole frame, and every other run one more of them in turn; a small face found
-by a tile is checked again (landmark presence) on each run until its tile comes round.
+reads the whole frame, and every other run one more of them in turn (more than one when the
+grid is large: a 1080p frame's 3x3 grid is 15 tiles); a small face found by a tile is checked
+again (landmark presence) on each run until its tile comes round.
 
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
@@ -213,32 +214,32 @@ class FaceAnalyzer:
         while min(w, h) * 1.5 / (grids[-1] * 2) >= _STILL_MIN_TILE_PX:
             grids.append(grids[-1] * 2)
         slots = {"whole": None, **self._windows(w, h, grids, 0.4, ("pad", "pad1.5"))}
-        self._slot_of = {}
-        dets = []
-        for slot, win in slots.items():
-            for d in self._run_window(rgb, slot, win):
-                self._slot_of[id(d)] = slot
-                dets.append(d)
-        return dets, set(slots)
+        return self._read(rgb, list(slots.items())), set(slots)
 
     def _detect_stream(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
-        """A stream: the whole frame every run, and every other run one more place in turn:
-        the padded frame, then each tile (``detector.stream_tiles``)."""
+        """A stream: the whole frame every run, and every other run more places in turn: the
+        padded frame, then each tile (``detector.stream_tiles``; "auto": by resolution), as
+        many a run as keeps a whole turn within STREAM_TURN_RUNS such runs."""
         h, w = rgb.shape[:2]
-        grids = [self.cfg.detector.stream_tiles] if self.cfg.detector.stream_tiles > 1 else []
-        slots = list(self._windows(w, h, grids, _STREAM_TILE_OVERLAP, ("pad",)).items())
+        grid = detection.stream_grid(w, h, self.cfg.detector.stream_tiles)
+        slots = list(self._windows(w, h, [grid] if grid > 1 else [], _STREAM_TILE_OVERLAP, ("pad",)).items())
         runs = [("whole", None)]
         if slots and self._stream_runs % _STREAM_EXTRA_EVERY == 0:
-            runs.append(slots[self._tile_cursor % len(slots)])
-            self._tile_cursor += 1
+            for _ in range(detection.places_per_run(len(slots), detection.STREAM_TURN_RUNS)):
+                runs.append(slots[self._tile_cursor % len(slots)])
+                self._tile_cursor += 1
         self._stream_runs += 1
+        return self._read(rgb, runs), {slot for slot, _ in runs}
+
+    def _read(self, rgb: np.ndarray, runs: list[tuple[str, tuple | None]]) -> list[_Detection]:
+        """The detector on each of ``runs`` (slot, window), each detection's slot remembered."""
         self._slot_of = {}
         dets = []
         for slot, win in runs:
             for d in self._run_window(rgb, slot, win):
                 self._slot_of[id(d)] = slot
                 dets.append(d)
-        return dets, {slot for slot, _ in runs}
+        return dets
 
     def _admit(self, bgr: np.ndarray, dets: list[_Detection], max_faces: int,
                scanned: set[str] = frozenset({"whole"})) -> list[tuple[np.ndarray, _Roi]]:

@@ -103,6 +103,32 @@ def tile_windows(width: int, height: int, grid: int, overlap: float = 0.4) -> li
     return [(int(x), int(y), side, side) for y in ys for x in xs]
 
 
+# On a stream, "auto" tiles: the coarsest grid whose tile (1.5 / grid of the frame's shorter
+# side) is at most this wide, as 2x2 gives at 640x480 (360 px) and 1280x720 (540 px); at
+# 1920x1080 that is 3x3 (540 px, where 2x2 gives 810 px: a 45 px face is 11 px of the
+# detector's 192 px input, and the 1080p Solvay stream finds 15 of its 29 faces against 27).
+STREAM_TILE_PX = 540
+STREAM_MAX_GRID = 4
+# A stream reads its padded frame and tiles in turn, a whole turn in at most this many of the
+# detector runs that read them: a large grid reads more than one place on such a run.
+STREAM_TURN_RUNS = 8
+
+
+def stream_grid(width: int, height: int, setting: int | str = "auto") -> int:
+    """The stream's tile grid for a ``width`` x ``height`` frame: the setting itself, or for
+    "auto" the coarsest grid (at least 2, at most STREAM_MAX_GRID) whose tiles are at most
+    STREAM_TILE_PX a side."""
+    if setting != "auto":
+        return int(setting)
+    return min(STREAM_MAX_GRID, max(2, math.ceil(min(width, height) * 1.5 / STREAM_TILE_PX)))
+
+
+def places_per_run(places: int, turn_runs: int = STREAM_TURN_RUNS) -> int:
+    """How many of a stream's ``places`` (padded frame, tiles) one run reads, so that a whole
+    turn takes at most ``turn_runs`` runs (one place a run for a small grid)."""
+    return max(1, math.ceil(places / max(1, turn_runs))) if places else 0
+
+
 def same_face(a: Box, b: Box, iou: float = 0.3) -> bool:
     """Two detector boxes of one face: they overlap well, or one is nested in the other."""
     return box_iou(a, b) >= iou or overlap_of_smaller(a, b) >= 0.6
