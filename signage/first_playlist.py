@@ -21,7 +21,7 @@ def load_first(settings: Settings, path: Path | None, explicit: bool):
     An explicit playlist file that does not exist is refused (NoPlaylist). One that cannot be
     loaded is replaced by the bundled demo (``player.demo_fallback``) or else by the "no
     playlist" slate; the watcher swaps the real one in once it is valid."""
-    from signage.playlist.loader import ActivePlaylist
+    from signage.playlist.active import ActivePlaylist
     from signage.slate import no_playlist
 
     active = ActivePlaylist(settings.playlist)

@@ -22,7 +22,7 @@ from typing import Protocol
 import pygame
 
 from signage.director import Director, Idle, Play, Show
-from signage.playlist.loader import ActivePlaylist
+from signage.playlist.active import ActivePlaylist
 from signage.render.screen import Screen
 from signage.values import AudienceSnapshot, SensingStatus
 

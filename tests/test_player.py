@@ -25,7 +25,7 @@ from signage.analytics.writer import AnalyticsWriter
 from signage.config import AnalyticsConfig, CameraConfig, DisplayConfig, NoticeConfig, SensingConfig
 from signage.director import Director
 from signage.player import Player
-from signage.playlist.loader import ActivePlaylist
+from signage.playlist.active import ActivePlaylist
 from signage.playlist.watch import PlaylistWatcher
 from signage.render.display import Display
 from signage.render.screen import Screen

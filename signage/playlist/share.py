@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from signage.playlist import limits
+from signage.playlist.schema_values import parse_duration
 
 HOUR_S = 3600.0
 
@@ -22,8 +23,6 @@ HOUR_S = 3600.0
 def parse_share(v: Any) -> Any:
     """``"75%"`` -> 0.75; ``"15m"``, ``"900s"`` (seconds per hour) -> 0.25. A bare number is
     refused: 0.75 and 900 would both be plausible."""
-    from signage.playlist.schema import parse_duration  # schema imports this module
-
     if isinstance(v, bool) or isinstance(v, (int, float)):
         raise ValueError(f"{v!r}: write a share as a percentage (75%) or as seconds of screen time "
                          "per hour (15m, 900s)")

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from signage.periodic import Periodic
-from signage.playlist.loader import ActivePlaylist, LoadedPlaylist, PlaylistError
+from signage.playlist.active import ActivePlaylist
+from signage.playlist.loader import LoadedPlaylist, PlaylistError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from adminkit import ROOT, csrf_of, good_bundle, make_zip, playlist_yaml, png, s
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.rows import PlayRow
 from signage.analytics.store import AnalyticsStore
-from signage.playlist.loader import ActivePlaylist
+from signage.playlist.active import ActivePlaylist
 from signage.playlist.watch import PlaylistWatcher
 
 SCENARIO = """\

@@ -19,7 +19,8 @@ import pytest
 
 from adminkit import ROOT, playlist_yaml, png
 from signage.content_store import ContentStore, StoreError
-from signage.playlist.loader import ActivePlaylist, load_playlist
+from signage.playlist.active import ActivePlaylist
+from signage.playlist.loader import load_playlist
 from signage.playlist.watch import PlaylistWatcher
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from signage.config import PlaylistLimits
-from signage.playlist.loader import ActivePlaylist, PlaylistError, load_playlist, parse_playlist
+from signage.playlist.active import ActivePlaylist
+from signage.playlist.loader import PlaylistError, load_playlist, parse_playlist
 from signage.values import CreativeSpec
 
 ROOT = Path(__file__).resolve().parents[2]
