@@ -31,7 +31,7 @@ not the length of the history.
 
 Declared campaigns (the playlist's ``campaigns:``; campaigns.py): outside its flights or at
 its caps a campaign's creatives are not eligible and its rules do not fire (``eligible`` and
-``_in_turn``); at a play decision a campaign behind the pace of its hourly minimum plays
+the scan, reading the campaigns' ``State`` of the moment: campaigns.py); at a play decision a campaign behind the pace of its hourly minimum plays
 ahead of the loop and of rules of equal or lower priority (``campaigns.pace``, after
 ``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
 """
@@ -105,6 +105,7 @@ class _Compiled:
     creatives: tuple[str, ...]
     single: str | None  # the creative of a one-creative rule
     shared: bool = False  # another rule has the very same condition (evaluated once a decision)
+    campaign: str | None = None  # the declared campaign the rule bills to (its flights and caps gate it)
 
 
 def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
@@ -145,9 +146,8 @@ class PlaylistEngine:
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
         self._plan = campaigns.CampaignPlan.of(playlist, self.local_time)  # None: no campaigns declared
         if self._plan is not None:
-            for c in self._rules:  # a campaign's rule is looked at in _in_turn (flights and caps)
-                if c.id in self._plan.rule_campaign:
-                    c.single = None
+            for c in self._rules:  # a campaign's rule fires only while its campaign is live (the scan's row)
+                c.campaign = self._plan.rule_campaign.get(c.id)
         self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None
                                  and (self._plan is None or c.id not in self._plan.creative_campaign))
         self._scan_all = rows(self._rules, self._always)
@@ -262,7 +262,7 @@ class _Decider:
     """One decision's view: the context, the history, and which creatives are eligible
     (each looked at once)."""
 
-    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "_live")
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "campaigns", "_dead")
 
     def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
                  hist: PlayHistory) -> None:
@@ -274,7 +274,10 @@ class _Decider:
         self._eligible: dict[str, bool] = {}
         campaign = engine.playlist.campaign
         self._campaign_ok = campaign is None or in_date_range(self.ctx.local.date(), campaign)
-        self._live: dict[str, bool] = {}  # declared campaign -> in a flight and under its caps now
+        #: the declared campaigns' state now (campaigns.State: which are dead, which owe plays), kept by
+        #: the history's tally while it holds; None without declared campaigns
+        self.campaigns = hist.tally.state(campaigns.naive(self.ctx.local)) if engine._plan is not None else None
+        self._dead = self.campaigns.dead if self.campaigns is not None else frozenset()
 
     def eligible(self, creative: str) -> bool:
         ok = self._eligible.get(creative)
@@ -283,8 +286,8 @@ class _Decider:
             if ok:
                 cap = self.e._creative_cap[creative]
                 ok = cap is None or self.hist.creative_plays_since(creative, self.hour_ago) < cap
-            if ok and self.e._plan is not None and creative in self.e._plan.creative_campaign:
-                ok = self.campaign_live(self.e._plan.creative_campaign[creative])
+            if ok and self._dead and self.e._plan.creative_campaign.get(creative) in self._dead:
+                ok = False
             self._eligible[creative] = ok
         return ok
 
@@ -300,10 +303,11 @@ class _Decider:
         ctx, now, hour_ago = self.ctx, self.now, self.hour_ago
         plays, ends = self.hist.rule_counts(hour_ago), self.hist.rule_ends  # plays: rule -> plays in the last hour
         always = self.e._always if self._campaign_ok else frozenset()
+        dead = self._dead
         memo: dict[Predicate, bool | None] = {}
         level: int | None = None
         f = Firing()  # parallel lists, not a list of tuples: no object made per rule
-        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block in rows:
+        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block, camp in rows:
             if (level is not None and p < level) or (above is not None and p <= above):
                 break  # sorted by priority: nothing further down can win
             if elapsed is not None and elapsed < min_play:
@@ -327,7 +331,7 @@ class _Decider:
                 v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
             else:
                 v = when(ctx)
-            if v is not True:
+            if v is not True or (camp is not None and camp in dead):
                 continue
             if creative is not None:
                 if creative not in always and not self.eligible(creative):
@@ -347,9 +351,6 @@ class _Decider:
     def _in_turn(self, c: _Compiled) -> str | None:
         """Of a rule's eligible creatives, the one played least recently (never played
         first, in the rule's order; equal times, the first in the rule's order)."""
-        if self.e._plan is not None and c.id in self.e._plan.rule_campaign and \
-                not self.campaign_live(self.e._plan.rule_campaign[c.id]):
-            return None
         last = self.hist.creative_last_start
         pick, pick_t = None, None
         for cid in c.creatives:
@@ -364,10 +365,7 @@ class _Decider:
 
     def campaign_live(self, cid: str) -> bool:
         """Is the declared campaign in a flight now, and under its daily and hourly caps?"""
-        ok = self._live.get(cid)
-        if ok is None:
-            ok = self._live[cid] = campaigns.live(self.e._plan, self.hist.tally, cid, self.ctx.local)
-        return ok
+        return cid not in self._dead
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
         f = self.firing(self.e._scan_all)

@@ -9,7 +9,8 @@ a tie (within 1e-9 unit) broken by a draw weighted by the weights, seeded by the
 seed and time.
 
 Cost: 1,000 equal rules that all fire are the costly case, and the work is per rule. So
-*plain* rules (no cap, cooldown or schedule, one creative only the campaign can stop) that
+*plain* rules (no cap, cooldown or schedule, no declared campaign of their own, one creative only the
+playlist's ``campaign`` dates can stop) that
 share a priority, a condition and a min_play are compiled into a ``Block`` that fires as one,
 and a block is weighed by weight class: within one weight the least count is the only
 candidate, and a class with a member that has not played (or shown) in the hour has least
@@ -63,7 +64,7 @@ class Block:
 
 # what the scan reads of a rule (or a block), as a tuple: unpacked in the loop, faster than attributes
 Row = tuple[int, "str | None", "int | None", "dt.timedelta | None", float, "Predicate | None", "Predicate", bool,
-            "str | None", "_Compiled | None", "Block | None"]
+            "str | None", "_Compiled | None", "Block | None", "str | None"]  # the last: the rule's declared campaign
 
 
 def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
@@ -73,7 +74,8 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     (multiples of 1/1024), else only consecutive ones are grouped (sum w is then taken in
     scan order, as rule by rule)."""
     def plain(c: _Compiled) -> bool:
-        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
+        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always and \
+            c.campaign is None
 
     exact: dict[int, bool] = {}
     for c in rules:
@@ -102,10 +104,10 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     for i, c in enumerate(rules):
         if i in first and len(groups[first[i]]) > 1:
             group = groups[first[i]]
-            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, Block.of(group)))
+            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, Block.of(group), None))
         elif i not in key_of or len(groups[key_of[i]]) == 1:
             out.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
-                        None))
+                        None, c.campaign))
     return out
 
 
