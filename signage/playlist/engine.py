@@ -314,7 +314,7 @@ class _Decider:
                 continue
             if block is not None:
                 v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
-                if v is not True or not self._campaign_ok:
+                if v is not True or not self._campaign_ok or (camp is not None and camp in dead):
                     continue
                 level = p
                 f.add_block(block)

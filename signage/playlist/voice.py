@@ -50,9 +50,10 @@ class Block:
     place: dict[str, int] = field(default_factory=dict)  # rule id -> its place in the block
 
     @classmethod
-    def of(cls, group: list[_Compiled]) -> Block:
+    def of(cls, group: list[_Compiled], big: bool = True) -> Block:
+        """``big``: weighed by weight class when it is large enough (else rule by rule)."""
         b = cls(group, [g.single for g in group], [g.weight for g in group], [g.id for g in group],
-                [g.index for g in group], len(group) >= _BIG)
+                [g.index for g in group], big and len(group) >= _BIG)
         by_weight: dict[float, list[int]] = {}
         for k, g in enumerate(group):
             by_weight.setdefault(g.weight, []).append(k)
@@ -72,10 +73,11 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     condition and min_play become one block row, at the place of the first of them; other
     rules may come between them when the priority's weights add up exactly in any order
     (multiples of 1/1024), else only consecutive ones are grouped (sum w is then taken in
-    scan order, as rule by rule)."""
+    scan order, as rule by rule). Plain rules of a declared campaign are grouped per campaign,
+    consecutive ones only, into blocks weighed rule by rule: each keeps its place in the scan,
+    and the block's row carries the campaign that gates them all."""
     def plain(c: _Compiled) -> bool:
-        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always and \
-            c.campaign is None
+        return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
 
     exact: dict[int, bool] = {}
     for c in rules:
@@ -84,17 +86,26 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     first: dict[int, tuple] = {}  # index in rules of a group's first member -> its key
     key_of: dict[int, tuple] = {}  # index in rules -> its group's key
     run = 0  # consecutive runs get their own key where interleaving is not allowed
-    prev: tuple | None = None
+    prev: tuple | None = None  # the previous rule's key, when it is plain (no campaign)
+    prev_line: tuple | None = None  # the previous rule's key, when it is a campaign's plain rule
     for i, c in enumerate(rules):
         if not plain(c):
-            prev = None
+            prev = prev_line = None
             continue
         key: tuple = (c.priority, id(c.when), c.min_play)
-        if not exact[c.priority]:
+        if c.campaign is not None:
+            key = key + (c.campaign,)
+            if key != prev_line:
+                run += 1
+            prev, prev_line = None, key
+            key = key + (run,)
+        elif not exact[c.priority]:
             if key != prev:
                 run += 1
-            prev = key
+            prev, prev_line = key, None
             key = key + (run,)
+        else:
+            prev_line = None
         if key not in groups:
             groups[key] = []
             first[i] = key
@@ -104,7 +115,8 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     for i, c in enumerate(rules):
         if i in first and len(groups[first[i]]) > 1:
             group = groups[first[i]]
-            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, Block.of(group), None))
+            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None,
+                        Block.of(group, big=c.campaign is None), c.campaign))
         elif i not in key_of or len(groups[key_of[i]]) == 1:
             out.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
                         None, c.campaign))
