@@ -121,19 +121,20 @@ class CampaignTally:
     """Per campaign: plays started in the current local hour and local day (updated as
     plays start, in start order; a play older than the counted hour or day is ignored)."""
 
-    __slots__ = ("plan", "_hour", "_day", "_state")
+    __slots__ = ("plan", "_hour", "_day", "_state", "_stale")
 
     def __init__(self, plan: CampaignPlan) -> None:
         self.plan = plan
         self._hour: dict[str, tuple[tuple[dt.date, int], int]] = {}
         self._day: dict[str, tuple[dt.date, int]] = {}
-        self._state: State | None = None  # the last State given (dropped when a campaign's play starts)
+        self._state: State | None = None  # the last State given
+        self._stale: set[str] = set()  # campaigns with a play started since (their part of it is out of date)
 
     def add(self, record: PlayRecord) -> None:
         cid = self.plan.campaign_of(record.rule, record.creative)
         if cid is None:
             return
-        self._state = None
+        self._stale.add(cid)
         local = self.plan.local(record.start)
         hk, dk = hour_key(local), local.date()
         key, n = self._hour.get(cid, (hk, 0))
@@ -157,6 +158,9 @@ class CampaignTally:
         s = self._state
         if s is None or not s.lo <= local < s.hi:
             s = self._state = state_at(self.plan, self, local)
+        elif self._stale:
+            s = self._state = state_at(self.plan, self, local, s, self._stale)
+        self._stale = set()
         return s
 
 
@@ -255,33 +259,46 @@ def micros(local: dt.datetime) -> int:
     return (local - _EPOCH) // _US
 
 
-def state_at(plan: CampaignPlan, tally: CampaignTally, local: dt.datetime) -> State:
-    """The State at ``local`` (naive wall-clock time) from the counts in ``tally``."""
+def state_at(plan: CampaignPlan, tally: CampaignTally, local: dt.datetime, prev: State | None = None,
+             stale: set[str] | None = None) -> State:
+    """The State at ``local`` (naive wall-clock time) from the counts in ``tally``; given
+    ``prev`` (a State whose span holds ``local``), only the ``stale`` campaigns' parts anew."""
     h0 = local.replace(minute=0, second=0, microsecond=0)
-    lo, hi = h0, h0 + _HOUR
-    i = bisect.bisect_right(plan.bounds, local)
-    if i:
-        lo = max(lo, plan.bounds[i - 1])
-    if i < len(plan.bounds):
-        hi = min(hi, plan.bounds[i])
-    dead = frozenset(cid for cid in plan.campaigns if not live(plan, tally, cid, local))
-    owing = []
-    for cid in plan.paced:
-        f = plan.campaigns[cid].flight_at(local)
-        if f is None or not f.min_per_hour:
-            continue
-        played_hour, played_day = tally.in_hour(cid, local), tally.in_day(cid, local)
-        inside, _ = hour_span(f, local, h0)
-        goal = hour_goal(f, inside)
-        remaining = goal - played_hour
-        if f.max_per_day is not None:
-            remaining = min(remaining, f.max_per_day - played_day)
-        if f.max_per_hour is not None:
-            remaining = min(remaining, f.max_per_hour - played_hour)
-        if remaining > 0 and inside > 0:
-            owing.append(Pace(cid, remaining, goal, played_hour, inside, micros(max(h0, f.start)),
-                              cid not in dead))
-    return State(lo, hi, dead, tuple(owing))
+    if prev is None:
+        lo, hi = h0, h0 + _HOUR
+        i = bisect.bisect_right(plan.bounds, local)
+        if i:
+            lo = max(lo, plan.bounds[i - 1])
+        if i < len(plan.bounds):
+            hi = min(hi, plan.bounds[i])
+        dead = frozenset(cid for cid in plan.campaigns if not live(plan, tally, cid, local))
+        owing = (_pace(plan, tally, cid, local, h0, cid not in dead) for cid in plan.paced)
+    else:
+        lo, hi = prev.lo, prev.hi
+        dead = (prev.dead - stale) | {cid for cid in stale if not live(plan, tally, cid, local)}
+        old = {p.cid: p for p in prev.owing}
+        owing = (_pace(plan, tally, cid, local, h0, cid not in dead) if cid in stale else old.get(cid)
+                 for cid in plan.paced)
+    return State(lo, hi, dead, tuple(p for p in owing if p is not None))
+
+
+def _pace(plan: CampaignPlan, tally: CampaignTally, cid: str, local: dt.datetime, h0: dt.datetime,
+          ok: bool) -> Pace | None:
+    """What the campaign owes in the hour ``h0`` at ``local`` (naive), if anything."""
+    f = plan.campaigns[cid].flight_at(local)
+    if f is None or not f.min_per_hour:
+        return None
+    played_hour, played_day = tally.in_hour(cid, local), tally.in_day(cid, local)
+    inside, _ = hour_span(f, local, h0)
+    goal = hour_goal(f, inside)
+    remaining = goal - played_hour
+    if f.max_per_day is not None:
+        remaining = min(remaining, f.max_per_day - played_day)
+    if f.max_per_hour is not None:
+        remaining = min(remaining, f.max_per_hour - played_hour)
+    if remaining <= 0 or inside <= 0:
+        return None
+    return Pace(cid, remaining, goal, played_hour, inside, micros(max(h0, f.start)), ok)
 
 
 # --------------------------------------------------------------------------- the engine's part
@@ -311,11 +328,20 @@ def scans(plan: CampaignPlan, rules: list, always: frozenset[str], rows_of: Call
     return out
 
 
-def _candidate(engine, d, cid: str, seed: int):
+def _candidate(engine, d, cid: str, seed: int, floor: int | None = None):
     """The campaign's next play now: (creative, compiled rule or None, loop slot or None,
     the priority it plays at): its rules that fire first (share of voice among them), else
-    the eligible loop item it played least recently (at priority 0)."""
+    the eligible loop item it played least recently (at priority 0).
+
+    ``floor`` (above 0): None whenever that priority would be below it; only its rules of
+    that priority or higher are looked at (what fires lower, or its loop item, would be)."""
     plan, scan = engine._plan, engine._scan_campaign[cid]
+    if floor is not None and floor > 0:
+        f = d.firing(scan.rows, floor - 1) if scan.rows and scan.rows[0][0] >= floor else None
+        if f is None or not f.rules:
+            return None
+        c, creative = d.share(f, seed)
+        return (creative, c, None, c.priority) if plan.campaign_of(c.id, creative) == cid else None
     if scan.rows:
         f = d.firing(scan.rows)
         if f.rules:
@@ -365,7 +391,7 @@ def pace(engine, d, best, seed: int):
         o = p.owed(now_us, wait)
         if o.behind(engine._scan_campaign[p.cid].longest, wait) is None:
             continue  # not behind even with its longest creative
-        cand = _candidate(engine, d, p.cid, seed)
+        cand = _candidate(engine, d, p.cid, seed, floor)
         if cand is None or (floor is not None and cand[3] < floor):
             continue
         slack = o.behind(engine._duration[cand[0]], wait)
