@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from signage.playlist.campaign_schema import Campaign
 from signage.playlist.history import PlayRecord
 from signage.playlist.schema import Playlist
+from signage.playlist.voice import Firing
 
 HOUR_S = 3600.0
 DAY = dt.timedelta(hours=25)  # a local day lasts up to 25 h (the autumn change): what a daily cap reads back
@@ -312,6 +313,7 @@ class CampaignScan:
     rows: list
     slots: tuple[int, ...]
     longest: float
+    rules: frozenset[str] = frozenset()  # the ids of those rules
 
 
 def scans(plan: CampaignPlan, rules: list, always: frozenset[str], rows_of: Callable, loop: list[str],
@@ -324,8 +326,49 @@ def scans(plan: CampaignPlan, rules: list, always: frozenset[str], rows_of: Call
                 (c.id not in plan.rule_bills and any(plan.creative_campaign.get(x) == cid for x in c.creatives))]
         slots = tuple(i for i, x in enumerate(loop) if plan.creative_campaign.get(x) == cid)
         lengths = [duration[x] for c in mine for x in c.creatives] + [duration[loop[i]] for i in slots]
-        out[cid] = CampaignScan(rows_of(mine, always), slots, max(lengths, default=0.0))
+        out[cid] = CampaignScan(rows_of(mine, always), slots, max(lengths, default=0.0), frozenset(c.id for c in mine))
     return out
+
+
+def owners(scans: dict[str, CampaignScan]) -> dict[str, tuple[str, ...]]:
+    """Rule id -> the paced campaigns it may bill to (a rule without a campaign_id, to each of its
+    creatives' campaigns)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for cid, scan in scans.items():
+        for rid in scan.rules:
+            out[rid] = out.get(rid, ()) + (cid,)
+    return out
+
+
+def _among_best(engine, d, cid: str) -> Firing | None:
+    """The campaign's rules that fire at the priority of the engine's own choice, as its scan
+    would find them (the same rules, creatives and order), taken from the engine's scan; None
+    when none of its rules fired there.
+
+    The engine's scan looked at every rule of that priority and above, so a campaign's scan
+    finds its rules there or lower. Its rules are never in a weighed-by-class block (voice.rows),
+    so they are among the Firing's loose ones, in scan order."""
+    f = d.main
+    if f is None or not f.rules:
+        return None
+    by = d.lines
+    if by is None:
+        by = d.lines = {}
+        owner, rules = engine._scan_owner, f.rules
+        for p in f.loose:
+            for k in owner.get(rules[p].id, ()):
+                by.setdefault(k, []).append(p)
+    ps = by.get(cid)
+    if not ps:
+        return None
+    sub = Firing(tally=f.tally, unit=f.unit)
+    for p in ps:
+        sub.rules.append(f.rules[p])
+        sub.creatives.append(f.creatives[p])
+        sub.weights.append(f.weights[p])
+        sub.ranks.append(f.ranks[p])
+    sub.loose = list(range(len(ps)))
+    return sub
 
 
 def _candidate(engine, d, cid: str, seed: int, floor: int | None = None):
@@ -336,14 +379,15 @@ def _candidate(engine, d, cid: str, seed: int, floor: int | None = None):
     ``floor`` (above 0): None whenever that priority would be below it; only its rules of
     that priority or higher are looked at (what fires lower, or its loop item, would be)."""
     plan, scan = engine._plan, engine._scan_campaign[cid]
-    if floor is not None and floor > 0:
-        f = d.firing(scan.rows, floor - 1) if scan.rows and scan.rows[0][0] >= floor else None
-        if f is None or not f.rules:
-            return None
+    f = _among_best(engine, d, cid) if scan.rows else None
+    if floor is not None and floor > 0:  # floor: the priority of the engine's choice, d.main's
+        if f is None:
+            return None  # its rules fire lower, if at all
         c, creative = d.share(f, seed)
         return (creative, c, None, c.priority) if plan.campaign_of(c.id, creative) == cid else None
     if scan.rows:
-        f = d.firing(scan.rows)
+        if f is None:
+            f = d.firing(scan.rows)
         if f.rules:
             c, creative = d.share(f, seed)
             if plan.campaign_of(c.id, creative) == cid:

@@ -163,6 +163,7 @@ class PlaylistEngine:
         self._recheck = dt.timedelta(seconds=playlist.recheck)
         self._scan_campaign = campaigns.scans(self._plan, self._rules, self._always, rows, self._loop,
                                               self._duration) if self._plan else {}
+        self._scan_owner = campaigns.owners(self._scan_campaign)
         self._reasons: dict[str, str] = {}
         #: How far back the history matters: hourly caps, and the longest cooldown.
         self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
@@ -262,7 +263,8 @@ class _Decider:
     """One decision's view: the context, the history, and which creatives are eligible
     (each looked at once)."""
 
-    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "campaigns", "_dead")
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "campaigns", "_dead", "main",
+                 "lines")
 
     def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
                  hist: PlayHistory) -> None:
@@ -278,6 +280,8 @@ class _Decider:
         #: the history's tally while it holds; None without declared campaigns
         self.campaigns = hist.tally.state(campaigns.naive(self.ctx.local)) if engine._plan is not None else None
         self._dead = self.campaigns.dead if self.campaigns is not None else frozenset()
+        self.main: Firing | None = None  # the rules that fire in the engine's own choice (best)
+        self.lines: dict[str, list[int]] | None = None  # paced campaign -> its rules' offsets in main
 
     def eligible(self, creative: str) -> bool:
         ok = self._eligible.get(creative)
@@ -368,7 +372,7 @@ class _Decider:
         return cid not in self._dead
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
-        f = self.firing(self.e._scan_all)
+        f = self.main = self.firing(self.e._scan_all)
         return self.share(f, seed) if f.rules else None
 
     def share(self, f: Firing, seed: int) -> tuple[_Compiled, str]:
