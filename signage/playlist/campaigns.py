@@ -403,6 +403,10 @@ def _candidate(engine, d, cid: str, seed: int, floor: int | None = None):
     return (best[1], None, best[2], 0) if best is not None else None
 
 
+def _first_two(t: tuple) -> tuple:
+    return t[0], t[1]
+
+
 def pace(engine, d, best, seed: int):
     """At a play decision (never while something plays: pacing does not interrupt), the
     play of a campaign behind its hourly minimum that goes ahead of the engine's own choice
@@ -428,21 +432,27 @@ def pace(engine, d, best, seed: int):
         return None
     wait = engine._duration[creative]
     now_us = micros(naive(d.ctx.local))
-    chosen = None
-    for p in owing:
+    behind = []  # (its least slack: with its longest creative, its place in the plan, Pace, Owed)
+    for i, p in enumerate(owing):
         if p.cid == normal or not p.live:
             continue  # what plays next is the campaign's anyway, or it may not play now
         o = p.owed(now_us, wait)
-        if o.behind(engine._scan_campaign[p.cid].longest, wait) is None:
-            continue  # not behind even with its longest creative
+        least = o.behind(engine._scan_campaign[p.cid].longest, wait)
+        if least is not None:  # else not behind even with its longest creative
+            behind.append((least, i, p, o))
+    behind.sort(key=_first_two)
+    chosen = None  # the least (slack, place in the plan) so far, then what it plays
+    for least, i, p, o in behind:
+        if chosen is not None and (least, i) > chosen[:2]:
+            break  # neither it nor any after it can have less slack (or as little, earlier in the plan)
         cand = _candidate(engine, d, p.cid, seed, floor)
         if cand is None or (floor is not None and cand[3] < floor):
             continue
         slack = o.behind(engine._duration[cand[0]], wait)
-        if slack is not None and (chosen is None or slack < chosen[0]):
-            chosen = (slack, p.cid, cand, p.hour, o.goal)
+        if slack is not None and (chosen is None or (slack, i) < chosen[:2]):
+            chosen = (slack, i, p.cid, cand, p.hour, o.goal)
     if chosen is None:
         return None
-    _, cid, (creative, c, slot, _p), hour, goal = chosen
+    _, _, cid, (creative, c, slot, _p), hour, goal = chosen
     return creative, c.rule if c is not None else None, slot, \
         f"campaign {cid} behind its pace ({hour} of {goal} plays this hour)"

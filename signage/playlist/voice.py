@@ -158,6 +158,34 @@ class Firing:
         self.ranks.append(c.index)
 
 
+class _Draw:
+    """The first draw of ``random.Random(key)``, for ``random.Random.choices`` (which draws once
+    for one choice): the same choice as that seeded generator's, without seeding one for each of
+    a decision's choices (a campaign's pacing may weigh twenty)."""
+
+    __slots__ = ("key", "u")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.u = random.Random(key).random()
+
+    def random(self) -> float:
+        return self.u
+
+
+_last = _Draw("")
+
+
+def _draw(seed: int, now: dt.datetime) -> _Draw:
+    """The draw of the decision at ``now`` with ``seed`` (the last one kept: one object, swapped whole)."""
+    global _last
+    key = f"{seed}:{now.isoformat()}"
+    d = _last
+    if d.key != key:
+        d = _last = _Draw(key)
+    return d
+
+
 def choose(f: Firing, seed: int, now: dt.datetime) -> int:
     """The index in ``f`` of the rule that goes next (see the module's docstring)."""
     if len(f.rules) == 1:
@@ -200,7 +228,7 @@ def choose(f: Firing, seed: int, now: dt.datetime) -> int:
     if len(tied) > 1:
         if sources > 1:
             tied.sort(key=f.ranks.__getitem__)
-        rng = random.Random(f"{seed}:{now.isoformat()}")
         w = weights[tied[0]]
-        tied = rng.choices(tied, weights=[w] * len(tied) if len(tied_w) == 1 else [weights[i] for i in tied])
+        tied = random.Random.choices(_draw(seed, now), tied,
+                                     weights=[w] * len(tied) if len(tied_w) == 1 else [weights[i] for i in tied])
     return tied[0]
