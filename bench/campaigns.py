@@ -19,9 +19,7 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +27,7 @@ if "SIGNAGE_BENCH_BASELINE" not in os.environ:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from playlist import START, equal_playlist, mixed_playlist, run_case  # noqa: E402
+from playlist import START, baseline, equal_playlist, mixed_playlist, run_case  # noqa: E402
 
 from signage.playlist.schema import Playlist  # noqa: E402
 
@@ -64,23 +62,6 @@ def declared(decisions: int, lines: int) -> dict[str, list[float]]:
             for name, make in CASES}
 
 
-def baseline(base: str, decisions: int, lines: int) -> dict[str, list[float]] | None:
-    """The declared cases on the engine of commit ``base``, in a subprocess."""
-    with tempfile.TemporaryDirectory(prefix="signage-bench-") as tmp:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", base, "signage"], capture_output=True)
-        if archive.returncode != 0:
-            print(f"  (no baseline: git archive {base}: {archive.stderr.decode().strip()})")
-            return None
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        env = dict(os.environ, PYTHONPATH=tmp, SIGNAGE_BENCH_BASELINE="1")
-        p = subprocess.run([sys.executable, __file__, "--json", "--decisions", str(decisions), "--campaigns",
-                            str(lines)], capture_output=True, text=True, env=env, cwd=tmp)
-        if p.returncode != 0:
-            print(f"  (baseline failed: {p.stderr.strip()[-500:]})")
-            return None
-        return json.loads(p.stdout)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--decisions", type=int, default=2000)
@@ -96,7 +77,7 @@ def main() -> None:
     print(f"  {'case':<12} {'labels p50':>10} {'p99':>6}  {'declared p50':>12} {'p99':>6}  ratio p99"
           + (f"  {'base p50':>8} {'p99':>6}  base/now p99" if args.base else ""))
     now = declared(args.decisions, args.campaigns)
-    base = baseline(args.base, args.decisions, args.campaigns) if args.base else None
+    base = baseline(args.base, args.decisions, __file__, ("--campaigns", str(args.campaigns))) if args.base else None
     for name, make in CASES:
         plain = run_case(with_campaigns(make(), args.campaigns, False), history_s=3600.0, decisions=args.decisions,
                          seed=7)

@@ -376,8 +376,9 @@ def _candidate(engine, d, cid: str, seed: int, floor: int | None = None):
     the priority it plays at): its rules that fire first (share of voice among them), else
     the eligible loop item it played least recently (at priority 0).
 
-    ``floor`` (above 0): None whenever that priority would be below it; only its rules of
-    that priority or higher are looked at (what fires lower, or its loop item, would be)."""
+    ``floor``: the priority of the engine's own choice (d.main). Its rules that fire there are
+    taken from the engine's scan (_among_best); above 0, None when none of them does (what
+    fires lower, or its loop item, could not beat that choice)."""
     plan, scan = engine._plan, engine._scan_campaign[cid]
     f = _among_best(engine, d, cid) if scan.rows else None
     if floor is not None and floor > 0:  # floor: the priority of the engine's choice, d.main's

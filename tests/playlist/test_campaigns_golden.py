@@ -10,10 +10,9 @@ the autumn and spring daylight-saving nights in Europe/Paris and over local midn
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 
-from test_engine_golden import DAYPARTS, audience, run
+from test_engine_golden import DAYPARTS, digest_of, run
 
 from signage.playlist.schema import Playlist
 
@@ -131,23 +130,16 @@ def _local(start: dt.datetime) -> dt.datetime:
 
 
 def digest() -> str:
-    h = hashlib.sha256()
-    for r, (start, decisions) in enumerate(RUNS):
-        for n, lines, seed in ((8, 2, 1), (40, 6, 2), (150, 20, 3)):
-            pl = playlist(n, lines, random.Random(seed * 10 + r), _local(start))
-            for line in run(pl, seed, decisions, start, reasons=True):
-                h.update(line.encode() + b"\n")
-    return h.hexdigest()
+    return digest_of(run(playlist(n, lines, random.Random(seed * 10 + r), _local(start)), seed, decisions, start,
+                         reasons=True)
+                     for r, (start, decisions) in enumerate(RUNS) for n, lines, seed in ((8, 2, 1), (40, 6, 2), (150, 20, 3)))
 
 
 def digest_blocks() -> str:
-    h = hashlib.sha256()
-    for r, (start, decisions) in enumerate(RUNS):
-        for interrupt, by_time in ((False, False), (True, False), (False, True)):
-            pl = blocks(random.Random(100 + r), _local(start), interrupt, by_time)
-            for line in run(pl, 9, decisions, start, reasons=True):
-                h.update(line.encode() + b"\n")
-    return h.hexdigest()
+    return digest_of(run(blocks(random.Random(100 + r), _local(start), interrupt, by_time), 9, decisions, start,
+                         reasons=True)
+                     for r, (start, decisions) in enumerate(RUNS)
+                     for interrupt, by_time in ((False, False), (True, False), (False, True)))
 
 
 def test_a_fixed_seeded_sequence_of_decisions_with_campaigns_is_unchanged():

@@ -96,6 +96,15 @@ def run(pl: Playlist, seed: int, decisions: int, start: dt.datetime = START, rea
     return out
 
 
+def digest_of(runs) -> str:
+    """The digest of the decision lines of ``runs`` (each a list of lines, as ``run`` gives)."""
+    h = hashlib.sha256()
+    for lines in runs:
+        for line in lines:
+            h.update(line.encode() + b"\n")
+    return h.hexdigest()
+
+
 def digest() -> str:
     h = hashlib.sha256()
     for n, seed in ((6, 1), (30, 2), (120, 3)):
