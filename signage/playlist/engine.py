@@ -31,9 +31,9 @@ not the length of the history.
 
 Declared campaigns (the playlist's ``campaigns:``; campaigns.py): outside its flights or at
 its caps a campaign's creatives are not eligible and its rules do not fire (``eligible`` and
-the scan, reading the campaigns' ``State`` of the moment: campaigns.py); at a play decision a campaign behind the pace of its hourly minimum plays
-ahead of the loop and of rules of equal or lower priority (``campaigns.pace``, after
-``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
+the scan read the campaigns' ``State`` of the moment, campaigns.py); at a play decision a
+campaign behind the pace of its hourly minimum plays ahead of the loop and of rules of equal
+or lower priority (``pacing.pace``, after ``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from signage.playlist import campaigns
+from signage.playlist import campaigns, pacing
 from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
@@ -161,9 +161,9 @@ class PlaylistEngine:
                                   if playlist.share_of_voice == "time" or r.share is not None)
         self._loop = list(playlist.loop)
         self._recheck = dt.timedelta(seconds=playlist.recheck)
-        self._scan_campaign = campaigns.scans(self._plan, self._rules, self._always, rows, self._loop,
+        self._scan_campaign = pacing.scans(self._plan, self._rules, self._always, rows, self._loop,
                                               self._duration) if self._plan else {}
-        self._scan_owner = campaigns.owners(self._scan_campaign)
+        self._scan_owner = pacing.owners(self._scan_campaign)
         self._reasons: dict[str, str] = {}
         #: How far back the history matters: hourly caps, and the longest cooldown.
         self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
@@ -218,7 +218,7 @@ class PlaylistEngine:
 
         best = d.best(seed)
         if self._plan is not None and self._plan.paced:
-            paced = campaigns.pace(self, d, best, seed)
+            paced = pacing.pace(self, d, best, seed)
             if paced is not None:
                 creative, rule, slot, why = paced
                 decision = self._start("play", creative, rule, now, loop_index=slot)
