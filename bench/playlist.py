@@ -199,8 +199,9 @@ def cases(decisions: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def baseline(base: str, decisions: int) -> dict[str, dict[str, float]] | None:
-    """The same cases on the engine of commit ``base``, in a subprocess."""
+def baseline(base: str, decisions: int, script: str = __file__, extra: tuple[str, ...] = ()) -> dict | None:
+    """The same cases on the engine of commit ``base``, in a subprocess (``script`` with
+    ``--json`` and ``extra``: another bench's cases)."""
     with tempfile.TemporaryDirectory(prefix="signage-bench-") as tmp:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", base, "signage"], capture_output=True)
         if archive.returncode != 0:
@@ -208,7 +209,7 @@ def baseline(base: str, decisions: int) -> dict[str, dict[str, float]] | None:
             return None
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         env = dict(os.environ, PYTHONPATH=tmp, SIGNAGE_BENCH_BASELINE="1")
-        p = subprocess.run([sys.executable, __file__, "--json", "--decisions", str(decisions)],
+        p = subprocess.run([sys.executable, script, "--json", "--decisions", str(decisions), *extra],
                            capture_output=True, text=True, env=env, cwd=tmp)
         if p.returncode != 0:
             print(f"  (baseline failed: {p.stderr.strip()[-500:]})")

@@ -31,9 +31,9 @@ not the length of the history.
 
 Declared campaigns (the playlist's ``campaigns:``; campaigns.py): outside its flights or at
 its caps a campaign's creatives are not eligible and its rules do not fire (``eligible`` and
-``_in_turn``); at a play decision a campaign behind the pace of its hourly minimum plays
-ahead of the loop and of rules of equal or lower priority (``campaigns.pace``, after
-``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
+the scan read the campaigns' ``State`` of the moment, campaigns.py); at a play decision a
+campaign behind the pace of its hourly minimum plays ahead of the loop and of rules of equal
+or lower priority (``pacing.pace``, after ``best``). Its counters live in the history (``PlayHistory.tally``, attached by ``decide``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from signage.playlist import campaigns
+from signage.playlist import campaigns, pacing
 from signage.playlist.history import PlayHistory, PlayRecord
 from signage.playlist.rules import Context, Predicate, compile_condition, compile_schedule, describe, in_date_range
 from signage.playlist.schema import Playlist, Rule
@@ -105,6 +105,7 @@ class _Compiled:
     creatives: tuple[str, ...]
     single: str | None  # the creative of a one-creative rule
     shared: bool = False  # another rule has the very same condition (evaluated once a decision)
+    campaign: str | None = None  # the declared campaign the rule bills to (its flights and caps gate it)
 
 
 def _compile_rules(rules: Sequence[Rule], dayparts) -> list[_Compiled]:
@@ -145,9 +146,8 @@ class PlaylistEngine:
         self._interrupting = [c for c in self._rules if c.rule.interrupt]
         self._plan = campaigns.CampaignPlan.of(playlist, self.local_time)  # None: no campaigns declared
         if self._plan is not None:
-            for c in self._rules:  # a campaign's rule is looked at in _in_turn (flights and caps)
-                if c.id in self._plan.rule_campaign:
-                    c.single = None
+            for c in self._rules:  # a campaign's rule fires only while its campaign is live (the scan's row)
+                c.campaign = self._plan.rule_campaign.get(c.id)
         self._always = frozenset(c.id for c in playlist.creatives if c.schedule is None and c.max_per_hour is None
                                  and (self._plan is None or c.id not in self._plan.creative_campaign))
         self._scan_all = rows(self._rules, self._always)
@@ -161,8 +161,9 @@ class PlaylistEngine:
                                   if playlist.share_of_voice == "time" or r.share is not None)
         self._loop = list(playlist.loop)
         self._recheck = dt.timedelta(seconds=playlist.recheck)
-        self._scan_campaign = campaigns.scans(self._plan, self._rules, self._always, rows, self._loop,
+        self._scan_campaign = pacing.scans(self._plan, self._rules, self._always, rows, self._loop,
                                               self._duration) if self._plan else {}
+        self._scan_owner = pacing.owners(self._scan_campaign)
         self._reasons: dict[str, str] = {}
         #: How far back the history matters: hourly caps, and the longest cooldown.
         self.memory = max([HOUR] + [dt.timedelta(seconds=r.cooldown) for r in playlist.rules])
@@ -217,7 +218,7 @@ class PlaylistEngine:
 
         best = d.best(seed)
         if self._plan is not None and self._plan.paced:
-            paced = campaigns.pace(self, d, best, seed)
+            paced = pacing.pace(self, d, best, seed)
             if paced is not None:
                 creative, rule, slot, why = paced
                 decision = self._start("play", creative, rule, now, loop_index=slot)
@@ -262,7 +263,8 @@ class _Decider:
     """One decision's view: the context, the history, and which creatives are eligible
     (each looked at once)."""
 
-    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "_live")
+    __slots__ = ("e", "ctx", "hist", "now", "hour_ago", "_eligible", "_campaign_ok", "campaigns", "_dead", "main",
+                 "lines")
 
     def __init__(self, engine: PlaylistEngine, audience: AudienceSnapshot | None, now: dt.datetime,
                  hist: PlayHistory) -> None:
@@ -274,7 +276,12 @@ class _Decider:
         self._eligible: dict[str, bool] = {}
         campaign = engine.playlist.campaign
         self._campaign_ok = campaign is None or in_date_range(self.ctx.local.date(), campaign)
-        self._live: dict[str, bool] = {}  # declared campaign -> in a flight and under its caps now
+        #: the declared campaigns' state now (campaigns.State: which are dead, which owe plays), kept by
+        #: the history's tally while it holds; None without declared campaigns
+        self.campaigns = hist.tally.state(campaigns.naive(self.ctx.local)) if engine._plan is not None else None
+        self._dead = self.campaigns.dead if self.campaigns is not None else frozenset()
+        self.main: Firing | None = None  # the rules that fire in the engine's own choice (best)
+        self.lines: dict[str, list[int]] | None = None  # paced campaign -> its rules' offsets in main
 
     def eligible(self, creative: str) -> bool:
         ok = self._eligible.get(creative)
@@ -283,8 +290,8 @@ class _Decider:
             if ok:
                 cap = self.e._creative_cap[creative]
                 ok = cap is None or self.hist.creative_plays_since(creative, self.hour_ago) < cap
-            if ok and self.e._plan is not None and creative in self.e._plan.creative_campaign:
-                ok = self.campaign_live(self.e._plan.creative_campaign[creative])
+            if ok and self._dead and self.e._plan.creative_campaign.get(creative) in self._dead:
+                ok = False
             self._eligible[creative] = ok
         return ok
 
@@ -300,17 +307,18 @@ class _Decider:
         ctx, now, hour_ago = self.ctx, self.now, self.hour_ago
         plays, ends = self.hist.rule_counts(hour_ago), self.hist.rule_ends  # plays: rule -> plays in the last hour
         always = self.e._always if self._campaign_ok else frozenset()
+        dead = self._dead
         memo: dict[Predicate, bool | None] = {}
         level: int | None = None
         f = Firing()  # parallel lists, not a list of tuples: no object made per rule
-        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block in rows:
+        for p, rid, cap, cooldown, min_play, schedule, when, shared, creative, c, block, camp in rows:
             if (level is not None and p < level) or (above is not None and p <= above):
                 break  # sorted by priority: nothing further down can win
             if elapsed is not None and elapsed < min_play:
                 continue
             if block is not None:
                 v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
-                if v is not True or not self._campaign_ok:
+                if v is not True or not self._campaign_ok or (camp is not None and camp in dead):
                     continue
                 level = p
                 f.add_block(block)
@@ -327,7 +335,7 @@ class _Decider:
                 v = memo[when] if when in memo else memo.setdefault(when, when(ctx))
             else:
                 v = when(ctx)
-            if v is not True:
+            if v is not True or (camp is not None and camp in dead):
                 continue
             if creative is not None:
                 if creative not in always and not self.eligible(creative):
@@ -347,9 +355,6 @@ class _Decider:
     def _in_turn(self, c: _Compiled) -> str | None:
         """Of a rule's eligible creatives, the one played least recently (never played
         first, in the rule's order; equal times, the first in the rule's order)."""
-        if self.e._plan is not None and c.id in self.e._plan.rule_campaign and \
-                not self.campaign_live(self.e._plan.rule_campaign[c.id]):
-            return None
         last = self.hist.creative_last_start
         pick, pick_t = None, None
         for cid in c.creatives:
@@ -364,13 +369,10 @@ class _Decider:
 
     def campaign_live(self, cid: str) -> bool:
         """Is the declared campaign in a flight now, and under its daily and hourly caps?"""
-        ok = self._live.get(cid)
-        if ok is None:
-            ok = self._live[cid] = campaigns.live(self.e._plan, self.hist.tally, cid, self.ctx.local)
-        return ok
+        return cid not in self._dead
 
     def best(self, seed: int) -> tuple[_Compiled, str] | None:
-        f = self.firing(self.e._scan_all)
+        f = self.main = self.firing(self.e._scan_all)
         return self.share(f, seed) if f.rules else None
 
     def share(self, f: Firing, seed: int) -> tuple[_Compiled, str]:

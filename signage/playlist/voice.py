@@ -9,7 +9,8 @@ a tie (within 1e-9 unit) broken by a draw weighted by the weights, seeded by the
 seed and time.
 
 Cost: 1,000 equal rules that all fire are the costly case, and the work is per rule. So
-*plain* rules (no cap, cooldown or schedule, one creative only the campaign can stop) that
+*plain* rules (no cap, cooldown or schedule, no declared campaign of their own, one creative only the
+playlist's ``campaign`` dates can stop) that
 share a priority, a condition and a min_play are compiled into a ``Block`` that fires as one,
 and a block is weighed by weight class: within one weight the least count is the only
 candidate, and a class with a member that has not played (or shown) in the hour has least
@@ -49,9 +50,10 @@ class Block:
     place: dict[str, int] = field(default_factory=dict)  # rule id -> its place in the block
 
     @classmethod
-    def of(cls, group: list[_Compiled]) -> Block:
+    def of(cls, group: list[_Compiled], big: bool = True) -> Block:
+        """``big``: weighed by weight class when it is large enough (else rule by rule)."""
         b = cls(group, [g.single for g in group], [g.weight for g in group], [g.id for g in group],
-                [g.index for g in group], len(group) >= _BIG)
+                [g.index for g in group], big and len(group) >= _BIG)
         by_weight: dict[float, list[int]] = {}
         for k, g in enumerate(group):
             by_weight.setdefault(g.weight, []).append(k)
@@ -63,7 +65,7 @@ class Block:
 
 # what the scan reads of a rule (or a block), as a tuple: unpacked in the loop, faster than attributes
 Row = tuple[int, "str | None", "int | None", "dt.timedelta | None", float, "Predicate | None", "Predicate", bool,
-            "str | None", "_Compiled | None", "Block | None"]
+            "str | None", "_Compiled | None", "Block | None", "str | None"]  # the last: the rule's declared campaign
 
 
 def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
@@ -71,7 +73,9 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     condition and min_play become one block row, at the place of the first of them; other
     rules may come between them when the priority's weights add up exactly in any order
     (multiples of 1/1024), else only consecutive ones are grouped (sum w is then taken in
-    scan order, as rule by rule)."""
+    scan order, as rule by rule). Plain rules of a declared campaign are grouped per campaign,
+    consecutive ones only, into blocks weighed rule by rule: each keeps its place in the scan,
+    and the block's row carries the campaign that gates them all."""
     def plain(c: _Compiled) -> bool:
         return c.cap is None and c.cooldown is None and c.schedule is None and c.single in always
 
@@ -82,17 +86,26 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     first: dict[int, tuple] = {}  # index in rules of a group's first member -> its key
     key_of: dict[int, tuple] = {}  # index in rules -> its group's key
     run = 0  # consecutive runs get their own key where interleaving is not allowed
-    prev: tuple | None = None
+    prev: tuple | None = None  # the previous rule's key, when it is plain (no campaign)
+    prev_line: tuple | None = None  # the previous rule's key, when it is a campaign's plain rule
     for i, c in enumerate(rules):
         if not plain(c):
-            prev = None
+            prev = prev_line = None
             continue
         key: tuple = (c.priority, id(c.when), c.min_play)
-        if not exact[c.priority]:
+        if c.campaign is not None:
+            key = key + (c.campaign,)
+            if key != prev_line:
+                run += 1
+            prev, prev_line = None, key
+            key = key + (run,)
+        elif not exact[c.priority]:
             if key != prev:
                 run += 1
-            prev = key
+            prev, prev_line = key, None
             key = key + (run,)
+        else:
+            prev_line = None
         if key not in groups:
             groups[key] = []
             first[i] = key
@@ -102,10 +115,11 @@ def rows(rules: list[_Compiled], always: frozenset[str]) -> list[Row]:
     for i, c in enumerate(rules):
         if i in first and len(groups[first[i]]) > 1:
             group = groups[first[i]]
-            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None, Block.of(group)))
+            out.append((c.priority, None, None, None, c.min_play, None, c.when, True, None, None,
+                        Block.of(group, big=c.campaign is None), c.campaign))
         elif i not in key_of or len(groups[key_of[i]]) == 1:
             out.append((c.priority, c.id, c.cap, c.cooldown, c.min_play, c.schedule, c.when, c.shared, c.single, c,
-                        None))
+                        None, c.campaign))
     return out
 
 
@@ -142,6 +156,34 @@ class Firing:
         self.creatives.append(creative)
         self.weights.append(c.weight)
         self.ranks.append(c.index)
+
+
+class _Draw:
+    """The first draw of ``random.Random(key)``, for ``random.Random.choices`` (which draws once
+    for one choice): the same choice as that seeded generator's, without seeding one for each of
+    a decision's choices (a campaign's pacing may weigh twenty)."""
+
+    __slots__ = ("key", "u")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.u = random.Random(key).random()
+
+    def random(self) -> float:
+        return self.u
+
+
+_last = _Draw("")
+
+
+def _draw(seed: int, now: dt.datetime) -> _Draw:
+    """The draw of the decision at ``now`` with ``seed`` (the last one kept: one object, swapped whole)."""
+    global _last
+    key = f"{seed}:{now.isoformat()}"
+    d = _last
+    if d.key != key:
+        d = _last = _Draw(key)
+    return d
 
 
 def choose(f: Firing, seed: int, now: dt.datetime) -> int:
@@ -186,7 +228,7 @@ def choose(f: Firing, seed: int, now: dt.datetime) -> int:
     if len(tied) > 1:
         if sources > 1:
             tied.sort(key=f.ranks.__getitem__)
-        rng = random.Random(f"{seed}:{now.isoformat()}")
         w = weights[tied[0]]
-        tied = rng.choices(tied, weights=[w] * len(tied) if len(tied_w) == 1 else [weights[i] for i in tied])
+        tied = random.Random.choices(_draw(seed, now), tied,
+                                     weights=[w] * len(tied) if len(tied_w) == 1 else [weights[i] for i in tied])
     return tied[0]

@@ -61,13 +61,14 @@ def audience(rng: random.Random) -> AudienceSnapshot | None:
                             trend="steady")
 
 
-def run(pl: Playlist, seed: int, decisions: int) -> list[str]:
+def run(pl: Playlist, seed: int, decisions: int, start: dt.datetime = START, reasons: bool = False) -> list[str]:
+    """``reasons``: each line carries the decision's reason too (and so why a campaign's pacing chose)."""
     rng = random.Random(seed)
     engine = PlaylistEngine(pl)
     history = engine.new_history()
     records: list[PlayRecord] = []
     out = []
-    now = START
+    now = start
     playing: NowPlaying | None = None
     for k in range(decisions):
         a = audience(rng)
@@ -75,7 +76,8 @@ def run(pl: Playlist, seed: int, decisions: int) -> list[str]:
             d = engine.decide(a, now - dt.timedelta(seconds=rng.randint(0, 120)), records, None, seed=k)
             out.append(f"list {d.action} {d.creative} {d.rule} {d.check_at.isoformat()}")
         d = engine.decide(a, now, history, playing, seed=k)
-        out.append(f"{d.action} {d.creative} {d.rule} {d.duration} {d.check_at.isoformat()} {d.loop_index}")
+        out.append(f"{d.action} {d.creative} {d.rule} {d.duration} {d.check_at.isoformat()} {d.loop_index}"
+                   + (f" {d.reason}" if reasons else ""))
         if d.action in ("play", "interrupt"):
             if records and records[-1].end is None:
                 records[-1] = PlayRecord(records[-1].creative, records[-1].rule, records[-1].start, now,
@@ -92,6 +94,15 @@ def run(pl: Playlist, seed: int, decisions: int) -> list[str]:
         else:
             now += step
     return out
+
+
+def digest_of(runs) -> str:
+    """The digest of the decision lines of ``runs`` (each a list of lines, as ``run`` gives)."""
+    h = hashlib.sha256()
+    for lines in runs:
+        for line in lines:
+            h.update(line.encode() + b"\n")
+    return h.hexdigest()
 
 
 def digest() -> str:
