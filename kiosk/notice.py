@@ -20,7 +20,7 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
-FIELDS = {"controller": 80, "contact": 80, "url": 200}  # and their longest (signage/config.py NoticeConfig)
+FIELDS = {"controller": 80, "contact": 80, "url": 200}  # and their longest (signage/config/screen.py NoticeConfig)
 SAMPLES = {"controller": "Café Lumière", "contact": "privacy@cafe-lumiere.example",
            "url": "https://cafe-lumiere.example/privacy"}  # NoticeConfig's defaults: the developer's demo
 
