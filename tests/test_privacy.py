@@ -246,17 +246,19 @@ def test_invariant2_only_the_analyzer_touches_mediapipe():
                     if a.name in ANALYZER_ONLY:
                         importers.setdefault(a.name, set()).add(rel)
     assert users == ["sensing/inference.py"]
-    # detection.py (where the detector looks, its boxes grouped) uses roi's box geometry; it
-    # handles detector boxes only, no landmark, and serves the analyzer alone (below)
+    # detection.py (where the detector looks, its boxes grouped) uses roi's box geometry, and
+    # motion.py (where a followed face's crop is cut next) its ROI; they handle boxes and crop
+    # centres only, no landmark, and serve the analyzer alone (below)
     expected = {m: {"sensing/analyzer.py"} for m in ANALYZER_ONLY}
-    expected["signage.sensing.roi"] = {"sensing/analyzer.py", "sensing/detection.py"}
+    expected["signage.sensing.roi"] = {"sensing/analyzer.py", "sensing/detection.py", "sensing/motion.py"}
     assert importers == expected
-    detection_users = {str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
-                       if any(isinstance(n, (ast.ImportFrom, ast.Import)) and "signage.sensing.detection" in
-                              ([n.module] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]) +
-                              [f"{getattr(n, 'module', '')}.{a.name}" for a in n.names]
-                              for n in ast.walk(ast.parse(p.read_text())))}
-    assert detection_users == {"sensing/analyzer.py"}
+    for helper in ("signage.sensing.detection", "signage.sensing.motion"):
+        users = {str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+                 if any(isinstance(n, (ast.ImportFrom, ast.Import)) and helper in
+                        ([n.module] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]) +
+                        [f"{getattr(n, 'module', '')}.{a.name}" for a in n.names]
+                        for n in ast.walk(ast.parse(p.read_text())))}
+        assert users == {"sensing/analyzer.py"}, helper
 
 
 FORBIDDEN_FIELDS = {"age", "gender", "sex", "ethnicity", "race", "identity", "embedding", "name", "landmarks", "image"}

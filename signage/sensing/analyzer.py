@@ -11,16 +11,20 @@ Two models from MediaPipe work together (see ``signage.sensing.inference``):
 
 On a stream, the detector runs every ``detector.interval_s``; in between, each
 face is followed by its landmarks (the next frame's ROI comes from this frame's
-landmarks, as in Face Mesh itself), so the per-frame cost is about one landmark
-pass per face. Faces narrower than ``landmarks.min_face_px`` are counted from the
-detector alone, with pose and expression unknown (None).
+landmarks, as in Face Mesh itself, moved on by the face's velocity: signage.sensing.motion),
+so the per-frame cost is about one landmark pass per face (two on the frames where a face
+speeds up). Faces narrower than ``landmarks.min_face_px``, and faces past the
+``landmarks.max_faces`` budget, are counted from the detector alone, with pose and
+expression unknown (None); each is checked again (one landmark pass, where its velocity
+takes it) on the frame after it was found and then at each detector run, so that it stays
+one track between the runs that find it and leaves the count as soon as the person goes.
 
 Where the detector looks (``signage.sensing.detection``): the whole image, the image
 padded onto a larger canvas (a face that fills the frame or is cut by its edge), and
 overlapping tiles (small faces). A photo gets all of them; on a stream each detector run
 reads the whole frame, and every other run one more of them in turn (more than one when the
 grid is large: a 1080p frame's 3x3 grid is 15 tiles); a small face found by a tile is checked
-again (landmark presence) on each run until its tile comes round.
+again (landmark presence, where its velocity takes it) on each run, found again or not.
 
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
@@ -34,7 +38,7 @@ import cv2
 import numpy as np
 
 from signage.config import SensingConfig
-from signage.sensing import detection, expressions, features
+from signage.sensing import detection, expressions, features, motion
 from signage.sensing.detection import group_duplicates, same_face, suppress_duplicates, tile_windows
 from signage.sensing.pose import head_and_eyes, is_looking
 from signage.sensing.inference import Detection as _Detection
@@ -95,6 +99,28 @@ def roi_from_detection(det: _Detection) -> _Roi:
     return _roi_from_box(det.box, det.right_eye, det.left_eye)
 
 
+@dataclasses.dataclass(slots=True)
+class _Far:
+    """A face counted from the detector alone (small, or past the landmark budget): its
+    detection (moved with the face), and the ROI its landmarks made at the last check (with
+    its time and velocity: signage.sensing.motion)."""
+
+    det: _Detection
+    roi: _Roi
+    checks: int = 1  # landmark checks so far: a velocity needs two
+
+    def at(self, t: float) -> _Detection:
+        """The detection moved to where the face's velocity takes it at stream time ``t``."""
+        now = motion.predicted(self.roi, t)
+        return _shifted(self.det, now.cx - self.roi.cx, now.cy - self.roi.cy)
+
+
+def _shifted(d: _Detection, dx: float, dy: float) -> _Detection:
+    x, y, w, h = d.box
+    return dataclasses.replace(d, box=(x + dx, y + dy, w, h), right_eye=(d.right_eye[0] + dx, d.right_eye[1] + dy),
+                               left_eye=(d.left_eye[0] + dx, d.left_eye[1] + dy))
+
+
 _overlap_of_smaller = overlap_of_smaller
 __all__ = ["FaceAnalyzer", "group_duplicates", "roi_from_detection", "suppress_duplicates", "tile_windows"]
 
@@ -114,10 +140,7 @@ class FaceAnalyzer:
             self._detector.close()
             raise
         self._rois: list[_Roi] = []
-        # faces counted from the detector alone, each with the window that found it: it is
-        # kept until that window is read again
-        self._far: list[tuple[_Detection, str]] = []
-        self._slot_of: dict[int, str] = {}  # id(detection) -> the window that found it, one run long
+        self._far: list[_Far] = []  # faces counted from the detector alone
         self._last_detect_t: float | None = None
         self._tile_cursor = 0
         self._stream_runs = 0
@@ -152,20 +175,36 @@ class FaceAnalyzer:
         elif self._last_detect_t is not None and frame.t < self._last_detect_t:
             self.reset()  # the source went back in time (a looped clip, a new stream)
 
+        # Faces followed from the last frame are looked for where they will be now (their
+        # velocity; signage.sensing.motion), by the detector's admission and by their pass.
+        followed = self._rois
+        self._rois = [motion.predicted(r, frame.t) for r in followed]
         fresh: list[tuple[np.ndarray, _Roi]] = []
         due = self._last_detect_t is None or frame.t - self._last_detect_t >= self.cfg.detector.interval_s
         if still or due:
             self._last_detect_t = frame.t
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            dets, scanned = self._detect_all(rgb) if still else self._detect_stream(rgb)
-            fresh = self._admit(bgr, dets, _STILL_MAX_FACES if still else self.cfg.landmarks.max_faces, scanned)
+            dets = self._detect_all(rgb) if still else self._detect_stream(rgb)
+            fresh = self._admit(bgr, frame.t, dets, _STILL_MAX_FACES if still else self.cfg.landmarks.max_faces)
+        elif self._far:
+            # A face just counted from the detector is checked again on the next frame: its
+            # velocity, which carries it between the detector's runs.
+            young = [self._recheck(bgr, f, frame.t) if f.checks < 2 else f for f in self._far]
+            self._far = [f for f in young if f is not None]
 
         # Faces followed from the last frame get a landmark pass. On a stream, a new face is
         # measured by the pass that confirmed it (as Face Mesh does: no second pass on the
         # same frame); a photo's new faces are measured again from their landmark-made ROI.
+        for _, roi in fresh:
+            roi.t = frame.t
         if still:
-            self._rois, fresh = self._rois + [roi for _, roi in fresh], []
-        passes = [out for out in (self._landmark_pass(bgr, roi) for roi in self._rois) if out is not None]
+            followed = self._rois = self._rois + [roi for _, roi in fresh]
+            fresh = []
+        passes = []
+        for before, roi in zip(followed, self._rois):
+            out = self._landmark_pass(bgr, roi) if still else self._follow(bgr, roi)
+            if out is not None:
+                passes.append((out[0], motion.moved(before, out[1], frame.t)))
         measured: list[FaceObservation] = []
         next_rois: list[_Roi] = []
         for points, next_roi in passes + fresh:
@@ -176,10 +215,12 @@ class FaceAnalyzer:
             next_rois.append(next_roi)
         self._rois = next_rois
 
+        # Small faces are where their velocity takes them between checks.
+        far_boxes = [(self._far_box(f.at(frame.t)), f.det.score) for f in self._far]
         far = [
-            FaceObservation(box=self._far_box(d), score=round(d.score, 3))
-            for d, _ in self._far
-            if not any(_overlap_of_smaller(self._far_box(d), m.box) >= 0.3 for m in measured)
+            FaceObservation(box=box, score=round(score, 3))
+            for box, score in far_boxes
+            if not any(_overlap_of_smaller(box, m.box) >= 0.3 for m in measured)
         ]
         return measured + far
 
@@ -206,7 +247,7 @@ class FaceAnalyzer:
                     slots[f"tile{grid}.{k}"] = win
         return slots
 
-    def _detect_all(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
+    def _detect_all(self, rgb: np.ndarray) -> list[_Detection]:
         """A photo: the whole image, the padded image, then overlapping tiles for faces too
         small at full scale."""
         h, w = rgb.shape[:2]
@@ -214,9 +255,9 @@ class FaceAnalyzer:
         while min(w, h) * 1.5 / (grids[-1] * 2) >= _STILL_MIN_TILE_PX:
             grids.append(grids[-1] * 2)
         slots = {"whole": None, **self._windows(w, h, grids, 0.4, ("pad", "pad1.5"))}
-        return self._read(rgb, list(slots.items())), set(slots)
+        return self._read(rgb, list(slots.items()))
 
-    def _detect_stream(self, rgb: np.ndarray) -> tuple[list[_Detection], set[str]]:
+    def _detect_stream(self, rgb: np.ndarray) -> list[_Detection]:
         """A stream: the whole frame every run, and every other run more places in turn: the
         padded frame, then each tile (``detector.stream_tiles``; "auto": by resolution), as
         many a run as keeps a whole turn within STREAM_TURN_RUNS such runs."""
@@ -229,29 +270,21 @@ class FaceAnalyzer:
                 runs.append(slots[self._tile_cursor % len(slots)])
                 self._tile_cursor += 1
         self._stream_runs += 1
-        return self._read(rgb, runs), {slot for slot, _ in runs}
+        return self._read(rgb, runs)
 
     def _read(self, rgb: np.ndarray, runs: list[tuple[str, tuple | None]]) -> list[_Detection]:
-        """The detector on each of ``runs`` (slot, window), each detection's slot remembered."""
-        self._slot_of = {}
-        dets = []
-        for slot, win in runs:
-            for d in self._run_window(rgb, slot, win):
-                self._slot_of[id(d)] = slot
-                dets.append(d)
-        return dets
+        """The detector on each of ``runs`` (slot, window)."""
+        return [d for slot, win in runs for d in self._run_window(rgb, slot, win)]
 
-    def _admit(self, bgr: np.ndarray, dets: list[_Detection], max_faces: int,
-               scanned: set[str] = frozenset({"whole"})) -> list[tuple[np.ndarray, _Roi]]:
+    def _admit(self, bgr: np.ndarray, t: float, dets: list[_Detection], max_faces: int) -> list[tuple[np.ndarray, _Roi]]:
         """New faces from a detector run. Each is first confirmed by the landmark model
         (its face-presence check rejects detector false positives; when a face's best
         detection fails it, its next ones are tried); large ones are then followed by their
-        landmarks (returned: their points and next ROI), small ones are counted only. Faces
-        already followed keep their ROI. Small faces found before by a window not read in
-        this run are kept."""
+        landmarks (returned: their points and next ROI), small ones (and those past the
+        budget) are counted only. Faces already followed keep their ROI. Faces counted only
+        before and not found by this run are checked again where their velocity takes them."""
         min_px = self.cfg.landmarks.min_face_px
-        slot_of = self._slot_of
-        far: list[tuple[_Detection, str]] = []
+        far: list[_Far] = []
         found: list[_Detection] = []  # the detections confirmed in this run
         fresh: list[tuple[np.ndarray, _Roi]] = []
         for group in sorted(group_duplicates(dets), key=lambda g: g[0].box[2], reverse=True):
@@ -270,27 +303,28 @@ class FaceAnalyzer:
                 confirmed[1].score = d.score
                 fresh.append(confirmed)
             else:
-                far.append((d, slot_of.get(id(d), "whole")))  # kept until that window is read again
-        for d, s in self._far:
-            if s in scanned or any(same_face(d.box, x.box) for x in found):
-                continue  # read again in this run: found again (above) or gone
-            held = self._recheck(bgr, d)
+                before = next((f for f in self._far if same_face(d.box, f.at(t).box)), None)
+                roi = confirmed[1] if before is None else motion.moved(before.roi, confirmed[1], t)
+                roi.t = t
+                far.append(_Far(d, roi, before.checks + 1 if before else 1))
+        for f in self._far:
+            if any(same_face(f.at(t).box, x.box) for x in found):
+                continue  # found again by this run (above)
+            held = self._recheck(bgr, f, t)
             if held is not None:
-                far.append((held, s))
+                far.append(held)
         self._far = far
         return fresh
 
-    def _recheck(self, bgr: np.ndarray, d: _Detection) -> _Detection | None:
-        """A small face found by a window not read in this run, checked again by the landmark
-        model's presence test (one pass), so that it leaves the count as soon as the person
-        has gone; the box moves with the face's landmarks."""
-        out = self._landmark_pass(bgr, roi_from_detection(d))
+    def _recheck(self, bgr: np.ndarray, far: _Far, t: float) -> _Far | None:
+        """A face counted from the detector alone, not found by this run, checked again by
+        the landmark model's presence test (one pass) where its velocity takes it, so that
+        it leaves the count as soon as the person has gone. Its box moves with its landmarks."""
+        out = self._follow(bgr, motion.predicted(far.roi, t))
         if out is None:
             return None
-        x, y, w, h = d.box
-        dx, dy = out[1].cx - (x + w / 2), out[1].cy - (y + h / 2)
-        return dataclasses.replace(d, box=(x + dx, y + dy, w, h), right_eye=(d.right_eye[0] + dx, d.right_eye[1] + dy),
-                                   left_eye=(d.left_eye[0] + dx, d.left_eye[1] + dy))
+        roi = motion.moved(far.roi, out[1], t)
+        return _Far(_shifted(far.det, roi.cx - far.roi.cx, roi.cy - far.roi.cy), roi, far.checks + 1)
 
     @staticmethod
     def _far_box(d: _Detection) -> tuple[float, float, float, float]:
@@ -299,6 +333,17 @@ class FaceAnalyzer:
         return (x + w / 2 - w * sw / 2, y + h / 2 - h * sh / 2, w * sw, h * sh)
 
     # -- landmarks -------------------------------------------------------------------
+    def _follow(self, bgr: np.ndarray, roi: _Roi) -> tuple[np.ndarray, _Roi] | None:
+        """A followed face's landmarks in the crop cut where it was expected; when they
+        show it well off the crop's centre (it sped up, or its velocity is not known yet),
+        once more in the crop they made, centred on it (motion.RECENTRE)."""
+        out = self._landmark_pass(bgr, roi)
+        if out is not None and motion.off_centre(roi, out[1]) > motion.RECENTRE:
+            again = self._landmark_pass(bgr, out[1])
+            if again is not None:
+                return again
+        return out
+
     def _landmark_pass(self, bgr: np.ndarray, roi: _Roi, min_presence: float = _PRESENCE) -> tuple[np.ndarray, _Roi] | None:
         """Face Mesh's landmarks in the ROI of a BGR image, or None when its face-presence
         check says there is no face there."""

@@ -42,6 +42,11 @@ class Roi:
     side: float
     rotation: float
     score: float = 1.0  # the detector's confidence when this face was found
+    # A followed face's ROI (signage.sensing.motion): the stream time of the frame its
+    # landmarks came from, and the face's velocity in pixels per second.
+    t: float | None = None
+    vx: float = 0.0
+    vy: float = 0.0
 
     def box(self) -> Box:
         """The axis-aligned square of the same centre and side (rotation ignored)."""

@@ -160,7 +160,7 @@ def test_a_face_whose_best_detection_fails_the_presence_check_is_kept_by_its_nex
     bad = _Detection((bx, by, side, side), 0.99, (bx + 0.3 * side, by + 0.3 * side), (bx + 0.7 * side, by + 0.3 * side))
     analyzer.reset()
     assert analyzer._landmark_pass(bgr, roi_from_detection(bad)) is None  # the best one alone: no face
-    (admitted,) = analyzer._admit(bgr, [bad, good], max_faces=6)
+    (admitted,) = analyzer._admit(bgr, 0.0, [bad, good], max_faces=6)
     points, next_roi = admitted
     assert abs(next_roi.cx - (x + w / 2)) < 0.2 * w
     analyzer.reset()
