@@ -68,6 +68,11 @@ class PlayerState:
         del self.errors[:-20]
 
 
+# How long the start waits for the first creative before it draws anything (a big video on a
+# slow card may take longer: the slate then shows until it is ready, as before).
+FIRST_FRAME_WAIT_S = 3.0
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -182,10 +187,31 @@ class Player:
             self.on_frame(st)
 
     # ------------------------------------------------------------------ the loop
+    def prepare_first(self, timeout_s: float = FIRST_FRAME_WAIT_S) -> bool:
+        """Before the first frame is drawn: decide the first play, and wait (at most
+        ``timeout_s``) until its open row is on record and its creative prepared, so that
+        the first frame passers-by see is the creative, not a black window or the slate.
+        True when it is ready (False: the loop starts anyway and the slate shows until then)."""
+        deadline = time.monotonic() + timeout_s
+        now = self.wall()
+        audience = self.sensing.latest()
+        self.screen.set_camera(self.sensing.status().camera_on)
+        order = self.director.step(now, audience)
+        if not isinstance(order, Show):
+            return True  # nothing to play: the slate is the first frame
+        self._decided(order, now)
+        while self._pending is not None and time.monotonic() < deadline:
+            self._show_when_recorded(now)  # the decision's own time: the loop's clock has not started
+            if self._pending is not None:
+                time.sleep(0.005)
+        return self._pending is None and self.screen.wait_prepared(max(0.0, deadline - time.monotonic()))
+
     def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
         """Play until ``stop`` is set (or for ``duration_s`` seconds)."""
         t_end = time.monotonic() + duration_s if duration_s is not None else None
         try:
+            if not self.prepare_first():
+                log.info("first creative not ready after %.0f s: the slate shows until it is", FIRST_FRAME_WAIT_S)
             while not stop.is_set():
                 for event in pygame.event.get():
                     if event.type == pygame.QUIT:

@@ -322,3 +322,28 @@ def test_a_database_that_does_not_answer_never_holds_the_screen_longer_than_star
     finally:
         release.set()
         player.close()
+
+
+def test_the_first_frame_on_screen_is_the_first_creative_not_the_slate(folder):
+    """At start-up the first play is decided, on record and prepared before anything is drawn:
+    the first frame presented is the creative (before: the slate, then the creative)."""
+    (folder / "p.yaml").write_text(PLAYLIST.format(name="first", loop="[b]"))
+    player, _, display = build(folder, CameraConfig(enabled=False))
+    presented = []
+    original = display.present
+
+    def present():
+        presented.append(tuple(display.canvas.get_at((20, 20)))[:3])
+        original()
+
+    display.present = present
+    try:
+        assert display.hidden  # nothing seen until that first frame
+        player.run(threading.Event(), duration_s=0.5)
+    finally:
+        player.sensing.stop()
+        display.close()
+    slate = tuple(player.screen._idle.frame().get_at((20, 20)))[:3]
+    assert len(presented) >= 3 and presented[-1] != slate  # slide b, on screen for its 2 s
+    assert presented[0] == presented[-1]  # from the very first frame
+    assert not display.hidden

@@ -4,6 +4,9 @@ Creatives are drawn on an upright *canvas* (the picture as people see it). With 
 the canvas is the display surface itself; with 90/180/270 it is an off-screen surface that
 ``present()`` turns onto the panel, so a landscape panel mounted on its side shows an
 upright portrait picture.
+
+The window is opened hidden where the driver allows it, and shown by the first ``present()``:
+passers-by never see the black of a new window, only the first frame drawn.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Mapping
 import pygame
 
 from signage.config import DisplayConfig
-from signage.render.geometry import Size, rotated_size
+from signage.render.geometry import Size, parse_color, rotated_size
 
 log = logging.getLogger("signage.render")
 
@@ -109,6 +112,9 @@ class Display:
         self.surface: pygame.Surface | None = None
         self.canvas: pygame.Surface | None = None
         self.rotation = config.rotation
+        self.hidden = False  # opened hidden: shown by the first present()
+        self._window = None
+        self.presents = 0
 
     @property
     def panel_size(self) -> Size:
@@ -142,6 +148,9 @@ class Display:
             self.canvas = pygame.Surface(rotated_size(self.surface.get_size(), self.rotation)).convert()
         else:
             self.canvas = self.surface
+        if not self.hidden:  # shown at once (kmsdrm): the slate's colour until the first frame, not black
+            self.surface.fill(parse_color(self.config.idle_color))
+            pygame.display.flip()
         w, h = self.surface.get_size()
         log.info(
             "display: %s driver, %dx%d%s, rotation %d (picture %dx%d)%s",
@@ -168,18 +177,29 @@ class Display:
         cfg = self.config
         if not self._fullscreen(driver):
             size = cfg.size or (DEFAULT_HEADLESS if driver in HEADLESS_DRIVERS else DEFAULT_WINDOW)
-            return pygame.display.set_mode(size)
+            return self._mode(size, 0)
         size = cfg.size or (pygame.display.get_desktop_sizes() or [(0, 0)])[0]
         if cfg.vsync:
             # SCALED goes through SDL's renderer, which can wait for the vertical blank; at the
             # panel's own size it is a 1:1 copy.
             try:
-                surf = pygame.display.set_mode(size, pygame.FULLSCREEN | pygame.SCALED, vsync=1)
+                surf = self._mode(size, pygame.FULLSCREEN | pygame.SCALED, vsync=1)
                 self.vsync = True
                 return surf
             except pygame.error as exc:
                 log.info("display: no vsync on %s (%s); pacing by the clock", driver, exc)
-        return pygame.display.set_mode(size, pygame.FULLSCREEN)
+        return self._mode(size, pygame.FULLSCREEN)
+
+    def _mode(self, size: Size, flags: int, **kw) -> pygame.Surface:
+        """set_mode, hidden until the first present() where the driver can hide a window
+        (a console's kmsdrm cannot: it shows at once, as before)."""
+        try:
+            surf = pygame.display.set_mode(size, flags | pygame.HIDDEN, **kw)
+            self.hidden = True
+            return surf
+        except pygame.error:
+            self.hidden = False
+            return pygame.display.set_mode(size, flags, **kw)
 
     def present(self) -> None:
         """Show the canvas: turned onto the panel when rotated, then flipped."""
@@ -191,6 +211,24 @@ class Display:
                 turned = pygame.transform.rotate(self.canvas, -self.rotation)
             self.surface.blit(turned, (0, 0))
         pygame.display.flip()
+        self.presents += 1
+        if self.hidden:
+            self._reveal()
+
+    def _reveal(self) -> None:
+        """Show the hidden window, its first frame already drawn (and drawn again once shown)."""
+        self.hidden = False
+        try:
+            from pygame._sdl2.video import Window
+
+            # Kept while the window lives: pygame 2.6 stores a pointer to this object in the
+            # SDL window, and reading window events after it is freed crashes the process.
+            self._window = Window.from_display_module()
+            self._window.show()
+        except (ImportError, pygame.error, AttributeError) as exc:  # no SDL2 window API: it was never hidden
+            log.info("display: cannot show the window (%s)", exc)
+            return
+        pygame.display.flip()
 
     def panel_image(self) -> pygame.Surface:
         """What the panel shows (rotated when the display is)."""
@@ -200,3 +238,4 @@ class Display:
         if self.surface is not None:
             pygame.display.quit()
             self.surface = self.canvas = None
+        self._window = None  # after the window it points into is gone (see _reveal)

@@ -50,6 +50,14 @@ def test_a_real_window_shows_what_the_screen_drew(xvfb):
     assert in_notice and sum(map(sum, in_notice)) / len(in_notice) < 3 * 70  # the dark panel
 
 
+def test_the_window_stays_hidden_until_its_first_frame_is_drawn(xvfb):
+    """No black window at start: the window is mapped by the first present(), its first frame drawn."""
+    res = run_window(xvfb, "window")
+    assert res["before_first_frame"] == "unmapped"
+    assert res["after"] == "viewable"
+    assert res["server"] == res["drawn"]
+
+
 def test_fullscreen_takes_the_whole_x_screen(xvfb):
     res = run_window(xvfb, "fullscreen")
     assert res["driver"] == "x11" and res["size"] == [1280, 720]

@@ -45,10 +45,36 @@ def server_pixels(window: int, points):
     return out
 
 
+class _Attributes(ctypes.Structure):  # Xlib's XWindowAttributes
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int),
+                ("border_width", ctypes.c_int), ("depth", ctypes.c_int), ("visual", ctypes.c_void_p),
+                ("root", ctypes.c_ulong), ("class_", ctypes.c_int), ("bit_gravity", ctypes.c_int),
+                ("win_gravity", ctypes.c_int), ("backing_store", ctypes.c_int), ("backing_planes", ctypes.c_ulong),
+                ("backing_pixel", ctypes.c_ulong), ("save_under", ctypes.c_int), ("colormap", ctypes.c_ulong),
+                ("map_installed", ctypes.c_int), ("map_state", ctypes.c_int), ("all_event_masks", ctypes.c_long),
+                ("your_event_mask", ctypes.c_long), ("do_not_propagate_mask", ctypes.c_long),
+                ("override_redirect", ctypes.c_int), ("screen", ctypes.c_void_p)]
+
+
+def map_state(window: int) -> str:
+    """The X server's word on the window: "unmapped" (hidden), "unviewable" or "viewable"."""
+    x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XGetWindowAttributes.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(_Attributes)]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    dpy = x11.XOpenDisplay(None)
+    attrs = _Attributes()
+    x11.XGetWindowAttributes(dpy, window, ctypes.byref(attrs))
+    x11.XCloseDisplay(dpy)
+    return {0: "unmapped", 1: "unviewable", 2: "viewable"}.get(attrs.map_state, str(attrs.map_state))
+
+
 def main() -> None:
     fullscreen = sys.argv[1] == "fullscreen"
     cfg = DisplayConfig(driver="x11", fullscreen=fullscreen, size=None if fullscreen else (800, 450), vsync=False)
     disp = Display(cfg).open()
+    before = map_state(pygame.display.get_wm_info()["window"])  # opened hidden: nothing seen yet
     scr = Screen(disp, NoticeConfig())
     switch(scr, image(CONTENT / "welcome.png", fit="fill"))
     for _ in range(5):
@@ -63,6 +89,7 @@ def main() -> None:
         "driver": disp.driver, "size": [w, h], "cursor_visible": bool(pygame.mouse.get_visible()),
         "points": points, "server": server, "drawn": [drawn[y, x].tolist() for x, y in points],
         "notice_top": h - scr.notice.height((w, h), True),
+        "before_first_frame": before, "after": map_state(window),
     }))
     scr.close()
     disp.close()
