@@ -42,6 +42,10 @@ class DetectorConfig(Strict):
     min_confidence: float = Field(0.5, ge=0.05, le=0.99)
     # On a stream, the detector runs at most this often; landmarks track faces in between.
     interval_s: float = Field(0.2, ge=0.0, le=5.0)
+    # While faces are followed and nothing has moved in the view outside them since its last
+    # run (signage/sensing/activity.py), the detector looks for newcomers only this often
+    # (never more often than interval_s): a detector pass costs about two landmark passes.
+    busy_interval_s: float = Field(0.6, ge=0.0, le=5.0)
     # Also read the image padded onto a canvas twice its size (a face that fills the frame
     # or is cut by its edge is found): a photo always, a stream in turn with the tiles.
     pad: bool = True

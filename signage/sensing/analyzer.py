@@ -142,6 +142,8 @@ class FaceAnalyzer:
         self._rois: list[_Roi] = []
         self._far: list[_Far] = []  # faces counted from the detector alone
         self._last_detect_t: float | None = None
+        self.detected = False  # the detector ran on the last frame analysed
+        self._far_checked_t = 0.0  # when the faces counted from the detector alone were last checked
         self._tile_cursor = 0
         self._stream_runs = 0
         self.detector_runs = 0
@@ -165,10 +167,13 @@ class FaceAnalyzer:
         self.close()
 
     # -- analysis --------------------------------------------------------------------
-    def analyze(self, frame: Frame, *, still: bool = False) -> list[FaceObservation]:
+    def analyze(self, frame: Frame, *, still: bool = False, quiet: bool = False) -> list[FaceObservation]:
         """Faces in one frame. ``still=True`` analyses a photo on its own: the detector
         runs over the whole image, the padded image and overlapping tiles, and nothing is
-        carried over."""
+        carried over. On a stream, ``quiet``: nothing moved outside the faces followed
+        since the detector's last run (signage.sensing.activity), so while faces are
+        followed the detector runs every ``detector.busy_interval_s`` instead of
+        ``interval_s``. ``detected`` says afterwards whether the detector ran on this frame."""
         bgr = frame.image  # the landmark crops are cut from it and turned to RGB (cheaper)
         if still:
             self.reset()
@@ -180,17 +185,25 @@ class FaceAnalyzer:
         followed = self._rois
         self._rois = [motion.predicted(r, frame.t) for r in followed]
         fresh: list[tuple[np.ndarray, _Roi]] = []
-        due = self._last_detect_t is None or frame.t - self._last_detect_t >= self.cfg.detector.interval_s
+        det = self.cfg.detector
+        interval = max(det.interval_s, det.busy_interval_s) if quiet and (self._rois or self._far) else det.interval_s
+        due = self._last_detect_t is None or frame.t - self._last_detect_t >= interval
+        self.detected = still or due
         if still or due:
-            self._last_detect_t = frame.t
+            self._last_detect_t = self._far_checked_t = frame.t
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             dets = self._detect_all(rgb) if still else self._detect_stream(rgb)
             fresh = self._admit(bgr, frame.t, dets, _STILL_MAX_FACES if still else self.cfg.landmarks.max_faces)
         elif self._far:
-            # A face just counted from the detector is checked again on the next frame: its
-            # velocity, which carries it between the detector's runs.
-            young = [self._recheck(bgr, f, frame.t) if f.checks < 2 else f for f in self._far]
-            self._far = [f for f in young if f is not None]
+            # A face just counted from the detector is checked again on the next frame (its
+            # velocity, which carries it between the detector's runs), and every face counted
+            # from the detector alone every interval_s, even while the detector itself waits
+            # (busy_interval_s): it leaves the count as soon as the person goes.
+            every = frame.t - self._far_checked_t >= det.interval_s
+            if every:
+                self._far_checked_t = frame.t
+            checked = [self._recheck(bgr, f, frame.t) if every or f.checks < 2 else f for f in self._far]
+            self._far = [f for f in checked if f is not None]
 
         # Faces followed from the last frame get a landmark pass. On a stream, a new face is
         # measured by the pass that confirmed it (as Face Mesh does: no second pass on the

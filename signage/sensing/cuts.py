@@ -57,6 +57,11 @@ class CutDetector:
     def reset(self) -> None:
         self._last = None
 
+    @property
+    def last(self) -> np.ndarray | None:
+        """The last frame's summary (None before the first, or with cut detection off)."""
+        return self._last
+
     def __call__(self, bgr: np.ndarray) -> bool:
         if self.max_correlation <= 0:
             return False
