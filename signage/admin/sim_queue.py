@@ -31,6 +31,7 @@ from typing import Any
 
 from signage.admin.bundle import scenario_files
 from signage.admin.simulation import example_scenarios
+from signage.admin.wording import duration_words
 from signage.content_store import META_DIR, SIMULATION_FILE, ContentStore
 
 __all__ = ["RUN_FILE", "SimulationQueue", "finish_entries", "simulation_queue"]
@@ -55,19 +56,13 @@ class Running:
     stopped_at: tuple[int, float] | None = None  # (scenario, simulated seconds) at the CPU limit
 
 
-def _fmt_s(seconds: float) -> str:
-    from signage.admin.wording import duration_words
-
-    return duration_words(seconds)
-
-
 def finish_entries(labels: list[str], run: Running, *, cpu_s: float, cpu_limit: float, wall_limit: float,
                    killed_for_time: bool, returncode: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The version's simulation entries and run summary once the worker has ended (pure)."""
     limit = None
     if killed_for_time:
-        limit = f"stopped after {_fmt_s(wall_limit)} of wall time (the limit, admin.simulate_wall_s)"
-    elif run.stopped_at is not None or returncode in (-9, -24, 3) and len(run.results) < len(labels):
+        limit = f"stopped after {duration_words(wall_limit)} of wall time (the limit, admin.simulate_wall_s)"
+    elif run.stopped_at is not None or (returncode in (-9, -24, 3) and len(run.results) < len(labels)):
         limit = f"stopped after {cpu_s:.0f} s of CPU (the limit is {cpu_limit:.0f} s, admin.simulate_cpu_s)"
     entries = []
     where = run.stopped_at or (run.k, run.reached_s)
@@ -75,7 +70,7 @@ def finish_entries(labels: list[str], run: Running, *, cpu_s: float, cpu_limit: 
         if k in run.results:
             entries.append(run.results[k])
         elif limit and k == where[0]:
-            reached = f", at {_fmt_s(where[1])} of {_fmt_s(run.length_s)} simulated" if run.length_s else ""
+            reached = f", at {duration_words(where[1])} of {duration_words(run.length_s)} simulated" if run.length_s else ""
             entries.append({"scenario": label, "stopped": f"{limit}{reached}"})
         elif limit:
             entries.append({"scenario": label, "stopped": f"not simulated: {limit}"})

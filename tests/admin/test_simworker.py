@@ -4,7 +4,6 @@ the child's own resource usage), one worker at a time (counted in /proc), and th
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adminkit import PASSWORD, ROOT, csrf_of, make_zip, playlist_yaml, png, start_server, wait_simulated
+from adminkit import PASSWORD, ROOT, make_zip, playlist_yaml, png, start_server, wait_simulated
 from signage.admin.auth import Credentials
 
 HEAVY_RULES = "rules:\n  - {id: smiles, when: {smile_ratio: '>= 0.5'}, play: h2, priority: 5}\n"
