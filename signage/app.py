@@ -122,7 +122,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     now_ts = time.time() if wall is None else wall().timestamp()  # caps and cooldowns go on across a restart:
     director.seed(recent_plays(analytics_cfg.db_path, now_ts, director.memory_s) if analytics_cfg.enabled else ())
     health = HealthReporter(settings.health)
-    health.set_static(display=display_status, playlist_problem=playlist_problem)
+    health.set_static(display=display_status, playlist_problem=playlist_problem,
+                      playlist_watched=str(path) if path is not None else "")  # what the watcher follows
     health.add_part("analytics", lambda failing: analytics_status(
         analytics.stats, db=str(analytics.path), queue=analytics.pending(), last_error=warning.message,
         failing_s=failing(analytics.stats.state == "retrying")))

@@ -7,7 +7,8 @@ The contract (docs/admin.md, "The content folder")::
         playlist.yaml              immutable once it is there
         ...creatives...
         .signage/version.json      who uploaded it, when, digest, validation and simulation summary
-        .signage/simulation.json   the simulated timelines (shown on the version page)
+        .signage/simulation.json   the simulated timelines (shown on the version page), written
+                                   by the admin service when the simulation ends (sim_queue.py)
       active -> versions/<id>      the version the player plays (a relative symbolic link)
       activations.log              one JSON line per activation (who, when, which)
       tmp/                         work space on the same filesystem (uploads, extraction)

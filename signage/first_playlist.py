@@ -10,7 +10,7 @@ from pathlib import Path
 
 from signage.config import Settings
 from signage.preflight import NoPlaylist
-from signage.run_options import DEMO_PLAYLIST
+from signage.run_options import DEMO_PLAYLIST, follows_admin
 
 log = logging.getLogger("signage")
 
@@ -34,6 +34,15 @@ def load_first(settings: Settings, path: Path | None, explicit: bool):
     first = active.try_replace(path.resolve())
     if first.ok:
         return active, first, None
+    if not path.exists() and follows_admin(settings, str(path) if explicit else None):
+        # following the admin service, nothing activated yet: the default, not a problem
+        if settings.player.demo_fallback and active.try_replace(DEMO_PLAYLIST).ok:
+            log.info("following the admin service's active version (%s): nothing is active yet; the bundled "
+                     "demo plays until a version is activated", path)
+            return active, first, None
+        problem = f"{path.name}: nothing is active in the admin service yet (upload a version and activate it)"
+        log.warning("no playlist: %s; showing the 'no playlist' slate", problem)
+        return ActivePlaylist(settings.playlist, loaded=no_playlist()), first, problem
     log.error("%s", first.error.format() if first.error else f"{path}: cannot be loaded")
     # one short line for the status: the file once, then each error ("line 3: rules.0: ...")
     errors = [("line " if p.line else "") + p.format("").lstrip(":").lstrip() for p in first.error.problems] \

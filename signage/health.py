@@ -78,6 +78,7 @@ def snapshot(state: Any, now: dt.datetime) -> dict[str, Any]:
         "uptime_s": round((now - state.started_at).total_seconds(), 1),
         "playlist": state.playlist,
         "playlist_version": state.playlist_version,
+        "playlist_file": getattr(state, "playlist_file", ""),
         "creative": state.creative,
         "rule": state.rule,
         "reason": state.reason,

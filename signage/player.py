@@ -58,6 +58,7 @@ class PlayerState:
     decided_at: dt.datetime | None = None
     playlist: str = ""
     playlist_version: int = 0
+    playlist_file: str = ""  # the real file in use (the admin service compares it with its active version)
     sensing: SensingStatus | None = None
     audience: AudienceSnapshot | None = None
     render_fps: float = 0.0
@@ -92,7 +93,7 @@ class Player:
         self.until_camera_ends = until_camera_ends  # a scripted run: a video as the camera, played once
         self.quit_key = quit_key  # Escape stops the player
         self.state = PlayerState(started_at=wall(), playlist=director.loaded.playlist.name,
-                                 playlist_version=active.version)
+                                 playlist_version=active.version, playlist_file=str(director.loaded.path))
         self._version = active.version
         self._handles: dict[int, object] = {}  # director play id -> analytics handle
         self._on_screen: set[int] = set()  # plays whose first frame was shown
@@ -151,6 +152,7 @@ class Player:
             self.director.set_playlist(self.active.current)
             self.state.playlist = self.active.current.playlist.name
             self.state.playlist_version = self._version
+            self.state.playlist_file = str(self.active.current.path)
         status = self.sensing.status()
         audience = self.sensing.latest()
         self.screen.set_camera(status.camera_on)

@@ -49,10 +49,27 @@ def camera_config(settings: Settings, option: str | None) -> CameraConfig:
     return cam
 
 
+def admin_active_playlist(settings: Settings) -> Path | None:
+    """``<admin.data_dir>/active/playlist.yaml`` when the admin service's content folder is
+    there (it has run on this machine), else None."""
+    data = Path(settings.admin.data_dir).expanduser()
+    return data / "active" / "playlist.yaml" if (data / "versions").is_dir() else None
+
+
+def follows_admin(settings: Settings, option: str | None) -> bool:
+    """No playlist asked for, and an admin service's content folder: the player follows its
+    active version (and plays the demo, or the slate, while nothing is active)."""
+    return not option and not settings.player.playlist and admin_active_playlist(settings) is not None
+
+
 def playlist_path(settings: Settings, option: str | None) -> Path | None:
-    """The playlist to play: the option, else ``player.playlist``, else the bundled demo
-    (None on a kiosk, ``player.demo_fallback = false``: there is nothing to play)."""
+    """The playlist to play: the option, else ``player.playlist``, else the admin service's
+    active version (when its content folder exists), else the bundled demo (None on a kiosk,
+    ``player.demo_fallback = false``: there is nothing to play)."""
     chosen = option or settings.player.playlist
     if chosen:
         return Path(chosen)
+    following = admin_active_playlist(settings)
+    if following is not None:
+        return following
     return DEMO_PLAYLIST if settings.player.demo_fallback else None

@@ -277,11 +277,12 @@ def test_a_kiosk_refuses_the_demo_cafe_in_its_notice(tmp_path):
     assert "notice.controller is the demo café's sample 'Café Lumière'" in p.stderr and not (tmp_path / "a.db").exists()
 
 
-def test_which_playlist_a_player_starts_with():
+def test_which_playlist_a_player_starts_with(tmp_path):
     from signage.run_options import DEMO_PLAYLIST, playlist_path
     from signage.config import Settings
 
-    dev, kiosk = Settings(), Settings(player={"demo_fallback": False})
+    nowhere = {"data_dir": str(tmp_path / "no-admin")}  # no admin service's content folder (else: it is followed)
+    dev, kiosk = Settings(admin=nowhere), Settings(admin=nowhere, player={"demo_fallback": False})
     assert playlist_path(dev, None) == DEMO_PLAYLIST  # a developer's ./run: the demo
     assert playlist_path(kiosk, None) is None  # a kiosk with nothing configured: nothing, the slate
     assert playlist_path(kiosk, "shop.yaml") == Path("shop.yaml")

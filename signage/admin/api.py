@@ -107,7 +107,7 @@ def activate(request: Request, user: User, version_id: str) -> dict[str, Any]:
         v = svc.store.activate(version_id, by=user)
     except StoreError as exc:
         raise HTTPException(404, str(exc)) from None
-    return {"active": v.id, "previous": svc.store.previous_id()}
+    return {"active": v.id, "previous": svc.store.previous_id(), "player": svc.activation_message(v.id)}
 
 
 @router.post("/rollback", summary="Activate the version that was active before the active one")
@@ -117,7 +117,7 @@ def rollback(request: Request, user: User) -> dict[str, Any]:
         v = svc.store.rollback(by=user)
     except StoreError as exc:
         raise HTTPException(409, str(exc)) from None
-    return {"active": v.id, "previous": svc.store.previous_id()}
+    return {"active": v.id, "previous": svc.store.previous_id(), "player": svc.activation_message(v.id, "Rolled back")}
 
 
 # ---------------------------------------------------------------------------- drafts

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -44,8 +45,17 @@ rollback switch the player's playlist atomically; the player picks it up within 
 def create_app(settings: Settings, service: AdminService | None = None) -> FastAPI:
     svc = service or AdminService.from_settings(settings)
     svc.store.clean_tmp()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if svc.simulations is not None:  # versions whose simulation a stop interrupted: again
+            svc.simulations.start().requeue_unsimulated()
+        yield
+        if svc.simulations is not None:
+            svc.simulations.stop()
+
     app = FastAPI(title="signage admin", version=__version__, description=DESCRIPTION,
-                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = svc
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -80,14 +90,33 @@ def create_app(settings: Settings, service: AdminService | None = None) -> FastA
     return app
 
 
+SHUTDOWN_GRACE_S = 2.0  # requests still running at SIGTERM get this long, then the process ends
+
+
 def serve(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; then the simulation worker is killed at once, requests in
+    flight get ``SHUTDOWN_GRACE_S``, and the process ends (within 5 s; docs/admin.md)."""
     import uvicorn
 
     a = settings.admin
-    app = create_app(settings)
+    svc = AdminService.from_settings(settings)
+    app = create_app(settings, svc)
     if a.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("admin service listening on %s: reachable from the network; put TLS in front (docs/admin.md)", a.host)
     log.info("admin service on http://%s:%d/ (content folder %s)", a.host, a.port, Path(a.data_dir).expanduser())
-    uvicorn.run(app, host=a.host, port=a.port, proxy_headers=a.trust_proxy_headers, forwarded_allow_ips="127.0.0.1",
-                server_header=False, log_level=settings.log_level.lower())
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame) -> None:
+            if svc.simulations is not None:
+                svc.simulations.stop()  # first: the worker must not outlive the signal
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, host=a.host, port=a.port, proxy_headers=a.trust_proxy_headers,
+                            forwarded_allow_ips="127.0.0.1", server_header=False, log_level=settings.log_level.lower(),
+                            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S))
+    Server(config).run()
+    if svc.simulations is not None:
+        svc.simulations.stop()
+        svc.simulations.join(1.0)
+    log.info("admin service stopped")
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from signage.admin.bundle import PLAYLIST, check_files, extract_zip, scenario_files
-from signage.admin.simulation import brief, example_scenarios, load_scenarios, run_simulations
+from signage.admin.simulation import example_scenarios, load_scenarios
 from signage.admin.zipcheck import BundleRefused, EntryProblem, ZipLimits
 from signage.config import AdminConfig, PlaylistLimits
 from signage.content_store import ContentStore, Version
@@ -113,8 +113,7 @@ class Intake:
         return loaded, examples + own, []
 
     def _store(self, work: Path, *, by: str, source: str) -> Version:
-        loaded, scenarios, _ = self.validate(work)
-        sims = run_simulations(loaded.playlist, scenarios, self.admin.simulate_max_s)
+        loaded, scenarios, _ = self.validate(work)  # simulated afterwards, in a bounded worker (sim_queue.py)
         p = loaded.playlist
         files = sorted(q.relative_to(work).as_posix() for q in work.rglob("*") if q.is_file())
         meta: dict[str, Any] = {
@@ -131,8 +130,7 @@ class Intake:
                 "warnings": [{"line": w.line, "field": w.path, "context": w.context, "message": w.message}
                              for w in loaded.warnings],
             },
-            "simulation": brief(sims),
         }
-        version = self.store.create_version_from_bundle(work, meta, sims)
+        version = self.store.create_version_from_bundle(work, meta)
         self.store.garbage_collect(self.admin.keep_versions)
         return version

@@ -21,6 +21,7 @@ from signage.admin.auth import Session
 from signage.admin.drafts import DraftError
 from signage.admin.reports import ReportUnavailable, chart_png, load_report, report_rows
 from signage.admin.service import AdminService, Locked
+from signage.admin.wording import progress_words
 from signage.admin.zipcheck import BundleRefused
 from signage.content_store import StoreError
 
@@ -32,8 +33,6 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
 DONE = {
-    "activated": "Activated: the player picks it up within seconds.",
-    "rolledback": "Rolled back: the previous version is active again; the player picks it up within seconds.",
     "loggedout": "Logged out.",
     "draftdeleted": "Draft deleted.",
 }
@@ -142,9 +141,12 @@ def dashboard(request: Request) -> Response:
     s = need_session(request)
     svc = service(request)
     versions = svc.store.versions()
+    done = request.query_params.get("done", "")
+    active = svc.store.active_id()
     return render(request, "dashboard.html", s, status_info=svc.status(), versions=versions,
-                  active=svc.store.active_id(), previous=svc.store.previous_id(), drafts=svc.drafts.ids(),
-                  done=DONE.get(request.query_params.get("done", "")), data_dir=str(svc.store.root),
+                  active=active, previous=svc.store.previous_id(), drafts=svc.drafts.ids(),
+                  done=svc.activation_message(active, "Rolled back") if done == "rolledback" and active else DONE.get(done),
+                  data_dir=str(svc.store.root),
                   active_playlist=str(svc.store.active_playlist))
 
 
@@ -185,8 +187,20 @@ def version_page(request: Request, version_id: str) -> Response:
         v = svc.store.get(version_id)
     except StoreError as exc:
         return render(request, "message.html", s, status=404, title="No such version", message=str(exc))
-    return render(request, "version.html", s, v=v, sims=svc.store.simulation(v.id) or [],
-                  active=svc.store.active_id(), done=DONE.get(request.query_params.get("done", "")))
+    progress = svc.simulation_progress(v.id)
+    done = request.query_params.get("done", "")
+    return render(request, "version.html", s, v=v, sims=svc.store.simulation(v.id) or [], progress=progress,
+                  status_info=svc.status(),
+                  progress_text=progress_words(progress), active=svc.store.active_id(),
+                  done=svc.activation_message(v.id) if done == "activated" else DONE.get(done))
+
+
+@router.get("/ui/versions/{version_id}/simulation")
+def ui_simulation(request: Request, version_id: str) -> Response:
+    if current_session(request) is None:
+        return JSONResponse({"detail": "log in"}, status_code=401)
+    p = service(request).simulation_progress(version_id)
+    return JSONResponse({**p, "text": progress_words(p)})
 
 
 @router.post("/versions/{version_id}/activate")

@@ -9,8 +9,11 @@ from typing import Any, BinaryIO
 
 from signage.admin.auth import Credentials, Lockout, SessionSigner, load_or_create_key
 from signage.admin.drafts import Drafts
+from signage.admin.following import Following, activation_message
 from signage.admin.intake import Intake, summary_text
-from signage.admin.status import default_status_path, read_player_status
+from signage.admin.sim_queue import SimulationQueue, simulation_queue
+from signage.admin.simulation import brief
+from signage.admin.status import default_status_path, player_view
 from signage.admin.zipcheck import BundleRefused
 from signage.config import Settings
 from signage.content_store import ContentStore, Version
@@ -36,6 +39,7 @@ class AdminService:
     credentials: Credentials
     lockout: Lockout
     sessions: SessionSigner
+    simulations: SimulationQueue | None = None  # each upload's simulations, in a bounded worker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AdminService:
@@ -49,6 +53,7 @@ class AdminService:
             credentials=Credentials(a.credentials_file),
             lockout=Lockout(a.lockout_window_s, a.lockout_s),
             sessions=SessionSigner(load_or_create_key(a.secret_key_file), a.session_lifetime_s),
+            simulations=simulation_queue(settings, store),
         )
 
     # --------------------------------------------------------------- authentication
@@ -84,10 +89,19 @@ class AdminService:
     # --------------------------------------------------------------- content
 
     def upload_zip(self, fileobj: BinaryIO, by: str, filename: str = "") -> Version:
-        return self.intake.from_zip(fileobj, by=by, source=f"zip {filename}".strip())
+        return self._simulate(self.intake.from_zip(fileobj, by=by, source=f"zip {filename}".strip()))
 
     def commit_draft(self, draft_id: str, by: str) -> Version:
-        return self.intake.from_folder(self.drafts.path(draft_id), by=by, source=f"draft {draft_id}")
+        return self._simulate(self.intake.from_folder(self.drafts.path(draft_id), by=by, source=f"draft {draft_id}"))
+
+    def _simulate(self, v: Version) -> Version:
+        if self.simulations is not None:
+            self.simulations.submit(v.id)
+        return v
+
+    def simulation_progress(self, version_id: str) -> dict[str, Any]:
+        """queued / running (scenario k of n, simulated time reached) / done / none."""
+        return self.simulations.progress(version_id) if self.simulations is not None else {"state": "none"}
 
     def validate_draft(self, draft_id: str) -> dict[str, Any]:
         folder = self.drafts.path(draft_id)
@@ -102,13 +116,22 @@ class AdminService:
 
     def version_json(self, v: Version, *, full: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"id": v.id, "active": v.id == self.store.active_id(), **v.meta}
-        d.pop("simulation", None) if full else None
+        sims = self.store.simulation(v.id)
+        d["simulation_state"] = self.simulation_progress(v.id)
         if full:
-            d["simulations"] = self.store.simulation(v.id) or []
+            d.pop("simulation", None)
+            d["simulations"] = sims or []
+        elif "simulation" not in d:
+            d["simulation"] = brief(sims) if isinstance(sims, list) else []
         return d
 
     def status(self) -> dict[str, Any]:
-        return {**self.store.describe(), "player": read_player_status(self.status_path())}
+        return {**self.store.describe(), **player_view(self.settings, self.store, self.status_path())}
+
+    def activation_message(self, version_id: str, verb: str = "Activated") -> str:
+        """Right after *Activate*: "the player takes it within seconds" only when it follows."""
+        f = Following(**self.status()["following"])
+        return activation_message(f, version_id, self.settings.player.watch_interval_s, verb)
 
     def status_path(self) -> Path | None:
         return default_status_path(self.settings)

@@ -8,6 +8,7 @@ creative, firings per rule, rules that never fired.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from signage.playlist.schema import Playlist
 from signage.playlist.simulate import Scenario, ScenarioError, load_scenario, report_json, simulate
 
-__all__ = ["EXAMPLE_SCENARIOS", "ScenarioSource", "example_scenarios", "load_scenarios", "run_simulations"]
+__all__ = ["EXAMPLE_SCENARIOS", "ScenarioSource", "brief", "example_scenarios", "load_scenarios", "run_simulations",
+           "scenario_length", "simulate_one"]
 
 EXAMPLE_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "playlists" / "scenarios"
 TIMELINE_LIMIT = 400
@@ -46,30 +48,39 @@ def load_scenarios(paths: list[Path], kind: str, base: Path | None = None) -> tu
     return out, problems
 
 
+def simulate_one(playlist: Playlist, source: ScenarioSource, max_s: float,
+                 progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """One scenario's entry: the report (timeline cut to TIMELINE_LIMIT plays) or an error."""
+    try:
+        length = min(source.scenario.default_duration(), max_s)
+        result = simulate(playlist, source.scenario, duration=length, progress=progress)
+    except (ValueError, OverflowError) as exc:
+        return {"scenario": source.label, "error": str(exc)}
+    report = report_json(result)
+    n = len(report["timeline"])
+    report["timeline"] = report["timeline"][:TIMELINE_LIMIT]
+    return {"scenario": source.label, "plays": len(result.plays()), "entries": n,
+            "truncated": n > TIMELINE_LIMIT, "report": report}
+
+
+def scenario_length(source: ScenarioSource, max_s: float) -> float:
+    try:
+        return min(source.scenario.default_duration(), max_s)
+    except (ValueError, OverflowError):
+        return 0.0
+
+
 def run_simulations(playlist: Playlist, scenarios: list[ScenarioSource], max_s: float) -> list[dict[str, Any]]:
-    """One entry per scenario: the report (timeline cut to TIMELINE_LIMIT plays) or an error."""
-    results = []
-    for s in scenarios:
-        try:
-            length = min(s.scenario.default_duration(), max_s)
-            result = simulate(playlist, s.scenario, duration=length)
-        except (ValueError, OverflowError) as exc:
-            results.append({"scenario": s.label, "error": str(exc)})
-            continue
-        report = report_json(result)
-        n = len(report["timeline"])
-        report["timeline"] = report["timeline"][:TIMELINE_LIMIT]
-        results.append({"scenario": s.label, "plays": len(result.plays()), "entries": n,
-                        "truncated": n > TIMELINE_LIMIT, "report": report})
-    return results
+    """One entry per scenario (in this process: the service runs them in ``sim_worker``)."""
+    return [simulate_one(playlist, s, max_s) for s in scenarios]
 
 
 def brief(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the version list keeps of each simulation: plays, shares, never-fired rules."""
     out = []
     for r in results:
-        if "error" in r:
-            out.append({"scenario": r["scenario"], "error": r["error"]})
+        if "report" not in r:  # could not be simulated, or stopped at the CPU or time limit
+            out.append({k: r[k] for k in ("scenario", "error", "stopped") if k in r})
             continue
         s = r["report"]["summary"]
         out.append({"scenario": r["scenario"], "plays": r["plays"],

@@ -8,12 +8,14 @@ on, short strings only, and never a key that could carry a picture.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["default_status_path", "read_player_status", "sanitize"]
+__all__ = ["default_status_path", "pid_alive", "player_view", "read_player_status", "sanitize"]
 
 _PICTURE_WORDS = ("image", "frame", "jpeg", "jpg", "png", "thumbnail", "picture", "photo", "pixels", "landmark", "base64")
 MAX_STRING = 200
@@ -66,7 +68,7 @@ def default_status_path(settings: Any) -> Path | None:
     return None
 
 
-def read_player_status(path: Path | None) -> dict[str, Any] | None:
+def read_player_status(path: Path | None, stale_after_s: float = STALE_S) -> dict[str, Any] | None:
     """The status as a sanitised dict, with ``age_s`` and ``stale``; None when there is none."""
     if path is None:
         return None
@@ -80,5 +82,57 @@ def read_player_status(path: Path | None) -> dict[str, Any] | None:
     out = sanitize(data)
     age = max(0.0, time.time() - st.st_mtime)
     out["age_s"] = round(age, 1)
-    out["stale"] = age > STALE_S
+    out["stale"] = age > stale_after_s
     return out
+
+
+def pid_alive(pid: Any) -> bool | None:
+    """Whether a process with this id exists (None: cannot tell)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's (the player runs as another user): it exists
+    except OSError:
+        return None
+    return True
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return bool(a) and os.path.realpath(Path(a).expanduser().parent) == os.path.realpath(b.parent) \
+            and Path(a).name == b.name
+    except (OSError, ValueError):
+        return False
+
+
+def _activated_age(store: Any, now: float) -> float | None:
+    log = store.activations()
+    if not log:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(str(log[-1].get("at"))).timestamp()
+    except ValueError:
+        return None
+    return max(0.0, now - at - 1.0)  # the log has whole seconds: never judge too early
+
+
+def player_view(settings: Any, store: Any, path: Path | None, now: float | None = None) -> dict[str, Any]:
+    """The player's status (sanitised), whether it follows the active version, and the status
+    in words: what ``/api/status`` and the dashboard show."""
+    from signage.admin.following import judge
+    from signage.admin.wording import human_status
+    from signage.run_options import DEMO_PLAYLIST
+
+    now = time.time() if now is None else now
+    doc = read_player_status(path, settings.health.stale_after_s)
+    follows = bool(doc) and _same_file(str(doc.get("playlist_watched") or ""), store.active_playlist)
+    f = judge(doc, active=store.active_id(), versions_dir=os.path.realpath(store.versions_dir),
+              demo_file=os.path.realpath(DEMO_PLAYLIST), follows=follows,
+              activated_age_s=_activated_age(store, now), grace_s=settings.admin.follow_grace_s,
+              stale_after_s=settings.health.stale_after_s, pid_alive=pid_alive(doc.get("pid")) if doc else None)
+    return {"player": doc, "following": f.to_json(),
+            "in_words": [{"label": k, "text": v} for k, v in human_status(doc)]}

@@ -45,3 +45,13 @@ class AdminConfig(Strict):
     keep_versions: int = Field(10, ge=2, le=1000)
     # Each simulation runs at most this long of simulated time.
     simulate_max_s: float = Field(24 * 3600.0, gt=0, le=31 * 24 * 3600)
+    # Each upload's simulations run in a worker process of their own, one upload at a time,
+    # below the player's priority (niceness, SCHED_IDLE, idle I/O). Past simulate_cpu_s of CPU
+    # time (RLIMIT_CPU) or simulate_wall_s of wall time the worker is stopped, and the version
+    # page says so: a simulation is advice, the version stays valid and can be activated.
+    simulate_cpu_s: float = Field(20.0, ge=1, le=3600)
+    simulate_wall_s: float = Field(120.0, ge=5, le=24 * 3600)
+    simulate_nice: int = Field(10, ge=0, le=19)
+    # After an activation the player has this long to take the new version (its watcher looks
+    # every player.watch_interval_s) before the page and the API warn that it does not.
+    follow_grace_s: float = Field(4.0, ge=0, le=60)

@@ -56,7 +56,9 @@ class PlayerConfig(Strict):
     """The player (`signage run`): which playlist, how changes are picked up."""
 
     # The playlist to play (a file, or a symbolic link that the admin service switches).
-    # Empty: the bundled demo (playlists/demo.yaml).
+    # Empty: follow the admin service, <admin.data_dir>/active/playlist.yaml, when its content
+    # folder exists (the bundled demo, or the slate, until a version is activated); else the
+    # bundled demo (playlists/demo.yaml).
     playlist: str = ""
     # How often the playlist and the files it uses are looked at for changes.
     watch_interval_s: float = Field(2.0, ge=0.1, le=3600)

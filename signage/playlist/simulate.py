@@ -44,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from signage.playlist import limits
@@ -230,6 +230,7 @@ def simulate(
     duration: str | float | None = None,
     seed: int = 0,
     exact: bool = False,
+    progress: Callable[[float], None] | None = None,
 ) -> SimulationResult:
     """Run ``playlist`` against ``scenario`` on a simulated clock.
 
@@ -238,6 +239,7 @@ def simulate(
     zone. ``duration``: seconds or text like ``2h`` (default: the scenario's).
     ``exact``: ask the engine at every ``check_at`` like the player does, even while no
     rule can possibly interrupt (slower; the same timeline).
+    ``progress``: called with the simulated seconds reached, every few hundred decisions.
     Raises ValueError for a bad start or duration."""
     if not isinstance(scenario, Scenario):
         scenario = parse_scenario(scenario)
@@ -286,6 +288,8 @@ def simulate(
     while now < t_end:
         d = engine.decide(snap, now, history, playing, seed=seed)
         decisions += 1
+        if progress is not None and decisions % 256 == 0:
+            progress(offset)
         if d.action in ("play", "interrupt"):
             if current is not None:
                 close(now, ENDED_INTERRUPTED if d.action == "interrupt" else ENDED_COMPLETED)

@@ -151,3 +151,14 @@ def start_server(tmp: Path, **admin) -> Server:
         assert time.monotonic() < deadline, "the admin server did not start"
         time.sleep(0.02)
     return Server(f"http://127.0.0.1:{port}", data, token, settings, ContentStore(data), server, thread)
+
+
+def wait_simulated(client: httpx.Client, version_id: str, timeout: float = 120) -> dict:
+    """The version (API) once its simulation has ended: they run after the upload, in a worker."""
+    deadline = time.monotonic() + timeout  # generous: a loaded machine
+    while True:
+        v = client.get(f"/api/versions/{version_id}").json()
+        if v["simulation_state"]["state"] == "done":
+            return v
+        assert time.monotonic() < deadline, f"the simulation of {version_id} did not end: {v['simulation_state']}"
+        time.sleep(0.1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from adminkit import ROOT, csrf_of, good_bundle, make_zip, playlist_yaml, png, snapshot
+from adminkit import ROOT, csrf_of, good_bundle, make_zip, playlist_yaml, png, snapshot, wait_simulated
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.rows import PlayRow
 from signage.analytics.store import AnalyticsStore
@@ -37,7 +37,9 @@ def test_upload_validates_and_simulates_then_activate_and_rollback(server):
         assert v["uploaded_by"] == "token:ci" and v["playlist_name"] == "Acme" and not v["active"]
         assert "valid — 'Acme'" in v["validation"]["summary"] and len(v["digest"]) == 64
         assert any("will look soft" in w["message"] and w["line"] == 4 for w in v["validation"]["warnings"])
-        sims = {s["scenario"]: s for s in v["simulation"]}
+        assert v["simulation_state"]["state"] in ("queued", "running", "done")  # simulated after the upload
+        wait_simulated(c, v["id"])
+        sims = {s["scenario"]: s for s in c.get("/api/versions").json()["versions"][0]["simulation"]}
         assert {"example: lunch-rush.yaml", "example: smiling-group.yaml", "bundle: scenarios/door.yaml"} <= set(sims)
         door = sims["bundle: scenarios/door.yaml"]
         assert door["never_fired"] == ["crowd"] and door["share"]["acme-offer"] > 0
@@ -49,7 +51,8 @@ def test_upload_validates_and_simulates_then_activate_and_rollback(server):
         # activate, then roll back to what was active before
         old = server.store.active_id()
         r = c.post(f"/api/versions/{v['id']}/activate")
-        assert r.json() == {"active": v["id"], "previous": old}
+        assert {k: r.json()[k] for k in ("active", "previous")} == {"active": v["id"], "previous": old}
+        assert "but the player will not show it" in r.json()["player"]  # no player runs here: said, not hidden
         assert c.get("/api/status").json()["active"] == v["id"]
         if old:
             assert c.post("/api/rollback").json()["active"] == old
@@ -132,7 +135,10 @@ def test_status_shows_numbers_never_pictures(server):
     assert not {"snapshot_jpeg", "frame_png", "note"} & set(player)
     browser = server.login()
     page = browser.get("/").text
-    assert "acme-hello" in page and "smile_ratio 0.5" in page and "<img" not in page and "/9j/" not in page
+    assert "acme-hello" in page and "<img" not in page and "/9j/" not in page
+    # in words: 2 people are too few for a smile figure (privacy invariant 9); no raw key, None or []
+    assert "2 people in view, 1 watching" in page and "smiles withheld (fewer than 3 people)" in page
+    assert not any(raw in page for raw in ("smile_ratio", "uptime_s", "None", "[]"))
     assert browser.get("/ui/status").json()["player"]["creative"] == "acme-hello"
 
 
@@ -181,6 +187,8 @@ def test_pages_and_security_headers(server):
     token = csrf_of(r.text)
     r = browser.post("/upload", data={"csrf": token}, files={"file": ("page.zip", good_bundle("Paged"), "application/zip")})
     assert r.status_code == 303 and r.headers["location"].startswith("/versions/")
+    with server.api() as api:
+        wait_simulated(api, r.headers["location"].rsplit("/", 1)[1])
     page = browser.get(r.headers["location"]).text
     assert "Validation: passed" in page and "example: lunch-rush.yaml" in page and "Activate this version" in page
     r = browser.post("/logout", data={"csrf": csrf_of(page)})

@@ -49,9 +49,11 @@ def browser(tmp_path):
 class Player:
     """`signage run` as a real process; its log lines collected as they come."""
 
-    def __init__(self, playlist: Path, db: Path) -> None:
+    def __init__(self, data_dir: Path, status_file: Path, db: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
-        env.update(SIGNAGE_PLAYER__PLAYLIST=str(playlist), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+        # default settings but where the admin's content folder is: player.playlist empty follows it
+        env.update(SIGNAGE_ADMIN__DATA_DIR=str(data_dir), SIGNAGE_HEALTH__STATUS_FILE=str(status_file),
+                   SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
         self.proc = subprocess.Popen([sys.executable, "-m", "signage.cli", "run", "--headless", "--camera", "off",
                                       "--duration", "120", "--db", str(db)],
                                      cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -85,7 +87,7 @@ class Player:
 
 def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_server, browser, tmp_path):
     server = fresh_server
-    player = Player(server.data / "active" / "playlist.yaml", tmp_path / "analytics.db")
+    player = Player(server.data, Path(server.settings.admin.status_file), tmp_path / "analytics.db")
     try:
         bundle = tmp_path / "spring-campaign.zip"
         bundle.write_bytes(good_bundle("Spring campaign", ("spring-hello", "spring-offer")))
@@ -105,7 +107,8 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
         browser.find_element(By.ID, "send").click()
         wait.until(EC.presence_of_element_located((By.ID, "version-id")))
 
-        # validation and the simulated timeline
+        # validation and the simulated timeline (simulated after the upload: the page shows it when done)
+        wait.until(lambda b: "share" in b.find_element(By.ID, "simulation").text)
         validation = browser.find_element(By.ID, "validation").text
         assert "Validation: passed" in validation and "valid — 'Spring campaign'" in validation
         simulation = browser.find_element(By.ID, "simulation").text
@@ -119,15 +122,16 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
         clicked = time.monotonic()
         browser.find_element(By.ID, "activate").click()
         wait.until(EC.presence_of_element_located((By.ID, "done")))
-        assert "Activated" in browser.find_element(By.ID, "done").text
+        assert "takes it within seconds" in browser.find_element(By.ID, "done").text  # it follows: said, and true
         assert server.store.active_id() == version_id
         # taken at the watcher's next look (every 2 s); the timeouts are for a loaded machine
         played = player.wait_for("spring-hello", after=clicked, timeout=60)
         player.wait_for("spring-offer", after=played, timeout=60)
 
-        # the dashboard says what is active
+        # the dashboard says what is active, and that the player plays it
         browser.get(server.url + "/")
         assert version_id in browser.find_element(By.ID, "active-version").text
+        wait.until(lambda b: "The player plays the active version" in b.find_element(By.ID, "following").text)
 
         # a bad bundle through the same page: every problem listed, nothing changes
         bad = tmp_path / "bad.zip"
