@@ -20,6 +20,7 @@ from signage.config import NoticeConfig
 from signage.render.fonts import cap_height, font, px_for_cap
 from signage.render.geometry import Size
 from signage.render.qr import qr_surface
+from signage.render.text import base_rtl
 from signage.values import AudienceSnapshot
 
 PANEL = (14, 16, 21)
@@ -125,7 +126,10 @@ def _wrap_segments(segments: list[str], color, f: pygame.font.Font, width: int, 
 
 
 def _render_line(runs: list[_Run], f: pygame.font.Font) -> pygame.Surface:
+    """One line of coloured runs; in a right-to-left line (Arabic, Hebrew) the first run is at the right."""
     parts = [f.render(r.text, True, r.color) for r in runs]
+    if base_rtl("".join(r.text for r in runs)):
+        parts.reverse()
     w = sum(p.get_width() for p in parts)
     h = max(p.get_height() for p in parts)
     line = pygame.Surface((max(1, w), h), pygame.SRCALPHA)
