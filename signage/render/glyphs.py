@@ -129,7 +129,7 @@ def package_for(ch: str) -> str:
     o = ord(ch)
     if is_emoji(ch):
         return "fonts-noto-color-emoji"
-    if 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or o >= 0x20000:
+    if 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF:
         return "fonts-noto-cjk"
     return "fonts-noto-core"
 
