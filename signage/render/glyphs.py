@@ -112,8 +112,12 @@ def invisible(ch: str) -> bool:
 
 
 def font_for(ch: str, fonts: list[str] | None = None) -> str | None:
-    """The first font of the chain with a glyph for ``ch`` (None: no font here draws it)."""
-    for path in fonts if fonts is not None else chain():
+    """The first font of the chain with a glyph for ``ch`` (None: no font here draws it);
+    for an emoji, the colour emoji font comes first."""
+    fonts = fonts if fonts is not None else chain()
+    if is_emoji(ch):
+        fonts = sorted(fonts, key=lambda p: not p.endswith("NotoColorEmoji.ttf"))
+    for path in fonts:
         if has_glyph(path, ch):
             return path
     return None
