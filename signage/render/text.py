@@ -10,7 +10,8 @@
 3. each piece shaped by SDL_ttf's HarfBuzz (the wheel's SDL_ttf 2.20 is built with it):
    ``set_script`` for Arabic/Hebrew joining, and the right-to-left direction set through
    SDL_ttf's own ``TTF_SetDirection`` (pygame 2.6 has no call for it), then back to left to
-   right, under one lock. Colour emoji (CBDT bitmaps at a fixed 109 px) are scaled to the line.
+   right, under one lock that every text call of the screen takes (the direction is
+   SDL_ttf's global: no other thread may draw while it is right to left). Colour emoji (CBDT bitmaps at a fixed 109 px) are scaled to the line.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ class ChainFont:
 
     def __init__(self, px: int) -> None:
         self.px = px
-        self.primary = _font(glyphs.bundled(), px, None)
+        with _lock:
+            self.primary = _font(glyphs.bundled(), px, None)
         self._sizes: dict[str, tuple[int, int]] = {}
 
     # the pygame.font.Font calls the screen uses
@@ -242,7 +244,8 @@ class ChainFont:
         got = self._sizes.get(text)
         if got is None:
             if all(ord(c) < 0x250 for c in text):  # Latin: one font, one call
-                got = self.primary.size(text)
+                with _lock:  # (never while another thread has SDL_ttf turned right to left)
+                    got = self.primary.size(text)
             else:
                 w = sum(self._piece(t, p, r)[0] for t, p, r in pieces(text))
                 got = (w, self.primary.get_height())
@@ -253,7 +256,8 @@ class ChainFont:
 
     def render(self, text: str, antialias: bool, color, background=None) -> pygame.Surface:
         if all(ord(c) < 0x250 for c in text):
-            return self.primary.render(text, antialias, color, background)
+            with _lock:
+                return self.primary.render(text, antialias, color, background)
         parts = [(self._piece(t, p, r, color)[1], p) for t, p, r in pieces(text)]
         h = self.primary.get_height()
         w = sum(s.get_width() for s, _ in parts)
@@ -262,7 +266,8 @@ class ChainFont:
             line.fill(background)
         x, asc = 0, self.primary.get_ascent()
         for s, path in parts:
-            y = 0 if path.endswith("NotoColorEmoji.ttf") else asc - _font(path, self.px, None).get_ascent()
+            with _lock:
+                y = 0 if path.endswith("NotoColorEmoji.ttf") else asc - _font(path, self.px, None).get_ascent()
             line.blit(s, (x, y))
             x += s.get_width()
         return line
