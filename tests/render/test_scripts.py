@@ -147,3 +147,13 @@ def test_glyph_check_of_the_notice():
     assert notice_warnings(cfg) == ["notice.controller: U+F0002 \U000F0002 has no font here (install fonts-noto-core)"]
     assert glyphs.describe("x", "😀").endswith("(install fonts-noto-color-emoji)")
     assert glyphs.package_for("中") == "fonts-noto-cjk"
+
+
+def test_signage_config_warns_about_the_notice_s_missing_character(monkeypatch, capsys):
+    for k in list(os.environ):
+        if k.startswith("SIGNAGE_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("SIGNAGE_NOTICE__CONTROLLER", "Caf\U000F0003")
+    assert main(["config"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: notice.controller: U+F0003" in err and "Traceback" not in err
