@@ -271,3 +271,4 @@ class ChainFont:
             line.blit(s, (x, y))
             x += s.get_width()
         return line
+

@@ -157,3 +157,22 @@ def test_signage_config_warns_about_the_notice_s_missing_character(monkeypatch, 
     assert main(["config"]) == 0
     err = capsys.readouterr().err
     assert "warning: notice.controller: U+F0003" in err and "Traceback" not in err
+
+
+def test_chinese_breaks_between_characters_and_a_no_break_space_holds():
+    from signage.render.linebreak import break_units, wrap_text
+
+    assert break_units("Hello world 中文字，好。") == ["Hello", " world", " 中", "文", "字，", "好。"]
+    assert break_units("Caméra\u00a0: on") == ["Caméra\u00a0:", " on"]
+    assert wrap_text("摄像头开启：匿名统计观众人数，不保存任何图像。", len, 6) == ["摄像头开启：", "匿名统计观众", "人数，不保存", "任何图像。"]
+
+
+@needs_noto
+def test_a_long_chinese_notice_line_wraps_inside_its_column():
+    from signage.render.overlay import _Run, _wrap_runs
+
+    f = font(40)
+    lines = _wrap_runs([_Run("摄像头开启：", (255, 255, 255)), _Run("匿名统计观众人数，不保存任何图像，不识别任何人。" * 3, (200, 200, 200))], f, 500)
+    assert len(lines) >= 4
+    assert all(f.size("".join(r.text for r in line))[0] <= 500 for line in lines)
+    assert "".join(r.text for line in lines for r in line).replace(" ", "") == "摄像头开启：" + "匿名统计观众人数，不保存任何图像，不识别任何人。" * 3
