@@ -172,8 +172,9 @@ def pieces(text: str, fonts: list[str] | None = None) -> list[tuple[str, str, bo
         parts: list[list] = []
         word: dict[str, str] = {}  # an Arabic or Hebrew word: one font with all its letters (joined)
         for w in run.split():
-            if _script(w):
-                path = next((p for p in fonts if all(glyphs.invisible(c) or glyphs.has_glyph(p, c) for c in w)), None)
+            if _script(w):  # FreeSans has a few Arabic letters but no joining: a script's own font first
+                order = fonts[1:] + fonts[:1]
+                path = next((p for p in order if all(glyphs.invisible(c) or glyphs.has_glyph(p, c) for c in w)), None)
                 if path:
                     word.update((c, path) for c in w)
         for ch in run:

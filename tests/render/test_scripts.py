@@ -176,3 +176,9 @@ def test_a_long_chinese_notice_line_wraps_inside_its_column():
     assert len(lines) >= 4
     assert all(f.size("".join(r.text for r in line))[0] <= 500 for line in lines)
     assert "".join(r.text for line in lines for r in line).replace(" ", "") == "摄像头开启：" + "匿名统计观众人数，不保存任何图像，不识别任何人。" * 3
+
+
+@needs_noto
+def test_an_arabic_letter_the_bundled_font_has_is_still_drawn_with_the_arabic_font():
+    assert glyphs.has_glyph(glyphs.bundled(), "س")  # FreeSans has it, without the joining forms
+    assert [os.path.basename(p) for _, p, _ in pieces("س")] == ["NotoSansArabic-Bold.ttf"]
