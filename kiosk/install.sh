@@ -151,12 +151,16 @@ R=()  # systemctl's options for a folder standing for a root
 say "source $SRC, release $VERSION, mode $MODE${SESSION_USER:+ (session of $SESSION_USER)}${ROOT:+, into $ROOT}"
 
 # 1. System packages: venv, the libraries OpenCV and mediapipe link against (libGL, EGL,
-#    GLESv2, glib, xcb), camera tools, a font; on a Raspberry Pi its camera stack
+#    GLESv2, glib, xcb), camera tools, fonts (the Noto fonts of the notice's languages); on a Raspberry Pi its camera stack
 #    (python3-picamera2, seen by the release's .venv). The console mode draws with SDL's
 #    kmsdrm driver, which pygame's wheel lacks: SDL and what pygame needs to build against
 #    it. The desktop mode: xset for X11 sessions.
 if [ "$APT" = 1 ] && [ -z "$ROOT" ]; then
   pkgs=(python3-venv libgl1 libegl1 libgles2 libglib2.0-0 libxcb1 v4l-utils fonts-dejavu-core)
+  # the Noto fonts for the notice's languages, and colour emoji (kiosk/lib.sh: font_packages)
+  # shellcheck disable=SC2046
+  mapfile -t font_pkgs < <(font_packages $(notice_languages "$notice_file"))
+  pkgs+=("${font_pkgs[@]}")
   [ "$PI" = 0 ] || pkgs+=(python3-picamera2)
   if [ "$MODE" = console ]; then
     pkgs+=(libsdl2-2.0-0 gcc libc6-dev python3-dev pkg-config libsdl2-dev libsdl2-image-dev libsdl2-mixer-dev

@@ -119,3 +119,25 @@ pick_python() {
   done
   return 1
 }
+
+# The Debian font packages that draw the notice's languages (pygame's bundled FreeSans draws
+# Latin, Greek and Cyrillic; signage/render/glyphs.py uses the Noto fonts for the rest).
+# Colour emoji always: text slides may hold them. $*: language codes (zh, zh-TW, ar, pt_BR...).
+font_packages() {
+  local lang out=" fonts-noto-color-emoji "
+  for lang in "$@"; do
+    case "${lang%%[-_]*}" in
+      zh|ja|ko|yue) out="$out fonts-noto-cjk " ;;
+      ar|fa|ur|ps|ku|he|yi|hi|mr|ne|sa|bn|as|pa|gu|or|ta|te|kn|ml|si|th|lo|km|my|ka|hy|am|ti|dv|bo|vi|mn|ug|sd)
+        out="$out fonts-noto-core " ;;
+    esac
+  done
+  printf '%s\n' $out | awk 'NF && !seen[$0]++'
+}
+
+# The notice's languages in a configuration file (en fr when it cannot be read).
+notice_languages() {  # $1: the configuration file
+  python3 -c 'import sys, tomllib
+print(" ".join(tomllib.load(open(sys.argv[1], "rb")).get("notice", {}).get("languages", ["en", "fr"])))' "$1" 2>/dev/null ||
+    echo "en fr"
+}

@@ -155,6 +155,10 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             status = 1
             continue
         print(loaded.summary())
+        from signage.render.glyph_check import playlist_warnings, safely
+
+        for line in safely(lambda: playlist_warnings(loaded.playlist)):
+            print(f"{path}: warning: {line}", file=sys.stderr)
     return status
 
 
@@ -231,6 +235,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.model_dump(mode="json"), indent=2))
+    from signage.render.glyph_check import notice_warnings, safely
+
+    for line in safely(lambda: notice_warnings(settings.notice)):
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 

@@ -23,7 +23,8 @@ import numpy as np
 import pygame
 
 from signage.render.fonts import font, px_for_cap
-from signage.render.geometry import Size, contrast_ratio, parse_color, place, relative_luminance, wrap_words
+from signage.render.geometry import Size, contrast_ratio, parse_color, place, relative_luminance
+from signage.render.linebreak import wrap_text
 from signage.values import CreativeSpec
 
 log = logging.getLogger("signage.render")
@@ -160,8 +161,8 @@ def layout_text(headline: str, body: str | None, box: Size, min_body_px: int = 1
     while True:
         body_px = min(px, max(int(px * 0.45), min_body_px))
         hf, bf = font(px), font(body_px)
-        hl = wrap_words(headline.split(), lambda s: hf.size(s)[0], bw)
-        bl = wrap_words(body.split(), lambda s: bf.size(s)[0], bw) if body else []
+        hl = wrap_text(headline, lambda s: hf.size(s)[0], bw)
+        bl = wrap_text(body, lambda s: bf.size(s)[0], bw) if body else []
         height = len(hl) * hf.get_linesize() + (int(px * 0.55) + len(bl) * int(bf.get_linesize() * 1.15) if bl else 0)
         widest = max([hf.size(s)[0] for s in hl] + [bf.size(s)[0] for s in bl] + [0])
         if (height <= bh and widest <= bw and len(hl) <= 3) or px <= min_body_px:

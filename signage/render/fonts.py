@@ -1,4 +1,5 @@
-"""The one typeface of the screen: FreeSans Bold, the font that ships inside pygame.
+"""The screen's type: FreeSans Bold (inside pygame) first, then the installed Noto fonts for
+every other script (signage/render/text.py: fallback per character, shaping, right to left).
 
 Fonts are cached by pixel size; pygame's font module is used from one thread at a time
 (calls hold the GIL), so the cache is shared by the render loop and the preparer.
@@ -8,21 +9,19 @@ from __future__ import annotations
 
 import threading
 
-import pygame
+from signage.render.text import ChainFont
 
 _lock = threading.Lock()
-_cache: dict[int, pygame.font.Font] = {}
+_cache: dict[int, ChainFont] = {}
 
 
-def font(px: int) -> pygame.font.Font:
-    """pygame's bundled default font (freesansbold.ttf) at ``px`` pixels."""
+def font(px: int) -> ChainFont:
+    """The font chain at ``px`` pixels (measured and drawn like a ``pygame.font.Font``)."""
     px = max(6, int(px))
     with _lock:
         f = _cache.get(px)
         if f is None:
-            if not pygame.font.get_init():
-                pygame.font.init()
-            f = _cache[px] = pygame.font.Font(None, px)
+            f = _cache[px] = ChainFont(px)
         return f
 
 

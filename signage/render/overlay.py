@@ -19,7 +19,9 @@ import pygame
 from signage.config import NoticeConfig
 from signage.render.fonts import cap_height, font, px_for_cap
 from signage.render.geometry import Size
+from signage.render.linebreak import break_units
 from signage.render.qr import qr_surface
+from signage.render.text import base_rtl
 from signage.values import AudienceSnapshot
 
 PANEL = (14, 16, 21)
@@ -73,20 +75,25 @@ class _Run:
 
 
 def _wrap_runs(runs: list[_Run], f: pygame.font.Font, width: int) -> list[list[_Run]]:
-    """Wrap coloured runs of words into lines no wider than ``width`` (a long word overflows).
+    """Wrap coloured runs into lines no wider than ``width`` (a long word overflows).
 
-    Words are split at plain spaces only, so a no-break space (French "Caméra\u00a0:") holds.
+    Lines break at plain spaces only, so a no-break space (French "Caméra\u00a0:") holds, and
+    between Chinese or Japanese characters (signage/render/linebreak.py).
     """
-    words = [(w, r.color) for r in runs for w in r.text.split(" ") if w]
+    units: list[tuple[str, tuple[int, int, int]]] = []
+    for r in runs:
+        for i, u in enumerate(break_units(r.text)):
+            units.append((" " + u if i == 0 and units and not u.startswith(" ") else u, r.color))
     lines: list[list[tuple[str, tuple[int, int, int]]]] = []
     cur: list[tuple[str, tuple[int, int, int]]] = []
-    for word in words:
-        trial = cur + [word]
-        if cur and f.size(" ".join(t for t, _ in trial))[0] > width:
+    for text, color in units:
+        if not cur:
+            cur = [(text.lstrip(" "), color)]
+        elif f.size("".join(t for t, _ in cur) + text)[0] > width:
             lines.append(cur)
-            cur = [word]
+            cur = [(text.lstrip(" "), color)]
         else:
-            cur = trial
+            cur.append((text, color))
     if cur:
         lines.append(cur)
     out = []
@@ -94,9 +101,9 @@ def _wrap_runs(runs: list[_Run], f: pygame.font.Font, width: int) -> list[list[_
         merged: list[_Run] = []
         for text, color in line:
             if merged and merged[-1].color == color:
-                merged[-1] = _Run(merged[-1].text + " " + text, color)
+                merged[-1] = _Run(merged[-1].text + text, color)
             else:
-                merged.append(_Run((" " if merged else "") + text, color))
+                merged.append(_Run(text, color))
         out.append(merged)
     return out
 
@@ -125,7 +132,10 @@ def _wrap_segments(segments: list[str], color, f: pygame.font.Font, width: int, 
 
 
 def _render_line(runs: list[_Run], f: pygame.font.Font) -> pygame.Surface:
+    """One line of coloured runs; in a right-to-left line (Arabic, Hebrew) the first run is at the right."""
     parts = [f.render(r.text, True, r.color) for r in runs]
+    if base_rtl("".join(r.text for r in runs)):
+        parts.reverse()
     w = sum(p.get_width() for p in parts)
     h = max(p.get_height() for p in parts)
     line = pygame.Surface((max(1, w), h), pygame.SRCALPHA)
