@@ -69,6 +69,7 @@ def _lane_of(e: dict[str, Any]) -> str:
 
 def timeline_svg(result: dict[str, Any]) -> str:
     report = result.get("report", result)
+    label = str(result.get("scenario") or report.get("scenario") or "")
     timeline = [e for e in report.get("timeline") or [] if e.get("start") and e.get("end")]
     start = _when(report["start"])
     end = _when(report["end"])
@@ -90,10 +91,9 @@ def timeline_svg(result: dict[str, Any]) -> str:
     x0 = LABEL_W
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-svg" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
-           f'width="100%" role="img" aria-label={quoteattr("Simulated timeline: " + str(report.get("scenario", "")))}>',
-           f"<title>{escape('Who plays when: ' + str(report.get('scenario', '')))}</title>",
-           '<style>text{font:12px system-ui,sans-serif;fill:#1d2733}.lane-label{font-weight:600}'
-           '.tick text,.step text{fill:#5b6673;font-size:11px}</style>']
+           f'width="100%" font-family="system-ui, sans-serif" font-size="12" fill="#1d2733" role="img" aria-label={quoteattr("Simulated timeline: " + label)}>',
+           f"<title>{escape('Who plays when: ' + label)}</title>",
+]
     # lanes
     for name, i in row.items():
         y = TOP + i * LANE_H
