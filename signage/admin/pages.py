@@ -21,6 +21,7 @@ from signage.admin.api import client_address
 from signage.admin.auth import Session
 from signage.admin.delivery_view import delivery_tables
 from signage.admin.previews import Previews
+from signage.admin.report_exports import export
 from signage.admin.drafts import DraftError
 from signage.admin.reports import ReportUnavailable, chart_png, load_report, report_rows
 from signage.admin.service import AdminService, Locked
@@ -368,3 +369,17 @@ def version_preview_file(request: Request, version_id: str, name: str) -> Respon
     if path is None:
         return Response("no such preview", status_code=404, media_type="text/plain")
     return FileResponse(path, media_type="image/png")
+
+
+@router.get("/reports/export")
+def reports_export(request: Request, format: str = "csv", per: str = "play", since: str = "7d", until: str = "",
+                   tz: str = "", version: str = "", campaign: str = "") -> Response:
+    need_session(request)
+    svc = service(request)
+    try:
+        media, text = export(svc.settings, svc.store, fmt=format, per=per, since=since or None, until=until or None,
+                             tz_name=tz or None, version=version or None, campaign=campaign or None)
+    except ReportUnavailable as exc:
+        return Response(str(exc), status_code=404, media_type="text/plain")
+    name = f"proof-of-play-{per}{'-' + version if version else ''}.{format}"
+    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
