@@ -221,3 +221,25 @@ def get_chart(request: Request, user: User, since: Since = None, until: Since = 
     if report.empty:
         return Response(status_code=204)
     return Response(chart_png(report, zone), media_type="image/png")
+
+
+# ---------------------------------------------------------------------------- exports per version and campaign (advview)
+
+
+@router.get("/reports/export", summary="Proof of play as buyers ingest it (docs/exports.md), of one version and "
+            "one campaign line if given: per play, hour or day; CSV or JSON Lines", response_class=Response)
+def get_export(request: Request, user: User, since: Since = None, until: Since = None,
+               tz: Annotated[str | None, Query()] = None,
+               format: Annotated[str, Query(description="csv or jsonl")] = "csv",
+               per: Annotated[str, Query(description="play, hour or day")] = "play",
+               version: Annotated[str | None, Query(description="a version id: only plays of that version")] = None,
+               campaign: Annotated[str | None, Query(description="a campaign_id: only plays billed to it")] = None) -> Response:
+    from signage.admin.report_exports import export
+
+    svc = service(request)
+    try:
+        media, text = export(svc.settings, svc.store, fmt=format, per=per, since=since, until=until, tz_name=tz,
+                             version=version, campaign=campaign)
+    except ReportUnavailable as exc:
+        raise HTTPException(404, str(exc)) from None
+    return Response(text, media_type=media)

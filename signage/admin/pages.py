@@ -9,19 +9,24 @@ camera: the status shows numbers and words, and the only picture is the report's
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from signage.admin.api import client_address
 from signage.admin.auth import Session
+from signage.admin.delivery_view import delivery_tables
+from signage.admin.previews import Previews
+from signage.admin.report_exports import export
 from signage.admin.drafts import DraftError
 from signage.admin.reports import ReportUnavailable, chart_png, load_report, report_rows
 from signage.admin.service import AdminService, Locked
 from signage.admin.wording import progress_words
+from signage.admin.timeline_svg import timeline_svg
 from signage.admin.zipcheck import BundleRefused
 from signage.content_store import StoreError
 
@@ -337,3 +342,58 @@ def reports_chart(request: Request, since: str = "7d", until: str = "", tz: str 
     if report.empty:
         return Response(status_code=204)
     return Response(chart_png(report, zone), media_type="image/png")
+
+
+# ---------------------------------------------------------------------------- the advertiser's view (advview)
+# The version page's previews, timelines and delivery (the template calls these), the preview
+# pictures, and the reports' downloads.
+
+PREVIEW_PAGE_WAIT_S = 30.0  # the version page waits this long for its previews being drawn, then says so
+
+
+def previews_of(request: Request) -> Previews:
+    app = request.app
+    with _PREVIEWS_LOCK:
+        if getattr(app.state, "previews", None) is None:
+            svc = service(request)
+            app.state.previews = Previews(svc.store, svc.settings)
+    return app.state.previews
+
+
+def _version_previews(request: Request, v: Any) -> dict[str, Any]:
+    """For the template: the drawn creatives, or why there are none (yet)."""
+    pv = previews_of(request)
+    manifest = pv.wait(v, PREVIEW_PAGE_WAIT_S)
+    return {"creatives": (manifest or {}).get("creatives", []), "ready": manifest is not None, "failed": pv.failed(v)}
+
+
+_PREVIEWS_LOCK = threading.Lock()
+templates.env.globals.update(version_previews=_version_previews, timeline_svg=timeline_svg,
+                             delivery_tables=delivery_tables)
+
+
+@router.get("/versions/{version_id}/previews/{name}")
+def version_preview_file(request: Request, version_id: str, name: str) -> Response:
+    need_session(request)
+    try:
+        v = service(request).store.get(version_id)
+    except StoreError:
+        return Response("no such version", status_code=404, media_type="text/plain")
+    path = previews_of(request).file(v, name)
+    if path is None:
+        return Response("no such preview", status_code=404, media_type="text/plain")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/reports/export")
+def reports_export(request: Request, format: str = "csv", per: str = "play", since: str = "7d", until: str = "",
+                   tz: str = "", version: str = "", campaign: str = "") -> Response:
+    need_session(request)
+    svc = service(request)
+    try:
+        media, text = export(svc.settings, svc.store, fmt=format, per=per, since=since or None, until=until or None,
+                             tz_name=tz or None, version=version or None, campaign=campaign or None)
+    except ReportUnavailable as exc:
+        return Response(str(exc), status_code=404, media_type="text/plain")
+    name = f"proof-of-play-{per}{'-' + version if version else ''}.{format}"
+    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

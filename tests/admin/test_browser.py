@@ -18,6 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
+import httpx
+import numpy as np
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -113,6 +116,22 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
         assert "Validation: passed" in validation and "valid — 'Spring campaign'" in validation
         simulation = browser.find_element(By.ID, "simulation").text
         assert "example: camera-failure.yaml" in simulation and "spring-hello" in simulation and "share" in simulation
+        # a preview of every creative as the screen draws it (the notice band below it), and the timeline SVG
+        thumbs = browser.find_elements(By.CSS_SELECTOR, "#previews li.preview img")
+        assert len(thumbs) == 2
+        assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", t) == 320
+                   for t in thumbs)
+        cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+        with httpx.Client(base_url=server.url, cookies=cookies, timeout=60) as c:
+            for link in browser.find_elements(By.CSS_SELECTOR, "#previews li.preview a"):
+                full = cv2.imdecode(np.frombuffer(c.get(link.get_attribute("href")).content, np.uint8), cv2.IMREAD_COLOR)
+                assert full.shape == (1080, 1920, 3)
+                middle = full[540].astype(int).mean(axis=0)
+                band = full[-20:].reshape(-1, 3).astype(int)
+                assert np.abs(band - middle).max(axis=1).mean() > 40  # the notice band, not the creative
+        bars = browser.find_elements(By.CSS_SELECTOR, "#simulation svg.timeline-svg rect.bar")
+        assert {b.get_attribute("data-creative") for b in bars} >= {"spring-hello", "spring-offer"}
+        assert browser.find_element(By.CSS_SELECTOR, "#simulation svg.timeline-svg").size["width"] > 600
         browser.save_screenshot(str(tmp_path / "version-page.png"))
         version_id = browser.find_element(By.ID, "version-id").text
         assert server.store.active_id() is None  # nothing plays before it is activated
