@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adminkit import good_bundle, start_server
+from adminkit import good_bundle, start_server, wait_simulated
 
 
 @pytest.fixture(scope="module")
@@ -30,4 +30,5 @@ def active_version(server):
         assert r.status_code == 201, r.text
         vid = r.json()["id"]
         assert c.post(f"/api/versions/{vid}/activate").status_code == 200
+        wait_simulated(c, vid)  # its results are written after the upload: the tree is settled
     return vid

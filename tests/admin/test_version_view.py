@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import cv2
 import numpy as np
 
-from adminkit import make_zip, png
+from adminkit import make_zip, png, wait_simulated
 
 SCENARIO = """\
 name: morning
@@ -44,8 +44,8 @@ def upload(server) -> dict:
              "scenarios/morning.yaml": SCENARIO}
     with server.api() as c:
         r = c.post("/api/versions", files={"file": ("acme.zip", make_zip(files), "application/zip")})
-    assert r.status_code == 201, r.text
-    return r.json()
+        assert r.status_code == 201, r.text
+        return wait_simulated(c, r.json()["id"])  # simulated after the upload, in a worker
 
 
 def decode(data: bytes) -> np.ndarray:
@@ -89,7 +89,7 @@ def test_the_version_page_shows_previews_timelines_and_delivery(server):
 
     # the timeline of each scenario, as an SVG, with the table behind a <details>
     svgs = re.findall(r"<svg .*?</svg>", page, re.S)
-    assert len(svgs) == len(v["simulation"]) >= 2
+    assert len(svgs) == len(v["simulations"]) >= 2
     morning = next(s for s in svgs if "bundle: scenarios/morning.yaml" in s)
     root = ET.fromstring(morning)
     bars = root.findall(".//{http://www.w3.org/2000/svg}rect[@class='bar']")
