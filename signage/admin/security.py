@@ -11,7 +11,6 @@ bodies that arrive too slowly are cut (``limits.py``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 

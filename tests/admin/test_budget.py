@@ -336,6 +336,7 @@ def no_server_paths(text: str, server) -> None:
         assert p not in text, (p, text)
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # duplicate names are part of the fuzz
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=5),
        flags=st.integers(0, 0xFFFF), attr=st.integers(0, 0xFFFFFFFF), method=st.sampled_from([0, 8, 12, 14, 99]))
