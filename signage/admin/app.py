@@ -18,7 +18,8 @@ from fastapi.staticfiles import StaticFiles
 
 from signage import __version__
 from signage.admin import api, pages
-from signage.admin.security import BodyTooLarge, Guard, too_large_message
+from signage.admin.limits import server_options
+from signage.admin.security import BodyTooLarge, Guard, guard_options, too_large_message
 from signage.admin.service import AdminService
 from signage.config import Settings
 
@@ -86,7 +87,7 @@ def create_app(settings: Settings, service: AdminService | None = None) -> FastA
                                       "message": f"{msg}. Nothing was changed."}, status_code=413)
 
     a = settings.admin
-    app.add_middleware(Guard, upload_limit=a.max_upload_bytes, form_limit=a.max_form_bytes)
+    app.add_middleware(Guard, **guard_options(a))
     return app
 
 
@@ -113,7 +114,7 @@ def serve(settings: Settings) -> int:
 
     config = uvicorn.Config(app, host=a.host, port=a.port, proxy_headers=a.trust_proxy_headers,
                             forwarded_allow_ips="127.0.0.1", server_header=False, log_level=settings.log_level.lower(),
-                            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S))
+                            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), **server_options(a))
     Server(config).run()
     if svc.simulations is not None:
         svc.simulations.stop()

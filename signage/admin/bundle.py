@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from signage.admin.zipcheck import BundleRefused, EntryProblem, ZipLimits, plan_extraction
+from signage.admin.zipcheck import HEAD_BYTES, METHODS, BundleRefused, EntryProblem, ZipLimits, plan_extraction
 from signage.playlist.assets import IMAGE_TYPES, VIDEO_TYPES, AssetError, AssetInfo, Limits, probe_image, probe_video, sniff
 
 __all__ = ["PLAYLIST", "check_media", "check_files", "extract_zip", "scenario_files", "IMAGE_EXT", "VIDEO_EXT"]
@@ -42,13 +42,13 @@ def extract_zip(zip_path: str | os.PathLike[str] | BinaryIO, dest: Path, limits:
     total = 0
     with zf:
         try:
-            plan = plan_extraction(zf.infolist(), limits)
+            plan = plan_extraction(zf.infolist(), limits, _heads(zf))
         except (zipfile.BadZipFile, ValueError) as exc:
             if isinstance(exc, BundleRefused):
                 raise
             raise BundleRefused([EntryProblem("", f"a damaged zip file ({exc})")]) from None
         for f in plan:
-            target = root.joinpath(*f.target.split("/"))
+            target = root.joinpath(*f.target.split("/"))  # the target is NFC-normalised
             if root not in target.parents:  # plan_extraction already refused this; never trust one check
                 raise BundleRefused([EntryProblem(f.entry, "outside the bundle")])
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,10 +67,24 @@ def extract_zip(zip_path: str | os.PathLike[str] | BinaryIO, dest: Path, limits:
                         out.write(chunk)
             except BundleRefused:
                 raise
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
                 raise BundleRefused([EntryProblem(f.entry, f"damaged in the zip ({exc})")]) from None
             written_paths.append(f.target)
     return written_paths
+
+
+def _heads(zf: zipfile.ZipFile) -> dict[str, bytes]:
+    """Each regular entry's first HEAD_BYTES, decompressed (at most that much is kept), to tell its kind."""
+    out = {}
+    for info in zf.infolist():
+        if info.is_dir() or info.flag_bits & 0x1 or info.compress_type not in METHODS or info.file_size < HEAD_BYTES:
+            continue
+        try:
+            with zf.open(info) as src:
+                out[info.filename] = src.read(HEAD_BYTES)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError):
+            continue  # judged as an unknown file; extraction reports the damage
+    return out
 
 
 def _kind_of_name(name: str) -> str | None:

@@ -68,7 +68,8 @@ class Intake:
     @property
     def zip_limits(self) -> ZipLimits:
         return ZipLimits(max_entries=self.admin.max_zip_entries, max_total_bytes=self.admin.max_uncompressed_bytes,
-                         max_ratio=self.admin.max_compression_ratio)
+                         max_ratio=self.admin.max_compression_ratio,
+                         max_raw_ratio=self.admin.max_raw_compression_ratio, max_image_pixels=self.limits.max_image_pixels)
 
     def from_zip(self, zip_path: str | Path | BinaryIO, *, by: str, source: str = "upload") -> Version:
         """A new version from an uploaded zip, or ``BundleRefused`` (nothing kept)."""
@@ -76,6 +77,8 @@ class Intake:
         try:
             extract_zip(zip_path, work, self.zip_limits)
             return self._store(work, by=by, source=source)
+        except BundleRefused as exc:
+            raise exc.without_paths(work, self.store.root) from None
         finally:
             shutil.rmtree(work, ignore_errors=True)  # gone already when it became a version
 
@@ -85,12 +88,21 @@ class Intake:
         try:
             shutil.copytree(folder, work, dirs_exist_ok=True, symlinks=True)
             return self._store(work, by=by, source=source)
+        except BundleRefused as exc:
+            raise exc.without_paths(work, folder, self.store.root) from None
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     def validate(self, folder: Path) -> tuple[LoadedPlaylist, list, list[EntryProblem]]:
         """Check a bundle folder in place: (loaded playlist, scenarios, problems). Raises
-        ``BundleRefused`` when there is any problem."""
+        ``BundleRefused`` when there is any problem (its messages name files inside the folder
+        relative to it, never a server path)."""
+        try:
+            return self._validate(folder)
+        except BundleRefused as exc:
+            raise exc.without_paths(folder, self.store.root) from None
+
+    def _validate(self, folder: Path) -> tuple[LoadedPlaylist, list, list[EntryProblem]]:
         problems = check_files(folder, self.asset_limits, self.limits.max_playlist_bytes)
         loaded = None
         if (folder / PLAYLIST).is_file():

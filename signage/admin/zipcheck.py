@@ -8,8 +8,9 @@ bundle, or raises ``BundleRefused`` listing every entry that is refused and why:
 - links and special files: a Unix mode (``external_attr``) of a symbolic link, a device,
   a FIFO or a socket;
 - encrypted entries, unknown compression methods;
-- too many entries, too many bytes once uncompressed, a file whose compression ratio
-  is a zip bomb's, a name given twice.
+- too many entries, too many bytes once uncompressed, a file or a whole zip whose
+  compression ratio is a zip bomb's (judged by kind: ``ratio_ceiling``), a name given
+  twice (names compared NFC-normalised and case-folded).
 
 What the declared sizes promise is checked again while extracting (``bundle.py``): a zip
 that lies about its sizes is caught there.
@@ -18,11 +19,12 @@ that lies about its sizes is caught there.
 from __future__ import annotations
 
 import stat
+import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["BundleRefused", "EntryProblem", "PlannedFile", "ZipLimits", "plan_extraction", "IGNORED"]
+__all__ = ["BundleRefused", "EntryProblem", "PlannedFile", "ZipLimits", "plan_extraction", "ratio_ceiling", "HEAD_BYTES", "IGNORED"]
 
 # A compression ratio is only judged on files at least this large (a small text file of
 # repeated lines compresses well and is harmless); the total limit covers the rest.
@@ -41,7 +43,47 @@ METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.
 class ZipLimits:
     max_entries: int
     max_total_bytes: int
-    max_ratio: float
+    max_ratio: float  # compressed media and anything unrecognised
+    max_raw_ratio: float = 2000.0  # uncompressed BMP (as big as its header says) and playlist/scenario text
+    max_image_pixels: int = 40_000_000
+
+
+# The first bytes of each entry (decompressed, at most HEAD_BYTES) tell its kind.
+HEAD_BYTES = 64
+TEXT_EXT = (".yaml", ".yml")
+BMP_SLACK = 4096  # a BMP may end with a few bytes past its rows (padding, an ICC profile)
+
+
+def _bmp_size(head: bytes, max_pixels: int) -> int | None:
+    """The size an uncompressed BMP's header implies, or None (not one, or compressed)."""
+    if len(head) < 34 or head[:2] != b"BM":
+        return None
+    offset = int.from_bytes(head[10:14], "little")
+    width = int.from_bytes(head[18:22], "little", signed=True)
+    height = abs(int.from_bytes(head[22:26], "little", signed=True))
+    bpp = int.from_bytes(head[28:30], "little")
+    method = int.from_bytes(head[30:34], "little")
+    if method not in (0, 3) or width <= 0 or height <= 0 or bpp not in (1, 4, 8, 16, 24, 32):
+        return None
+    if width * height > max_pixels:
+        return None
+    return offset + (width * bpp + 31) // 32 * 4 * height
+
+
+def ratio_ceiling(info: zipfile.ZipInfo, head: bytes | None, limits: ZipLimits) -> tuple[float, str]:
+    """(the highest compression ratio allowed for this entry, what kind it was judged as).
+
+    Uncompressed BMP pictures are mostly flat colour and deflate up to deflate's own ceiling
+    (1032:1); they are as big as their header says, no more, so they get ``max_raw_ratio``
+    when their declared size matches. Playlist and scenario text too (small anyway). Every
+    other file, already compressed (PNG, JPEG, GIF, WebP, videos: a zip barely shrinks them)
+    or not a creative at all (a bomb's zeros), gets ``max_ratio``."""
+    if info.filename.lower().endswith(TEXT_EXT):
+        return limits.max_raw_ratio, "text"
+    implied = _bmp_size(head or b"", limits.max_image_pixels)
+    if implied is not None and info.file_size <= implied + BMP_SLACK:
+        return limits.max_raw_ratio, "an uncompressed BMP"
+    return limits.max_ratio, "a file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +127,24 @@ class BundleRefused(ValueError):
 
     def to_json(self) -> list[dict[str, object]]:
         return [p.to_json() for p in self.problems]
+
+    def without_paths(self, *folders: object) -> BundleRefused:
+        """The same refusal with every server folder taken out of its messages (a file inside
+        one is named relative to it): messages never show server paths."""
+        return BundleRefused([EntryProblem(p.entry, scrub(p.message, folders), p.line, p.field) for p in self.problems],
+                             self.what)
+
+
+def scrub(text: str, folders: Sequence[object]) -> str:
+    """``text`` with each folder (and its resolved form) removed: ``/srv/x/tmp/u1/a.png`` -> ``a.png``."""
+    import os
+
+    forms = set()
+    for f in folders:
+        forms.update({str(f), os.path.realpath(str(f))})
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form + "/", "").replace(form, "the bundle")
+    return text
 
 
 def _file_type(info: zipfile.ZipInfo) -> str | None:
@@ -143,17 +203,27 @@ def _parts(name: str) -> list[str]:
     return [p for p in name.rstrip("/").split("/") if p not in ("", ".")]
 
 
-def plan_extraction(infos: Sequence[zipfile.ZipInfo], limits: ZipLimits) -> list[PlannedFile]:
+def plan_extraction(infos: Sequence[zipfile.ZipInfo], limits: ZipLimits,
+                    heads: Mapping[str, bytes] | None = None) -> list[PlannedFile]:
     """Where each file of the zip goes (relative paths), or ``BundleRefused`` with every problem.
+
+    ``heads``: each entry's first bytes (``HEAD_BYTES``), which tell an uncompressed BMP.
+    The compression ratio is judged per file (files of ``RATIO_MIN_BYTES`` or more) and on the
+    whole zip: all the files together may not hold more than ``RATIO_MIN_BYTES`` plus each
+    file's compressed size times its ceiling (``ratio_ceiling``), so many small bombs are
+    caught as surely as one big one. Names are compared NFC-normalised and case-folded, and
+    written NFC-normalised.
 
     A zip whose files all sit in one top folder (``my-campaign/playlist.yaml`` ...), as zipping
     a folder makes, is unpacked without that folder."""
+    heads = heads or {}
     if len(infos) > limits.max_entries:
         raise BundleRefused([EntryProblem("", f"the zip holds {len(infos)} entries, more than the "
                                               f"{limits.max_entries} allowed")])
     problems: list[EntryProblem] = []
     files: list[tuple[zipfile.ZipInfo, list[str]]] = []
     total = 0
+    allowed = RATIO_MIN_BYTES  # what the whole zip may hold once uncompressed, by its files' kinds
     for info in infos:
         name = info.filename
         if _ignored(name):
@@ -166,18 +236,24 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], limits: ZipLimits) -> list
             bad = "encrypted: upload a zip without a password"
         if bad is None and info.compress_type not in METHODS:
             bad = f"compression method {info.compress_type} is not supported (use deflate)"
+        ceiling, kind = ratio_ceiling(info, heads.get(name), limits)
         if bad is None and not info.is_dir() and info.file_size >= RATIO_MIN_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > limits.max_ratio:
+            if ratio > ceiling:
                 bad = (f"compressed {ratio:.0f} to 1 ({info.file_size} bytes from {info.compress_size}), more than the "
-                       f"{limits.max_ratio:g} to 1 allowed: refused as a zip bomb")
+                       f"{ceiling:g} to 1 allowed for {kind}: refused as a zip bomb")
         if bad is not None:
             problems.append(EntryProblem(name, bad))
             continue
         if info.is_dir():
             continue
         total += info.file_size
-        files.append((info, _parts(name)))
+        allowed += max(info.compress_size, 1) * ceiling
+        files.append((info, _parts(unicodedata.normalize("NFC", name))))
+    if not problems and total > allowed and total <= limits.max_total_bytes:
+        problems.append(EntryProblem("", f"the files add up to {total} bytes once uncompressed from "
+                                         f"{sum(i.compress_size for i, _ in files)} compressed, more than their kinds "
+                                         f"allow: refused as a zip bomb"))
     if total > limits.max_total_bytes:
         problems.append(EntryProblem("", f"the files add up to {total} bytes once uncompressed, more than the "
                                          f"{limits.max_total_bytes} allowed"))
@@ -195,7 +271,9 @@ def plan_extraction(infos: Sequence[zipfile.ZipInfo], limits: ZipLimits) -> list
     planned = []
     for info, parts in files:
         target = "/".join(parts)
-        key = target.casefold()  # two names that one filesystem would take for the same
+        # two names that one filesystem would take for the same: NFC/NFD forms of one name
+        # (macOS), or names differing by case only (FAT, exFAT, macOS, Windows)
+        key = target.casefold()
         if key in seen:
             problems.append(EntryProblem(info.filename, f"given twice (also as {seen[key]!r})"))
             continue

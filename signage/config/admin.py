@@ -28,7 +28,21 @@ class AdminConfig(Strict):
     max_form_bytes: int = Field(64 * 1024, ge=1024)  # every request that is not an upload
     max_zip_entries: int = Field(500, ge=1, le=100_000)
     max_uncompressed_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
-    max_compression_ratio: float = Field(100.0, ge=1.0)  # per file: uncompressed / compressed
+    # Compression ratio (uncompressed / compressed), judged per file and on the whole zip, by
+    # content: pictures and videos that are compressed already (PNG, JPEG, GIF, WebP, videos)
+    # and anything unrecognised get max_compression_ratio; uncompressed BMP pictures (the size
+    # their header implies) and playlist/scenario text get max_raw_compression_ratio (deflate
+    # itself cannot exceed 1032:1; a flat 1080p BMP slide deflates about 240:1 to 1000:1).
+    max_compression_ratio: float = Field(100.0, ge=1.0)
+    max_raw_compression_ratio: float = Field(2000.0, ge=1.0)
+    # Uploads running at once; one more is answered 503 with Retry-After, its body unread.
+    max_concurrent_uploads: int = Field(2, ge=1, le=64)
+    # Slow clients: the request line and headers must be complete within header_timeout_s;
+    # a body must not stall for body_idle_timeout_s, and must arrive at min_body_rate_bytes_s
+    # at least (after body_idle_timeout_s of grace). Cut off past that (408, or the connection closed).
+    header_timeout_s: float = Field(10.0, ge=0.1, le=600)
+    body_idle_timeout_s: float = Field(30.0, ge=0.1, le=3600)
+    min_body_rate_bytes_s: float = Field(10_000.0, ge=1.0)
     # Lock-out: this many failed logins or bad tokens within the window locks the account
     # (or the client address) for lockout_s.
     lockout_account_failures: int = Field(5, ge=1, le=1000)

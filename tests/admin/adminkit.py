@@ -24,6 +24,7 @@ import uvicorn
 
 from signage.admin.app import create_app
 from signage.admin.auth import Credentials
+from signage.admin.limits import server_options
 from signage.config import Settings
 from signage.content_store import ContentStore
 
@@ -143,7 +144,8 @@ def start_server(tmp: Path, **admin) -> Server:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False,
+                                           **server_options(settings.admin)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60  # generous: a loaded machine starts it late, a broken one never

@@ -12,6 +12,8 @@ import zipfile
 import numpy as np
 import pytest
 
+from test_budget import no_server_paths
+
 from adminkit import PASSWORD, csrf_of, good_bundle, make_zip, playlist_yaml, png, png_header_only, snapshot
 
 
@@ -26,6 +28,7 @@ def refused(server, body: bytes, status: int = 422) -> list[dict]:
     r = upload(server, body)
     assert r.status_code == status, r.text
     assert snapshot(server.data) == before
+    no_server_paths(r.text, server)
     return r.json().get("problems", [])
 
 
