@@ -164,3 +164,10 @@ def wait_simulated(client: httpx.Client, version_id: str, timeout: float = 120) 
             return v
         assert time.monotonic() < deadline, f"the simulation of {version_id} did not end: {v['simulation_state']}"
         time.sleep(0.1)
+
+
+def wait_all_simulated(client: httpx.Client, timeout: float = 180) -> None:
+    """Every stored version's simulation has ended (earlier uploads are simulated in the
+    background and write their results into their own folders)."""
+    for v in client.get("/api/versions").json()["versions"]:
+        wait_simulated(client, v["id"], timeout)

@@ -14,7 +14,8 @@ import pytest
 
 from test_budget import no_server_paths
 
-from adminkit import PASSWORD, csrf_of, good_bundle, make_zip, playlist_yaml, png, png_header_only, snapshot
+from adminkit import (PASSWORD, csrf_of, good_bundle, make_zip, playlist_yaml, png, png_header_only, snapshot,
+                      wait_all_simulated)
 
 
 def upload(server, body: bytes, name: str = "bundle.zip"):
@@ -24,6 +25,8 @@ def upload(server, body: bytes, name: str = "bundle.zip"):
 
 def refused(server, body: bytes, status: int = 422) -> list[dict]:
     """Upload through the API; assert it is refused and nothing changed; the problems."""
+    with server.api() as c:
+        wait_all_simulated(c)  # earlier uploads' results are written in the background
     before = snapshot(server.data)
     r = upload(server, body)
     assert r.status_code == status, r.text
