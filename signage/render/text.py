@@ -5,7 +5,7 @@
 1. split into bidi runs in visual order (``bidi_runs``: a compact form of the Unicode bidi
    algorithm: strong letters, numbers that stay left to right inside Arabic or Hebrew,
    neutrals between runs of one direction take it, else the line's direction, the line's
-   direction from its first strong letter; no explicit embeddings, no bracket mirroring);
+   direction from its first strong letter; no explicit bidi controls, no bracket mirroring);
 2. each run split by the first font of the chain that has the glyph (``glyphs``);
 3. each piece shaped by SDL_ttf's HarfBuzz (the wheel's SDL_ttf 2.20 is built with it):
    ``set_script`` for Arabic/Hebrew joining, and the right-to-left direction set through

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 import zipfile
 
 import numpy as np
@@ -117,6 +118,13 @@ def test_csrf_missing_or_wrong_is_refused(server, active_version):
     browser = server.login()
     page = browser.get(f"/versions/{other}")
     good = csrf_of(page.text)
+    with server.api() as c:
+        wait_all_simulated(c)  # written in the background after the upload
+    previews = server.data / "versions" / other / ".signage" / "previews" / "manifest.json"
+    deadline = time.monotonic() + 180  # drawn in the background after the page's first view
+    while not previews.is_file():
+        assert time.monotonic() < deadline, "the previews were never drawn"
+        time.sleep(0.1)
     before = snapshot(server.data)
     intruder = server.login("bob", PASSWORD + "!")
     wrong_session = csrf_of(intruder.get("/").text)  # a valid token, of another session
