@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-__all__ = ["delivery_tables", "duration_words"]
+__all__ = ["delivery_tables", "table_duration"]
 
 
-def duration_words(s: float) -> str:
+def table_duration(s: float) -> str:
+    """A table cell's screen time, compact: ``1 h 2 min 3 s`` (wording.duration_words is the
+    sentence form, ``1 hour 2 minutes``)."""
     s = round(s)
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
@@ -78,7 +80,7 @@ def delivery_tables(campaigns: list[dict[str, Any]] | None) -> list[dict[str, An
                 "period": f"{f.get('from', '').replace('T', ' ')} to {f.get('to', '').replace('T', ' ')}",
                 "simulated": "not simulated" if sim is None else f"{_short_time(sim['from'])} to {_short_time(sim['to'])}",
                 "plays": f.get("plays", 0),
-                "seconds": duration_words(f.get("screen_time_s", 0.0)),
+                "seconds": table_duration(f.get("screen_time_s", 0.0)),
                 "daily_cap": _cap(f),
                 "min_per_hour": f.get("min_per_hour") or "none",
                 "hours_short": _short(f),
@@ -86,5 +88,5 @@ def delivery_tables(campaigns: list[dict[str, Any]] | None) -> list[dict[str, An
                 "verdict": words,
             })
         out.append({"id": c.get("id"), "name": c.get("name"), "plays": c.get("plays", 0),
-                    "seconds": duration_words(c.get("screen_time_s", 0.0)), "flights": rows})
+                    "seconds": table_duration(c.get("screen_time_s", 0.0)), "flights": rows})
     return out
