@@ -77,6 +77,8 @@ def _heads(zf: zipfile.ZipFile) -> dict[str, bytes]:
     """Each regular entry's first HEAD_BYTES, decompressed (at most that much is kept), to tell its kind."""
     out = {}
     for info in zf.infolist():
+        if not info.filename:  # a name cut to nothing (zipfile ends names at a NUL): refused by the plan
+            continue
         if info.is_dir() or info.flag_bits & 0x1 or info.compress_type not in METHODS or info.file_size < HEAD_BYTES:
             continue
         try:
