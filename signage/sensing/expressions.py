@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,56 @@ def feature_vector(points: np.ndarray) -> np.ndarray:
     return np.concatenate([xy, ratios])
 
 
+# The points feature_pair reads: the classifier's points, the ratios' and the axes', each with its
+# mirror image (rows of _SUB; _AT maps a Face Mesh index to its row, _MIRROR_SUB a row to its mirror's).
+_NAMED = (F.NOSE_TIP, F.L_EYE_OUTER, F.R_EYE_OUTER, F.L_CHEEK, F.R_CHEEK, F.CHIN, F.FOREHEAD, F.MOUTH_L,
+          F.MOUTH_R, F.LIP_LOWER_IN, F.LIP_UPPER_IN, F.LIP_UPPER_OUT, F.LIP_LOWER_OUT, F.R_EYE_UPPER,
+          F.L_EYE_UPPER, F.R_EYE_LOWER, F.L_EYE_LOWER) + F.R_BROW + F.L_BROW
+_SUB = np.array(sorted({int(i) for i in POINTS + _NAMED} | {int(MIRROR[i]) for i in POINTS + _NAMED}))
+_AT = {int(i): r for r, i in enumerate(_SUB)}
+_MIRROR_SUB = np.array([_AT[int(MIRROR[i])] for i in _SUB])
+_POINT_ROWS = np.array([_AT[i] for i in POINTS])
+
+
+def _ratios(u: list[float], v: list[float]) -> list[float]:
+    """feature_vector's ratios, from a face's local x (u) and y (v) by Face Mesh index (through _AT)."""
+    a = _AT
+    corners_v = (v[a[F.MOUTH_R]] + v[a[F.MOUTH_L]]) / 2.0
+    r_brow = sum(v[a[i]] for i in F.R_BROW) / len(F.R_BROW)
+    l_brow = sum(v[a[i]] for i in F.L_BROW) / len(F.L_BROW)
+    return [
+        math.hypot(u[a[F.MOUTH_L]] - u[a[F.MOUTH_R]], v[a[F.MOUTH_L]] - v[a[F.MOUTH_R]]),
+        max(0.0, v[a[F.LIP_LOWER_IN]] - v[a[F.LIP_UPPER_IN]]),
+        v[a[F.LIP_UPPER_OUT]] - corners_v,
+        v[a[F.LIP_LOWER_OUT]] - corners_v,
+        (v[a[F.LIP_UPPER_IN]] + v[a[F.LIP_LOWER_IN]]) / 2.0 - corners_v,
+        ((v[a[F.R_EYE_UPPER]] - r_brow) + (v[a[F.L_EYE_UPPER]] - l_brow)) / 2.0,
+        ((v[a[F.R_EYE_LOWER]] - v[a[F.R_EYE_UPPER]]) + (v[a[F.L_EYE_LOWER]] - v[a[F.L_EYE_UPPER]])) / 2.0,
+        v[a[F.CHIN]] - v[a[F.NOSE_TIP]],
+    ]
+
+
+def feature_pair(points: np.ndarray) -> np.ndarray:
+    """(2, N_FEATURES): ``feature_vector(points)`` and ``feature_vector(mirrored(points))``, the
+    face's own frame computed once, on the points the features read. (The mirror image's own
+    frame is the face's with x negated: its local shape is the face's, rows swapped, x negated.)"""
+    sub = points[_SUB]
+    x_axis = sub[_AT[F.L_CHEEK]] - sub[_AT[F.R_CHEEK]]
+    y_axis = sub[_AT[F.CHIN]] - sub[_AT[F.FOREHEAD]]
+    x_axis = x_axis / (np.linalg.norm(x_axis) + 1e-9)
+    y_axis = y_axis - np.dot(y_axis, x_axis) * x_axis
+    y_axis = y_axis / (np.linalg.norm(y_axis) + 1e-9)
+    local = (sub - sub[_AT[F.NOSE_TIP]]) @ np.stack([x_axis, y_axis]).T
+    iod = float(np.linalg.norm(sub[_AT[F.L_EYE_OUTER]] - sub[_AT[F.R_EYE_OUTER]])) + 1e-9  # axes are orthonormal
+    local /= iod
+    mirror = local[_MIRROR_SUB] * np.array([-1.0, 1.0])
+    out = np.empty((2, N_FEATURES))
+    for row, s in enumerate((local, mirror)):
+        out[row, :2 * len(POINTS)] = s[_POINT_ROWS].reshape(-1)
+        out[row, 2 * len(POINTS):] = _ratios(s[:, 0].tolist(), s[:, 1].tolist())
+    return out
+
+
 @dataclass(frozen=True)
 class _Net:
     w1: np.ndarray  # (features, hidden)
@@ -129,9 +180,32 @@ class ExpressionModel:
         return smile * guard, (self.surprise_net.batch(z) + self.surprise_net.batch(zm)) / 2
 
     def scores(self, points: np.ndarray) -> tuple[float, float]:
-        """(smile, surprise) probabilities for one face's landmarks."""
-        smile, surprise = self.batch(feature_vector(points)[None, :], feature_vector(mirrored(points))[None, :])
-        return float(smile[0]), float(surprise[0])
+        """(smile, surprise) probabilities for one face's landmarks: ``batch`` of the face and its
+        mirror image, in one pass through both networks' first layers."""
+        x = feature_pair(points)
+        z = (x - self.mean) / self.scale
+        h = np.maximum(z @ self._w1 + self._b1, 0.0)
+        n = self.smile_net.b1.shape[0]
+        logits = np.clip(np.stack([h[:, :n] @ self.smile_net.w2 + self.smile_net.b2,
+                                   h[:, n:] @ self.surprise_net.w2 + self.surprise_net.b2]), -60, 60)
+        p = (1.0 / (1.0 + np.exp(-logits))).mean(axis=1)
+        lo, hi = self.smile_guard
+        guard = min(max((float(x[0, SMILE_GUARD_FEATURE]) - lo) / (hi - lo), 0.0), 1.0)
+        return float(p[0]) * guard, float(p[1])
+
+    @property
+    def _w1(self) -> np.ndarray:
+        return self._joined[0]
+
+    @property
+    def _b1(self) -> np.ndarray:
+        return self._joined[1]
+
+    @cached_property
+    def _joined(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both networks' first layers side by side, for one matrix product."""
+        return (np.concatenate([self.smile_net.w1, self.surprise_net.w1], axis=1),
+                np.concatenate([self.smile_net.b1, self.surprise_net.b1]))
 
     def to_json(self) -> dict:
         def net(n: _Net) -> dict:

@@ -155,3 +155,18 @@ def test_a_face_and_its_mirror_image_score_the_same(mesh):  # noqa: F811
     model = expressions.load_model()
     a, b = model.scores(mesh), model.scores(expressions.mirrored(mesh))
     assert a == pytest.approx(b, abs=1e-9)
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 0), (35, 0), (-30, -15)])
+def test_the_players_one_pass_scores_equal_the_features_the_model_was_trained_on(mesh, yaw, pitch):  # noqa: F811
+    """``scores`` computes the face's frame once for the face and its mirror image and runs
+    both networks in one product; it must give what ``batch`` gives on ``feature_vector``, the
+    training tool's features (a drift here would score faces on other features than trained)."""
+    model = expressions.load_model()
+    rng = np.random.default_rng(abs(yaw * 100 + pitch))
+    for pts in (turned(mesh, yaw, pitch), turned(mesh, yaw, pitch) + rng.normal(0, 2.0, mesh.shape)):
+        pair = expressions.feature_pair(pts)
+        assert np.abs(pair[0] - expressions.feature_vector(pts)).max() < 1e-9
+        assert np.abs(pair[1] - expressions.feature_vector(expressions.mirrored(pts))).max() < 1e-9
+        smile, surprise = model.batch(pair[:1], pair[1:])
+        assert model.scores(pts) == pytest.approx((float(smile[0]), float(surprise[0])), abs=1e-12)
