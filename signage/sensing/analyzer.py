@@ -373,8 +373,9 @@ class FaceAnalyzer:
         cfg = self.cfg.expression
         head = head_and_eyes(points)
         pose = head.pose
-        geo = features.mouth_and_brows(points)
-        smile, surprise = self._expressions.scores(points)
+        pair = expressions.feature_pair(points)
+        geo = expressions.mouth_and_brows_of(pair)
+        smile, surprise = self._expressions.scores_of(pair)
         mouth_open = features.mouth_open_score(geo, cfg)
         brow = features.brow_raise_score(geo, cfg)
         return FaceObservation(

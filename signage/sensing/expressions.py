@@ -148,6 +148,13 @@ def feature_pair(points: np.ndarray) -> np.ndarray:
     return out
 
 
+def mouth_and_brows_of(x: np.ndarray) -> F.MouthAndBrows:
+    """``features.mouth_and_brows`` read off ``feature_pair``'s first row (its ratios are the same
+    measures, in the same face frame and units)."""
+    r = x[0, 2 * len(POINTS):].tolist()
+    return F.MouthAndBrows(mouth_width=r[0], corner_lift=r[4], lip_gap=r[1], brow_height=r[5], eye_open=r[6])
+
+
 @dataclass(frozen=True)
 class _Net:
     w1: np.ndarray  # (features, hidden)
@@ -180,9 +187,12 @@ class ExpressionModel:
         return smile * guard, (self.surprise_net.batch(z) + self.surprise_net.batch(zm)) / 2
 
     def scores(self, points: np.ndarray) -> tuple[float, float]:
-        """(smile, surprise) probabilities for one face's landmarks: ``batch`` of the face and its
-        mirror image, in one pass through both networks' first layers."""
-        x = feature_pair(points)
+        """(smile, surprise) probabilities for one face's landmarks."""
+        return self.scores_of(feature_pair(points))
+
+    def scores_of(self, x: np.ndarray) -> tuple[float, float]:
+        """(smile, surprise) from ``feature_pair``'s rows: ``batch`` of the face and its mirror
+        image, in one pass through both networks' first layers."""
         z = (x - self.mean) / self.scale
         h = np.maximum(z @ self._w1 + self._b1, 0.0)
         n = self.smile_net.b1.shape[0]

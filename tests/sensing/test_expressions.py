@@ -170,3 +170,14 @@ def test_the_players_one_pass_scores_equal_the_features_the_model_was_trained_on
         assert np.abs(pair[1] - expressions.feature_vector(expressions.mirrored(pts))).max() < 1e-9
         smile, surprise = model.batch(pair[:1], pair[1:])
         assert model.scores(pts) == pytest.approx((float(smile[0]), float(surprise[0])), abs=1e-12)
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 0), (35, 0), (-30, -15)])
+def test_the_measures_read_off_the_features_equal_mouth_and_brows(mesh, yaw, pitch):  # noqa: F811
+    from signage.sensing import features
+
+    pts = turned(mesh, yaw, pitch)
+    a = features.mouth_and_brows(pts)
+    b = expressions.mouth_and_brows_of(expressions.feature_pair(pts))
+    for field in ("mouth_width", "corner_lift", "lip_gap", "brow_height", "eye_open"):
+        assert getattr(b, field) == pytest.approx(getattr(a, field), abs=1e-9), field
