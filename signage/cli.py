@@ -163,6 +163,13 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
         for line in safely(lambda: fit_check.playlist_warnings(loaded, settings.notice, settings.display)):
             print(f"{path}: warning: {line}", file=sys.stderr)
+    if args.playlist:
+        from signage.render.band_budget import url_warnings
+        from signage.render.fit_check import screens
+        from signage.render.glyph_check import safely
+
+        for line in safely(lambda: url_warnings(settings.notice, screens(settings.display))):
+            print(f"warning: {line}", file=sys.stderr)
     return status
 
 
@@ -249,6 +256,11 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from signage.render.glyph_check import notice_warnings, safely
 
     for line in safely(lambda: notice_warnings(settings.notice)):
+        print(f"warning: {line}", file=sys.stderr)
+    from signage.render.band_budget import url_warnings
+    from signage.render.fit_check import screens
+
+    for line in safely(lambda: url_warnings(settings.notice, screens(settings.display))):
         print(f"warning: {line}", file=sys.stderr)
     return 0
 

@@ -91,7 +91,7 @@ def test_transparent_png_is_drawn_over_the_background_colour(tmp_path):
     p = tmp_path / "half.png"
     pygame.image.save(surf, str(p))
     with screen(camera_on=False, size=(400, 400)) as scr:
-        arr = frame(scr, image(p, fit="stretch", background="#00ff00"))
+        arr = frame(scr, image(p, fit="stretch", background="#00ff00", full_bleed=True))
     assert tuple(arr[200, 50]) == (255, 0, 0) and tuple(arr[200, 350]) == (0, 255, 0)
 
 

@@ -151,7 +151,7 @@ def test_validate_reports_the_covered_share_and_fills_crop(tmp_path, capsys, cle
     from signage.render.overlay import PrivacyNotice
 
     ad_png(tmp_path, (1600, 900), "promo.png")
-    ad_png(tmp_path, (900, 1600), "promo-tall.png")
+    ad_png(tmp_path, (900, 1260), "promo-tall.png")  # the shape of a portrait screen's free area
     pl = tmp_path / "p.yaml"
     pl.write_text("name: t\ncreatives:\n"
                   "  - {id: bleed, type: image, source: promo.png, full_bleed: true}\n"
