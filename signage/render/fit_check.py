@@ -30,6 +30,7 @@ class Picture:
     fit: str
     full_bleed: bool
     orientations: tuple[str, ...] = ("landscape", "portrait")  # the screens this file is shown on
+    variant: bool = False  # it is the creative's portrait_source
 
 
 def screens(display) -> list[Size]:
@@ -82,7 +83,7 @@ def _crop_hint(pic: Picture, orient: str, screen: Size, band_h: int, position: s
     """What to do about a large crop: the variant to give, or the shape that fits."""
     box = screen if pic.full_bleed else content_box(screen, band_h, position)[2:]
     shape = f"the picture's area is {box[0]}x{box[1]}"
-    if pic.orientations == ("portrait",):
+    if pic.variant:
         return f"make portrait_source that shape ({shape}) or use fit: fit"
     if orient == "portrait":
         return f"give a portrait variant (portrait_source; {shape})"
@@ -104,7 +105,7 @@ def playlist_pictures(loaded) -> list[Picture]:
                                 ("landscape",) if portrait else ("landscape", "portrait")))
         if portrait is not None:
             pics.append(Picture(where, Path(c.portrait_source).name, (portrait.width, portrait.height), fit,
-                                c.full_bleed, ("portrait",)))
+                                c.full_bleed, ("portrait",), variant=True))
     return pics
 
 
@@ -126,7 +127,7 @@ def preview_warnings(spec, size: Size, notice) -> list[str]:
     src = source_size(path, spec.kind)
     if src is None:
         return []
-    pic = Picture(spec.id, Path(path).name, src, spec.fit, spec.full_bleed, (orientation(size),))
+    pic = Picture(spec.id, Path(path).name, src, spec.fit, spec.full_bleed, (orientation(size),), bool(portrait))
     return picture_warnings(pic, band_heights(notice, [size]), notice.position)
 
 
