@@ -143,6 +143,15 @@ def prepare_image(spec: CreativeSpec, size: Size, box: Rect) -> StillCreative:
     return StillCreative(spec, size, to_surface(pic), "image")
 
 
+def fit_frame_in_box(frame: np.ndarray, size: Size, box: Rect | None, mode: str,
+                     background: tuple[int, int, int]) -> tuple[Rect, Rect, np.ndarray]:
+    """Where a video's frames go: (crop in the frame, target on the screen, the first frame as
+    a full-screen BGR canvas), laid out by ``mode`` within ``box`` (None: the whole screen)."""
+    box = box or (0, 0, size[0], size[1])
+    crop, target = place_in((frame.shape[1], frame.shape[0]), box, mode)
+    return crop, target, compose_picture(frame, size, mode, background, box)
+
+
 def creative_box(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int) -> Rect:
     """Where a picture or video is laid out: the safe area, or the whole screen for full bleed."""
     if spec.full_bleed:
@@ -199,13 +208,9 @@ class VideoCreative(Creative):
         if not ok or first is None:
             self._cap.release()
             raise CreativeError(f"{spec.path}: no frame could be decoded (corrupt or unsupported)")
-        vh, vw = first.shape[:2]
-        box = box or (0, 0, size[0], size[1])
-        (cx, cy, cw, ch), (tx, ty, tw, th) = place_in((vw, vh), box, spec.fit)
-        self._crop = (cx, cy, cw, ch)
-        self._target = (tx, ty, tw, th)
         # The screen-sized canvas: letterbox once, then each frame is blitted into its place.
-        self.canvas = to_surface(compose_picture(first, size, spec.fit, self._bg, box))
+        self._crop, self._target, canvas = fit_frame_in_box(first, size, box, spec.fit, self._bg)
+        self.canvas = to_surface(canvas)
         # When the screen's pixels are 32-bit XRGB (the usual case), the decoder hands over BGRA
         # rows that are copied straight into the canvas; otherwise a frame is blitted (converted).
         self._direct = self.canvas.get_bytesize() == 4 and self.canvas.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)
