@@ -202,3 +202,34 @@ def test_preview_warns_when_fill_crops_in_portrait(tmp_path, capsys, clean_env):
     assert "warning: a: fill crops" in err and "of promo.png in portrait (1080x1920: its left and right)" in err
     assert main(["preview", str(pl), "--size", "1920x1080", "--out", str(out)]) == 0
     assert "fill crops" not in capsys.readouterr().err
+
+
+def test_the_box_stays_when_the_camera_goes_off_so_nothing_jumps(tmp_path):
+    ad = ad_png(tmp_path)
+    frames = {}
+    for camera_off in ("say", "hide"):
+        with screen(notice=NoticeConfig(camera_off=camera_off)) as scr:
+            switch(scr, image(ad, background="#103050"))
+            on = rgb(scr.current.frame())
+            scr.set_camera(False)
+            switch(scr, image(ad, id="again", background="#103050"))  # prepared with the camera off
+            frames[camera_off] = rgb(scr.current.frame())
+            band = scr.notice.height(scr.size, True)
+        assert (frames[camera_off] == on).all()
+        assert (on[1080 - band:] == (0x10, 0x30, 0x50)).all()
+
+
+def test_a_text_slides_background_picture_fills_the_box_unless_full_bleed():
+    from screenkit import CONTENT, text
+
+    bg = str(CONTENT / "beans-bg.png")
+    with screen() as scr:
+        switch(scr, text("Hi", background="#204060", background_image=bg))
+        boxed = rgb(scr.current.frame())
+        switch(scr, text("Hi", id="bleed", background="#204060", background_image=bg, full_bleed=True))
+        bleed = rgb(scr.current.frame())
+        band = scr.notice.height(scr.size, True)
+    strip, bleed_strip = boxed[1080 - band:].astype(int), bleed[1080 - band:].astype(int)
+    assert (strip == strip[0, 0]).all()  # the slide's colour (under its scrim), flat
+    assert bleed_strip.std() > 3  # the picture goes on under the band
+    assert boxed[: 1080 - band].astype(int).std() > 3
