@@ -159,6 +159,17 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
         for line in safely(lambda: playlist_warnings(loaded.playlist)):
             print(f"{path}: warning: {line}", file=sys.stderr)
+        from signage.render import fit_check
+
+        for line in safely(lambda: fit_check.playlist_warnings(loaded, settings.notice, settings.display)):
+            print(f"{path}: warning: {line}", file=sys.stderr)
+    if args.playlist:
+        from signage.render.band_budget import url_warnings
+        from signage.render.fit_check import screens
+        from signage.render.glyph_check import safely
+
+        for line in safely(lambda: url_warnings(settings.notice, screens(settings.display))):
+            print(f"warning: {line}", file=sys.stderr)
     return status
 
 
@@ -215,6 +226,13 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
         print(f"signage preview: {exc}", file=sys.stderr)
         return 1
     print(out)
+    from signage.render import fit_check
+    from signage.render.geometry import rotated_size
+    from signage.render.glyph_check import safely
+
+    size = rotated_size(tuple(display.size or (1920, 1080)), display.rotation)
+    for line in safely(lambda: fit_check.preview_warnings(loaded.spec(cid), size, settings.notice)):
+        print(f"signage preview: warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -238,6 +256,11 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from signage.render.glyph_check import notice_warnings, safely
 
     for line in safely(lambda: notice_warnings(settings.notice)):
+        print(f"warning: {line}", file=sys.stderr)
+    from signage.render.band_budget import url_warnings
+    from signage.render.fit_check import screens
+
+    for line in safely(lambda: url_warnings(settings.notice, screens(settings.display))):
         print(f"warning: {line}", file=sys.stderr)
     return 0
 

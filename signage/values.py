@@ -118,6 +118,8 @@ class CreativeSpec:
     accent: str | None = None
     background_image: str | None = None
     align: Literal["left", "center", "right"] = "center"
+    full_bleed: bool = False  # cover the whole screen, under the notice too (default: the safe area)
+    portrait_path: str | None = None  # the file for a screen taller than wide, when there is one
 
     def __post_init__(self) -> None:
         if self.kind in ("image", "video") and not self.path:

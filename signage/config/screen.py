@@ -84,22 +84,26 @@ class NoticeText(Strict):
     purpose: str | None = None  # why, and what is not done
     camera_off: str | None = None  # said instead while the camera is off
     more: str | None = None  # beside the QR code: where to read the full notice
+    object: str | None = None  # the right to object, and where to exercise it (EDPB Guidelines 3/2019)
 
 
 # English and French, the first layer of a two-level notice (CNIL / EDPB guidance on video
-# devices): who, why, what is not done, where to read more. Short enough to read in passing.
+# devices): who, why, what is not done, the right to object and where to exercise it (the
+# contact line says who "us" is), where to read more. Short enough to read in passing.
 DEFAULT_NOTICE_TEXT: dict[str, NoticeText] = {
     "en": NoticeText(
         camera_on="Camera on:",
         purpose="anonymous audience measurement to adapt what is shown. No image is stored or sent; no one is identified.",
         camera_off="Camera off: no audience measurement.",
         more="Full notice",
+        object="You may object: ask staff or write to us.",
     ),
     "fr": NoticeText(
         camera_on="Caméra active\u00a0:",
         purpose="mesure d'audience anonyme pour adapter l'affichage. Aucune image n'est enregistrée ni transmise\u00a0; personne n'est identifié.",
         camera_off="Caméra éteinte\u00a0: aucune mesure d'audience.",
         more="Notice complète",
+        object="Pour vous y opposer\u00a0: demandez au personnel ou écrivez-nous.",
     ),
 }
 
@@ -114,7 +118,7 @@ class NoticeConfig(Strict):
     url: str = Field("https://cafe-lumiere.example/privacy", min_length=1, max_length=200)
     # Languages shown, one line each, in this order.
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"], min_length=1, max_length=4)
-    # Per-language words; a language other than en/fr must give all four fields.
+    # Per-language words; a language other than en/fr must give all five fields.
     text: dict[str, NoticeText] = Field(default_factory=dict)
     # With the camera off: "say" so on the screen, or "hide" the notice.
     camera_off: Literal["say", "hide"] = "say"
@@ -132,7 +136,7 @@ class NoticeConfig(Strict):
         return self
 
     def resolved_text(self, lang: str) -> dict[str, str]:
-        """The four texts of ``lang``: configured fields over the built-in ones."""
+        """The five texts of ``lang``: configured fields over the built-in ones."""
         base = DEFAULT_NOTICE_TEXT.get(lang, NoticeText()).model_dump()
         given = self.text.get(lang, NoticeText()).model_dump(exclude_none=True)
         merged = {**base, **given}

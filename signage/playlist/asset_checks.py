@@ -52,9 +52,17 @@ def _asset_sources(playlist_like: Iterable[tuple[int, dict | Any]]) -> list[tupl
         kind = get("type")
         if kind in ("image", "video") and isinstance(get("source"), str):
             out.append((i, "source", kind, get("source")))
+        if kind in ("image", "video") and isinstance(get("portrait_source"), str):
+            out.append((i, "portrait_source", kind, get("portrait_source")))
         if kind == "text" and isinstance(get("background_image"), str):
             out.append((i, "background_image", "image", get("background_image")))
     return out
+
+
+def asset_key(creative_id: str, field: str = "source") -> str:
+    """Where a creative's file is in ``LoadedPlaylist.assets``: its id, or ``id:portrait`` for
+    its portrait variant (an id has no colon)."""
+    return f"{creative_id}:portrait" if field == "portrait_source" else creative_id
 
 
 def _check_one(base: Path, source: str, kind: str, limits: Limits, confine_to) -> AssetInfo:
@@ -74,7 +82,7 @@ def checked_assets(playlist: Playlist, doc: YamlDocument, base: Path, limits: Li
     problems: list[Problem] = []
     for i, fld, kind, source in _asset_sources(enumerate(playlist.creatives)):
         try:
-            assets[playlist.creatives[i].id] = _check_one(base, source, kind, limits, confine_to)
+            assets[asset_key(playlist.creatives[i].id, fld)] = _check_one(base, source, kind, limits, confine_to)
         except AssetError as exc:
             problems.append(problem_at(doc, ("creatives", i, fld), str(exc)))
     return assets, problems

@@ -46,6 +46,8 @@ class _CreativeBase(Strict):
     schedule: Schedule | None = Field(None, description="when this creative may play at all")
     max_per_hour: int | None = Field(None, ge=1, le=limits.MAX_PER_HOUR, description="at most this many plays in any hour")
     campaign_id: CampaignId | None = None
+    full_bleed: bool = Field(False, description="cover the whole screen, under the privacy notice too "
+                             "(default: laid out in the area the notice leaves free)")
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -58,12 +60,15 @@ class _CreativeBase(Strict):
 class ImageCreative(_CreativeBase):
     type: Literal["image"]
     source: str = Field(description="path, relative to the playlist file")
-    background: Color | None = Field(None, description="letterbox colour for fit: fit")
+    portrait_source: str | None = Field(None, description="the picture for a portrait screen (taller than wide); "
+                                        "source is then the landscape one")
+    background: Color | None = Field(None, description="letterbox colour for fit: fit, and the notice's strip")
 
 
 class VideoCreative(_CreativeBase):
     type: Literal["video"]
     source: str
+    portrait_source: str | None = Field(None, description="the video for a portrait screen (taller than wide)")
     background: Color | None = None
 
 

@@ -22,7 +22,8 @@ class LoadedPlaylist:
     playlist: Playlist
     path: Path
     digest: str  # changes when the file or any asset it uses changes
-    assets: dict[str, AssetInfo] = field(default_factory=dict)  # by creative id (text: its background image)
+    # by creative id (text: its background image); a portrait variant under "<id>:portrait"
+    assets: dict[str, AssetInfo] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
 
     @property
@@ -39,10 +40,13 @@ class LoadedPlaylist:
         info = self.assets.get(c.id)
         if isinstance(c, TextCreative):
             return CreativeSpec(kind="text", headline=c.headline, body=c.body, color=c.color, background=c.background,
-                                accent=c.accent, align=c.align,
+                                accent=c.accent, align=c.align, full_bleed=c.full_bleed,
                                 background_image=str(info.path) if info else None, **common)
+        portrait = self.assets.get(f"{c.id}:portrait")
         return CreativeSpec(kind=c.type, path=str(info.path) if info else str(self.base_dir / c.source),
-                            background=c.background or "#000000", **common)
+                            background=c.background or "#000000", full_bleed=c.full_bleed,
+                            portrait_path=str(portrait.path) if portrait else
+                            (str(self.base_dir / c.portrait_source) if c.portrait_source else None), **common)
 
     def summary(self) -> str:
         p = self.playlist

@@ -1,5 +1,8 @@
 """Creatives ready to draw: a picture, a video or a text slide, at the screen's size.
 
+A picture or video is laid out in the safe area the notice leaves free (layout.py) unless it
+asks ``full_bleed``; text slides are in slides.py.
+
 ``prepare(spec, size)`` does all the slow work (reading, decoding, scaling, laying out
 text) and returns a creative whose ``frame()`` is a full-screen opaque surface in the
 display's pixel format, ready to blit. It runs off the render thread: image decoding and
@@ -12,6 +15,7 @@ rather than slowing the video down, and the render loop never waits for a frame.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -22,9 +26,8 @@ import cv2
 import numpy as np
 import pygame
 
-from signage.render.fonts import font, px_for_cap
-from signage.render.geometry import Size, contrast_ratio, parse_color, place, relative_luminance
-from signage.render.linebreak import wrap_text
+from signage.render.geometry import Rect, Size, parse_color
+from signage.render.layout import content_box, is_portrait, place_in
 from signage.values import CreativeSpec
 
 log = logging.getLogger("signage.render")
@@ -71,15 +74,17 @@ def scale(img: np.ndarray, size: Size) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def compose_picture(img: np.ndarray, size: Size, mode: str, background: tuple[int, int, int]) -> np.ndarray:
-    """The full-screen BGR picture: ``img`` placed by ``mode`` over the letterbox colour.
+def compose_picture(img: np.ndarray, size: Size, mode: str, background: tuple[int, int, int],
+                    box: Rect | None = None) -> np.ndarray:
+    """The full-screen BGR picture: ``img`` placed by ``mode`` within ``box`` (default: the
+    whole screen) over the background colour, which also fills the screen outside the box.
 
     Built with OpenCV calls, which release the GIL: preparing a picture on the preparer
     thread does not hold up the render loop.
     """
     w, h = size
     r, g, b = background
-    (cx, cy, cw, ch), (tx, ty, tw, th) = place((img.shape[1], img.shape[0]), size, mode)
+    (cx, cy, cw, ch), (tx, ty, tw, th) = place_in((img.shape[1], img.shape[0]), box or (0, 0, w, h), mode)
     part = scale(img[cy:cy + ch, cx:cx + cw], (tw, th))
     if part.shape[2] == 4:  # transparency: over the background colour
         colour = np.empty_like(part[:, :, :3])
@@ -132,109 +137,36 @@ class StillCreative(Creative):
         return self.surface
 
 
-def prepare_image(spec: CreativeSpec, size: Size) -> StillCreative:
+def prepare_image(spec: CreativeSpec, size: Size, box: Rect) -> StillCreative:
     img = read_picture(spec.path)
-    pic = compose_picture(img, size, spec.fit, parse_color(spec.background))
+    pic = compose_picture(img, size, spec.fit, parse_color(spec.background), box)
     return StillCreative(spec, size, to_surface(pic), "image")
 
 
-# ----------------------------------------------------------------------------- text slides
+def fit_frame_in_box(frame: np.ndarray, size: Size, box: Rect | None, mode: str,
+                     background: tuple[int, int, int]) -> tuple[Rect, Rect, np.ndarray]:
+    """Where a video's frames go: (crop in the frame, target on the screen, the first frame as
+    a full-screen BGR canvas), laid out by ``mode`` within ``box`` (None: the whole screen)."""
+    box = box or (0, 0, size[0], size[1])
+    crop, target = place_in((frame.shape[1], frame.shape[0]), box, mode)
+    return crop, target, compose_picture(frame, size, mode, background, box)
 
 
-@dataclass(frozen=True)
-class TextLayout:
-    headline_px: int
-    body_px: int
-    headline: list[str]
-    body: list[str]
+def creative_box(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int) -> Rect:
+    """Where a picture or video is laid out: the safe area, or the whole screen for full bleed."""
+    if spec.full_bleed:
+        return (0, 0, size[0], size[1])
+    if safe_top:
+        return content_box(size, safe_top, "top")
+    return content_box(size, safe_bottom, "bottom")
 
 
-def layout_text(headline: str, body: str | None, box: Size, min_body_px: int = 12) -> TextLayout:
-    """The largest type for which the headline (at most 3 lines) and the body fit in ``box``.
-
-    The headline starts at a fifth of the box height (caps about a tenth); the body is 45%
-    of the headline's size but never under ``min_body_px`` (readable from a few metres).
-    Sizes shrink together until both fit; the headline never goes below the body's floor.
-    """
-    bw, bh = box
-    px = max(min_body_px, int(bh * 0.20))
-    while True:
-        body_px = min(px, max(int(px * 0.45), min_body_px))
-        hf, bf = font(px), font(body_px)
-        hl = wrap_text(headline, lambda s: hf.size(s)[0], bw)
-        bl = wrap_text(body, lambda s: bf.size(s)[0], bw) if body else []
-        height = len(hl) * hf.get_linesize() + (int(px * 0.55) + len(bl) * int(bf.get_linesize() * 1.15) if bl else 0)
-        widest = max([hf.size(s)[0] for s in hl] + [bf.size(s)[0] for s in bl] + [0])
-        if (height <= bh and widest <= bw and len(hl) <= 3) or px <= min_body_px:
-            return TextLayout(px, body_px, hl, bl)
-        px = max(min_body_px, int(px * 0.92))
-
-
-def slide_gradient(color: tuple[int, int, int], size: Size) -> np.ndarray:
-    """A text slide's ground: its colour, a touch lighter at the top and darker at the bottom."""
-    w, h = size
-    b, g, r = color[2], color[1], color[0]
-    base = np.array([b, g, r], np.float32)
-    top, bottom = base + (255 - base) * 0.06, base * 0.82
-    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
-    column = np.clip(top * (1 - t) + bottom * t + 0.5, 0, 255).astype(np.uint8)[:, None, :]
-    return cv2.resize(column, (w, h), interpolation=cv2.INTER_NEAREST)
-
-
-def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int = 0) -> pygame.Surface:
-    """Headline, an accent rule and the body, wrapped and aligned, over a colour or a picture."""
-    w, h = size
-    bg = parse_color(spec.background)
-    color = parse_color(spec.color)
-    accent = parse_color(spec.accent) if spec.accent else color
-    if spec.background_image:
-        pic = compose_picture(read_picture(spec.background_image), size, "fill", bg)
-        # A scrim keeps the words readable over any picture: darken under light text, lighten under dark.
-        if relative_luminance(color) > 0.4:
-            pic = cv2.convertScaleAbs(pic, alpha=170 / 255)
-        else:
-            pic = cv2.convertScaleAbs(pic, alpha=150 / 255, beta=105)
-        surf = to_surface(pic)
-    else:
-        surf = to_surface(slide_gradient(bg, size))
-    margin_x = int(w * 0.08)
-    top = safe_top + int(h * 0.09)
-    bottom = h - safe_bottom - int(h * 0.05)
-    box = (w - 2 * margin_x, max(10, bottom - top))
-    # Body text: capitals at least 26 px on a 1080-line screen (a little above the notice's 22).
-    lay = layout_text(spec.headline, spec.body, box, min_body_px=px_for_cap(round(26 * min(size) / 1080)))
-    hf, bf = font(lay.headline_px), font(lay.body_px)
-    gap = int(lay.headline_px * 0.55)
-    block = len(lay.headline) * hf.get_linesize() + (gap + len(lay.body) * int(bf.get_linesize() * 1.15) if lay.body else 0)
-    y = top + (box[1] - block) // 2  # the block is centred in the space above the notice
-
-    def x_for(line_w: int) -> int:
-        if spec.align == "left":
-            return margin_x
-        if spec.align == "right":
-            return w - margin_x - line_w
-        return (w - line_w) // 2
-
-    for line in lay.headline:
-        img = hf.render(line, True, color)
-        surf.blit(img, (x_for(img.get_width()), y))
-        y += hf.get_linesize()
-    if lay.body:
-        # The accent: a short rule between the headline and the body.
-        rule_w, rule_h = max(40, int(w * 0.06)), max(3, int(lay.headline_px * 0.07))
-        ry = y + (gap - rule_h) // 2
-        surf.fill(accent, (x_for(rule_w), ry, rule_w, rule_h))
-        y += gap
-        body_color = accent if spec.accent and contrast_ratio(accent, bg) >= 4.5 and not spec.background_image else color
-        for line in lay.body:
-            img = bf.render(line, True, body_color)
-            surf.blit(img, (x_for(img.get_width()), y))
-            y += int(bf.get_linesize() * 1.15)
-    return surf
-
-
-def prepare_text(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int = 0) -> StillCreative:
-    return StillCreative(spec, size, render_text_slide(spec, size, safe_bottom, safe_top), "text")
+def for_screen(spec: CreativeSpec, size: Size) -> CreativeSpec:
+    """``spec`` with the file for this screen's orientation: its portrait variant on a screen
+    taller than wide, when it has one."""
+    if spec.portrait_path and is_portrait(size):
+        return dataclasses.replace(spec, path=spec.portrait_path)
+    return spec
 
 
 # ----------------------------------------------------------------------------- video
@@ -259,7 +191,7 @@ class VideoCreative(Creative):
 
     kind = "video"
 
-    def __init__(self, spec: CreativeSpec, size: Size, at: float = 0.0) -> None:
+    def __init__(self, spec: CreativeSpec, size: Size, at: float = 0.0, box: Rect | None = None) -> None:
         super().__init__(spec, size)
         self.stats = VideoStats()
         self._cap = cv2.VideoCapture(spec.path)
@@ -276,12 +208,9 @@ class VideoCreative(Creative):
         if not ok or first is None:
             self._cap.release()
             raise CreativeError(f"{spec.path}: no frame could be decoded (corrupt or unsupported)")
-        vh, vw = first.shape[:2]
-        (cx, cy, cw, ch), (tx, ty, tw, th) = place((vw, vh), size, spec.fit)
-        self._crop = (cx, cy, cw, ch)
-        self._target = (tx, ty, tw, th)
         # The screen-sized canvas: letterbox once, then each frame is blitted into its place.
-        self.canvas = to_surface(compose_picture(first, size, spec.fit, self._bg))
+        self._crop, self._target, canvas = fit_frame_in_box(first, size, box, spec.fit, self._bg)
+        self.canvas = to_surface(canvas)
         # When the screen's pixels are 32-bit XRGB (the usual case), the decoder hands over BGRA
         # rows that are copied straight into the canvas; otherwise a frame is blitted (converted).
         self._direct = self.canvas.get_bytesize() == 4 and self.canvas.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)
@@ -375,15 +304,20 @@ class VideoCreative(Creative):
 def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, safe_top: int = 0, at: float = 0.0) -> Creative:
     """Load and lay out ``spec`` for a ``size`` screen. Raises CreativeError naming the creative.
 
-    ``safe_top``/``safe_bottom``: pixels a text slide keeps clear (where the notice goes).
+    ``safe_top``/``safe_bottom``: pixels kept clear for the notice (where its band goes): a
+    picture or video is laid out in the rest (unless ``full_bleed``), a text slide's words too.
     """
+    from signage.render.slides import prepare_text
+
+    spec = for_screen(spec, size)
+    box = creative_box(spec, size, safe_bottom, safe_top)
     try:
         if spec.kind in ("image", "video") and spec.path and not os.path.isfile(spec.path):
             raise CreativeError(f"{spec.path}: file not found")
         if spec.kind == "image":
-            return prepare_image(spec, size)
+            return prepare_image(spec, size, box)
         if spec.kind == "video":
-            return VideoCreative(spec, size, at=at)
+            return VideoCreative(spec, size, at=at, box=box)
         if spec.kind == "text":
             return prepare_text(spec, size, safe_bottom, safe_top)
         raise CreativeError(f"unknown kind {spec.kind!r}")

@@ -46,3 +46,19 @@ def wrap_text(text: str, width_of, max_width: int) -> list[str]:
     if line:
         lines.append(line)
     return lines
+
+
+def shorten_url(url: str, max_chars: int = 48) -> str:
+    """A long URL (without its scheme) shortened for reading beside its QR code: the host, the
+    first path segment, an ellipsis and the last segment, e.g. ``example.org/privacy/…/notice``;
+    as it is when it has at most ``max_chars`` characters or cannot be shortened that way."""
+    if len(url) <= max_chars:
+        return url
+    parts = url.split("/")
+    if len(parts) <= 3:
+        return url
+    head, last = "/".join(parts[:2]), parts[-1] or parts[-2]
+    short = f"{head}/…/{last}"
+    if len(short) > max_chars:
+        short = f"{parts[0]}/…/{last}"
+    return short if len(short) < len(url) else url

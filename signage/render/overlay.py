@@ -11,6 +11,7 @@ say changes, so drawing them costs one blit per frame.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ import pygame
 from signage.config import NoticeConfig
 from signage.render.fonts import cap_height, font, px_for_cap
 from signage.render.geometry import Size
-from signage.render.linebreak import break_units
-from signage.render.qr import qr_surface
+from signage.render.linebreak import break_units, shorten_url
+from signage.render.qr import MIN_MODULE_PX, qr_modules, qr_surface
 from signage.render.text import base_rtl
 from signage.values import AudienceSnapshot
 
@@ -83,7 +84,8 @@ def _wrap_runs(runs: list[_Run], f: pygame.font.Font, width: int) -> list[list[_
     units: list[tuple[str, tuple[int, int, int]]] = []
     for r in runs:
         for i, u in enumerate(break_units(r.text)):
-            units.append((" " + u if i == 0 and units and not u.startswith(" ") else u, r.color))
+            u = " " + u if i == 0 and units and not u.startswith(" ") else u
+            units += [(piece, r.color) for piece in _split_wide(u, f, width)]
     lines: list[list[tuple[str, tuple[int, int, int]]]] = []
     cur: list[tuple[str, tuple[int, int, int]]] = []
     for text, color in units:
@@ -105,6 +107,29 @@ def _wrap_runs(runs: list[_Run], f: pygame.font.Font, width: int) -> list[list[_
             else:
                 merged.append(_Run(text, color))
         out.append(merged)
+    return out
+
+
+def _split_wide(unit: str, f: pygame.font.Font, width: int) -> list[str]:
+    """A unit wider than a line cut into pieces that fit: after ``/ ? & # =`` (a long URL
+    wraps at its path's boundaries), and by characters where a piece is still too wide."""
+    if width <= 0 or f.size(unit)[0] <= width:
+        return [unit]
+    out: list[str] = []
+    cur = ""
+    for piece in re.findall(r"[^/?&#=]*[/?&#=]+|[^/?&#=]+$", unit):
+        if cur and f.size(cur + piece)[0] > width:
+            out.append(cur)
+            cur = ""
+        cur += piece
+        while len(cur) > 1 and f.size(cur)[0] > width:
+            k = len(cur) - 1
+            while k > 1 and f.size(cur[:k])[0] > width:
+                k -= 1
+            out.append(cur[:k])
+            cur = cur[k:]
+    if cur:
+        out.append(cur)
     return out
 
 
@@ -155,6 +180,9 @@ class PrivacyNotice:
         self._surface: pygame.Surface | None = None
         self._pos = (0, 0)
         self.renders = 0  # how many times the band was (re)rendered: once per state, not per frame
+        self.drawn: list[pygame.Rect] = []  # the last render's text lines and QR card, in the band
+        self.drawn_lines: list[str] = []  # the words of those text lines
+        self.qr_left_out = False  # the last render left the QR code out (modules would be too fine)
 
     def visible(self, camera_on: bool) -> bool:
         return camera_on or self.config.camera_off == "say"
@@ -188,16 +216,18 @@ class PrivacyNotice:
         out = []
         for lang in c.languages:
             t = c.resolved_text(lang)
-            out.append(f"{t['camera_on']} {t['purpose']}" if camera_on else t["camera_off"])
+            out.append(f"{t['camera_on']} {t['purpose']} {t['object']}" if camera_on else t["camera_off"])
         if camera_on:
             out.append(self._contact_line())
         return out
 
-    def _contact_segments(self) -> list[str]:
+    def _contact_segments(self, short: bool = False) -> list[str]:
+        """Controller, contact, where the full notice is: its URL without the scheme, or, when
+        ``short`` (the QR code beside it carries the whole URL), a shortened form of it."""
         c = self.config
         more = " / ".join(dict.fromkeys(c.resolved_text(lang)["more"] for lang in c.languages))
         url = c.url.split("://", 1)[-1]
-        return [c.controller, c.contact, f"{more}: {url}"]
+        return [c.controller, c.contact, f"{more}: {shorten_url(url) if short else url}"]
 
     def _contact_line(self) -> str:
         return " · ".join(self._contact_segments())
@@ -220,20 +250,20 @@ class PrivacyNotice:
 
         texts = [c.resolved_text(lang) for lang in c.languages]
         if camera_on:
-            paragraphs = [[_Run(t["camera_on"], LEAD), _Run(t["purpose"], TEXT)] for t in texts]
+            paragraphs = [[_Run(t["camera_on"], LEAD), _Run(t["purpose"], TEXT), _Run(t["object"], LEAD)] for t in texts]
         else:
             paragraphs = [[_Run(t["camera_off"], LEAD)] for t in texts]
         qr_on = camera_on and c.qr
         icon = round(2.2 * pitch) if camera_on else round(1.3 * pitch)
 
-        def layout(cols: int, side: int):
+        def layout(cols: int, side: int, short: bool = qr_on):
             """Wrapped paragraphs, wrapped contact line and the number of text rows."""
             text_w = w - 2 * pad_x - icon - gap - (side + gap if side else 0)
             col_w = (text_w - (cols - 1) * col_gap) // cols
             wrapped = [_wrap_runs(p, f, col_w) for p in paragraphs]
             rows = sum(max(len(x) for x in wrapped[i:i + cols]) for i in range(0, len(wrapped), cols))
             groups = (len(wrapped) + cols - 1) // cols
-            contact = _wrap_segments(self._contact_segments(), MUTED, f, text_w) if camera_on else []
+            contact = _wrap_segments(self._contact_segments(short), MUTED, f, text_w) if camera_on else []
             return wrapped, contact, rows + len(contact), text_w, col_w, groups
 
         guess = round(3.5 * pitch) if qr_on else 0
@@ -241,8 +271,15 @@ class PrivacyNotice:
         rows = layout(cols, guess)[2]
         para = round(pitch * 0.3)  # between languages stacked in one column
         text_h = rows * pitch + (sep if camera_on else 0)
-        qr = qr_surface(c.url, min(text_h + round(4 * u), round(4.5 * pitch))) if qr_on else None
-        wrapped, contact, rows, text_w, col_w, groups = layout(cols, qr.get_width() if qr else 0)
+        qr = None
+        if qr_on:  # at most 4.5 lines tall; a longer URL's code as tall as the text, for 3-px modules
+            avail = text_h + round(4 * u)
+            smallest = (qr_modules(c.url) + 8) * MIN_MODULE_PX  # 3-px modules and a 4-module quiet zone
+            qr = (qr_surface(c.url, min(avail, round(4.5 * pitch)), MIN_MODULE_PX)
+                  or qr_surface(c.url, min(avail, smallest), MIN_MODULE_PX))
+        self.qr_left_out = bool(qr_on and qr is None)  # too long a URL for readable modules here
+        # without the QR code, the whole URL is written (wrapped): it is then the only way to it
+        wrapped, contact, rows, text_w, col_w, groups = layout(cols, qr.get_width() if qr else 0, qr is not None)
         text_h = rows * pitch + (sep if camera_on else 0) + (groups - 1) * para
         band_h = max(text_h, qr.get_height() if qr else 0, icon) + 2 * pad_y
 
@@ -252,6 +289,8 @@ class PrivacyNotice:
         band.fill((255, 255, 255, 48), (0, 0 if c.position == "bottom" else band_h - line_h, w, line_h))
 
         band.blit(_draw_camera_icon(icon, camera_on), (pad_x, (band_h - icon) // 2))
+        rects: list[pygame.Rect] = []  # where each line of text went (tests check none is clipped)
+        words: list[str] = []  # and what it says
         x0 = pad_x + icon + gap
         y = (band_h - text_h) // 2
         # Glyph boxes hold more room above the capitals than below the baseline; centre the ink.
@@ -264,15 +303,18 @@ class PrivacyNotice:
                 if ci:  # a hairline between languages
                     band.fill((255, 255, 255, 46), (cx - col_gap // 2, y + pitch // 6, max(1, line_h // 2 + 1), n * pitch - pitch // 3))
                 for li, line in enumerate(lines):
-                    band.blit(_render_line(line, f), (cx, y + li * pitch + nudge))
+                    rects.append(band.blit(_render_line(line, f), (cx, y + li * pitch + nudge)))
+                    words.append("".join(r.text for r in line))
             y += n * pitch + para
         if contact:
             y += sep - para
             for line in contact:
-                band.blit(_render_line(line, f), (x0, y + nudge))
+                rects.append(band.blit(_render_line(line, f), (x0, y + nudge)))
+                words.append("".join(r.text for r in line))
                 y += pitch
         if qr:
-            band.blit(qr, (w - pad_x - qr.get_width(), (band_h - qr.get_height()) // 2))
+            rects.append(band.blit(qr, (w - pad_x - qr.get_width(), (band_h - qr.get_height()) // 2)))
+        self.drawn, self.drawn_lines = rects, words
         return band.convert_alpha() if pygame.display.get_surface() is not None else band
 
 

@@ -20,8 +20,19 @@ def qr_matrix(text: str) -> np.ndarray:
     return np.array([list(row) for row in qr.matrix], dtype=bool)
 
 
-def qr_surface(text: str, max_px: int) -> pygame.Surface:
-    """A square white card at most ``max_px`` wide holding the QR code of ``text``.
+# The smallest module drawn, in screen pixels: a finer code does not scan from a step away,
+# so the notice leaves the QR code out rather than draw it finer (docs/screen.md).
+MIN_MODULE_PX = 3
+
+
+def qr_modules(text: str) -> int:
+    """How many modules a side the QR code of ``text`` has (without quiet zone)."""
+    return int(qr_matrix(text).shape[0])
+
+
+def qr_surface(text: str, max_px: int, min_module: int = 1) -> pygame.Surface | None:
+    """A square white card at most ``max_px`` wide holding the QR code of ``text``, or None
+    when its modules would be under ``min_module`` pixels.
 
     The quiet zone is 4 modules when a module can be at least 3 pixels, else 2 (the card sits
     on a dark panel, so the light margin is what a scanner needs to find the code).
@@ -32,7 +43,9 @@ def qr_surface(text: str, max_px: int) -> pygame.Surface:
     module = max_px // (n + 2 * border)
     if module < 3:
         border = 2
-        module = max(1, max_px // (n + 2 * border))
+        module = max_px // (n + 2 * border)
+    if module < max(1, min_module):
+        return None
     side = (n + 2 * border) * module
     rgb = np.full((n + 2 * border, n + 2 * border, 3), LIGHT, np.uint8)
     rgb[border:border + n, border:border + n][m] = DARK

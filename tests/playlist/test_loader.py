@@ -323,3 +323,18 @@ def test_readers_never_see_a_half_built_playlist(folder):
         stop.set()
         t.join()
     assert seen <= {6.0, 7.0} and active.current.playlist.loop[0] == "welcome"
+
+
+def test_full_bleed_and_portrait_source_reach_the_spec_and_the_portrait_file_is_checked(folder):
+    p = write(folder, "name: t\ncreatives:\n"
+                      "  - {id: a, type: image, source: welcome.png, portrait_source: pastry.png, full_bleed: true}\n"
+                      "  - {id: b, type: video, source: promo.mp4}\n"
+                      "loop: [a, b]\n")
+    loaded = load_playlist(p)
+    a, b = loaded.spec("a"), loaded.spec("b")
+    assert a.full_bleed and a.portrait_path == str((folder / "pastry.png").resolve())
+    assert not b.full_bleed and b.portrait_path is None
+    assert loaded.assets["a:portrait"].kind == "image"  # probed like source, and part of the digest
+    (folder / "pastry.png").write_bytes(b"not a picture")
+    errors = errors_of(p)
+    assert any("creatives.0.portrait_source" in e for e in errors), errors

@@ -44,14 +44,16 @@ def screen(size=(1920, 1080), rotation=0, camera_on=True, notice: NoticeConfig |
         disp.close()
 
 
-def image(path, id=None, fit="fit", background="#000000", transition=("cut", 0.0), duration=5.0) -> CreativeSpec:
+def image(path, id=None, fit="fit", background="#000000", transition=("cut", 0.0), duration=5.0,
+          **kw) -> CreativeSpec:
     return CreativeSpec(id=id or Path(path).stem, kind="image", duration_s=duration, fit=fit, background=background,
-                        path=str(path), transition=TransitionSpec(*transition))
+                        path=str(path), transition=TransitionSpec(*transition), **kw)
 
 
-def video(path, id=None, fit="fit", background="#000000", transition=("cut", 0.0), duration=6.0) -> CreativeSpec:
+def video(path, id=None, fit="fit", background="#000000", transition=("cut", 0.0), duration=6.0,
+          **kw) -> CreativeSpec:
     return CreativeSpec(id=id or Path(path).stem, kind="video", duration_s=duration, fit=fit, background=background,
-                        path=str(path), transition=TransitionSpec(*transition))
+                        path=str(path), transition=TransitionSpec(*transition), **kw)
 
 
 def text(headline, body=None, id="slide", transition=("cut", 0.0), **kw) -> CreativeSpec:

@@ -51,10 +51,10 @@ def test_refusals_name_the_key(tmp_path):
 
 
 def test_a_language_without_built_in_words_must_give_them_all():
-    with pytest.raises(ValueError, match=r"notice.text.de: camera_on, purpose, camera_off, more missing"):
+    with pytest.raises(ValueError, match=r"notice.text.de: camera_on, purpose, camera_off, more, object missing"):
         NoticeConfig(languages=["en", "de"])
     words = {"camera_on": "Kamera an:", "purpose": "anonyme Zuschauermessung.", "camera_off": "Kamera aus.",
-             "more": "Mehr"}
+             "more": "Mehr", "object": "Widerspruch: beim Personal oder schriftlich."}
     cfg = NoticeConfig(languages=["de", "en"], text={"de": words})
     assert cfg.resolved_text("de") == words
 

@@ -26,10 +26,14 @@ def above_notice(scr, arr):
     return arr[:top]
 
 
+# The geometry of fit, fill and stretch on the whole screen: full-bleed creatives (the default
+# safe area, clear of the notice, is tested in test_safe_area.py).
+
+
 def test_fit_leaves_letterbox_bars_of_exact_size_and_colour():
     # astronaut.png is 512x512: on 1920x1080 it is 1080x1080 with 420 px bars each side
     with screen(camera_on=False, notice=None) as scr:
-        arr = above_notice(scr, frame(scr, image(DATA / "astronaut.png", fit="fit", background="#123456")))
+        arr = above_notice(scr, frame(scr, image(DATA / "astronaut.png", fit="fit", background="#123456", full_bleed=True)))
         bar = np.array([0x12, 0x34, 0x56])
         assert (arr[:, :420] == bar).all() and (arr[:, 1500:] == bar).all()
         inside = arr[:, 420:1500]
@@ -41,7 +45,7 @@ def test_fit_leaves_letterbox_bars_of_exact_size_and_colour():
 def test_fit_picture_corners_land_on_the_picture_area(tmp_path):
     src = quadrants_png(tmp_path, (400, 300))  # 4:3 on 16:9 -> 1440x1080 at x=240
     with screen(camera_on=False) as scr:
-        arr = frame(scr, image(src, fit="fit", background="#ffffff"))
+        arr = frame(scr, image(src, fit="fit", background="#ffffff", full_bleed=True))
     assert (arr[:, :240] == 255).all() and (arr[:, 1680:] == 255).all()
     assert near(arr[5, 245], (220, 30, 30)) and near(arr[5, 1675], (30, 200, 30))
     assert near(arr[1075, 245], (30, 30, 220)) and near(arr[1075, 1675], (230, 220, 40))
@@ -50,7 +54,7 @@ def test_fit_picture_corners_land_on_the_picture_area(tmp_path):
 def test_fill_covers_edge_to_edge_cropping_the_overflow(tmp_path):
     src = quadrants_png(tmp_path, (400, 400))  # square on 16:9: full width, top and bottom cropped
     with screen(camera_on=False) as scr:
-        arr = frame(scr, image(src, fit="fill", background="#ff00ff"))
+        arr = frame(scr, image(src, fit="fill", background="#ff00ff", full_bleed=True))
     assert not (arr == (255, 0, 255)).all(axis=2).any()  # no letterbox anywhere
     assert near(arr[0, 0], (220, 30, 30)) and near(arr[0, 1919], (30, 200, 30))
     assert near(arr[1079, 0], (30, 30, 220)) and near(arr[1079, 1919], (230, 220, 40))
@@ -61,7 +65,7 @@ def test_fill_covers_edge_to_edge_cropping_the_overflow(tmp_path):
 def test_stretch_maps_corners_to_corners(tmp_path):
     src = quadrants_png(tmp_path, (200, 600))  # tall picture squeezed onto a wide screen
     with screen(camera_on=False) as scr:
-        arr = frame(scr, image(src, fit="stretch", background="#ff00ff"))
+        arr = frame(scr, image(src, fit="stretch", background="#ff00ff", full_bleed=True))
     assert near(arr[0, 0], (220, 30, 30)) and near(arr[0, 1919], (30, 200, 30))
     assert near(arr[1079, 0], (30, 30, 220)) and near(arr[1079, 1919], (230, 220, 40))
     # the middle of the picture is the middle of the screen
@@ -73,7 +77,7 @@ def test_a_real_photo_fills_the_screen_like_the_source(tmp_path):
     import cv2
 
     with screen(camera_on=False) as scr:
-        arr = frame(scr, image(DATA / "coffee.png", fit="fill"))
+        arr = frame(scr, image(DATA / "coffee.png", fit="fill", full_bleed=True))
     src = cv2.cvtColor(cv2.imread(str(DATA / "coffee.png")), cv2.COLOR_BGR2RGB)
     band = src[31:31 + 338]
     ref = cv2.resize(band, (1920, 1080), interpolation=cv2.INTER_CUBIC)
@@ -87,12 +91,12 @@ def test_transparent_png_is_drawn_over_the_background_colour(tmp_path):
     p = tmp_path / "half.png"
     pygame.image.save(surf, str(p))
     with screen(camera_on=False, size=(400, 400)) as scr:
-        arr = frame(scr, image(p, fit="stretch", background="#00ff00"))
+        arr = frame(scr, image(p, fit="stretch", background="#00ff00", full_bleed=True))
     assert tuple(arr[200, 50]) == (255, 0, 0) and tuple(arr[200, 350]) == (0, 255, 0)
 
 
 def test_text_slide_is_wrapped_aligned_scaled_and_clear_of_the_notice():
-    from signage.render.creatives import layout_text
+    from signage.render.slides import layout_text
     from signage.render.fonts import cap_height, px_for_cap
 
     long = "Two coffees for the price of one, every afternoon this week, in every café of the city"
@@ -204,7 +208,7 @@ def test_a_sample_clip_decodes_and_fits_with_bars():
     w, h = cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
     cap.release()
     with screen(camera_on=False, size=(1000, 1000)) as scr:
-        arr = frame(scr, video(DATA / "white_house_hamilton_clip.mp4", background="#0000ff"))
+        arr = frame(scr, video(DATA / "white_house_hamilton_clip.mp4", background="#0000ff", full_bleed=True))
     th = round(h * 1000 / w)
     bar = (1000 - th) // 2
     assert (arr[: bar - 1] == (0, 0, 255)).all() and (arr[1000 - bar + 1:] == (0, 0, 255)).all()

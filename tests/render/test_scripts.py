@@ -107,7 +107,7 @@ def test_mixed_latin_and_arabic_line_draws_pieces_in_visual_order():
 def test_a_chinese_notice_renders_with_no_empty_boxes():
     cfg = NoticeConfig(languages=["zh"], controller="光明咖啡馆", text={"zh": {
         "camera_on": "摄像头开启：", "purpose": "匿名统计观众人数，不保存任何图像，不识别任何人。",
-        "camera_off": "摄像头关闭。", "more": "完整说明"}})
+        "camera_off": "摄像头关闭。", "more": "完整说明", "object": "您可以反对：请询问店员或写信给我们。"}})
     assert notice_warnings(cfg) == []
     band = PrivacyNotice(cfg)._render((1920, 1080), True)
     # The same band with only the bundled font: every Chinese character an empty box.
