@@ -93,17 +93,17 @@ class NoticeText(Strict):
 DEFAULT_NOTICE_TEXT: dict[str, NoticeText] = {
     "en": NoticeText(
         camera_on="Camera on:",
-        purpose="anonymous audience measurement to adapt what is shown. No image is stored or sent; no one is identified.",
+        purpose="anonymous audience measurement to adapt what is shown. No image kept or sent; no one identified.",
         camera_off="Camera off: no audience measurement.",
         more="Full notice",
-        object="You may object: ask staff or write to us.",
+        object="To object, ask staff or write to us.",
     ),
     "fr": NoticeText(
         camera_on="Caméra active\u00a0:",
-        purpose="mesure d'audience anonyme pour adapter l'affichage. Aucune image n'est enregistrée ni transmise\u00a0; personne n'est identifié.",
+        purpose="mesure d'audience anonyme pour adapter l'affichage\u00a0; ni image gardée, ni personne identifiée.",
         camera_off="Caméra éteinte\u00a0: aucune mesure d'audience.",
         more="Notice complète",
-        object="Pour vous y opposer\u00a0: demandez au personnel ou écrivez-nous.",
+        object="Opposition\u00a0: demandez au personnel.",
     ),
 }
 

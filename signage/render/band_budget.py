@@ -24,8 +24,8 @@ LANGUAGES: tuple[tuple[str, ...], ...] = (("en", "fr"), ("en",))
 
 # The budget: the band's share of the screen's height, at most, with the default notice.
 BUDGET: dict[tuple[str, ...], dict[str, float]] = {
-    ("en", "fr"): {"16:9": 0.19, "4:3": 0.29, "portrait": 0.24},
-    ("en",): {"16:9": 0.13, "4:3": 0.20, "portrait": 0.13},
+    ("en", "fr"): {"16:9": 0.16, "4:3": 0.23, "portrait": 0.18},
+    ("en",): {"16:9": 0.13, "4:3": 0.16, "portrait": 0.11},
 }
 
 

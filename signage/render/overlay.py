@@ -273,7 +273,7 @@ class PrivacyNotice:
         text_h = rows * pitch + (sep if camera_on else 0)
         qr = None
         if qr_on:  # at most 4.5 lines tall; a longer URL's code as tall as the text, for 3-px modules
-            avail = text_h + round(4 * u)
+            avail = text_h + max(pad_y, round(4 * u))  # the card may reach halfway into the band's padding
             smallest = (qr_modules(c.url) + 8) * MIN_MODULE_PX  # 3-px modules and a 4-module quiet zone
             qr = (qr_surface(c.url, min(avail, round(4.5 * pitch)), MIN_MODULE_PX)
                   or qr_surface(c.url, min(avail, smallest), MIN_MODULE_PX))
@@ -281,7 +281,7 @@ class PrivacyNotice:
         # without the QR code, the whole URL is written (wrapped): it is then the only way to it
         wrapped, contact, rows, text_w, col_w, groups = layout(cols, qr.get_width() if qr else 0, qr is not None)
         text_h = rows * pitch + (sep if camera_on else 0) + (groups - 1) * para
-        band_h = max(text_h, qr.get_height() if qr else 0, icon) + 2 * pad_y
+        band_h = max(max(text_h, icon) + 2 * pad_y, (qr.get_height() + pad_y) if qr else 0)
 
         band = pygame.Surface((w, band_h), pygame.SRCALPHA)
         band.fill((*PANEL, round(255 * c.opacity)))

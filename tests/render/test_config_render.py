@@ -20,9 +20,9 @@ def test_defaults():
     assert s.display.fps == 60 and s.display.hide_cursor and not s.display.show_overlay
     assert s.notice.languages == ["en", "fr"] and s.notice.camera_off == "say" and s.notice.position == "bottom"
     fr = s.notice.resolved_text("fr")
-    assert fr["camera_on"].startswith("Caméra active") and "personne n'est identifié" in fr["purpose"]
+    assert fr["camera_on"].startswith("Caméra active") and "ni personne identifiée" in fr["purpose"]
     en = s.notice.resolved_text("en")
-    assert "anonymous audience measurement" in en["purpose"] and "No image is stored or sent" in en["purpose"]
+    assert "anonymous audience measurement" in en["purpose"] and "No image kept or sent" in en["purpose"]
 
 
 def test_toml_and_env(tmp_path, monkeypatch):

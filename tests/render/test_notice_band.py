@@ -32,7 +32,7 @@ def test_the_band_is_within_its_documented_budget_and_the_doc_is_true():
 def test_every_default_language_names_the_right_to_object_and_where():
     cfg = NoticeConfig()
     assert set(cfg.languages) <= set(DEFAULT_NOTICE_TEXT)
-    words = {"en": ("object", "ask staff"), "fr": ("opposer", "personnel")}
+    words = {"en": ("object", "ask staff"), "fr": ("Opposition", "personnel")}
     lines = PrivacyNotice(cfg).text_lines(True)
     for lang, line in zip(cfg.languages, lines):
         right, where = words[lang]
