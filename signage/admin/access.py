@@ -19,11 +19,12 @@ advertiser cannot learn that it exists; an action the role may never do is refus
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 __all__ = ["ACTIONS", "ADVERTISER", "OPERATOR", "ROLES", "Account", "Refused", "can", "may_see_version",
-           "may_see_draft", "refusal", "status_for", "visible", "check_role"]
+           "may_see_draft", "redact_versions", "refusal", "status_for", "visible", "check_role"]
 
 OPERATOR = "operator"
 ADVERTISER = "advertiser"
@@ -129,6 +130,15 @@ def visible(account: Account, items: Iterable[T], owner_of) -> list[T]:
     return [i for i in items if may_see_version(account.name, account.role, owner_of(i))]
 
 
+_VERSION_WORDS = re.compile(r"version (\d{8}-\d{6}-[0-9a-f]{6})(?: \(“[^”]*”\))?")
+
+
+def redact_versions(text: str, keep: str | None) -> str:
+    """The text with every version named in it but ``keep`` said as "another version" (its id
+    and name gone): what an advertiser reads of a message about what the player plays."""
+    return _VERSION_WORDS.sub(lambda m: m.group(0) if m.group(1) == keep else "another version", text)
+
+
 def status_for(account: Account, status: Mapping[str, Any], active_owner: str | None) -> dict[str, Any]:
     """The status an account may read. An operator: all of it. An advertiser: the status in
     words; the active version and whether the player follows it only when that version is
@@ -136,8 +146,11 @@ def status_for(account: Account, status: Mapping[str, Any], active_owner: str | 
     if account.operator:
         return dict(status)
     own = status.get("active") is not None and may_see_version(account.name, account.role, active_owner)
-    following = status.get("following") or {}
-    if not own:
+    following = dict(status.get("following") or {})
+    if own:
+        for k in ("message", "plays"):
+            following[k] = redact_versions(str(following.get(k) or ""), status.get("active"))
+    else:
         following = {"level": "idle", "plays": "", "follows_link": bool(following.get("follows_link")),
                      "running": bool(following.get("running")),
                      "message": "Another account's version is active: none of yours is playing."

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Upl
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from signage.admin.access import Account, refusal, status_for
+from signage.admin.access import Account, redact_versions, refusal, status_for
 from signage.admin.drafts import DraftError
 from signage.admin.owned import active_owner, draft_for, record_draft_owner, version_for, versions_for
 from signage.admin.report_scope import scope_for
@@ -151,6 +151,8 @@ def activate(request: Request, acc: Acct, version_id: str) -> dict[str, Any]:
         v = svc.store.activate(_version(svc, acc, version_id).id, by=acc.name)
     except StoreError as exc:
         raise HTTPException(404, str(exc)) from None
+    if not acc.operator:  # the previous version may be another account's
+        return {"active": v.id, "player": redact_versions(svc.activation_message(v.id), v.id)}
     return {"active": v.id, "previous": svc.store.previous_id(), "player": svc.activation_message(v.id)}
 
 

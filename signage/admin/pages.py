@@ -21,7 +21,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from signage.admin.access import Account, refusal, status_for
+from signage.admin.access import Account, redact_versions, refusal, status_for
 from signage.admin.api import client_address
 from signage.admin.auth import Session
 from signage.admin.owned import active_owner, drafts_for, version_for, versions_for
@@ -90,6 +90,11 @@ def allowed(request: Request, action: str, csrf: str | None = None) -> tuple[Ses
     if csrf is not None:
         check_csrf(request, s, csrf)
     return s, acc, forbidden(request, s, acc, action)
+
+
+def said(acc: Account, text: str, own: str | None) -> str:
+    """A message about what plays, as the account may read it (no other account's version)."""
+    return text if acc.operator else redact_versions(text, own)
 
 
 def status_of(request: Request, account: Account) -> dict[str, Any]:
@@ -237,7 +242,7 @@ def version_page(request: Request, version_id: str) -> Response:
     return render(request, "version.html", s, v=v, sims=svc.store.simulation(v.id) or [], progress=progress,
                   status_info=status_of(request, acc),
                   progress_text=progress_words(progress), active=svc.store.active_id(),
-                  done=svc.activation_message(v.id) if done == "activated" else DONE.get(done))
+                  done=said(acc, svc.activation_message(v.id), v.id) if done == "activated" else DONE.get(done))
 
 
 @router.get("/ui/versions/{version_id}/simulation")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from signage.admin.access import (
-    ACTIONS, ADVERTISER, OPERATOR, Account, can, may_see_version, refusal, status_for, visible,
+    ACTIONS, ADVERTISER, OPERATOR, Account, can, may_see_version, redact_versions, refusal, status_for, visible,
 )  # fmt: skip
 from signage.admin.auth import Credentials
 
@@ -70,6 +70,15 @@ def test_the_status_an_advertiser_reads():
     assert "aaaaaa" not in repr(others) and "bbbbbb" not in repr(others)  # neither the version nor the previous
     assert others["others_active"] and others["in_words"] == STATUS["in_words"]
     assert "pid" not in repr(own) and "uptime_s" not in repr(own)  # the raw facts: operators only
+
+
+def test_what_the_player_plays_is_said_without_another_accounts_version():
+    text = ("The player does NOT play the active version 20261201-100000-aaaaaa: it plays version "
+            "20261130-100000-bbbbbb (“Dave's winter”).")
+    said = redact_versions(text, "20261201-100000-aaaaaa")
+    assert said == "The player does NOT play the active version 20261201-100000-aaaaaa: it plays another version."
+    status = {**STATUS, "following": {**STATUS["following"], "level": "warning", "message": text}}
+    assert "bbbbbb" not in repr(status_for(Account("carol", ADVERTISER), status, "carol"))
 
 
 def test_roles_in_the_credentials_file(tmp_path):

@@ -20,6 +20,7 @@ from signage.analytics.aggregate import AudienceTotals, MinuteTotals
 from signage.analytics.rows import PlayRow
 from signage.analytics.store import AnalyticsStore
 from signage.playlist.loader import load_playlist
+from test_report_exports import PLAYLIST  # "Acme lines": beans billed to ACME-1, hello to none
 
 PUBLIC = {"/login", "/logout", "/api/openapi.json"}  # no account's content behind them
 
@@ -154,16 +155,6 @@ def test_an_operator_sees_everything(server, advertisers, carols):
         assert "player" in c.get("/api/status").json()
 
 
-PLAYLIST = """\
-name: Dave lines
-defaults: {duration: 10s, transition: cut}
-creatives:
-  - {id: beans, type: image, source: beans.png, campaign_id: DAVE-1}
-  - {id: hello, type: image, source: hello.png}
-loop: [hello, beans]
-"""
-
-
 def test_reports_and_exports_are_the_advertisers_own(server, advertisers, carols):
     carol_vid, _ = carols
     dave = advertisers["dave"]
@@ -177,7 +168,7 @@ def test_reports_and_exports_are_the_advertisers_own(server, advertisers, carols
                          max_faces=2, passers_by=2)
 
     def play(pid, creative, who, t):
-        name = "Dave lines" if who == dave_vid else "Carol's spring"
+        name = "Acme lines" if who == dave_vid else "Carol's spring"
         return PlayRow(pid, creative, None, "default loop", t0 + t, t0 + t + 10, "completed", 10.0, name, digest[who], aud)
 
     store = AnalyticsStore(server.settings.analytics.db_path)
@@ -194,8 +185,8 @@ def test_reports_and_exports_are_the_advertisers_own(server, advertisers, carols
     assert ids(carol.api, "/api/reports/export") == ["p1"]
     assert ids(carol.pages, "/reports/export") == ["p1"]
     assert ids(dave.api, "/api/reports/export") == ["p2", "p3"]
-    assert ids(dave.api, "/api/reports/export", campaign="DAVE-1") == ["p3"]
-    assert ids(carol.api, "/api/reports/export", campaign="DAVE-1") == []  # not hers: nothing
+    assert ids(dave.api, "/api/reports/export", campaign="ACME-1") == ["p3"]
+    assert ids(carol.api, "/api/reports/export", campaign="ACME-1") == []  # not hers: nothing
     assert carol.api.get("/api/reports/export", params={"version": dave_vid}).status_code == 404
     with server.api() as c:
         assert ids(c, "/api/reports/export") == ["p1", "p2", "p3"]
@@ -204,6 +195,6 @@ def test_reports_and_exports_are_the_advertisers_own(server, advertisers, carols
         assert every == {"acme-hello", "hello", "beans"}
     mine = {c["creative"] for c in carol.api.get("/api/reports", params={"since": "7d"}).json()["creatives"]}
     assert mine == {"acme-hello"}
-    page = dave.pages.get("/reports", params={"since": "7d", "campaign": "DAVE-1"}).text
+    page = dave.pages.get("/reports", params={"since": "7d", "campaign": "ACME-1"}).text
     assert "<td>beans</td>" in page and "<td>hello</td>" not in page and "acme-hello" not in page
     assert dave.pages.get("/reports", params={"version": carol_vid}).status_code == 404
