@@ -9,6 +9,9 @@
   who, when it ends, and a random session id. The CSRF token of a form is an HMAC of
   that id (or, on the login page, of a random pre-session cookie).
 - ``Lockout`` counts failures per account and per client address in a sliding window.
+- Each user has a role, ``operator`` or ``advertiser`` (the rules: access.py); a token acts
+  for a user (with the user's role) or has a role of its own. An entry written before roles
+  has none: an operator's, so old files keep working.
 """
 
 from __future__ import annotations
