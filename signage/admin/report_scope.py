@@ -19,7 +19,7 @@ from signage.campaigns import CampaignIndex, build_index, candidates
 from signage.content_store import ContentStore, StoreError
 from signage.playlist.loader import PlaylistError, load_playlist
 
-__all__ = ["Scope", "scope_for", "EVERY_PLAY"]
+__all__ = ["Scope", "campaign_index", "scope_for"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,6 @@ class Scope:
         if self.campaign:
             return self.index is not None and self.index(playlist, version, rule_id, creative_id) == self.campaign
         return True
-
-
-EVERY_PLAY = Scope()
 
 
 def _digest(v: Any, limits: Any) -> str | None:
