@@ -9,6 +9,9 @@
   who, when it ends, and a random session id. The CSRF token of a form is an HMAC of
   that id (or, on the login page, of a random pre-session cookie).
 - ``Lockout`` counts failures per account and per client address in a sliding window.
+- Each user has a role, ``operator`` or ``advertiser`` (the rules: access.py); a token acts
+  for a user (with the user's role) or has a role of its own. An entry written before roles
+  has none: an operator's, so old files keep working.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from signage.admin.access import ADVERTISER, OPERATOR, ROLES
 
 __all__ = ["AuthError", "Credentials", "Lockout", "Session", "SessionSigner", "hash_password", "check_password",
            "hash_token", "load_or_create_key", "NAME"]
@@ -90,8 +95,14 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _role(entry: dict[str, Any]) -> str:
+    """An entry's role; a file written before roles has none: operator (old files keep working)."""
+    role = entry.get("role", OPERATOR)
+    return role if role in ROLES else ADVERTISER  # an unknown word never grants more
+
+
 class Credentials:
-    """Users (scrypt password hashes) and API tokens (SHA-256), in one JSON file."""
+    """Users (scrypt password hashes, a role each) and API tokens (SHA-256), in one JSON file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
@@ -118,14 +129,28 @@ class Credentials:
         _write_private(self.path, json.dumps(data, indent=2).encode("utf-8"))
 
     # users
-    def add_user(self, name: str, password: str) -> None:
+    def add_user(self, name: str, password: str, role: str | None = None) -> None:
+        """Add a user or set a user's password; ``role`` None keeps the user's role (a new
+        user: operator)."""
         if not NAME.match(name):
             raise AuthError(f"user name {name!r}: letters, digits, '.', '_', '@', '-' (up to 64)")
         if len(password) < MIN_PASSWORD:
             raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
+        if role is not None and role not in ROLES:
+            raise AuthError(f"role {role!r}: 'operator' or 'advertiser'")
         data = json.loads(json.dumps(self._load()))
-        data["users"][name] = {"password": hash_password(password), "created": time.time()}
+        old = data["users"].get(name) or {}
+        data["users"][name] = {"password": hash_password(password), "created": time.time(),
+                               "role": role or _role(old)}
         self._save(data)
+
+    def role(self, name: str) -> str | None:
+        """The user's role (an entry without one: operator); None for no such user."""
+        user = self._load()["users"].get(name) if isinstance(name, str) else None
+        return _role(user) if user is not None else None
+
+    def users_with_roles(self) -> list[tuple[str, str]]:
+        return [(n, _role(u)) for n, u in sorted(self._load()["users"].items())]
 
     def _remove(self, kind: str, name: str) -> bool:
         data = json.loads(json.dumps(self._load()))
@@ -147,15 +172,43 @@ class Credentials:
         return ok and user is not None
 
     # tokens
-    def create_token(self, name: str) -> str:
-        """A new API token named ``name``; the token itself is returned once and never stored."""
+    def create_token(self, name: str, role: str | None = None, user: str | None = None) -> str:
+        """A new API token named ``name``; the token itself is returned once and never stored.
+        A token acts for ``user`` (with that user's role, looked up at each request) or, with
+        no user, as the account ``token:NAME`` with ``role`` (default operator)."""
         if not NAME.match(name):
             raise AuthError(f"token name {name!r}: letters, digits, '.', '_', '@', '-' (up to 64)")
-        token = TOKEN_PREFIX + _b64(secrets.token_bytes(32))
+        if role is not None and role not in ROLES:
+            raise AuthError(f"role {role!r}: 'operator' or 'advertiser'")
+        if user is not None and role is not None:
+            raise AuthError("a token acts for a user (with the user's role) or has a role of its own, not both")
         data = json.loads(json.dumps(self._load()))
-        data["tokens"][name] = {"sha256": hash_token(token), "created": time.time()}
+        if user is not None and user not in data["users"]:
+            raise AuthError(f"no user {user!r}: add the user first")
+        token = TOKEN_PREFIX + _b64(secrets.token_bytes(32))
+        entry: dict[str, Any] = {"sha256": hash_token(token), "created": time.time()}
+        entry.update({"user": user} if user is not None else {"role": role or OPERATOR})
+        data["tokens"][name] = entry
         self._save(data)
         return token
+
+    def token_account(self, name: str) -> tuple[str, str] | None:
+        """(account, role) a token acts as: its user's, or ``token:NAME`` with its own role
+        (a token made before roles: operator); None when the token or its user is gone."""
+        t = self._load()["tokens"].get(name) if isinstance(name, str) else None
+        if t is None:
+            return None
+        user = t.get("user")
+        if user is not None:
+            role = self.role(str(user))
+            return (str(user), role) if role is not None else None
+        return f"token:{name}", _role(t)
+
+    def tokens_with_roles(self) -> list[tuple[str, str]]:
+        out = []
+        for n, t in sorted(self._load()["tokens"].items()):
+            out.append((n, f"user {t['user']}" if t.get("user") is not None else _role(t)))
+        return out
 
     def revoke_token(self, name: str) -> bool:
         return self._remove("tokens", name)

@@ -1,9 +1,9 @@
 """``signage admin``: run the service, and make its credentials (wired into signage/cli.py).
 
     signage admin [serve] [--host H] [--port P] [--data DIR]
-    signage admin user add NAME [--password-stdin]     (asks twice otherwise)
-    signage admin user list | remove NAME
-    signage admin token create NAME                    (prints the token once)
+    signage admin user add NAME [--role operator|advertiser] [--password-stdin]   (asks twice otherwise)
+    signage admin user list | remove NAME              (list: each user's role)
+    signage admin token create NAME [--role R | --user USER]   (prints the token once)
     signage admin token list | revoke NAME
 """
 
@@ -13,6 +13,7 @@ import argparse
 import getpass
 import sys
 
+from signage.admin.access import ROLES
 from signage.admin.auth import AuthError, Credentials
 from signage.config import Settings
 
@@ -34,6 +35,9 @@ def add_admin_arguments(p: argparse.ArgumentParser) -> None:
     ua = u.add_parser("add", help="add a user, or set a user's password")
     ua.add_argument("name")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    ua.add_argument("--role", choices=ROLES, default=None,
+                    help="operator (everything) or advertiser (their own content); a new user: operator, "
+                         "an existing one keeps theirs unless given")
     u.add_parser("list", help="list the users")
     ur = u.add_parser("remove", help="remove a user")
     ur.add_argument("name")
@@ -41,6 +45,9 @@ def add_admin_arguments(p: argparse.ArgumentParser) -> None:
     t = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     tc = t.add_parser("create", help="make a token (printed once; stored hashed)")
     tc.add_argument("name")
+    tw = tc.add_mutually_exclusive_group()
+    tw.add_argument("--role", choices=ROLES, default=None, help="the token's own role (default operator)")
+    tw.add_argument("--user", default=None, help="the token acts for this user, with the user's role and content")
     t.add_parser("list", help="list the tokens' names")
     tr = t.add_parser("revoke", help="revoke a token")
     tr.add_argument("name")
@@ -70,22 +77,22 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             return serve(settings)
         if cmd == "user":
             if args.user_command == "add":
-                creds.add_user(args.name, _password(args))
-                print(f"user {args.name} saved in {creds.path}")
+                creds.add_user(args.name, _password(args), role=args.role)
+                print(f"user {args.name} ({creds.role(args.name)}) saved in {creds.path}")
             elif args.user_command == "list":
-                print("\n".join(creds.users()) or "(no user)")
+                print("\n".join(f"{n}\t{r}" for n, r in creds.users_with_roles()) or "(no user)")
             elif not creds.remove_user(args.name):
                 print(f"signage admin: no user {args.name}", file=sys.stderr)
                 return 1
             return 0
         if cmd == "token":
             if args.token_command == "create":
-                token = creds.create_token(args.name)
+                token = creds.create_token(args.name, role=args.role, user=args.user)
                 print(token)
                 print(f"token {args.name!r} saved (hashed) in {creds.path}; this is the only time it is shown",
                       file=sys.stderr)
             elif args.token_command == "list":
-                print("\n".join(creds.tokens()) or "(no token)")
+                print("\n".join(f"{n}\t{r}" for n, r in creds.tokens_with_roles()) or "(no token)")
             elif not creds.revoke_token(args.name):
                 print(f"signage admin: no token {args.name}", file=sys.stderr)
                 return 1

@@ -1,5 +1,6 @@
 """The proof-of-play exports (docs/exports.md: the ad log, or per hour or day; CSV or JSON
-Lines) for the admin's reports, optionally of one version and one campaign line.
+Lines) for the admin's reports, optionally of one version and one campaign line, and for an
+advertiser of their own versions only (report_scope.py).
 
 A play belongs to a version when it was played from that version's playlist (the play row's
 ``playlist_version`` is the loader's digest of the file and its creatives); its campaign is
@@ -19,9 +20,9 @@ from signage.analytics.adlog import (
 from signage.analytics.dbfile import StoreError, resolve_path
 from signage.analytics.periods import parse_when, timezone
 from signage.analytics.readonly import connect_readonly
-from signage.campaigns import build_index, candidates
+from signage.admin.access import Account
+from signage.admin.report_scope import scope_for
 from signage.content_store import ContentStore
-from signage.playlist.loader import PlaylistError, load_playlist
 
 __all__ = ["export", "FORMATS", "PER"]
 
@@ -29,19 +30,11 @@ FORMATS = {"csv": ("text/csv", to_csv), "jsonl": ("application/x-ndjson", to_jso
 PER = ("play", "hour", "day")
 
 
-def version_digest(store: ContentStore, version_id: str, settings: Any) -> str:
-    try:
-        v = store.get(version_id)
-        return load_playlist(v.playlist, settings.playlist).digest
-    except PlaylistError:
-        raise ReportUnavailable(f"version {version_id}: its playlist cannot be read") from None
-    except Exception as exc:  # noqa: BLE001 - StoreError: no such version
-        raise ReportUnavailable(str(exc)) from None
-
-
 def export(settings: Any, store: ContentStore, *, fmt: str, per: str, since: str | None, until: str | None,
-           tz_name: str | None, version: str | None = None, campaign: str | None = None) -> tuple[str, str]:
-    """(media type, text) of the export; ``ReportUnavailable`` says why there is none."""
+           tz_name: str | None, account: Account, version: str | None = None,
+           campaign: str | None = None) -> tuple[str, str]:
+    """(media type, text) of the export of the plays the account may see (report_scope.py);
+    ``ReportUnavailable`` says why there is none."""
     if fmt not in FORMATS:
         raise ReportUnavailable(f"format: 'csv' or 'jsonl', not {fmt!r}")
     if per not in PER:
@@ -53,7 +46,7 @@ def export(settings: Any, store: ContentStore, *, fmt: str, per: str, since: str
         hi = parse_when(until, now, tz) if until else now
     except ValueError as exc:
         raise ReportUnavailable(str(exc)) from None
-    digest = version_digest(store, version, settings) if version else None
+    scope = scope_for(settings, store, account, version, campaign, with_index=True)
     path = resolve_path(settings.analytics.db_path)
     try:
         conn = connect_readonly(path)
@@ -67,12 +60,8 @@ def export(settings: Any, store: ContentStore, *, fmt: str, per: str, since: str
         raise ReportUnavailable("the analytics database cannot be read") from None
     finally:
         conn.close()
-    if digest is not None:
-        plays = [p for p in plays if p.playlist_version == digest]
-    index, _ = build_index(candidates([], settings.player.playlist, store.root, store.root / "none.yaml"),
-                           settings.playlist)
-    if campaign:
-        plays = [p for p in plays if index(p.playlist, p.playlist_version, p.rule_id, p.creative_id) == campaign]
+    plays = [p for p in plays if scope.keeps(p.playlist, p.playlist_version, p.rule_id, p.creative_id)]
+    index = scope.index
     screen = Screen.from_config(settings.screen)
     if per == "play":
         rows, columns = play_rows(screen, plays, index), PLAY_COLUMNS

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from signage.analytics.anonymity import withhold_small
 from signage.analytics.formats import duration, pct, period_text, signed_pct, smiles, to_json
-from signage.analytics.facts import load_history
+from signage.analytics.adlog import load_plays
+from signage.analytics.facts import PlayFacts, load_history
 from signage.analytics.periods import parse_when, timezone
 from signage.analytics.report import build_report
 from signage.analytics.report_types import Report
@@ -19,11 +21,17 @@ from signage.analytics.readonly import connect_readonly
 __all__ = ["ReportUnavailable", "chart_png", "load_report", "report_json", "report_rows"]
 
 
+Keep = Callable[[str | None, str | None, str | None, str], bool]
+
+
 class ReportUnavailable(Exception):
     """No report can be made (no database, a bad period ...); the message says why."""
 
 
-def load_report(db_path: str, since: str | None, until: str | None, tz_name: str | None) -> tuple[Report, Any]:
+def load_report(db_path: str, since: str | None, until: str | None, tz_name: str | None,
+                keep: Keep | None = None) -> tuple[Report, Any]:
+    """The report of the period; with ``keep`` (playlist, playlist_version, rule_id, creative_id)
+    only the plays it keeps are counted (the audience baseline stays the screen's)."""
     try:
         tz = timezone(tz_name or None)
         now = time.time()
@@ -37,13 +45,17 @@ def load_report(db_path: str, since: str | None, until: str | None, tz_name: str
     try:
         conn = connect_readonly(path)
     except FileNotFoundError:
-        raise ReportUnavailable(f"no analytics database at {path} yet (the player creates it)") from None
+        raise ReportUnavailable("no analytics database yet (the player creates it)") from None
     except StoreError as exc:
-        raise ReportUnavailable(str(exc)) from None
+        raise ReportUnavailable(str(exc).replace(str(path), "the analytics database")) from None
     try:
         plays, minutes = load_history(conn, lo, hi)
-    except Exception as exc:  # noqa: BLE001 - sqlite3.Error: a damaged file
-        raise ReportUnavailable(f"cannot read {path}: {exc}") from None
+        if keep is not None:
+            plays = [PlayFacts(p.creative_id, p.rule_id, p.outcome, p.start_ts, p.end_ts, p.audience)
+                     for p in load_plays(conn, lo, hi) if p.outcome != "playing"
+                     and keep(p.playlist, p.playlist_version, p.rule_id, p.creative_id)]
+    except Exception:  # noqa: BLE001 - sqlite3.Error: a damaged file
+        raise ReportUnavailable("the analytics database cannot be read") from None
     finally:
         conn.close()
     return withhold_small(build_report(plays, minutes, lo, hi, tz), plays, minutes, tz), tz

@@ -43,11 +43,46 @@ def test_users_and_tokens_from_the_command_line(env, tmp_path):
     creds = Credentials(tmp_path / "creds.json")
     assert creds.verify_password("alice", "a long password") and creds.verify_token(token) == "ci"
     assert token not in (tmp_path / "creds.json").read_text()
-    assert run_cli("token", "list", env=env).stdout.split() == ["ci"]
-    assert run_cli("user", "list", env=env).stdout.split() == ["alice"]
+    assert run_cli("token", "list", env=env).stdout.split() == ["ci", "operator"]
+    assert run_cli("user", "list", env=env).stdout.split() == ["alice", "operator"]
     assert run_cli("token", "revoke", "ci", env=env).returncode == 0
     assert run_cli("token", "revoke", "ci", env=env).returncode == 1
     assert creds.verify_token(token) is None
+
+
+def test_roles_from_the_command_line(env, tmp_path, monkeypatch, capsys):
+    """In this process (signage.cli.main), the same parser and commands as `signage admin`."""
+    import io
+
+    from signage.cli import main
+
+    for k, v in env.items():
+        if k.startswith("SIGNAGE_"):
+            monkeypatch.setenv(k, v)
+
+    def cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        rc = main(["admin", *args])
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+
+    rc, out, _ = cli("user", "add", "carol", "--role", "advertiser", "--password-stdin", stdin="a long password\n")
+    assert rc == 0 and "carol (advertiser)" in out
+    assert cli("user", "add", "carol", "--password-stdin", stdin="another long one\n")[0] == 0  # keeps the role
+    assert cli("user", "add", "olga", "--password-stdin", stdin="a long password\n")[0] == 0
+    assert cli("user", "list")[1].split() == ["carol", "advertiser", "olga", "operator"]
+    with pytest.raises(SystemExit):
+        cli("user", "add", "dan", "--role", "admin", "--password-stdin", stdin="a long password\n")
+    assert "'operator', 'advertiser'" in capsys.readouterr().err
+    assert cli("token", "create", "carol-ci", "--user", "carol")[0] == 0
+    assert cli("token", "create", "feed", "--role", "advertiser")[0] == 0
+    rc, _, err = cli("token", "create", "ghost", "--user", "nobody")
+    assert rc == 2 and "no user 'nobody'" in err
+    assert cli("token", "list")[1].splitlines() == ["carol-ci\tuser carol", "feed\tadvertiser"]
+    creds = Credentials(tmp_path / "creds.json")
+    assert creds.role("carol") == "advertiser" and creds.verify_password("carol", "another long one")
+    assert creds.token_account("carol-ci") == ("carol", "advertiser")
+    assert creds.token_account("feed") == ("token:feed", "advertiser")
 
 
 def listening_addresses(port: int) -> list[str]:

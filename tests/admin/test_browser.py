@@ -1,4 +1,5 @@
-"""A new advertiser's flow, as a person does it, in a real headless Chromium: log in, upload
+"""A new advertiser's flow, as a person does it, in a real headless Chromium: log in with an
+advertiser account (docs/admin.md, "Roles"), upload
 a bundle through the page, read the validation and the simulated timeline, activate, and
 the real player (``signage run`` as its own process, playing ``<data>/active/playlist.yaml``)
 plays it at the watcher's next look. Then a bad bundle through the same page: refused with every
@@ -29,6 +30,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from adminkit import PASSWORD, ROOT, good_bundle, make_zip, playlist_yaml, png, png_header_only, snapshot
+from signage.admin.auth import Credentials
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -95,13 +97,15 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
         bundle = tmp_path / "spring-campaign.zip"
         bundle.write_bytes(good_bundle("Spring campaign", ("spring-hello", "spring-offer")))
         wait = WebDriverWait(browser, 120)  # generous: validation and simulation on a loaded machine
+        Credentials(server.settings.admin.credentials_file).add_user("carol", PASSWORD, role="advertiser")
 
-        # log in
+        # log in, as an advertiser
         browser.get(server.url + "/")
-        wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys("alice")
+        wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys("carol")
         browser.find_element(By.ID, "password").send_keys(PASSWORD)
         browser.find_element(By.ID, "login").click()
         wait.until(EC.presence_of_element_located((By.ID, "go-upload")))
+        assert browser.find_element(By.ID, "who").get_attribute("data-role") == "advertiser"
         assert "none yet" in browser.find_element(By.ID, "active-version").text
 
         # upload the bundle through the page
@@ -142,7 +146,7 @@ def test_a_new_advertiser_uploads_through_the_page_and_the_kiosk_plays_it(fresh_
         browser.find_element(By.ID, "activate").click()
         wait.until(EC.presence_of_element_located((By.ID, "done")))
         assert "takes it within seconds" in browser.find_element(By.ID, "done").text  # it follows: said, and true
-        assert server.store.active_id() == version_id
+        assert server.store.active_id() == version_id and server.store.get(version_id).uploaded_by == "carol"
         # taken at the watcher's next look (every 2 s); the timeouts are for a loaded machine
         played = player.wait_for("spring-hello", after=clicked, timeout=60)
         player.wait_for("spring-offer", after=played, timeout=60)

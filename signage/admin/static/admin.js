@@ -18,7 +18,8 @@
         following.dataset.level = s.following.level;
       }
       if (!live) return;
-      var rows = [["Active version", s.active || "none yet: upload a bundle, then activate it"]];
+      var rows = [["Active version", s.active || (s.others_active ? "another account's version (none of yours)"
+                                                             : "none yet: upload a bundle, then activate it")]];
       (s.in_words || []).forEach(function (row) { rows.push([row.label, row.text]); });
       while (live.firstChild) live.removeChild(live.firstChild);
       rows.forEach(function (row) {
