@@ -93,6 +93,7 @@ class SimulationQueue:
         self._queue: deque[str] = deque()
         self._cond = threading.Condition()
         self._running: Running | None = None
+        self._taken: str | None = None  # the version taken off the queue, its worker not started yet
         self._pid = 0  # the worker's, while it has not been waited for
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -131,6 +132,8 @@ class SimulationQueue:
                 return {"state": "running", "scenario": max(r.k, 1), "of": r.n, "label": r.label,
                         "reached_s": round(r.reached_s, 1), "length_s": r.length_s,
                         "running_s": round(time.monotonic() - r.started, 1)}
+            if r is None and self._taken == version_id:
+                return {"state": "queued", "ahead": 0}
             if version_id in self._queue:
                 ahead = list(self._queue).index(version_id) + (1 if r is not None else 0)
                 return {"state": "queued", "ahead": ahead}
@@ -180,6 +183,7 @@ class SimulationQueue:
                 if self._stopping:
                     return
                 vid = self._queue.popleft()
+                self._taken = vid  # between the queue and the worker's start it is still "queued", not "none"
             try:
                 self._run(vid)
             except Exception:  # noqa: BLE001 - the queue goes on with the next upload
@@ -187,6 +191,7 @@ class SimulationQueue:
             finally:
                 with self._cond:
                     self._running = None
+                    self._taken = None
                     self._pid = 0
 
     def _scenarios(self, folder: Path) -> list[tuple[str, str]]:
