@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import resource
 import signal
@@ -128,9 +129,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     job = json.loads(sys.stdin.readline() or "{}")
     cpu = max(1, int(job.get("cpu_s", 20)))
-    # the limit counts from the process's start: what the start-up used is in it
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + HARD_MARGIN_S))
     lower_priority(int(job.get("nice", 10)))
+    # The modules first, then the limit: the cap is the job's own CPU time, whatever the
+    # start-up took on this machine (a loaded or slow one takes longer to import).
+    import signage.admin.simulation  # noqa: F401
+    import signage.playlist.loader  # noqa: F401
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(used.ru_utime + used.ru_stime) + cpu
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + HARD_MARGIN_S))
     return run_job(job)
 
 

@@ -206,7 +206,7 @@ def test_sigterm_stops_the_server_with_a_simulation_and_an_upload_under_way(tmp_
                     break
                 assert time.monotonic() < deadline, f"not simulated again after the restart: {state}"
                 time.sleep(0.2)
-            assert state["stopped"]  # 1 s of CPU this time: stopped at the cap, and said
+            assert state["stopped"], state  # 1 s of CPU this time: stopped at the cap, and said
         assert [p.name for p in (data / "tmp").iterdir() if not p.name.startswith("sim-")] == []
     finally:
         proc.send_signal(signal.SIGTERM)
