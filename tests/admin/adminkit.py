@@ -129,6 +129,11 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
+def try_login(client: httpx.Client, user: str, password: str) -> httpx.Response:
+    """The login form posted (with its CSRF token): the answer, whatever it is."""
+    return client.post("/login", data={"username": user, "password": password, "csrf": csrf_of(client.get("/login").text)})
+
+
 def start_server(tmp: Path, **admin) -> Server:
     data = tmp / "content"
     settings = Settings(admin={"data_dir": str(data), "credentials_file": str(tmp / "creds" / "credentials.json"),

@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from adminkit import PASSWORD, csrf_of, restart, start_server
+from adminkit import PASSWORD, csrf_of, restart, start_server, try_login as login
 from signage.admin.audit import AuditLog
 from signage.admin.auth import Credentials
 from signage.cli import main
@@ -112,10 +112,6 @@ def test_the_cli_lists_and_ends_sessions_and_user_remove_ends_them_at_once(fresh
     assert run("admin", "sessions")[1].strip() == "(no session)"
     assert {(r.account, r.detail, r.client) for r in audit_rows(s, "session.ended")} == {
         ("carol", "user removed (1 session)", "cli"), ("bob", "ended by an operator (1 session)", "cli")}
-
-
-def login(client, user: str, password: str):
-    return client.post("/login", data={"username": user, "password": password, "csrf": csrf_of(client.get("/login").text)})
 
 
 def test_a_lockout_survives_a_restart(long_locks):
