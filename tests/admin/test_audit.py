@@ -36,16 +36,9 @@ def run(*argv: str) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-@pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    s = start_server(tmp_path_factory.mktemp("audit"))
-    yield s
-    s.stop()
-
-
 @pytest.fixture()
-def cli(audited, monkeypatch):
-    a = audited.settings.admin
+def cli(server, monkeypatch):
+    a = server.settings.admin
     for k, v in {"DATA_DIR": a.data_dir, "CREDENTIALS_FILE": a.credentials_file,
                  "SECRET_KEY_FILE": a.secret_key_file}.items():
         monkeypatch.setenv(f"SIGNAGE_ADMIN__{k}", v)
@@ -55,9 +48,9 @@ def cli(audited, monkeypatch):
 SECRET = "my very secret password"
 
 
-def test_failed_logins_are_logged_with_the_account_and_the_address_never_a_password(audited, cli):
-    log = audit_of(audited)
-    with audited.client() as c:
+def test_failed_logins_are_logged_with_the_account_and_the_address_never_a_password(server, cli):
+    log = audit_of(server)
+    with server.client() as c:
         assert login(c, "alice", SECRET).status_code == 401
         assert login(c, "mallory", SECRET).status_code == 401
         assert login(c, SECRET, SECRET).status_code == 401  # a password typed as the name
@@ -67,7 +60,7 @@ def test_failed_logins_are_logged_with_the_account_and_the_address_never_a_passw
                          ("login.failed", "mallory", "127.0.0.1", "no such user"),
                          ("login.failed", "(not a user name)", "127.0.0.1", "no such user"),
                          ("login.ok", "bob", "127.0.0.1", "")]
-    folder = os.path.dirname(audited.settings.admin.credentials_file)
+    folder = os.path.dirname(server.settings.admin.credentials_file)
     for name in os.listdir(folder):
         if name.startswith(("audit.db", "sessions.db")):
             assert SECRET.encode() not in open(os.path.join(folder, name), "rb").read(), name
@@ -84,8 +77,8 @@ def test_failed_logins_are_logged_with_the_account_and_the_address_never_a_passw
     assert cli("admin", "audit", "--since", "2999-01-01")[1].strip() == "(no event)"
 
 
-def test_one_refusal_of_the_gate_is_one_row(audited):
-    log = audit_of(audited)
+def test_one_refusal_of_the_gate_is_one_row(server):
+    log = audit_of(server)
     upload = {"files": {"file": ("x.zip", b"PK" * 1000)}}
     cases = [  # (the client, the request, its status, the event logged)
         ({"headers": {"Authorization": "Bearer sgn_wrong"}}, ("POST", "/api/versions", upload), 401, "token.refused"),
@@ -96,20 +89,20 @@ def test_one_refusal_of_the_gate_is_one_row(audited):
     ]
     for client, (method, path, kw), status, event in cases:
         before = len(log.read(limit=10_000))
-        with audited.client(**client) as c:
+        with server.client(**client) as c:
             assert c.request(method, path, **kw).status_code == status
         rows = new_rows(log, before)
         assert [(r.event, r.outcome, r.client) for r in rows] == [(event, str(status), "127.0.0.1")], rows
     before = len(log.read(limit=10_000))
-    with audited.api() as c:  # what is let in is not a refusal: nothing logged
+    with server.api() as c:  # what is let in is not a refusal: nothing logged
         assert c.get("/api/status").status_code == 200
     assert new_rows(log, before) == []
 
 
-def test_uploads_activations_and_rollbacks_are_logged(audited):
-    log = audit_of(audited)
+def test_uploads_activations_and_rollbacks_are_logged(server):
+    log = audit_of(server)
     before = len(log.read(limit=10_000))
-    with audited.api() as c:
+    with server.api() as c:
         assert c.post("/api/versions", files={"file": ("bad.zip", make_zip({"x.txt": "hi"}))}).status_code == 422
         ids = []
         for name in ("First", "Second"):
@@ -123,7 +116,7 @@ def test_uploads_activations_and_rollbacks_are_logged(audited):
     assert rows[1:] == [("upload.accepted", "token:ci", ids[0]), ("version.activated", "token:ci", ids[0]),
                         ("upload.accepted", "token:ci", ids[1]), ("version.activated", "token:ci", ids[1]),
                         ("version.rolledback", "token:ci", ids[0])]
-    assert not any(audited.settings.admin.data_dir in r.detail for r in log.read(limit=10_000))
+    assert not any(server.settings.admin.data_dir in r.detail for r in log.read(limit=10_000))
 
 
 def test_a_log_that_cannot_be_written_breaks_no_request(tmp_path, caplog):
