@@ -9,7 +9,9 @@ not a valid user name (a password typed in the wrong field, say) is logged as
 
 Writing never breaks a request: if the database cannot be written, a warning is logged
 (at most once a minute) and the request goes on. Rows older than
-``admin.audit_retention_days`` are deleted now and then.
+``admin.audit_retention_days`` are deleted now and then. A flood cannot fill the disk:
+refusals (``THROTTLED``) are logged ``BURST`` times a minute per event and client address at
+most; the rest are counted, and one row then says how many were not logged.
 
 ``CLIENT`` is the client address of the request being served (set by ``gate.admitted`` for
 every request): events recorded without an explicit address take it from there.
@@ -22,6 +24,7 @@ import datetime as dt
 import logging
 import os
 import sqlite3
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -54,6 +57,9 @@ MAX_ACCOUNT = 64
 MAX_DETAIL = 200
 PRUNE_EVERY_S = 6 * 3600.0
 WARN_EVERY_S = 60.0
+THROTTLED = frozenset({"request.refused", "token.refused", "login.refused"})
+BURST = 20  # rows a minute per throttled event and client address
+BURST_WINDOW_S = 60.0
 
 
 def clean(text: object, limit: int) -> str:
@@ -67,6 +73,10 @@ def attempted_name(name: str) -> str:
     return name if isinstance(name, str) and NAME.match(name) else "(not a user name)"
 
 
+def _utc(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class AuditRow:
     at: float
@@ -78,7 +88,7 @@ class AuditRow:
 
     @property
     def time(self) -> str:
-        return dt.datetime.fromtimestamp(self.at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        return _utc(self.at)
 
     def to_json(self) -> dict:
         return {"time": dt.datetime.fromtimestamp(self.at, dt.timezone.utc).isoformat(timespec="seconds"),
@@ -93,24 +103,61 @@ class AuditLog:
         self._clock = clock
         self._pruned = 0.0
         self._warned = -WARN_EVERY_S
+        self._bursts: dict[tuple[str, str], list[float]] = {}  # (event, client) -> [window start, rows, not logged]
+        self._burst_lock = threading.Lock()
+        self._swept = float("-inf")
 
     def record(self, event: str, *, account: str = "", client: str | None = None, outcome: str = "",
                detail: str = "") -> bool:
         """Add a row; False (a warning logged) when it could not be written."""
         now = self._clock()
         client = client if client is not None else (CLIENT.get() or "")
-        row = (now, clean(event, 40), clean(account, MAX_ACCOUNT), clean(client, 64), clean(outcome, 40),
-               clean(detail, MAX_DETAIL))
+        rows, admitted = self._admit(now, event, client)
+        if admitted:
+            rows.append((now, clean(event, 40), clean(account, MAX_ACCOUNT), clean(client, 64), clean(outcome, 40),
+                         clean(detail, MAX_DETAIL)))
+        return self._write(now, rows) if rows else True
+
+    def _admit(self, now: float, event: str, client: str) -> tuple[list[tuple], bool]:
+        """(the rows saying what ended bursts did not log, whether this event gets its row)."""
+        summaries: list[tuple] = []
+        with self._burst_lock:
+            if now - self._swept >= 1.0:
+                self._swept = now
+                for key, burst in list(self._bursts.items()):
+                    if now - burst[0] >= BURST_WINDOW_S:
+                        summaries += self._end_burst(now, key)
+            if event not in THROTTLED:
+                return summaries, True
+            key = (event, client)
+            if key in self._bursts and now - self._bursts[key][0] >= BURST_WINDOW_S:
+                summaries += self._end_burst(now, key)
+            burst = self._bursts.setdefault(key, [now, 0, 0])
+            if burst[1] >= BURST:
+                burst[2] += 1
+                return summaries, False
+            burst[1] += 1
+        return summaries, True
+
+    def _end_burst(self, now: float, key: tuple[str, str]) -> list[tuple]:
+        start, _, hidden = self._bursts.pop(key)
+        if not hidden:
+            return []
+        return [(now, key[0], "", clean(key[1], 64), "not logged",
+                 f"{int(hidden)} more like this in the minute from {_utc(start)}")]
+
+    def _write(self, now: float, rows: list[tuple]) -> bool:
         try:
-            self.db.execute("INSERT INTO audit (at, event, account, client, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                            row)
+            with self.db.transaction() as conn:
+                conn.executemany("INSERT INTO audit (at, event, account, client, outcome, detail) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", rows)
             if now - self._pruned >= PRUNE_EVERY_S:
                 self._pruned = now
                 self.prune()
         except (sqlite3.Error, OSError) as exc:
             if now - self._warned >= WARN_EVERY_S:
                 self._warned = now
-                log.warning("audit log not written (%s): %s %s", exc.__class__.__name__, row[1], row[2])
+                log.warning("audit log not written (%s): %s %s", exc.__class__.__name__, rows[-1][1], rows[-1][2])
             return False
         return True
 

@@ -13,8 +13,10 @@ is marked ended (``user removed`` / ``password changed``) and audited once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +110,8 @@ class Sessions:
             self._end(sid, user, "user removed" if current is None else "password changed")
             return None
         if now - last_seen >= TOUCH_EVERY_S:
-            self.db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, _row_id(sid)))
+            with contextlib.suppress(sqlite3.Error):  # last seen is information, not a check: never a refusal
+                self.db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, _row_id(sid)))
         return Session(user=user, sid=sid, expires=expires)
 
     def _end(self, sid: str, user: str, reason: str) -> None:

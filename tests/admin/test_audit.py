@@ -157,3 +157,21 @@ def test_fuzzed_audit_arguments_never_traceback(cli, args):
     assert rc in (0, 2), (rc, err)
     if rc == 2:
         assert err.strip() and "Traceback" not in err
+
+
+def test_a_flood_of_refusals_is_counted_not_logged_row_by_row(tmp_path):
+    from signage.admin.audit import BURST
+
+    now = [1_000_000.0]
+    log = AuditLog(tmp_path / "a.db", clock=lambda: now[0])
+    for _ in range(BURST + 500):
+        log.record("token.refused", client="203.0.113.9", outcome="401")
+    log.record("token.refused", client="198.51.100.1", outcome="401")  # another address: its own budget
+    log.record("login.failed", account="alice", client="203.0.113.9")  # not a refusal: always logged
+    assert len(log.read(limit=10_000)) == BURST + 2
+    now[0] += 61
+    log.record("token.refused", client="203.0.113.9", outcome="401")
+    *_, summary, last = log.read(limit=10_000)
+    assert (summary.event, summary.client, summary.outcome) == ("token.refused", "203.0.113.9", "not logged")
+    assert summary.detail.startswith("500 more like this in the minute from ")
+    assert (last.event, last.outcome) == ("token.refused", "401")
