@@ -149,4 +149,8 @@ class Sessions:
         return self.signer.csrf_token(binding)
 
     def check_csrf(self, binding: str | None, token: str | None) -> bool:
-        return self.signer.check_csrf(binding, token)
+        """Whether a form's token is right; a wrong one is audited (the form route refuses it, 403)."""
+        ok = self.signer.check_csrf(binding, token)
+        if not ok and self.audit is not None:
+            self.audit.record("request.refused", outcome="403", detail="a form without its valid CSRF token")
+        return ok

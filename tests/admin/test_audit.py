@@ -93,6 +93,11 @@ def test_one_refusal_of_the_gate_is_one_row(server):
             assert c.request(method, path, **kw).status_code == status
         rows = new_rows(log, before)
         assert [(r.event, r.outcome, r.client) for r in rows] == [(event, str(status), "127.0.0.1")], rows
+    browser = server.login()  # past the gate, a form refused by its route (CSRF) is one row too
+    before = len(log.read(limit=10_000))
+    assert browser.post("/rollback", data={"csrf": "x"}).status_code == 403
+    assert [(r.event, r.outcome, r.account) for r in new_rows(log, before)] == [("request.refused", "403", "")]
+    browser.close()
     before = len(log.read(limit=10_000))
     with server.api() as c:  # what is let in is not a refusal: nothing logged
         assert c.get("/api/status").status_code == 200
