@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,8 +209,15 @@ class AdminService:
 
 
 def security_db(settings: Settings) -> SecureDB:
-    """``sessions.db`` beside the credentials file: sessions and lock-outs."""
-    return SecureDB(db_beside(settings.admin.credentials_file, "sessions.db"), SESSION_SCHEMA + LOCKOUT_SCHEMA)
+    """``sessions.db`` beside the credentials file: sessions and lock-outs; opened now, so
+    that a file that cannot be used stops the service at its start with a message (no
+    request could be served without it)."""
+    db = SecureDB(db_beside(settings.admin.credentials_file, "sessions.db"), SESSION_SCHEMA + LOCKOUT_SCHEMA)
+    try:
+        db.query("SELECT 1")
+    except (sqlite3.Error, OSError) as exc:
+        raise ValueError(f"the sessions database {db.path} cannot be used: {exc}") from None
+    return db
 
 
 def audit_log(settings: Settings) -> AuditLog:

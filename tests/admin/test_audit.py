@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from adminkit import PASSWORD, good_bundle, make_zip, start_server, try_login as login
 from signage.admin.audit import AuditLog, clean
 from signage.cli import main
+from signage.config import ConfigError, load_settings
 
 def audit_of(server) -> AuditLog:
     return AuditLog(os.path.join(os.path.dirname(server.settings.admin.credentials_file), "audit.db"))
@@ -150,7 +151,11 @@ def test_retention_and_clean_texts(tmp_path):
     assert log.prune() == 1
     (row,) = log.read()
     assert row.account == "recent" and row.detail.startswith("x y z") and len(row.detail) == 200
-    assert clean("a\tb\u200fc", 10) == "a b c"
+    assert clean("a\tb\u200fc", 10) == "a b c" and clean("\x1b[31mred", 20) == "[31mred"  # no terminal escapes
+    with pytest.raises(ConfigError, match="audit_retention_days"):
+        load_settings(admin={"audit_retention_days": 0})
+    with pytest.raises(ConfigError, match="audit_retention"):
+        load_settings(admin={"audit_retention": 30})  # strict: a misspelt key is an error
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

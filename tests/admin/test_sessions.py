@@ -149,3 +149,12 @@ def still_locked_but_tokens_work(server) -> None:
     with server.client() as c:
         r = login(c, "alice", PASSWORD)
         assert r.status_code == 429 and "client address" in r.text
+
+
+def test_a_sessions_database_that_cannot_be_used_stops_the_service_with_a_message(tmp_path, monkeypatch):
+    (tmp_path / "creds" / "sessions.db").mkdir(parents=True)  # a folder where the file should be
+    for k, v in {"DATA_DIR": tmp_path / "content", "CREDENTIALS_FILE": tmp_path / "creds" / "credentials.json",
+                 "SECRET_KEY_FILE": tmp_path / "creds" / "session.key"}.items():
+        monkeypatch.setenv(f"SIGNAGE_ADMIN__{k}", str(v))
+    rc, out, err = run("admin", "serve", "--port", "1")
+    assert rc == 2 and "the sessions database" in err and "cannot be used" in err and "Traceback" not in err
