@@ -158,3 +158,25 @@ def test_a_sessions_database_that_cannot_be_used_stops_the_service_with_a_messag
         monkeypatch.setenv(f"SIGNAGE_ADMIN__{k}", str(v))
     rc, out, err = run("admin", "serve", "--port", "1")
     assert rc == 2 and "the sessions database" in err and "cannot be used" in err and "Traceback" not in err
+
+
+def test_sessions_expire_and_old_rows_are_pruned(tmp_path):
+    from signage.admin.auth import SessionSigner
+    from signage.admin.securedb import SecureDB
+    from signage.admin.sessions import KEEP_DEAD_S, SESSION_SCHEMA, Sessions
+
+    now = [1_000_000.0]
+    creds = Credentials(tmp_path / "c.json")
+    creds.add_user("alice", PASSWORD)
+    db = SecureDB(tmp_path / "s.db", SESSION_SCHEMA)
+    sessions = Sessions(db, SessionSigner(b"k" * 32), creds, None, lifetime_s=100, clock=lambda: now[0])
+    cookie, s = sessions.issue("alice", "192.0.2.7")
+    assert sessions.verify(cookie) == s and sessions.verify(cookie + "x") is None
+    assert Sessions(db, SessionSigner(b"j" * 32), creds, None, 100).verify(cookie) is None  # another key
+    now[0] += 99
+    assert sessions.verify(cookie) == s and [r.address for r in sessions.active()] == ["192.0.2.7"]
+    now[0] += 1
+    assert sessions.verify(cookie) is None and sessions.active() == []
+    now[0] += KEEP_DEAD_S + 3600
+    sessions.issue("alice")  # a login prunes now and then
+    assert len(db.query("SELECT id FROM sessions")) == 1
