@@ -5,10 +5,10 @@
   ``hmac.compare_digest``; an unknown user costs the same scrypt as a known one.
 - The credentials file is JSON, written atomically with mode 0600, and read again when
   it changes (``signage admin user add`` works while the service runs).
-- Sessions are a signed cookie (HMAC-SHA256 with a random key kept in its own 0600 file):
-  who, when it ends, and a random session id. The CSRF token of a form is an HMAC of
-  that id (or, on the login page, of a random pre-session cookie).
-- ``Lockout`` counts failures per account and per client address in a sliding window.
+- A session cookie carries a random session id, signed (HMAC-SHA256 with a random key kept
+  in its own 0600 file); the session itself is a row on the server (``sessions.py``). The
+  CSRF token of a form is an HMAC of that id (or, on the login page, of a random
+  pre-session cookie). Lock-outs: ``lockouts.py``.
 - Each user has a role, ``operator`` or ``advertiser`` (the rules: access.py); a token acts
   for a user (with the user's role) or has a role of its own. An entry written before roles
   has none: an operator's, so old files keep working.
@@ -25,14 +25,13 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from signage.admin.access import ADVERTISER, OPERATOR, ROLES
 
-__all__ = ["AuthError", "Credentials", "Lockout", "Session", "SessionSigner", "hash_password", "check_password",
+__all__ = ["AuthError", "Credentials", "Session", "SessionSigner", "hash_password", "check_password",
            "hash_token", "load_or_create_key", "NAME"]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -165,6 +164,12 @@ class Credentials:
     def users(self) -> list[str]:
         return sorted(self._load()["users"])
 
+    def password_hash(self, name: str) -> str | None:
+        """The user's stored password hash (read-only; sessions keep a keyed hash of it), None
+        when there is no such user."""
+        user = self._load()["users"].get(name)
+        return str(user.get("password", "")) if isinstance(user, dict) else None
+
     def verify_password(self, name: str, password: str) -> bool:
         user = self._load()["users"].get(name) if isinstance(name, str) else None
         stored = user["password"] if user else _DUMMY
@@ -226,50 +231,6 @@ class Credentials:
         return found
 
 
-# ----------------------------------------------------------------------------- lock-out
-
-
-class Lockout:
-    """Failures per key ("account:NAME", "client:ADDR") within a sliding window; a key
-    with ``limit`` failures is locked for ``lock_s`` from the last one."""
-
-    def __init__(self, window_s: float, lock_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window_s = window_s
-        self.lock_s = lock_s
-        self._clock = clock
-        self._fails: dict[str, list[float]] = {}
-        self._locked: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def locked_for(self, key: str) -> float:
-        """Seconds left of a lock on this key (0: not locked)."""
-        with self._lock:
-            until = self._locked.get(key, 0.0)
-            left = until - self._clock()
-            if left <= 0 and key in self._locked:
-                del self._locked[key]
-            return max(0.0, left)
-
-    def failure(self, key: str, limit: int) -> bool:
-        """Count a failure; True when the key is now locked."""
-        now = self._clock()
-        with self._lock:
-            fails = [t for t in self._fails.get(key, []) if now - t < self.window_s]
-            fails.append(now)
-            self._fails[key] = fails
-            if len(fails) >= limit:
-                self._locked[key] = now + self.lock_s
-                self._fails[key] = []
-                return True
-            if len(self._fails) > 100_000:  # bound the memory an attacker can make us use
-                self._fails = {k: v for k, v in self._fails.items() if v and now - v[-1] < self.window_s}
-            return False
-
-    def success(self, key: str) -> None:
-        with self._lock:
-            self._fails.pop(key, None)
-
-
 # ----------------------------------------------------------------------------- sessions and CSRF
 
 
@@ -295,42 +256,37 @@ class Session:
 
 
 class SessionSigner:
-    def __init__(self, key: bytes, lifetime_s: float, clock: Callable[[], float] = time.time) -> None:
+    """Signs what a session cookie carries (its random id) and the CSRF tokens, with the key
+    of ``secret_key_file``. Whether a session is alive is the session store's business
+    (``sessions.Sessions``): the signature only proves the id came from this service."""
+
+    def __init__(self, key: bytes) -> None:
         self._key = key
-        self.lifetime_s = lifetime_s
-        self._clock = clock
-        self._revoked: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def _mac(self, purpose: str, payload: str) -> str:
         return hmac.new(self._key, f"{purpose}|{payload}".encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, user: str) -> tuple[str, Session]:
-        s = Session(user=user, sid=secrets.token_hex(16), expires=self._clock() + self.lifetime_s)
-        payload = _b64(json.dumps({"u": s.user, "s": s.sid, "e": s.expires}).encode())
-        return f"{payload}.{self._mac('session', payload)}", s
+    def sign(self, sid: str) -> str:
+        payload = _b64(json.dumps({"s": sid}).encode())
+        return f"{payload}.{self._mac('session', payload)}"
 
-    def verify(self, cookie: str | None) -> Session | None:
+    def unsign(self, cookie: str | None) -> str | None:
+        """The session id of a cookie this service signed; None for anything else."""
         if not cookie or cookie.count(".") != 1:
             return None
         payload, mac = cookie.split(".")
-        if not hmac.compare_digest(mac, self._mac("session", payload)):
+        if not hmac.compare_digest(mac.encode("utf-8", "replace"), self._mac("session", payload).encode()):
             return None
         try:
-            d = json.loads(_unb64(payload))
-            s = Session(user=str(d["u"]), sid=str(d["s"]), expires=float(d["e"]))
+            sid = json.loads(_unb64(payload))["s"]
         except (ValueError, KeyError, TypeError):
             return None
-        with self._lock:
-            if s.sid in self._revoked:
-                return None
-        return s if s.expires > self._clock() else None
+        return sid if isinstance(sid, str) and sid else None
 
-    def revoke(self, session: Session) -> None:
-        now = self._clock()
-        with self._lock:
-            self._revoked = {k: v for k, v in self._revoked.items() if v > now}
-            self._revoked[session.sid] = session.expires
+    def fingerprint(self, stored_hash: str) -> str:
+        """A keyed hash of a user's stored password hash: changes when the password does,
+        and tells nothing about the hash itself."""
+        return self._mac("password", stored_hash)
 
     def csrf_token(self, binding: str) -> str:
         """The token forms carry: bound to the session id (or the pre-session cookie)."""
@@ -339,4 +295,4 @@ class SessionSigner:
     def check_csrf(self, binding: str | None, token: str | None) -> bool:
         if not binding or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(binding), token)
+        return hmac.compare_digest(self.csrf_token(binding).encode(), token.encode("utf-8", "replace"))

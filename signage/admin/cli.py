@@ -5,6 +5,8 @@
     signage admin user list | remove NAME              (list: each user's role)
     signage admin token create NAME [--role R | --user USER]   (prints the token once)
     signage admin token list | revoke NAME
+    signage admin audit [--since ISO|7d] [--account NAME] [--limit N] [--json]
+    signage admin sessions [--end NAME]              (security_cli.py)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 
 from signage.admin.access import ROLES
 from signage.admin.auth import AuthError, Credentials
+from signage.admin.security_cli import SECURITY_COMMANDS, add_security_arguments, cli_event, run_security, user_changed
 from signage.config import Settings
 
 __all__ = ["add_admin_arguments", "run_admin"]
@@ -51,6 +54,7 @@ def add_admin_arguments(p: argparse.ArgumentParser) -> None:
     t.add_parser("list", help="list the tokens' names")
     tr = t.add_parser("revoke", help="revoke a token")
     tr.add_argument("name")
+    add_security_arguments(sub)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -65,6 +69,8 @@ def _password(args: argparse.Namespace) -> str:
 def run_admin(args: argparse.Namespace, settings: Settings) -> int:
     creds = Credentials(settings.admin.credentials_file)
     cmd = args.admin_command or "serve"
+    if cmd in SECURITY_COMMANDS:
+        return run_security(args, settings)
     try:
         if cmd == "serve":
             overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("data_dir", args.data))
@@ -79,15 +85,19 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             if args.user_command == "add":
                 creds.add_user(args.name, _password(args), role=args.role)
                 print(f"user {args.name} ({creds.role(args.name)}) saved in {creds.path}")
+                user_changed(settings, args.name, "user.saved")
             elif args.user_command == "list":
                 print("\n".join(f"{n}\t{r}" for n, r in creds.users_with_roles()) or "(no user)")
             elif not creds.remove_user(args.name):
                 print(f"signage admin: no user {args.name}", file=sys.stderr)
                 return 1
+            else:
+                user_changed(settings, args.name, "user.removed")
             return 0
         if cmd == "token":
             if args.token_command == "create":
                 token = creds.create_token(args.name, role=args.role, user=args.user)
+                cli_event(settings, "token.created", f"token:{args.name}")
                 print(token)
                 print(f"token {args.name!r} saved (hashed) in {creds.path}; this is the only time it is shown",
                       file=sys.stderr)
@@ -96,6 +106,8 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
             elif not creds.revoke_token(args.name):
                 print(f"signage admin: no token {args.name}", file=sys.stderr)
                 return 1
+            else:
+                cli_event(settings, "token.revoked", f"token:{args.name}")
             return 0
     except (AuthError, ValueError) as exc:
         print(f"signage admin: {exc}", file=sys.stderr)

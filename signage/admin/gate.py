@@ -1,11 +1,16 @@
 """Who is asking, from the headers alone: checked before a byte of a request body is read.
 
-``admitted(scope)`` answers, for a request that may carry a body, either ``None`` (go on:
-a valid bearer token on ``/api``, a valid session cookie on the pages, or the login form)
-or the refusal to send instead: 401 for the API, a redirect to the login form for the
-pages, 429 when the client address is locked out. It uses the routes' own checks
-(``api.api_user`` and ``pages.current_session``), so the gate and the routes never
-disagree about who is logged in; the routes check again, as before.
+``admitted(scope)`` answers, for every ``/api`` request and every other request that may
+carry a body, either ``None`` (go on: a valid bearer token on ``/api``, a valid session
+cookie on the pages, or the login form) or the refusal to send instead: 401 for the API, a
+redirect to the login form for the pages, 429 when the client address is locked out. It
+uses the routes' own checks (``api.api_user`` and ``pages.current_session``), so the gate
+and the routes never disagree about who is logged in; the routes check again, as before.
+
+Each refusal of the gate is one row of the audit log (``token.refused`` for a wrong bearer
+token, ``request.refused`` otherwise): the route of a refused request never runs, so it is
+never logged twice. ``admitted`` also sets ``audit.CLIENT``, the client address that the
+events recorded while serving the request carry.
 
 ``Slots`` caps the uploads running at once: a request past the cap is answered 503
 with ``Retry-After`` and nothing of it is read.
@@ -22,10 +27,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-__all__ = ["Refusal", "Slots", "admitted", "refusal", "may_have_body", "OPEN_POSTS"]
+from signage.admin.audit import CLIENT
+
+__all__ = ["Refusal", "Slots", "admitted", "refusal", "may_have_body", "is_api", "client_of", "OPEN_POSTS"]
 
 # The one body read from someone not logged in: the login form (bounded by max_form_bytes).
 OPEN_POSTS = frozenset({"/login"})
+OPEN_API_GETS = frozenset({"/api/openapi.json"})  # the API's description: public
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -69,27 +77,50 @@ def _bearer(scope) -> HTTPAuthorizationCredentials | None:
     return None
 
 
+def is_api(path: str) -> bool:
+    return path.startswith("/api/") or path == "/api"
+
+
 def _check(scope) -> Refusal | None:
     from signage.admin import api, pages  # the routes' own checks (imported late: they import this package)
 
     request = Request(scope)  # headers only: no receive, so nothing of the body can be read
     path = scope["path"]
-    if path.startswith("/api/") or path == "/api":
+    if is_api(path):
+        bearer = _bearer(scope)
         try:
-            api.api_user(request, _bearer(scope))
+            api.api_user(request, bearer)
         except HTTPException as exc:
-            return refusal(exc.status_code, str(exc.detail), exc.headers)
+            r = refusal(exc.status_code, str(exc.detail), exc.headers)
+            event = "token.refused" if exc.status_code == 401 and bearer is not None else "request.refused"
+            _audit(request, event, r, str(exc.detail))
+            return r
         return None
     if path in OPEN_POSTS:
         return None
     if pages.current_session(request) is None:
-        return Refusal(303, "", ((b"location", b"/login"),))
+        r = Refusal(303, "", ((b"location", b"/login"),))
+        _audit(request, "request.refused", r, "no valid session: sent to the login form")
+        return r
     return None
+
+
+def _audit(request: Request, event: str, r: Refusal, why: str) -> None:
+    svc = getattr(request.app.state, "service", None)
+    if svc is not None:
+        svc.audit.record(event, outcome=str(r.status), detail=f"{request.method} {request.url.path}: {why}")
+
+
+def client_of(scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 async def admitted(scope) -> Refusal | None:
     """None when the request may go on and have its body read; the refusal otherwise."""
-    if not may_have_body(scope):
+    CLIENT.set(client_of(scope))
+    body = may_have_body(scope)
+    if not body and (not is_api(scope["path"]) or scope["path"] in OPEN_API_GETS):
         return None
     return await run_in_threadpool(_check, scope)  # the checks may read the credential store
 

@@ -50,6 +50,8 @@ class AdminConfig(Strict):
     lockout_window_s: float = Field(900.0, gt=0)
     lockout_s: float = Field(900.0, gt=0)
     session_lifetime_s: float = Field(8 * 3600.0, ge=60, le=30 * 24 * 3600)
+    # The audit log (audit.db beside the credentials file): rows older than this are deleted.
+    audit_retention_days: float = Field(365.0, gt=0, le=100 * 365)
     # Set true when a TLS reverse proxy is in front: cookies get the Secure flag.
     secure_cookies: bool = False
     # Set true only behind a reverse proxy on this machine: the client address (for the

@@ -129,6 +129,11 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
+def try_login(client: httpx.Client, user: str, password: str) -> httpx.Response:
+    """The login form posted (with its CSRF token): the answer, whatever it is."""
+    return client.post("/login", data={"username": user, "password": password, "csrf": csrf_of(client.get("/login").text)})
+
+
 def start_server(tmp: Path, **admin) -> Server:
     data = tmp / "content"
     settings = Settings(admin={"data_dir": str(data), "credentials_file": str(tmp / "creds" / "credentials.json"),
@@ -138,7 +143,17 @@ def start_server(tmp: Path, **admin) -> Server:
     creds = Credentials(settings.admin.credentials_file)
     creds.add_user("alice", PASSWORD)
     creds.add_user("bob", PASSWORD + "!")
-    token = creds.create_token("ci")
+    return _serve(settings, creds.create_token("ci"))
+
+
+def restart(s: Server) -> Server:
+    """Stop the server and start a new one on the same folders and credentials (a new port)."""
+    s.stop()
+    return _serve(s.settings, s.token)
+
+
+def _serve(settings: Settings, token: str) -> Server:
+    data = Path(settings.admin.data_dir)
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
