@@ -19,9 +19,9 @@ import pygame.gfxdraw
 LANDSCAPE = (1920, 880)   # the safe area of a 1080p screen (1920x881) with the default notice
 PORTRAIT = (1080, 1512)   # the safe area of a portrait 1080x1920 screen (1080x1513)
 # The keep margins (px from each edge). Landscape: fill on a 4:3 screen's safe area
-# (1024x552) crops 144 px of each side; portrait: fill in an English-only notice's area
+# (1024x552) crops 144 px of each side (the words keep 76 px more); portrait: fill in an English-only notice's area
 # (1080x1688) crops 56 px of each side, in a 720x1280 one 16 px of the top and bottom.
-MARGIN = {LANDSCAPE: (190, 52), PORTRAIT: (84, 56)}
+MARGIN = {LANDSCAPE: (220, 52), PORTRAIT: (84, 56)}
 
 # The café's palette
 ESPRESSO = (43, 29, 22)

@@ -47,7 +47,7 @@ def _r(art: pygame.Rect) -> float:
 
 def welcome(page: Page) -> pygame.Surface:
     s = page.canvas((66, 42, 30), ESPRESSO)
-    words, art = page.split(980, 600)
+    words, art = page.split(940, 600)
     disc(s, (78, 52, 38), art.center, _r(art))
     disc(s, (92, 62, 44), art.center, _r(art) * 0.72)
     page.brand(s)
@@ -61,7 +61,7 @@ def welcome(page: Page) -> pygame.Surface:
 
 def coffee_of_the_day(page: Page) -> pygame.Surface:
     s = page.canvas((120, 76, 46), (70, 44, 30))
-    words, art = page.split(960, 520)
+    words, art = page.split(900, 520)
     scatter_beans(s, random.Random(11), 26, art.inflate(40, -40), [(50, 31, 21), (62, 39, 26)])
     page.brand(s)
     (Column(words.w).line("Coffee of the day", 140, FOAM)
@@ -74,7 +74,7 @@ def coffee_of_the_day(page: Page) -> pygame.Surface:
 
 def pastry(page: Page) -> pygame.Surface:
     s = page.canvas(CREAM, (232, 214, 186))
-    words, art = page.split(960, 480)
+    words, art = page.split(940, 480)
     disc(s, (240, 224, 196), art.center, _r(art))
     page.brand(s, color=ROAST, accent=CARAMEL)
     col = (Column(words.w).line("Fresh from our oven", 136, ESPRESSO)
@@ -90,14 +90,14 @@ def pastry(page: Page) -> pygame.Surface:
 def lunch_menu(page: Page) -> pygame.Surface:
     s = page.canvas((54, 78, 58), (34, 52, 40))
     w, h = page.size
-    words, art = page.split(1100, 300)
+    words, art = page.split(1060, 300)
     disc(s, (66, 94, 70), (w - 300, h * 0.25) if not page.portrait else (w - 230, h - 330), 260)
     disc(s, (66, 94, 70), (w - 170, h * 0.78) if not page.portrait else (250, h - 130), 180)
     page.brand(s)
     col = Column(words.w).beside(("Lunch menu", 150, FOAM), ("11:30 – 14:30", 58, ESPRESSO, GOLD))
     for i, (item, price) in enumerate([("Soup of the day, bread", "€6.50"), ("Quiche & green salad", "€9.80"),
                                        ("Club sandwich, crisps", "€8.90"), ("Seasonal fruit tart", "€4.20")]):
-        col.row(item, price, 68, CREAM, GOLD, 44, width=1096, rule=(90, 120, 94))
+        col.row(item, price, 68, CREAM, GOLD, 44, width=1040, rule=(90, 120, 94))
     col.line("Menu: main + drink + dessert  €13.50", 60, FOAM, 52).draw(s, words)
     return s
 
@@ -123,7 +123,7 @@ def evening(page: Page) -> pygame.Surface:
 
 def smile_offer(page: Page) -> pygame.Surface:
     s = page.canvas((250, 206, 120), (236, 150, 84))
-    words, art = page.split(960, 600)
+    words, art = page.split(900, 600)
     k = min(1.0, art.w / 680, art.h / 680)
     cx, cy = art.center
     disc(s, (255, 226, 140), (cx, cy), 330 * k)  # a big, simple smiling sun
@@ -142,7 +142,7 @@ def smile_offer(page: Page) -> pygame.Surface:
 
 def group_offer(page: Page) -> pygame.Surface:
     s = page.canvas((176, 70, 84), (120, 40, 60))
-    words, art = page.split(960, 460)
+    words, art = page.split(900, 460)
     k = min(1.0, art.w / 660, art.h / 420)
     cx, cy = art.center
     for i, dx in enumerate((-200, 0, 200)):
