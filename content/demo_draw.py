@@ -2,7 +2,7 @@
 
 A ``Page`` is one picture's canvas, landscape (the shape of a 1080p screen's safe area) or
 portrait, with its ``keep`` rectangle: the words, prices and logo go inside it, so that fit
-or fill on the common screens never cuts them (tests/content/test_demo_content.py checks it).
+or fill on the common screens never cuts them (tests/test_demo_content.py checks it).
 ``Column`` stacks words in a column: measured first, then drawn where the page puts it.
 Every rectangle of words drawn is kept in ``WORDS`` (the test reads it).
 """
