@@ -75,7 +75,7 @@ def test_video_length_filled_in_from_the_file_and_specs_are_absolute(folder):
     loaded = load_playlist(write(folder, GOOD))
     assert loaded.playlist.duration_of("promo") == pytest.approx(6.0, abs=0.05)  # promo.mp4: 180 frames at 30 fps
     assert loaded.assets["promo"].fps == pytest.approx(30.0)
-    assert (loaded.assets["welcome"].width, loaded.assets["welcome"].height) == (1920, 1080)
+    assert (loaded.assets["welcome"].width, loaded.assets["welcome"].height) == (1920, 880)
     spec = loaded.spec("hello")
     assert spec.kind == "text" and spec.background_image == str((folder / "beans-bg.png").resolve())
     assert loaded.spec("pastry").duration_s == 6.0 and loaded.spec("welcome").duration_s == 10.0  # the default

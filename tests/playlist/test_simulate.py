@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import pytest
 import yaml
 
@@ -38,7 +37,6 @@ from signage.playlist.yamlio import load_yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYLISTS = sorted((ROOT / "playlists").glob("*.yaml"))
 SCENARIOS = sorted((ROOT / "playlists" / "scenarios").glob("*.yaml"))
-CONTENT = ROOT / "content"
 
 UTC = dt.timezone.utc
 MON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday (a playlist without timezone is simulated in UTC)
@@ -723,45 +721,6 @@ def test_the_camera_failure_example():
     assert without and all(off[0] <= e.start < back[0] for e in without)
     assert r.plays(rule="lunch-crowd")
     assert not [e for e in r.plays(rule="lunch-crowd") if off[0] <= e.start < back[0]]
-
-
-def test_demo_content_is_there_and_small():
-    pngs = ["welcome.png", "coffee-of-the-day.png", "pastry.png", "lunch-menu.png", "evening.png", "smile-offer.png",
-            "group-offer.png", "beans-bg.png"]
-    for name in pngs:
-        img = cv2.imread(str(CONTENT / name))
-        assert img is not None and img.shape == (1080, 1920, 3), name
-    cap = cv2.VideoCapture(str(CONTENT / "promo.mp4"))
-    try:
-        assert cap.isOpened()
-        assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (1280, 720)
-        assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30)
-        frames = 0
-        while cap.read()[0]:
-            frames += 1
-        assert frames == 180  # 6 s
-    finally:
-        cap.release()
-    assert (CONTENT / "promo.mp4").stat().st_size < 1.5 * 1024 * 1024
-    total = sum(p.stat().st_size for p in CONTENT.iterdir() if p.is_file())
-    assert total < 4 * 1024 * 1024
-    assert "Apache-2.0" in (CONTENT / "README.md").read_text()
-
-
-def test_demo_content_is_what_the_script_draws():
-    """The pictures in content/ are the script's output (pixel for pixel)."""
-    import numpy as np
-    import pygame
-
-    sys.path.insert(0, str(CONTENT))
-    try:
-        import make_demo_content as mdc
-    finally:
-        sys.path.remove(str(CONTENT))
-    pygame.font.init()
-    for name in ("welcome.png", "smile-offer.png"):
-        drawn = pygame.surfarray.array3d(mdc.IMAGES[name]()).swapaxes(0, 1)[:, :, ::-1]
-        assert np.array_equal(drawn, cv2.imread(str(CONTENT / name))), name
 
 
 # ================================================================================== CLI
