@@ -5,17 +5,14 @@ text) and returns a creative whose ``frame()`` is a full-screen opaque surface i
 display's pixel format, ready to blit. It runs off the render thread: image decoding and
 scaling use OpenCV, which releases the GIL, so the render loop keeps its pace meanwhile.
 
-A video decodes on its own thread into a one-slot newest-frame buffer, paced to the
-video's own frame rate: when decoding falls behind, late frames are skipped (counted)
-rather than slowing the video down, and the render loop never waits for a frame.
+A video (signage/render/video.py) decodes ahead on its own thread; the render loop
+never waits for a frame.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 from dataclasses import dataclass
 
 import cv2
@@ -237,138 +234,6 @@ def prepare_text(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int
     return StillCreative(spec, size, render_text_slide(spec, size, safe_bottom, safe_top), "text")
 
 
-# ----------------------------------------------------------------------------- video
-
-
-@dataclass
-class VideoStats:
-    fps: float = 0.0
-    decoded: int = 0  # frames decoded and published
-    skipped: int = 0  # frames the decoder skipped because they were already late
-    shown: int = 0  # distinct frames put on screen (the first one at the switch included)
-    loops: int = 0
-
-
-class VideoCreative(Creative):
-    """A silent video: decoded on its own thread, paced to its own frame rate.
-
-    The decoder publishes each frame, scaled into place, to a one-slot buffer at the time
-    it is due. The render loop takes the newest frame when there is one and otherwise
-    keeps the last: it never waits. A video shorter than its slot loops.
-    """
-
-    kind = "video"
-
-    def __init__(self, spec: CreativeSpec, size: Size, at: float = 0.0) -> None:
-        super().__init__(spec, size)
-        self.stats = VideoStats()
-        self._cap = cv2.VideoCapture(spec.path)
-        if not self._cap.isOpened():
-            raise CreativeError(f"{spec.path}: cannot open the video (missing, corrupt or unsupported)")
-        fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
-        self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
-        self.stats.fps = self.fps
-        self._bg = parse_color(spec.background)
-        if at > 0:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, int(at * self.fps))
-        self._index = int(at * self.fps) if at > 0 else 0
-        ok, first = self._cap.read()
-        if not ok or first is None:
-            self._cap.release()
-            raise CreativeError(f"{spec.path}: no frame could be decoded (corrupt or unsupported)")
-        vh, vw = first.shape[:2]
-        (cx, cy, cw, ch), (tx, ty, tw, th) = place((vw, vh), size, spec.fit)
-        self._crop = (cx, cy, cw, ch)
-        self._target = (tx, ty, tw, th)
-        # The screen-sized canvas: letterbox once, then each frame is blitted into its place.
-        self.canvas = to_surface(compose_picture(first, size, spec.fit, self._bg))
-        # When the screen's pixels are 32-bit XRGB (the usual case), the decoder hands over BGRA
-        # rows that are copied straight into the canvas; otherwise a frame is blitted (converted).
-        self._direct = self.canvas.get_bytesize() == 4 and self.canvas.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)
-        self._slot: np.ndarray | None = None  # newest frame not yet shown
-        self._slot_lock = threading.Lock()
-        self._go = threading.Event()
-        self._stop = threading.Event()
-        self._t0 = 0.0
-        self._at = at
-        self.ended = False
-        self._thread = threading.Thread(target=self._run, name=f"video:{spec.id}", daemon=True)
-        self._thread.start()
-
-    def _fit(self, frame: np.ndarray) -> np.ndarray:
-        cx, cy, cw, ch = self._crop
-        part = frame[cy:cy + ch, cx:cx + cw]
-        fitted = scale(part, (self._target[2], self._target[3]))
-        return cv2.cvtColor(fitted, cv2.COLOR_BGR2BGRA) if self._direct else np.ascontiguousarray(fitted)
-
-    def start(self, t: float) -> None:
-        self._t0 = t - self._at
-        self.stats.shown = 1  # the first frame is in the canvas from the switch on
-        self._go.set()
-
-    def _run(self) -> None:
-        while not self._go.wait(0.05):
-            if self._stop.is_set():
-                return
-        period = 1.0 / self.fps
-        nxt = self._index + 1  # the frame at _index is already in the canvas
-        empty_loops = 0
-        decoded_this_loop = 0
-        while not self._stop.is_set():
-            due = self._t0 + nxt * period
-            late = time.perf_counter() > due + period
-            if late:  # already a frame late: skip it without converting its pixels
-                ok, frame = self._cap.grab(), None
-            else:
-                ok, frame = self._cap.read()
-            if not ok:
-                # End of the file (or a broken tail): loop from the first frame, keeping the timeline.
-                empty_loops = empty_loops + 1 if decoded_this_loop == 0 else 0
-                if empty_loops >= 2 or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
-                    log.warning("video %s: cannot decode %s any further; holding its last frame", self.spec.id, self.spec.path)
-                    return
-                self._t0 += nxt * period
-                nxt, decoded_this_loop = 0, 0
-                self.ended = True
-                self.stats.loops += 1
-                continue
-            decoded_this_loop += 1
-            if late:
-                self.stats.skipped += 1
-                nxt += 1
-                continue
-            fitted = self._fit(frame)
-            wait = due - time.perf_counter()
-            if wait > 0 and self._stop.wait(wait):
-                return
-            with self._slot_lock:
-                self._slot = fitted
-            self.stats.decoded += 1
-            nxt += 1
-
-    def frame(self) -> pygame.Surface:
-        with self._slot_lock:
-            fresh, self._slot = self._slot, None
-        if fresh is not None:
-            tx, ty, tw, th = self._target
-            if self._direct:
-                buf = self.canvas.get_buffer()  # locks the canvas until released below
-                rows = np.frombuffer(buf, np.uint8).reshape(self.size[1], self.canvas.get_pitch() // 4, 4)
-                rows[ty:ty + th, tx:tx + tw] = fresh
-                del rows, buf
-            else:
-                self.canvas.blit(pygame.image.frombuffer(fresh.data, (tw, th), "BGR"), (tx, ty))
-            self.stats.shown += 1
-        return self.canvas
-
-    def close(self) -> None:
-        self._stop.set()
-        self._go.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2.0)
-        self._cap.release()
-
-
 # ----------------------------------------------------------------------------- factory
 
 
@@ -383,6 +248,8 @@ def prepare(spec: CreativeSpec, size: Size, *, safe_bottom: int = 0, safe_top: i
         if spec.kind == "image":
             return prepare_image(spec, size)
         if spec.kind == "video":
+            from signage.render.video import VideoCreative  # it builds on this module
+
             return VideoCreative(spec, size, at=at)
         if spec.kind == "text":
             return prepare_text(spec, size, safe_bottom, safe_top)

@@ -22,10 +22,11 @@ import pygame
 
 from signage.config import DisplayConfig, NoticeConfig
 from signage.render import transitions
-from signage.render.creatives import Creative, CreativeError, VideoCreative, prepare
+from signage.render.creatives import Creative, CreativeError, prepare
 from signage.render.display import Display, FramePacer
 from signage.render.geometry import parse_color
 from signage.render.overlay import OperatorOverlay, PrivacyNotice, operator_lines
+from signage.render.video import VideoCreative
 from signage.values import AudienceSnapshot, CreativeSpec, TransitionSpec
 
 log = logging.getLogger("signage.render")
@@ -110,6 +111,7 @@ class Screen:
         self._events: deque[ScreenEvent] = deque(maxlen=1000)
         self.frame_times: deque[float] = deque(maxlen=3600)  # seconds to draw each frame
         self.frames = 0
+        self._drawn_videos: list[VideoCreative] = []  # drawn into the frame being composed
         self._fps_t, self._fps_n, self.fps = clock(), 0, 0.0
         # Text slides keep clear of the notice, wherever it is and whether or not it shows now.
         h = self.notice.height(self.size, True)
@@ -149,6 +151,14 @@ class Screen:
                 fut.result()
             except Exception:
                 pass  # reported by the tick that takes it
+
+    def put(self, creative: Creative) -> None:
+        """Put a creative prepared elsewhere on screen at the next tick (tests, benchmarks)."""
+        if self._pending is not None:
+            self._pending[1].add_done_callback(_close_unused)
+        fut: Future = Future()
+        fut.set_result(creative)
+        self._pending = (creative.spec, fut)
 
     def set_slate(self, lines: tuple[str, ...] = ()) -> None:
         """Words on the idle slate (the "no playlist" slate), or none; taken at once when idle."""
@@ -255,7 +265,8 @@ class Screen:
         """Compose one frame onto the canvas (no present): creative, overlay, notice last."""
         now = self.clock() if now is None else now
         self._take_pending(now)
-        new = self.current.frame()
+        self._drawn_videos = []
+        new = self._frame_of(self.current, now)
         if self._previous is not None:
             tr = self.current.spec.transition if self.current.spec is not None else _IDLE_TRANSITION
             elapsed = now - self._switch_t
@@ -265,7 +276,7 @@ class Screen:
                 self.canvas.blit(new, (0, 0))
             else:
                 p = transitions.progress(elapsed, tr.duration_s)
-                transitions.compose(self.canvas, tr.kind, p, self._previous.frame(), new)
+                transitions.compose(self.canvas, tr.kind, p, self._frame_of(self._previous, now), new)
         else:
             self.canvas.blit(new, (0, 0))
         if self.show_overlay:
@@ -274,13 +285,23 @@ class Screen:
             self._operator.draw(self.canvas)
         self.notice.draw(self.canvas, self.camera_on)
 
+    def _frame_of(self, creative: Creative, now: float) -> "pygame.Surface":
+        if isinstance(creative, VideoCreative):  # the newest frame due on this refresh
+            self._drawn_videos.append(creative)
+            return creative.frame(now, self.pacer.period)
+        return creative.frame()
+
     def tick(self, now: float | None = None) -> float:
         """Draw and show one frame. Returns the seconds spent drawing it (before present)."""
         t0 = self.clock()
+        now = t0 if now is None else now
         self.draw(now)
         dt = self.clock() - t0
         self.frame_times.append(dt)
         self.display.present()
+        for video in self._drawn_videos:  # counted as shown once it is in the frame flipped
+            video.presented(now)
+        self._drawn_videos = []
         self.frames += 1
         self._fps_n += 1
         if t0 - self._fps_t >= 1.0:
@@ -297,7 +318,7 @@ class Screen:
         video = None
         if isinstance(self.current, VideoCreative):
             s = self.current.stats
-            video = f"video {s.fps:.0f} fps  shown {s.shown}  skipped {s.skipped}"
+            video = f"video {s.fps:.0f} fps  due {s.due}  shown {s.shown}  late {s.late}  dropped {s.dropped}"
         name = f"{self.current_id} ({self.current.kind})" if self.current_id else "idle"
         return operator_lines(self._audience, self.camera_on, self.fps, p99, name, video)
 
