@@ -112,6 +112,9 @@ class Screen:
         self.frame_times: deque[float] = deque(maxlen=3600)  # seconds to draw each frame
         self.frames = 0
         self._drawn_videos: list[VideoCreative] = []  # drawn into the frame being composed
+        self._switches = 0  # creatives taken so far: part of what identifies a frame
+        self._drawn_key: tuple | None = None  # what the canvas holds (None: redraw)
+        self.unchanged = False  # the last draw found the canvas already showing its frame
         self._fps_t, self._fps_n, self.fps = clock(), 0, 0.0
         # Text slides keep clear of the notice, wherever it is and whether or not it shows now.
         h = self.notice.height(self.size, True)
@@ -169,6 +172,7 @@ class Screen:
         self._idle = _Idle(self.size, self._idle_color, lines, self._safe_bottom)
         if self.current is old:
             self.current = self._idle
+            self._switches += 1
         log.info("screen: idle slate %s", repr(" / ".join(lines)) if lines else "plain")
 
     def idle(self) -> None:
@@ -182,7 +186,10 @@ class Screen:
         self._pending = (None, fut)
 
     def _prepare(self, spec: CreativeSpec, at: float) -> Creative:
-        return prepare(spec, self.size, safe_bottom=self._safe_bottom, safe_top=self._safe_top, at=at)
+        creative = prepare(spec, self.size, safe_bottom=self._safe_bottom, safe_top=self._safe_top, at=at)
+        if isinstance(creative, VideoCreative):
+            creative.clock = self.clock  # its frames' times are on the screen's clock (before start())
+        return creative
 
     @property
     def preparing(self) -> bool:
@@ -249,6 +256,7 @@ class Screen:
             self._retire(self._previous)
         self._previous = self.current
         self.current = new
+        self._switches += 1
         self._switch_t = now
         new.start(now)
         if spec is None:
@@ -267,6 +275,13 @@ class Screen:
         self._take_pending(now)
         self._drawn_videos = []
         new = self._frame_of(self.current, now)
+        # Nothing changed since the last frame (a still, or a video's frame on its second
+        # refresh; no transition, no overlay): the canvas already holds this very frame.
+        key = (self._switches, getattr(self.current, "frame_version", 0), self.camera_on, self.notice.renders,
+               self.size) if self._previous is None and not self.show_overlay else None
+        self.unchanged = key is not None and key == self._drawn_key
+        if self.unchanged:
+            return
         if self._previous is not None:
             tr = self.current.spec.transition if self.current.spec is not None else _IDLE_TRANSITION
             elapsed = now - self._switch_t
@@ -284,6 +299,7 @@ class Screen:
                 self._operator.update(self.size, self._operator_text(), now)
             self._operator.draw(self.canvas)
         self.notice.draw(self.canvas, self.camera_on)
+        self._drawn_key = key if key is None or key[3] == self.notice.renders else None
 
     def _frame_of(self, creative: Creative, now: float) -> "pygame.Surface":
         if isinstance(creative, VideoCreative):  # the newest frame due on this refresh
@@ -298,7 +314,7 @@ class Screen:
         self.draw(now)
         dt = self.clock() - t0
         self.frame_times.append(dt)
-        self.display.present()
+        self.display.present(unchanged=self.unchanged)
         for video in self._drawn_videos:  # counted as shown once it is in the frame flipped
             video.presented(now)
         self._drawn_videos = []

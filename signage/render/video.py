@@ -34,8 +34,8 @@ from signage.values import CreativeSpec
 
 log = logging.getLogger("signage.render")
 
-MAX_AHEAD = 4  # frames decoded ahead at most
-AHEAD_BUDGET = 160 * 2**20  # bytes of decoded frames waiting (a 4K frame is 33 MB: 4 of them)
+MAX_AHEAD = 6  # frames decoded ahead at most
+AHEAD_BUDGET = 140 * 2**20  # bytes of decoded frames waiting (a 4K frame is 33 MB: 4 of them)
 
 
 @dataclass
@@ -234,6 +234,11 @@ class VideoCreative(Creative):
                     self._cond.notify_all()
             self._drawn = self._current
         return self._current.surface
+
+    @property
+    def frame_version(self) -> int:
+        """Changes whenever ``frame()`` gives a different picture (the frame's position)."""
+        return self._current.position
 
     def presented(self, now: float) -> None:
         """What ``frame()`` returned last is on screen since ``now`` (called after the flip)."""
