@@ -56,7 +56,12 @@ class Played:
     stats: object
     cpu_ms: list[float]  # the render thread's CPU time per frame (draw + present)
     proc_ms: float  # the whole process's CPU time per refresh (all threads)
-    sensing_fps: float = 0.0
+    rss_mb: float = 0.0  # the process's resident memory at the end of the play (its frames still held)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def start_sensing():
@@ -104,7 +109,7 @@ def play(path: Path, screen: tuple[int, int], rotation: int, driver: str) -> Pla
         due = min(count, int((last - t0 + period / 2) * fps + 1e-9) + 1)
         shown = sum(1 for k in first if k < due)
         late = sum(1 for k, t in first.items() if k < due and t - t0 > k / fps + period * 1.001)
-        return Played(due, shown, late, due - shown, v.stats, cpu, proc)
+        return Played(due, shown, late, due - shown, v.stats, cpu, proc, rss_mb=_rss_mb())
     finally:
         scr.close()
         disp.close()
@@ -149,7 +154,7 @@ def run(args) -> None:
             sfps = f", sensing {svc.status().fps:4.1f} fps" if svc else ""
             print(f"{source:8s} on {screen:5s} rot {rotation:3d} {'+ sensing' if sensing else '         '}: "
                   f"due {p.due:4d} shown {p.shown:4d} ({p.shown / p.due:6.1%}) late {p.late:3d} dropped {p.dropped:3d}"
-                  f" | render thread {ms(p.cpu_ms)}, process {p.proc_ms:5.1f} ms CPU/refresh{sfps}; "
+                  f" | render thread {ms(p.cpu_ms)}, process {p.proc_ms:5.1f} ms CPU/refresh{sfps}, RSS {p.rss_mb:4.0f} MB; "
                   f"counters {'agree' if agree else f'DIFFER: {st}'}; load {os.getloadavg()[0]:.2f}", flush=True)
         if svc is not None:
             svc.stop()

@@ -35,6 +35,7 @@ from signage.values import CreativeSpec
 log = logging.getLogger("signage.render")
 
 MAX_AHEAD = 6  # frames decoded ahead at most
+CATCH_UP_S = 0.25  # a decoder this far behind skips every frame it can until it catches up
 AHEAD_BUDGET = 140 * 2**20  # bytes of decoded frames waiting (a 4K frame is 33 MB: 4 of them)
 
 
@@ -121,7 +122,12 @@ class VideoCreative(Creative):
         bgr = compose_picture(first, self.size, self.spec.fit, self._bg)
         h, w = bgr.shape[:2]
         base = pygame.image.frombuffer(np.ascontiguousarray(bgr).data, (w, h), "BGR")
-        base = base.convert() if pygame.display.get_surface() is not None else base.convert(32, 0)
+        if pygame.display.get_surface() is not None:
+            base = base.convert()
+        else:  # no display (a preview's converter): plain 32-bit pixels
+            plain = pygame.Surface((w, h), 0, 32)
+            plain.blit(base, (0, 0))
+            base = plain
         # 32-bit XRGB (the usual screen): frames are converted straight into the surface's rows.
         self._direct = base.get_bytesize() == 4 and base.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF)
         return [base] + [base.copy() for _ in range(n - 1)]
@@ -170,6 +176,7 @@ class VideoCreative(Creative):
                 self._cond.wait(0.5)
         period = 1.0 / self.fps
         pos, empty = 1, 0  # the frame at position 0 is already on screen
+        skipped_last = False
         in_loop = 1
         while not self._stop.is_set():
             with self._cond:
@@ -178,8 +185,12 @@ class VideoCreative(Creative):
                 if self._stop.is_set():
                     return
                 surface = self._free.pop()
-                # Already too late (the next frame is due): skip it without converting its pixels.
-                late = self.clock() - self._t0 > (pos + 1) * period + self._refresh / 2
+                # Already too late (the next frame is due): skip it without converting its pixels,
+                # but not two in a row unless far behind: a decoder that cannot keep up shows every
+                # other frame (late) rather than freezing on one until it catches up.
+                behind = self.clock() - self._t0 - pos * period
+                late = behind > period + self._refresh / 2 and (not skipped_last or behind > CATCH_UP_S)
+                skipped_last = late
             if late:
                 ok, frame = self._src.skip(), None
             else:
