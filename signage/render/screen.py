@@ -276,7 +276,8 @@ class Screen:
         self._drawn_videos = []
         new = self._frame_of(self.current, now)
         # Nothing changed since the last frame (a still, or a video's frame on its second
-        # refresh; no transition, no overlay): the canvas already holds this very frame.
+        # refresh; no transition, no overlay): the canvas already holds this very frame. Whatever
+        # is drawn below and can change from one frame to the next must be part of this key.
         key = (self._switches, getattr(self.current, "frame_version", 0), self.camera_on, self.notice.renders,
                self.size) if self._previous is None and not self.show_overlay else None
         self.unchanged = key is not None and key == self._drawn_key
