@@ -143,6 +143,7 @@ class Display:
         self.hidden = False  # opened hidden: shown by the first present()
         self._window = None
         self.presents = 0
+        self.unchanged = False  # set by the drawer for the next present() only
 
     @property
     def panel_size(self) -> Size:
@@ -229,9 +230,11 @@ class Display:
             self.hidden = False
             return pygame.display.set_mode(size, flags, **kw)
 
-    def present(self, unchanged: bool = False) -> None:
-        """Show the canvas: turned onto the panel when rotated, then flipped. ``unchanged``:
-        the canvas is as it was at the last present (the panel already holds it turned)."""
+    def present(self) -> None:
+        """Show the canvas: turned onto the panel when rotated, then flipped. When the drawer
+        set ``unchanged`` (the canvas is as it was at the last present), the panel already
+        holds it turned and it is not turned again."""
+        unchanged, self.unchanged = self.unchanged, False
         if self.rotation and not (unchanged and self.presents):
             turn(self.canvas, self.surface, self.rotation)
         pygame.display.flip()

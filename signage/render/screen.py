@@ -315,7 +315,8 @@ class Screen:
         self.draw(now)
         dt = self.clock() - t0
         self.frame_times.append(dt)
-        self.display.present(unchanged=self.unchanged)
+        self.display.unchanged = self.unchanged
+        self.display.present()
         for video in self._drawn_videos:  # counted as shown once it is in the frame flipped
             video.presented(now)
         self._drawn_videos = []
