@@ -105,6 +105,8 @@ def main() -> int:
     ap.add_argument("--screens", nargs="+", default=["1080p", "4K"], choices=render_video.SCREENS)
     ap.add_argument("--rotations", nargs="+", type=int, default=[0, 90], choices=(0, 90, 180, 270))
     ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on"))
+    ap.add_argument("--sensing-nice", type=int, default=0,
+                    help="experiment: lower the priority of the threads running when sensing has started (not the player's way)")
     ap.add_argument("--driver", default="dummy", help="SDL video driver (x11 under --xvfb)")
     ap.add_argument("--xvfb", action="store_true", help="run again under xvfb-run with the x11 driver")
     ap.add_argument("--clips", default=os.path.join(tempfile.gettempdir(), "signage-bench-clips"),
