@@ -18,7 +18,9 @@ import numpy as np
 
 log = logging.getLogger("signage.render")
 
-DECODE_THREADS = max(1, min(4, os.cpu_count() or 1))
+# FFmpeg's decoding threads: one on a 2-core machine, where a second decoded no faster and often
+# slower beside the render loop and sensing (BENCHMARKS.md, "Video"); else one core left free.
+DECODE_THREADS = 1 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 1) - 1)
 
 
 class FrameSource(Protocol):
