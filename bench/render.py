@@ -107,6 +107,7 @@ def main() -> int:
     ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on"))
     ap.add_argument("--sensing-nice", type=int, default=0,
                     help="experiment: lower the priority of the threads running when sensing has started (not the player's way)")
+    ap.add_argument("--decode-threads", type=int, help="FFmpeg decoding threads (default: the player's choice)")
     ap.add_argument("--driver", default="dummy", help="SDL video driver (x11 under --xvfb)")
     ap.add_argument("--xvfb", action="store_true", help="run again under xvfb-run with the x11 driver")
     ap.add_argument("--clips", default=os.path.join(tempfile.gettempdir(), "signage-bench-clips"),
@@ -114,6 +115,10 @@ def main() -> int:
     args = ap.parse_args()
     args.sensing = [s == "on" for s in args.sensing]
     os.environ["SDL_VIDEODRIVER"] = args.driver
+    if args.decode_threads:
+        import signage.render.video_source as video_source
+
+        video_source.DECODE_THREADS = args.decode_threads
     if args.only in (None, "video"):
         render_video.run(args)
         if args.xvfb:

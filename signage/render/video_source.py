@@ -18,9 +18,10 @@ import numpy as np
 
 log = logging.getLogger("signage.render")
 
-# FFmpeg's decoding threads: one on a 2-core machine, where a second decoded no faster and often
-# slower beside the render loop and sensing (BENCHMARKS.md, "Video"); else one core left free.
-DECODE_THREADS = 1 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 1) - 1)
+# FFmpeg's decoding threads: one per core, at least 2, at most 4. On this project's 2-core
+# machine, beside sensing, 2 threads kept 97-98% of a 1080p60 video's frames where 1 kept
+# 73-80% (BENCHMARKS.md, "Video"), though a decoding loop alone ran as fast with 1.
+DECODE_THREADS = max(2, min(4, os.cpu_count() or 1))
 
 
 class FrameSource(Protocol):
@@ -49,9 +50,10 @@ class CvSource:
         self.threads = int(cap.get(cv2.CAP_PROP_N_THREADS) or 0)
 
     @classmethod
-    def open(cls, path: str, threads: int = DECODE_THREADS, hardware: bool = True) -> "CvSource":
+    def open(cls, path: str, threads: int | None = None, hardware: bool = True) -> "CvSource":
         from signage.render.creatives import CreativeError
 
+        threads = threads or DECODE_THREADS
         params = [cv2.CAP_PROP_N_THREADS, threads]
         if hardware:
             params += [cv2.CAP_PROP_HW_ACCELERATION, cv2.VIDEO_ACCELERATION_ANY]
