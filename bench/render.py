@@ -1,12 +1,17 @@
-"""Screen benchmark: frame times at 1920x1080 with the privacy notice on, video pacing, switch latency.
+"""Screen benchmark: video frames due, shown, late and dropped; frame times; switch latency.
 
-    .venv/bin/python bench/render.py [--seconds 60] [--size 1920x1080]
+    .venv/bin/python bench/render.py [--only video|ui] [--sources 1080p30 1080p60 4K30]
+        [--screens 1080p 4K] [--rotations 0 90] [--sensing off on] [--driver dummy] [--xvfb]
 
-Frame time is what the render loop spends composing one frame and blitting it to the
-display surface (creative or transition, then the notice); it runs headless on SDL's
-dummy driver, so the copy to the panel (flip) is not included. The loop is paced at the
-display's 60 fps, as the player runs it, with the next creative prepared on the
-preparer thread meanwhile. Figures go to stdout.
+Video (bench/render_video.py): 1080p30, 1080p60 and 4K30 sources on 1080p and 4K screens,
+rotation 0 and 90, without and with sensing running beside it, counted from what reaches
+the screen (each frame's number read back off the surface flipped); the render thread's
+CPU time per frame includes the present (rotation and flip). ``--xvfb`` runs it all again
+under Xvfb (a real X server, SDL's x11 driver) when xvfb-run is installed.
+
+UI: frame time is what the render loop spends composing one frame and blitting it to the
+display surface (creative or transition, then the notice), paced at 60 fps, with the next
+creative prepared on the preparer thread meanwhile. Figures go to stdout.
 """
 
 from __future__ import annotations
@@ -14,21 +19,26 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from signage.config import DisplayConfig, NoticeConfig  # noqa: E402
 from signage.render.display import Display  # noqa: E402
 from signage.render.screen import Screen  # noqa: E402
 from signage.values import CreativeSpec, TransitionSpec  # noqa: E402
+
+import render_video  # noqa: E402  (bench/render_video.py)
 
 CONTENT = ROOT / "content"
 PICTURES = ["welcome.png", "pastry.png", "evening.png", "lunch-menu.png"]
@@ -75,11 +85,46 @@ def run(scr: Screen, seconds: float, schedule=None) -> tuple[list[float], list[f
     return steady, moving, scr.pacer.late_frames - late0
 
 
+def xvfb(args) -> None:
+    """The video part again under Xvfb (a real X server; SDL's x11 driver), when it is installed."""
+    if shutil.which("xvfb-run") is None:
+        print("xvfb: xvfb-run is not installed (apt-get install xvfb); skipped")
+        return
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 3840x2160x24", sys.executable, __file__, "--only", "video",
+           "--driver", "x11", "--clips", args.clips, "--sources", *args.sources, "--screens", *args.screens,
+           "--rotations", *map(str, args.rotations), "--sensing", *("on" if s else "off" for s in args.sensing)]
+    print("xvfb: " + " ".join(cmd[:5]) + " ...", flush=True)
+    subprocess.run(cmd, check=False)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=60.0, help="video playback length (default 60)")
-    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--size", default="1920x1080", help="screen size for the UI part")
+    ap.add_argument("--only", choices=("video", "ui"))
+    ap.add_argument("--sources", nargs="+", default=["1080p30", "1080p60", "4K30"], choices=render_video.SOURCES)
+    ap.add_argument("--screens", nargs="+", default=["1080p", "4K"], choices=render_video.SCREENS)
+    ap.add_argument("--rotations", nargs="+", type=int, default=[0, 90], choices=(0, 90, 180, 270))
+    ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on"))
+    ap.add_argument("--sensing-nice", type=int, default=0,
+                    help="experiment: lower the priority of the threads running when sensing has started (not the player's way)")
+    ap.add_argument("--decode-threads", type=int, help="FFmpeg decoding threads (default: the player's choice)")
+    ap.add_argument("--driver", default="dummy", help="SDL video driver (x11 under --xvfb)")
+    ap.add_argument("--xvfb", action="store_true", help="run again under xvfb-run with the x11 driver")
+    ap.add_argument("--clips", default=os.path.join(tempfile.gettempdir(), "signage-bench-clips"),
+                    help="where the numbered test videos are written (kept for the next run)")
     args = ap.parse_args()
+    args.sensing = [s == "on" for s in args.sensing]
+    os.environ["SDL_VIDEODRIVER"] = args.driver
+    if args.decode_threads:
+        import signage.render.video_source as video_source
+
+        video_source.DECODE_THREADS = args.decode_threads
+    if args.only in (None, "video"):
+        render_video.run(args)
+        if args.xvfb:
+            xvfb(args)
+    if args.only == "video":
+        return 0
     w, h = (int(v) for v in args.size.lower().split("x"))
 
     disp = Display(DisplayConfig(driver="dummy", fullscreen=False, size=(w, h), fps=60)).open()
@@ -107,20 +152,6 @@ def main() -> int:
     print(f"transition {dist(moving)}, late frames {late}")
     print(f"  cpu      {dist(CPU['moving'])}")
     print(f"  between  {dist(steady)}  (still frames while the next picture is prepared)")
-
-    # 3. Video for a minute: render frame times and the video's own frames.
-    scr.show(vid(), wait=True)
-    scr.tick()
-    v = scr.current
-    steady, moving, late = run(scr, args.seconds)
-    s = v.stats
-    due = int(args.seconds * v.fps)
-    print(f"video      {dist(steady + moving)}, late frames {late}")
-    print(f"  cpu      {dist(CPU['steady'] + CPU['moving'])}")
-    print(f"  promo.mp4 {v.fps:.0f} fps over {args.seconds:.0f} s: {due} frames due, {s.decoded} decoded in time, "
-          f"{s.shown} shown, {s.skipped} skipped by the decoder (late), "
-          f"{max(0, due - s.shown)} not shown ({max(0, due - s.shown) / due:.1%}); "
-          f"shown rate {s.shown / args.seconds:.2f} fps")
 
     # 4. Switch latency: show() to the first frame of the next creative.
     def latency(spec: CreativeSpec, preload: bool) -> float:

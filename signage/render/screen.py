@@ -22,10 +22,11 @@ import pygame
 
 from signage.config import DisplayConfig, NoticeConfig
 from signage.render import transitions
-from signage.render.creatives import Creative, CreativeError, VideoCreative, prepare
+from signage.render.creatives import Creative, CreativeError, prepare
 from signage.render.display import Display, FramePacer
 from signage.render.geometry import parse_color
 from signage.render.overlay import OperatorOverlay, PrivacyNotice, operator_lines
+from signage.render.video import VideoCreative
 from signage.values import AudienceSnapshot, CreativeSpec, TransitionSpec
 
 log = logging.getLogger("signage.render")
@@ -110,6 +111,10 @@ class Screen:
         self._events: deque[ScreenEvent] = deque(maxlen=1000)
         self.frame_times: deque[float] = deque(maxlen=3600)  # seconds to draw each frame
         self.frames = 0
+        self._drawn_videos: list[VideoCreative] = []  # drawn into the frame being composed
+        self._switches = 0  # creatives taken so far: part of what identifies a frame
+        self._drawn_key: tuple | None = None  # what the canvas holds (None: redraw)
+        self.unchanged = False  # the last draw found the canvas already showing its frame
         self._fps_t, self._fps_n, self.fps = clock(), 0, 0.0
         # Text slides keep clear of the notice, wherever it is and whether or not it shows now.
         h = self.notice.height(self.size, True)
@@ -150,6 +155,14 @@ class Screen:
             except Exception:
                 pass  # reported by the tick that takes it
 
+    def put(self, creative: Creative) -> None:
+        """Put a creative prepared elsewhere on screen at the next tick (tests, benchmarks)."""
+        if self._pending is not None:
+            self._pending[1].add_done_callback(_close_unused)
+        fut: Future = Future()
+        fut.set_result(creative)
+        self._pending = (creative.spec, fut)
+
     def set_slate(self, lines: tuple[str, ...] = ()) -> None:
         """Words on the idle slate (the "no playlist" slate), or none; taken at once when idle."""
         if lines == self._slate_lines:
@@ -159,6 +172,7 @@ class Screen:
         self._idle = _Idle(self.size, self._idle_color, lines, self._safe_bottom)
         if self.current is old:
             self.current = self._idle
+            self._switches += 1
         log.info("screen: idle slate %s", repr(" / ".join(lines)) if lines else "plain")
 
     def idle(self) -> None:
@@ -172,7 +186,10 @@ class Screen:
         self._pending = (None, fut)
 
     def _prepare(self, spec: CreativeSpec, at: float) -> Creative:
-        return prepare(spec, self.size, safe_bottom=self._safe_bottom, safe_top=self._safe_top, at=at)
+        creative = prepare(spec, self.size, safe_bottom=self._safe_bottom, safe_top=self._safe_top, at=at)
+        if isinstance(creative, VideoCreative):
+            creative.clock = self.clock  # its frames' times are on the screen's clock (before start())
+        return creative
 
     @property
     def preparing(self) -> bool:
@@ -239,6 +256,7 @@ class Screen:
             self._retire(self._previous)
         self._previous = self.current
         self.current = new
+        self._switches += 1
         self._switch_t = now
         new.start(now)
         if spec is None:
@@ -255,7 +273,16 @@ class Screen:
         """Compose one frame onto the canvas (no present): creative, overlay, notice last."""
         now = self.clock() if now is None else now
         self._take_pending(now)
-        new = self.current.frame()
+        self._drawn_videos = []
+        new = self._frame_of(self.current, now)
+        # Nothing changed since the last frame (a still, or a video's frame on its second
+        # refresh; no transition, no overlay): the canvas already holds this very frame. Whatever
+        # is drawn below and can change from one frame to the next must be part of this key.
+        key = (self._switches, getattr(self.current, "frame_version", 0), self.camera_on, self.notice.renders,
+               self.size) if self._previous is None and not self.show_overlay else None
+        self.unchanged = key is not None and key == self._drawn_key
+        if self.unchanged:
+            return
         if self._previous is not None:
             tr = self.current.spec.transition if self.current.spec is not None else _IDLE_TRANSITION
             elapsed = now - self._switch_t
@@ -265,7 +292,7 @@ class Screen:
                 self.canvas.blit(new, (0, 0))
             else:
                 p = transitions.progress(elapsed, tr.duration_s)
-                transitions.compose(self.canvas, tr.kind, p, self._previous.frame(), new)
+                transitions.compose(self.canvas, tr.kind, p, self._frame_of(self._previous, now), new)
         else:
             self.canvas.blit(new, (0, 0))
         if self.show_overlay:
@@ -273,14 +300,26 @@ class Screen:
                 self._operator.update(self.size, self._operator_text(), now)
             self._operator.draw(self.canvas)
         self.notice.draw(self.canvas, self.camera_on)
+        self._drawn_key = key if key is None or key[3] == self.notice.renders else None
+
+    def _frame_of(self, creative: Creative, now: float) -> "pygame.Surface":
+        if isinstance(creative, VideoCreative):  # the newest frame due on this refresh
+            self._drawn_videos.append(creative)
+            return creative.frame(now, self.pacer.period)
+        return creative.frame()
 
     def tick(self, now: float | None = None) -> float:
         """Draw and show one frame. Returns the seconds spent drawing it (before present)."""
         t0 = self.clock()
+        now = t0 if now is None else now
         self.draw(now)
         dt = self.clock() - t0
         self.frame_times.append(dt)
+        self.display.unchanged = self.unchanged
         self.display.present()
+        for video in self._drawn_videos:  # counted as shown once it is in the frame flipped
+            video.presented(now)
+        self._drawn_videos = []
         self.frames += 1
         self._fps_n += 1
         if t0 - self._fps_t >= 1.0:
@@ -297,7 +336,7 @@ class Screen:
         video = None
         if isinstance(self.current, VideoCreative):
             s = self.current.stats
-            video = f"video {s.fps:.0f} fps  shown {s.shown}  skipped {s.skipped}"
+            video = f"video {s.fps:.0f} fps  due {s.due}  shown {s.shown}  late {s.late}  dropped {s.dropped}"
         name = f"{self.current_id} ({self.current.kind})" if self.current_id else "idle"
         return operator_lines(self._audience, self.camera_on, self.fps, p99, name, video)
 

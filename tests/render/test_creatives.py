@@ -1,7 +1,6 @@
 """Each creative type and fit mode, checked pixel by pixel on a real (dummy-driver) display."""
 
 import logging
-import time
 
 import numpy as np
 import pygame
@@ -138,67 +137,6 @@ def test_text_slide_over_a_background_picture_keeps_contrast():
     assert mask_text.sum() > 5000
     bg = arr[~mask_text]
     assert np.percentile(bg.mean(axis=1), 99) < 140
-
-
-def wait_until(done, what: str, timeout: float = 60.0) -> None:
-    t_end = time.monotonic() + timeout  # generous: only a video that stopped reaches it
-    while not done():
-        assert time.monotonic() < t_end, f"timed out waiting for {what}"
-        time.sleep(0.005)
-
-
-def test_video_plays_at_its_own_rate_with_a_fast_render_loop():
-    """promo.mp4 is 30 fps: however fast the render loop goes, a new frame of the video reaches
-    the screen no sooner than it is due (30 new frames take at least a second), and the decoder
-    is never further into the video than the time since the switch. How much longer it takes
-    depends on the machine and its load, so that is not asserted."""
-    with screen(camera_on=False, size=(960, 540)) as scr:
-        t0 = time.perf_counter()  # before the switch: the video's clock starts after it
-        switch(scr, video(PROMO, fit="fit", background="#2b1d16"))
-        v = scr.current
-        assert v.fps == pytest.approx(30.0)
-        seen, thirty_at, position = [], None, 0
-        t_end = time.monotonic() + 60
-        while thirty_at is None or position < 60:  # 60 frames: two seconds of video
-            assert time.monotonic() < t_end, v.stats
-            scr.tick()
-            if thirty_at is None:
-                seen.append(hash(pygame.image.tobytes(scr.canvas, "RGB")[::997]))
-            scr.wait_next_frame()
-            shown, position = v.stats.shown, v.stats.decoded + v.stats.skipped
-            now = time.perf_counter() - t0
-            assert position <= now * v.fps + 2, (now, v.stats)  # the decoder is never ahead
-            if thirty_at is None and shown >= 31:  # the first frame, then 30 new ones
-                thirty_at = now
-        distinct = sum(1 for a, b in zip(seen, seen[1:]) if a != b)
-    assert thirty_at >= 1.0, (thirty_at, v.stats)  # frame 30 is due 1.0 s after the switch
-    assert 20 <= distinct <= 30, distinct  # the picture changed with the video's frames, and only then
-
-
-def test_video_keeps_its_own_timeline_whatever_the_render_loop_does():
-    """The decoder follows the video's clock, not the render loop: with no frame drawn at all it
-    goes on, and the screen then shows the newest frame only. A video that is late (here started
-    a second ago) skips the late frames without converting them instead of slowing down."""
-    from signage.render.creatives import prepare
-
-    with screen(camera_on=False, size=(640, 360)):
-        v = prepare(video(PROMO), (640, 360), safe_bottom=0)
-        try:
-            v.start(time.perf_counter())
-            wait_until(lambda: v.stats.decoded >= 3 and v.stats.decoded + v.stats.skipped >= 15,
-                       "the video to advance on its own")
-            assert v.stats.shown == 1  # nothing drawn: only the first frame, from the switch
-            v.frame()
-            assert v.stats.shown == 2  # one frame drawn: the newest one, the rest were replaced
-        finally:
-            v.close()
-        late = prepare(video(PROMO), (640, 360), safe_bottom=0)
-        try:
-            late.start(time.perf_counter() - 1.0)  # frames 1 to 28 are more than a frame late
-            wait_until(lambda: late.stats.decoded + late.stats.skipped >= 30, "the late video to catch up")
-            assert late.stats.skipped >= 28, late.stats
-        finally:
-            late.close()
 
 
 def test_a_sample_clip_decodes_and_fits_with_bars():
