@@ -39,7 +39,7 @@ PLAYLIST = """\
 name: {name}
 defaults: {{duration: 2s, transition: cut}}
 creatives:
-  - {{id: a, type: image, source: a.png}}
+  - {{id: a, type: image, source: a.png, background: "#3b2418"}}  # letterbox bars in a colour, not black
   - {{id: b, type: text, headline: B side, background: "#1d3557"}}
   - {{id: c, type: text, headline: C is new, background: "#2b6e3f"}}
 loop: {loop}
