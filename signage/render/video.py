@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import pygame
 
-from signage.render.creatives import Creative, CreativeError, compose_picture, scale
+from signage.render.creatives import Creative, CreativeError, compose_picture
 from signage.render.geometry import Rect, Size, parse_color
 from signage.render.layout import place_in
 from signage.render.video_source import CvSource, FrameSource
@@ -67,6 +67,18 @@ class _Frame:
 def ahead_for(size: Size, budget: int = AHEAD_BUDGET, most: int = MAX_AHEAD) -> int:
     """How many full-screen frames may wait decoded: the budget's worth, 2 to ``most``."""
     return max(2, min(most, budget // (size[0] * size[1] * 4)))
+
+
+def shrink(img: np.ndarray, size: Size) -> np.ndarray:
+    """``img`` (not smaller than ``size``) scaled to ``size`` at video rates: halved by area
+    averaging while it stays at least twice the size (OpenCV's fast whole-ratio path), then
+    bilinear. Area averaging at a ratio like the safe area's 0.82 costs six times more (25 ms a
+    1080p frame here, against 4)."""
+    while size[0] * 2 <= img.shape[1] and size[1] * 2 <= img.shape[0]:
+        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (img.shape[1], img.shape[0]) == tuple(size):
+        return img
+    return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
 
 
 class VideoCreative(Creative):
@@ -143,7 +155,7 @@ class VideoCreative(Creative):
             # Enlarging: convert the smaller picture, then scale it (bilinear: a third cheaper than
             # the cubic a still picture gets, at video rates) straight into place.
             return cv2.resize(cv2.cvtColor(part, cv2.COLOR_BGR2BGRA), size, dst=out, interpolation=cv2.INTER_LINEAR)
-        fitted = scale(part, size)  # the same size, or shrunk by area averaging
+        fitted = shrink(part, size)
         if self._direct:
             return cv2.cvtColor(fitted, cv2.COLOR_BGR2BGRA, dst=out)
         return np.ascontiguousarray(fitted)

@@ -181,3 +181,24 @@ def test_decoded_frames_waiting_are_bounded_by_memory():
     assert ahead_for((1920, 1080)) == 6
     assert ahead_for((3840, 2160)) == 4  # 4 x 33 MB
     assert ahead_for((7680, 4320)) == 2
+
+
+def test_shrinking_a_frame_keeps_its_size_and_does_not_alias():
+    """The video path's cheap shrink (halving by area, then bilinear) gives the target size and,
+    on a 1-pixel checkerboard (the worst case for aliasing), an even grey like area averaging;
+    bilinear alone at the 4K-to-1080p safe area's ratio would draw a moiré."""
+    import cv2
+    import numpy as np
+
+    from signage.render.video import shrink
+
+    board = ((np.indices((2160, 3840)).sum(axis=0) % 2) * 255).astype(np.uint8)
+    img = np.dstack([board] * 3)
+    out = shrink(img, (1566, 881))
+    assert out.shape == (881, 1566, 3)
+    assert abs(float(out.mean()) - 127.5) < 2 and float(out.std()) < 4
+    naive = cv2.resize(img, (1566, 881), interpolation=cv2.INTER_LINEAR)
+    assert float(naive.std()) > 4 * max(float(out.std()), 1.0)  # what the halving step is for
+    smooth = np.dstack([np.tile(np.linspace(0, 255, 1920, dtype=np.float32), (1080, 1))] * 3).astype(np.uint8)
+    ref = cv2.resize(smooth, (1566, 881), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrink(smooth, (1566, 881)).astype(int) - ref).max() <= 3
