@@ -99,9 +99,9 @@ class Guard:
             if k == b"content-length":
                 declared = v
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return await self._answer(scope, send, refusal(413, too_large_message(limit)), receive)
+            return await self._answer(scope, send, self._audited(scope, refusal(413, too_large_message(limit))), receive)
         if upload and not self.slots.take():
-            return await self._answer(scope, send, self.slots.refusal(), receive)
+            return await self._answer(scope, send, self._audited(scope, self.slots.refusal()), receive)
         try:
             await self._run(scope, receive, send, limit)
         finally:
@@ -137,10 +137,10 @@ class Guard:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not started:
-                await self._answer(scope, send, refusal(413, too_large_message(limit)), receive)
+                await self._answer(scope, send, self._audited(scope, refusal(413, too_large_message(limit))), receive)
         except BodyTimedOut as exc:
             if not started:
-                await self._answer(scope, send, refusal(408, str(exc.detail)))
+                await self._answer(scope, send, self._audited(scope, refusal(408, str(exc.detail))))
 
     async def _linger(self, receive) -> None:
         """Before a refusal, read and drop what the client is still sending, up to LINGER_MAX
@@ -157,6 +157,17 @@ class Guard:
                 drained += len(message.get("body", b""))
         except BodyTimedOut:
             return
+
+    @staticmethod
+    def _audited(scope, r: Refusal) -> Refusal:
+        """``r``, written to the audit log (a request past its budget: too large, too many
+        uploads at once, too slow). The gate's own refusals are logged by the gate."""
+        app = scope.get("app")
+        svc = getattr(getattr(app, "state", None), "service", None)
+        if svc is not None:
+            svc.audit.record("request.refused", outcome=str(r.status),
+                             detail=f"{scope['method']} {scope['path']}: {r.detail}")
+        return r
 
     async def _answer(self, scope, send, r: Refusal, receive=None) -> None:
         """Send a refusal instead of the route, the body unread; the connection is then closed."""

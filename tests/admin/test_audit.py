@@ -105,6 +105,19 @@ def test_one_refusal_of_the_gate_is_one_row(server):
     assert new_rows(log, before) == []
 
 
+def test_a_request_past_its_budget_is_one_row(server):
+    """Refusals after the gate (a body over the limit: 413) are logged too, once."""
+    log = audit_of(server)
+    before = len(log.read(limit=10_000))
+    big = b"PK" + b"\0" * (server.settings.admin.max_upload_bytes + 10)
+    with server.api() as c:
+        r = c.post("/api/versions", files={"file": ("big.zip", big, "application/zip")})
+    assert r.status_code == 413
+    rows = new_rows(log, before)
+    assert [(x.event, x.outcome, x.client) for x in rows] == [("request.refused", "413", "127.0.0.1")], rows
+    assert rows[0].detail.startswith("POST /api/versions: ") and "larger than" in rows[0].detail
+
+
 def test_uploads_activations_and_rollbacks_are_logged(server):
     log = audit_of(server)
     before = len(log.read(limit=10_000))
