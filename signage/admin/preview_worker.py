@@ -37,6 +37,7 @@ def render_all(job: dict[str, Any]) -> list[dict[str, Any]]:
 
     from signage.config import DisplayConfig, NoticeConfig, PlaylistLimits
     from signage.playlist.loader import PlaylistError, load_playlist
+    from signage.render.fit_check import preview_warnings
     from signage.render.preview import PreviewError, render_preview
 
     out = Path(job["out"])
@@ -64,6 +65,8 @@ def render_all(job: dict[str, Any]) -> list[dict[str, Any]]:
             th = max(1, round(h * tw / w))
             pygame.image.save(pygame.transform.smoothscale(img, (tw, th)), str(out / thumb))
             entry.update(full=full, thumb=thumb, width=w, height=h, thumb_width=tw, thumb_height=th)
+            # what the notice covers of a full-bleed picture, what fill crops (file names only)
+            entry["warnings"] = preview_warnings(spec, (w, h), notice)
         except (PreviewError, pygame.error, OSError, ValueError) as exc:
             # the renderer's messages name the file by its absolute path: keep the bundle's name only
             entry["error"] = str(exc).replace(str(playlist.parent) + os.sep, "")

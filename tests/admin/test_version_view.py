@@ -32,7 +32,7 @@ campaigns:
     max_per_day: 6
 creatives:
   - {id: beans, type: image, source: beans.png, campaign_id: ACME-12 / line 1}
-  - {id: hello, type: image, source: hello.png}
+  - {id: hello, type: image, source: hello.png, full_bleed: true}
   - {id: slide, type: text, headline: "Fresh beans", body: "Every morning", background: "#204060"}
 loop: [hello, beans, slide]
 """
@@ -73,6 +73,10 @@ def test_the_version_page_shows_previews_timelines_and_delivery(server):
     assert np.abs(band - BEANS).max(axis=1).mean() > 40
     url, _, _ = cv2.QRCodeDetector().detectAndDecode(full)
     assert url == server.settings.notice.url
+    # a full-bleed picture's preview says how much of it the notice covers (16:9 on 16:9: the band)
+    said = re.findall(r'data-creative="hello">.*?<span class="warning">([^<]*)</span>', page, re.S)
+    assert said and re.search(r"the notice covers \d+% of hello\.png at 1920x1080", said[0]), said
+    assert 'data-creative="beans">' in page and "covers" not in page.split('data-creative="beans">')[1].split("</li>")[0]
     slide = decode(browser.get(shown[2][1]).content)
     assert np.abs(slide[60, 60].astype(int) - (0x60, 0x40, 0x20)).max() <= 20  # the slide's colour (a soft gradient)
     assert browser.get(f"/versions/{v['id']}/previews/../../x.png").status_code == 404
