@@ -117,6 +117,7 @@ class CreativeSpec:
     color: str = "#ffffff"
     accent: str | None = None
     background_image: str | None = None
+    portrait_background_image: str | None = None  # text slide: its background on a screen taller than wide
     align: Literal["left", "center", "right"] = "center"
     full_bleed: bool = False  # cover the whole screen, under the notice too (default: the safe area)
     portrait_path: str | None = None  # the file for a screen taller than wide, when there is one

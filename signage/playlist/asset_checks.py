@@ -56,13 +56,15 @@ def _asset_sources(playlist_like: Iterable[tuple[int, dict | Any]]) -> list[tupl
             out.append((i, "portrait_source", kind, get("portrait_source")))
         if kind == "text" and isinstance(get("background_image"), str):
             out.append((i, "background_image", "image", get("background_image")))
+        if kind == "text" and isinstance(get("portrait_background_image"), str):
+            out.append((i, "portrait_background_image", "image", get("portrait_background_image")))
     return out
 
 
 def asset_key(creative_id: str, field: str = "source") -> str:
     """Where a creative's file is in ``LoadedPlaylist.assets``: its id, or ``id:portrait`` for
-    its portrait variant (an id has no colon)."""
-    return f"{creative_id}:portrait" if field == "portrait_source" else creative_id
+    its portrait variant (``portrait_source``, ``portrait_background_image``; an id has no colon)."""
+    return f"{creative_id}:portrait" if field.startswith("portrait_") else creative_id
 
 
 def _check_one(base: Path, source: str, kind: str, limits: Limits, confine_to) -> AssetInfo:

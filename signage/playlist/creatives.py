@@ -79,8 +79,18 @@ class TextCreative(_CreativeBase):
     color: Color = "#ffffff"
     background: Color = "#1d3557"
     accent: Color | None = None
-    background_image: str | None = None
+    background_image: str | None = Field(None, description="a picture behind the words, always fill: the safe area "
+                                         "(the whole screen with full_bleed)")
+    portrait_background_image: str | None = Field(None, description="the background picture for a portrait screen "
+                                                  "(taller than wide); background_image is then the landscape one")
     align: Literal["left", "center", "right"] = "center"
+
+    @model_validator(mode="after")
+    def _variant_of_a_background(self) -> TextCreative:
+        if self.portrait_background_image is not None and self.background_image is None:
+            raise ValueError("portrait_background_image is the portrait variant of background_image: "
+                             "give background_image (the landscape picture) too")
+        return self
 
 
 Creative = Annotated[Union[ImageCreative, VideoCreative, TextCreative], Field(discriminator="type")]

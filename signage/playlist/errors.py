@@ -182,7 +182,9 @@ def _unknown_field(raw_loc: Sequence[Any]) -> str:
     key = str(raw_loc[-1])
     if not known:
         return "unknown field"
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    # the same words in another order first (background_image_portrait: portrait_background_image)
+    close = [k for k in sorted(known) if sorted(k.split("_")) == sorted(key.split("_"))]
+    close = close or difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(known))
     return f"unknown field; {hint}"
 

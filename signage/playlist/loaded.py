@@ -22,7 +22,8 @@ class LoadedPlaylist:
     playlist: Playlist
     path: Path
     digest: str  # changes when the file or any asset it uses changes
-    # by creative id (text: its background image); a portrait variant under "<id>:portrait"
+    # by creative id (text: its background image); a portrait variant (portrait_source,
+    # portrait_background_image) under "<id>:portrait"
     assets: dict[str, AssetInfo] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
 
@@ -37,12 +38,12 @@ class LoadedPlaylist:
         t = c.transition or d.transition
         common = dict(id=c.id, duration_s=self.playlist.duration_of(c.id), fit=c.fit or d.fit,
                       transition=TransitionSpec(kind=t.type, duration_s=t.duration))
-        info = self.assets.get(c.id)
+        info, portrait = self.assets.get(c.id), self.assets.get(f"{c.id}:portrait")
         if isinstance(c, TextCreative):
             return CreativeSpec(kind="text", headline=c.headline, body=c.body, color=c.color, background=c.background,
                                 accent=c.accent, align=c.align, full_bleed=c.full_bleed,
-                                background_image=str(info.path) if info else None, **common)
-        portrait = self.assets.get(f"{c.id}:portrait")
+                                background_image=str(info.path) if info else None,
+                                portrait_background_image=str(portrait.path) if portrait else None, **common)
         return CreativeSpec(kind=c.type, path=str(info.path) if info else str(self.base_dir / c.source),
                             background=c.background or "#000000", full_bleed=c.full_bleed,
                             portrait_path=str(portrait.path) if portrait else

@@ -5,7 +5,9 @@
   as a share of its visible pixels, at each screen checked.
 - ``fill`` crops a picture whose shape differs from the screen's: warn when it crops more than
   ``layout.CROP_WARN_SHARE`` of its area, once per orientation (the worst screen), and say to
-  give a portrait (or landscape) variant.
+  give a portrait (or landscape) variant. A text slide's background picture is always fill
+  (its variant: ``portrait_background_image``); the notice covering it is not counted, since
+  the slide's words keep clear of the band.
 
 The screens checked: the configured display size (turned by its rotation) and the common
 ones, ``layout.COMMON_SIZES`` (1920x1080, 1280x720, 1080x1920 portrait, 3840x2160).
@@ -30,7 +32,14 @@ class Picture:
     fit: str
     full_bleed: bool
     orientations: tuple[str, ...] = ("landscape", "portrait")  # the screens this file is shown on
-    variant: bool = False  # it is the creative's portrait_source
+    variant: bool = False  # it is the creative's portrait variant
+    fields: tuple[str, str] = ("source", "portrait_source")  # the creative's landscape and portrait fields
+    covered: bool = True  # say what the notice covers under full_bleed (not behind a text slide's words)
+
+
+# The fields naming a creative's file and its portrait variant, by type.
+FIELDS = {"image": ("source", "portrait_source"), "video": ("source", "portrait_source"),
+          "text": ("background_image", "portrait_background_image")}
 
 
 def screens(display) -> list[Size]:
@@ -56,7 +65,7 @@ def picture_warnings(pic: Picture, bands: dict[Size, int], position: str) -> lis
     """The covered share (full bleed) and the crop warnings of one picture over ``bands``."""
     out: list[str] = []
     sizes = [s for s in bands if orientation(s) in pic.orientations]
-    if pic.full_bleed and sizes:
+    if pic.full_bleed and pic.covered and sizes:
         parts = []
         for s in sizes:
             cov = covered_share(pic.size, s, pic.fit, bands[s], position)
@@ -83,29 +92,33 @@ def _crop_hint(pic: Picture, orient: str, screen: Size, band_h: int, position: s
     """What to do about a large crop: the variant to give, or the shape that fits."""
     box = screen if pic.full_bleed else content_box(screen, band_h, position)[2:]
     shape = f"the picture's area is {box[0]}x{box[1]}"
+    main, variant = pic.fields
+    or_fit = " or use fit: fit" if pic.covered else ""  # a slide's background is always fill
     if pic.variant:
-        return f"make portrait_source that shape ({shape}) or use fit: fit"
+        return f"make {variant} that shape ({shape}){or_fit}"
     if orient == "portrait":
-        return f"give a portrait variant (portrait_source; {shape})"
-    return f"give a landscape picture as source ({shape}) and this one as portrait_source"
+        return f"give a portrait variant ({variant}; {shape})"
+    return f"give a landscape picture as {main} ({shape}) and this one as {variant}"
 
 
 def playlist_pictures(loaded) -> list[Picture]:
-    """Every picture and video of a loaded playlist, with the screens each is shown on."""
+    """Every picture and video of a loaded playlist (and text slide's background picture),
+    with the screens each is shown on."""
     pics = []
     p = loaded.playlist
     for i, c in enumerate(p.creatives):
-        if c.type not in ("image", "video"):
-            continue
-        fit = c.fit or p.defaults.fit
         info, portrait = loaded.assets.get(c.id), loaded.assets.get(f"{c.id}:portrait")
+        main, variant = FIELDS[c.type]
+        slide = c.type == "text"
+        fit = "fill" if slide else c.fit or p.defaults.fit
         where = f"creatives[{i}] {c.id}"
         if info is not None:
-            pics.append(Picture(where, Path(c.source).name, (info.width, info.height), fit, c.full_bleed,
-                                ("landscape",) if portrait else ("landscape", "portrait")))
+            pics.append(Picture(where, Path(getattr(c, main)).name, (info.width, info.height), fit, c.full_bleed,
+                                ("landscape",) if portrait else ("landscape", "portrait"), False,
+                                FIELDS[c.type], not slide))
         if portrait is not None:
-            pics.append(Picture(where, Path(c.portrait_source).name, (portrait.width, portrait.height), fit,
-                                c.full_bleed, ("portrait",), variant=True))
+            pics.append(Picture(where, Path(getattr(c, variant)).name, (portrait.width, portrait.height), fit,
+                                c.full_bleed, ("portrait",), True, FIELDS[c.type], not slide))
     return pics
 
 
@@ -120,14 +133,15 @@ def playlist_warnings(loaded, notice, display=None) -> list[str]:
 
 def preview_warnings(spec, size: Size, notice) -> list[str]:
     """The same lines for one creative at the one screen a preview renders."""
-    if spec.kind not in ("image", "video"):
-        return []
-    portrait = spec.portrait_path and orientation(size) == "portrait"
-    path = spec.portrait_path if portrait else spec.path
-    src = source_size(path, spec.kind)
+    slide = spec.kind == "text"
+    variant_path = spec.portrait_background_image if slide else spec.portrait_path
+    portrait = bool(variant_path) and orientation(size) == "portrait"
+    path = variant_path if portrait else spec.background_image if slide else spec.path
+    src = source_size(path, "image" if slide else spec.kind) if path else None
     if src is None:
         return []
-    pic = Picture(spec.id, Path(path).name, src, spec.fit, spec.full_bleed, (orientation(size),), bool(portrait))
+    pic = Picture(spec.id, Path(path).name, src, "fill" if slide else spec.fit, spec.full_bleed, (orientation(size),),
+                  portrait, FIELDS[spec.kind], not slide)
     return picture_warnings(pic, band_heights(notice, [size]), notice.position)
 
 

@@ -13,6 +13,7 @@ import pygame
 from signage.render.creatives import StillCreative, compose_picture, read_picture, to_surface
 from signage.render.fonts import font, px_for_cap
 from signage.render.geometry import Size, contrast_ratio, parse_color, relative_luminance
+from signage.render.layout import is_portrait
 from signage.render.linebreak import wrap_text
 from signage.values import CreativeSpec
 
@@ -57,20 +58,29 @@ def slide_gradient(color: tuple[int, int, int], size: Size) -> np.ndarray:
     return cv2.resize(column, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
+def background_for(spec: CreativeSpec, size: Size) -> str | None:
+    """The slide's background picture for this screen: its portrait variant on a screen taller
+    than wide (the upright size, after rotation) when it has one, else ``background_image``."""
+    if spec.portrait_background_image and is_portrait(size):
+        return spec.portrait_background_image
+    return spec.background_image
+
+
 def render_text_slide(spec: CreativeSpec, size: Size, safe_bottom: int, safe_top: int = 0) -> pygame.Surface:
     """Headline, an accent rule and the body, wrapped and aligned, over a colour or a picture.
 
     The words always keep clear of the notice (``safe_top``/``safe_bottom`` px). A background
     picture fills the safe area (the band's strip is the slide colour), or the whole screen
-    when the slide asks ``full_bleed``.
+    when the slide asks ``full_bleed``; a portrait screen takes its portrait variant.
     """
     w, h = size
     bg = parse_color(spec.background)
     color = parse_color(spec.color)
     accent = parse_color(spec.accent) if spec.accent else color
-    if spec.background_image:
+    picture = background_for(spec, size)
+    if picture:
         box = (0, 0, w, h) if spec.full_bleed else (0, safe_top, w, h - safe_top - safe_bottom)
-        pic = compose_picture(read_picture(spec.background_image), size, "fill", bg, box)
+        pic = compose_picture(read_picture(picture), size, "fill", bg, box)
         # A scrim keeps the words readable over any picture: darken under light text, lighten under dark.
         if relative_luminance(color) > 0.4:
             pic = cv2.convertScaleAbs(pic, alpha=170 / 255)

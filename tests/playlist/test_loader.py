@@ -338,3 +338,32 @@ def test_full_bleed_and_portrait_source_reach_the_spec_and_the_portrait_file_is_
     (folder / "pastry.png").write_bytes(b"not a picture")
     errors = errors_of(p)
     assert any("creatives.0.portrait_source" in e for e in errors), errors
+
+
+def test_a_text_slides_portrait_background_is_checked_like_its_background(folder):
+    shutil.copy(CONTENT / "beans-bg-portrait.png", folder / "beans-tall.png")
+    slide = "  - {id: s, type: text, headline: Hi, background_image: beans-bg.png, %s}\n"
+    p = write(folder, "name: t\ncreatives:\n" + slide % "portrait_background_image: beans-tall.png" + "loop: [s]\n")
+    loaded = load_playlist(p)
+    spec = loaded.spec("s")
+    assert spec.portrait_background_image == str((folder / "beans-tall.png").resolve())
+    assert spec.background_image == str((folder / "beans-bg.png").resolve())
+    assert (loaded.assets["s:portrait"].width, loaded.assets["s:portrait"].height) == (1080, 1512)
+    before = loaded.digest
+    (folder / "beans-tall.png").write_bytes(b"not a picture")  # probed by content, not by name
+    errors = errors_of(p)
+    assert len(errors) == 1 and "creatives.0.portrait_background_image" in errors[0] and "beans-tall.png" in errors[0]
+    shutil.copy(CONTENT / "welcome-portrait.png", folder / "beans-tall.png")
+    assert load_playlist(p).digest != before  # part of the digest: a new picture reloads
+    for value, words in (("gone.png", "file not found"), ("promo.mp4", "images: PNG"), ("../x/../beans-bg.png", "outside"),
+                         ("3", "must be a valid string")):
+        lines = errors_of(write(folder, "name: t\ncreatives:\n" + slide % f"portrait_background_image: {value}"
+                                + "loop: [s]\n"), confine_to=folder)
+        assert len(lines) == 1 and "creatives.0.portrait_background_image" in lines[0] and words in lines[0], lines
+    lines = errors_of(write(folder, "name: t\ncreatives:\n" + slide % "background_image_portrait: beans-tall.png"
+                            + "loop: [s]\n"))
+    assert any("creatives.0.background_image_portrait" in x and "did you mean 'portrait_background_image'" in x
+               for x in lines), lines  # strict: a word out of order fails, and the message names the field
+    lines = errors_of(write(folder, "name: t\ncreatives:\n  - {id: s, type: text, headline: Hi, "
+                            "portrait_background_image: beans-tall.png}\nloop: [s]\n"))
+    assert any("creatives.0" in x and "give background_image" in x for x in lines), lines

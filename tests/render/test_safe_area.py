@@ -14,7 +14,7 @@ import numpy as np
 import pygame
 import pytest
 
-from screenkit import PROMO, image, rgb, screen, switch, video
+from screenkit import PROMO, image, rgb, screen, switch, text, video
 from signage.config import NoticeConfig
 from signage.render.layout import content_box, covered_share, crop_share, place_in
 
@@ -146,20 +146,27 @@ def clean_env(monkeypatch):
             monkeypatch.delenv(k)
 
 
-def test_validate_reports_the_covered_share_and_fills_crop(tmp_path, capsys, clean_env):
+def validated(tmp_path, capsys, name: str, creatives: str):
+    """``signage validate`` of a playlist of ``creatives`` beside two ads, NAME.png (1600x900) and
+    NAME-tall.png (the shape of a portrait screen's free area): (playlist, what it printed)."""
     from signage.cli import main
+
+    ad_png(tmp_path, (1600, 900), f"{name}.png")
+    ad_png(tmp_path, (900, 1260), f"{name}-tall.png")
+    pl = tmp_path / "p.yaml"
+    ids = [line.split("id: ")[1].split(",")[0] for line in creatives.splitlines()]
+    pl.write_text(f"name: t\ncreatives:\n{creatives}loop: [{', '.join(ids)}]\n")
+    assert main(["validate", str(pl)]) == 0
+    return pl, capsys.readouterr().err
+
+
+def test_validate_reports_the_covered_share_and_fills_crop(tmp_path, capsys, clean_env):
     from signage.render.overlay import PrivacyNotice
 
-    ad_png(tmp_path, (1600, 900), "promo.png")
-    ad_png(tmp_path, (900, 1260), "promo-tall.png")  # the shape of a portrait screen's free area
-    pl = tmp_path / "p.yaml"
-    pl.write_text("name: t\ncreatives:\n"
-                  "  - {id: bleed, type: image, source: promo.png, full_bleed: true}\n"
-                  "  - {id: wide, type: image, source: promo.png, fit: fill}\n"
-                  "  - {id: both, type: image, source: promo.png, portrait_source: promo-tall.png, fit: fill}\n"
-                  "loop: [bleed, wide, both]\n")
-    assert main(["validate", str(pl)]) == 0
-    err = capsys.readouterr().err
+    pl, err = validated(tmp_path, capsys, "promo",
+                        "  - {id: bleed, type: image, source: promo.png, full_bleed: true}\n"
+                        "  - {id: wide, type: image, source: promo.png, fit: fill}\n"
+                        "  - {id: both, type: image, source: promo.png, portrait_source: promo-tall.png, fit: fill}\n")
     band = PrivacyNotice(NoticeConfig()).height((1920, 1080), True)
     assert (f"creatives[0] bleed: full_bleed: the notice covers {band / 1080:.0%} of promo.png at 1920x1080 "
             f"(its bottom {band} px)") in err
@@ -220,7 +227,7 @@ def test_the_box_stays_when_the_camera_goes_off_so_nothing_jumps(tmp_path):
 
 
 def test_a_text_slides_background_picture_fills_the_box_unless_full_bleed():
-    from screenkit import CONTENT, text
+    from screenkit import CONTENT
 
     bg = str(CONTENT / "beans-bg.png")
     with screen() as scr:
@@ -233,3 +240,56 @@ def test_a_text_slides_background_picture_fills_the_box_unless_full_bleed():
     assert (strip == strip[0, 0]).all()  # the slide's colour (under its scrim), flat
     assert bleed_strip.std() > 3  # the picture goes on under the band
     assert boxed[: 1080 - band].astype(int).std() > 3
+
+
+def solid_png(tmp_path, size, color, name):
+    p = tmp_path / name
+    cv2.imwrite(str(p), np.full((size[1], size[0], 3), color[::-1], np.uint8))  # BGR on disk
+    return p
+
+
+WIDE, TALL = (200, 40, 40), (40, 200, 40)  # the landscape and the portrait background, told apart by colour
+
+
+@pytest.mark.parametrize("panel,rotation,shown", [((1920, 1080), 0, WIDE), ((1280, 720), 0, WIDE),
+                                                  ((1920, 1080), 90, TALL), ((1080, 1920), 0, TALL)],
+                         ids=["1080p", "720p", "rotated-portrait", "portrait-panel"])
+def test_a_text_slide_draws_its_portrait_background_on_a_portrait_screen(tmp_path, panel, rotation, shown):
+    wide = solid_png(tmp_path, (1920, 880), WIDE, "wide.png")
+    tall = solid_png(tmp_path, (1080, 1512), TALL, "tall.png")
+    with screen(size=panel, rotation=rotation) as scr:
+        switch(scr, text("Hi", background="#204060", background_image=str(wide), portrait_background_image=str(tall)))
+        arr = rgb(scr.current.frame()).astype(int)
+        band = scr.notice.height(scr.size, True)
+    w, h = scr.size
+    assert (h > w) == (shown == TALL)  # the upright picture's orientation, after rotation
+    scrim = np.round(np.array(shown) * 170 / 255)  # white words: the picture is darkened under them
+    margin = arr[: h - band, : int(w * 0.08) - 2]  # left of the words, the whole safe area's height
+    assert np.abs(margin - scrim).max() <= 2, (margin.min(axis=(0, 1)), margin.max(axis=(0, 1)), scrim)
+
+
+def test_validate_and_preview_warn_when_a_slides_background_is_cropped_unless_it_has_a_portrait_one(
+        tmp_path, capsys, clean_env):
+    from signage.cli import main
+    from signage.render.overlay import PrivacyNotice
+
+    pl, err = validated(tmp_path, capsys, "wide",
+                        "  - {id: plain, type: text, headline: Hi, background_image: wide.png, fit: fit}\n"
+                        "  - {id: both, type: text, headline: Hi, background_image: wide.png, "
+                        "portrait_background_image: wide-tall.png}\n"
+                        "  - {id: bleed, type: text, headline: Hi, background_image: wide-tall.png, full_bleed: true}\n")
+    area = content_box((1080, 1920), PrivacyNotice(NoticeConfig()).height((1080, 1920), True))[2:]
+    crop = crop_share((1600, 900), area, "fill")  # a slide's background is always fill (its fit is ignored)
+    assert (f"creatives[0] plain: fill crops {crop.share:.0%} of wide.png in portrait (1080x1920: its left and right); "
+            f"give a portrait variant (portrait_background_image; the picture's area is {area[0]}x{area[1]})") in err
+    assert "both" not in err  # its portrait variant fits the portrait screen
+    crop = crop_share((900, 1260), (1920, 1080), "fill")  # full bleed: the whole landscape screen
+    assert (f"creatives[2] bleed: fill crops {crop.share:.0%} of wide-tall.png in landscape (1920x1080: its top and bottom); "
+            "give a landscape picture as background_image (the picture's area is 1920x1080) "
+            "and this one as portrait_background_image") in err
+    assert "notice covers" not in err  # the words keep clear of the band: no covered share for a slide
+    out = tmp_path / "f.png"
+    for cid, warned in (("plain", True), ("both", False)):
+        assert main(["preview", str(pl), "--creative", cid, "--size", "1920x1080", "--rotation", "90",
+                     "--out", str(out)]) == 0
+        assert ("fill crops" in capsys.readouterr().err) == warned, cid
