@@ -11,7 +11,7 @@ give the same pictures.
 Outputs: welcome.png, coffee-of-the-day.png, pastry.png, lunch-menu.png, evening.png,
 smile-offer.png, group-offer.png and beans-bg.png (a background for text creatives), each at
 the shape of a 1080p screen's safe area (1920x880) and as NAME-portrait.png at a portrait
-screen's (1080x1512); promo.mp4 (1280x720, 6 s, 30 fps, silent, mp4v) and promo-portrait.mp4
+screen's (1080x1512; beans-bg-portrait.png: the whole portrait screen, 1080x1920); promo.mp4 (1280x720, 6 s, 30 fps, silent, mp4v) and promo-portrait.mp4
 (720x1008). The words stay inside demo_draw.MARGIN, so fit and fill never cut them.
 """
 
@@ -222,9 +222,13 @@ def write_video(path: Path, size=(1280, 720), fps: int = 30) -> None:
 
 DRAW = {"welcome": welcome, "coffee-of-the-day": coffee_of_the_day, "pastry": pastry, "lunch-menu": lunch_menu,
         "evening": evening, "smile-offer": smile_offer, "group-offer": group_offer, "beans-bg": beans_bg}
+# The text slides' background (beans only, no words) covers a whole portrait screen: a slide with
+# full_bleed shows it there uncropped, and the safe area's fill crops 18% of it (1080x1579 of 1080x1920).
+SIZES = {"beans-bg": (LANDSCAPE, (1080, 1920))}
 # file name -> a function drawing it: NAME.png at the landscape safe area's shape, NAME-portrait.png
 IMAGES = {f"{name}{suffix}.png": functools.partial(draw, Page(size))
-          for name, draw in DRAW.items() for suffix, size in (("", LANDSCAPE), ("-portrait", PORTRAIT))}
+          for name, draw in DRAW.items()
+          for suffix, size in zip(("", "-portrait"), SIZES.get(name, (LANDSCAPE, PORTRAIT)))}
 
 
 def main(argv: list[str]) -> int:

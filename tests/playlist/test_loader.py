@@ -348,7 +348,7 @@ def test_a_text_slides_portrait_background_is_checked_like_its_background(folder
     spec = loaded.spec("s")
     assert spec.portrait_background_image == str((folder / "beans-tall.png").resolve())
     assert spec.background_image == str((folder / "beans-bg.png").resolve())
-    assert (loaded.assets["s:portrait"].width, loaded.assets["s:portrait"].height) == (1080, 1512)
+    assert (loaded.assets["s:portrait"].width, loaded.assets["s:portrait"].height) == (1080, 1920)  # probed
     before = loaded.digest
     (folder / "beans-tall.png").write_bytes(b"not a picture")  # probed by content, not by name
     errors = errors_of(p)
