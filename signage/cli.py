@@ -278,6 +278,12 @@ def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
     return run_admin(args, settings)
 
 
+def cmd_privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.disclosure.cli import run_privacy
+
+    return run_privacy(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signage", description="Adaptive digital-signage player.")
     p.add_argument("--version", action="version", version=f"signage {__version__}")
@@ -378,6 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_arguments(ad)
     ad.set_defaults(func=cmd_admin)
+
+    pr = sub.add_parser("privacy", help="the privacy notice's second layer as an HTML file, and the A4 poster (PDF)")
+    from signage.disclosure.cli import add_privacy_arguments
+
+    add_privacy_arguments(pr)
+    pr.set_defaults(func=cmd_privacy)
     return p
 
 

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from signage.config.admin import AdminConfig
+from signage.config.privacy import PrivacyConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
 from signage.config.sensing import CameraConfig, SensingConfig
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     player: PlayerConfig = PlayerConfig()
     health: HealthConfig = HealthConfig()
     admin: AdminConfig = AdminConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     screen: ScreenConfig = ScreenConfig()
 
     @field_validator("log_level")
