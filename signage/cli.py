@@ -284,6 +284,12 @@ def cmd_privacy(args: argparse.Namespace, settings: Settings) -> int:
     return run_privacy(args, settings)
 
 
+def cmd_dpia(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.disclosure.cli import run_dpia
+
+    return run_dpia(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signage", description="Adaptive digital-signage player.")
     p.add_argument("--version", action="version", version=f"signage {__version__}")
@@ -390,6 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_privacy_arguments(pr)
     pr.set_defaults(func=cmd_privacy)
+
+    dp = sub.add_parser("dpia", help="a draft data protection impact assessment (Markdown, PDF) from the configuration")
+    from signage.disclosure.cli import add_dpia_arguments
+
+    add_dpia_arguments(dp)
+    dp.set_defaults(func=cmd_dpia)
     return p
 
 

@@ -18,6 +18,9 @@ class PrivacyConfig(Strict):
     # The supervisory authority passers-by may complain to, and its web address.
     authority: str = Field("", max_length=120)
     authority_url: str = Field("", max_length=200)
+    # The camera's horizontal field of view, degrees (its data sheet), for the DPIA's detection
+    # range (`signage dpia`); None = not known.
+    camera_fov_deg: float | None = Field(None, gt=10, lt=180)
     # Where the second layer is published for passers-by's phones ("" = notice.url).
     page_url: str = Field("", max_length=200)
 

@@ -59,3 +59,33 @@ def run_privacy(args: argparse.Namespace, settings: Settings) -> int:
         print(f"signage privacy: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def add_dpia_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--md", metavar="FILE", help="write the draft as Markdown to FILE (to edit)")
+    p.add_argument("--pdf", metavar="FILE", help="write the draft as PDF to FILE (to file)")
+
+
+def run_dpia(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime
+
+    from signage.disclosure.dpia import draft
+
+    md = draft(settings, datetime.date.today().isoformat())
+    if not args.md and not args.pdf:
+        sys.stdout.write(md)
+        return 0
+    try:
+        if args.md:
+            _write(args.md, md.encode())
+            print(f"DPIA draft: {args.md}")
+        if args.pdf:
+            from signage.disclosure.textpdf import markdown_pdf
+
+            _write(args.pdf, markdown_pdf(md, title=f"DPIA draft: {settings.notice.controller}"))
+            print(f"DPIA draft: {args.pdf}")
+    except OSError as exc:
+        print(f"signage dpia: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print("parts marked [OPERATOR: ...] are yours to answer", file=sys.stderr)
+    return 0
