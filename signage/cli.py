@@ -238,7 +238,10 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from signage.app import run
+    from signage.hardening import no_core_dumps
     from signage.run_options import RunOptions
+
+    no_core_dumps()  # before the camera opens: no core file can hold a frame
 
     return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
                                     windowed=args.windowed, duration_s=args.duration, db=args.db,
