@@ -61,7 +61,7 @@ def _en(f: Facts) -> Page:
         + (", and whether a smile or an open-mouthed surprise look is readily apparent." if f.expressions else "."),
         "No one is identified: no face template is made and no one is recognised from one visit to the next; "
         "a person's short-lived track is forgotten as soon as they leave the camera's view.",
-        "It never estimates age, gender, origin or any other personal characteristic, and it does not "
+        "No age, no gender, no origin nor any other personal characteristic is estimated, and it does not "
         "recognise emotions.",
     ]
     if not f.expressions:

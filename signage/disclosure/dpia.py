@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from signage.config import Settings
 from signage.disclosure.facts import Facts, facts
@@ -24,7 +25,7 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
      "tests/test_privacy.py"),
     ("Landmarks never leave the analyzer", "no face geometry that could single someone out is kept",
      "tests/test_privacy.py"),
-    ("No identity", "no face template, no recognition of a returning person, no age, gender or origin",
+    ("No identity", "no face template, no recognition of a returning person, no age, no gender, no origin",
      "tests/test_privacy.py, tests/sensing/test_tracker.py"),
     ("Only aggregates persist", "the database holds counts per play and per minute, never a row per person",
      "tests/analytics/test_analytics_privacy.py"),
@@ -52,13 +53,20 @@ class Evidence:
     fov_deg: float | None
 
 
-def evidence(settings: Settings) -> Evidence:
-    from signage.sensing.model_files import expected_sha256
+MODELS_SUMS = Path(__file__).resolve().parent.parent / "models" / "SHA256SUMS"
 
+
+def _model_sums() -> dict[str, str]:
+    """The shipped models' manifest (read here, not through sensing: no layer reaches into it)."""
     try:
-        models = expected_sha256()
-    except (OSError, ValueError):
-        models = {}
+        lines = MODELS_SUMS.read_text().splitlines()
+    except OSError:
+        return {}
+    return {name.lstrip("*"): digest for digest, name in (ln.split(maxsplit=1) for ln in lines if ln.strip())}
+
+
+def evidence(settings: Settings) -> Evidence:
+    models = _model_sums()
     c = settings.camera
     return Evidence(models, c.width, c.height, c.fps, str(c.source), settings.sensing.landmarks.min_face_px,
                     settings.privacy.camera_fov_deg)
