@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -132,8 +131,8 @@ def test_the_last_will_marks_a_screen_offline_and_an_older_health_changes_nothin
                     (topic("kiosk-2", "health"), m.encode(m.Health(screen="kiosk-2", ts=T0 + 10, healthy=False)))])
     wait_for(lambda: scalar(pg_dsn, "SELECT count(*) FROM screens WHERE online") == 1, what="kiosk-2 online")
     wait_for(lambda: scalar(pg_dsn, "SELECT extract(epoch FROM health_ts) FROM screens") == T0 + 20)
-    k._sock_close()  # the kiosk vanishes without a DISCONNECT: the broker publishes its will
     k.loop_stop()
+    k._sock_close()  # the kiosk vanishes without a DISCONNECT: the broker publishes its will
     wait_for(lambda: scalar(pg_dsn, "SELECT count(*) FROM screens WHERE NOT online") == 1, timeout=60,
              what="the last will: offline")
     assert scalar(pg_dsn, "SELECT healthy FROM screens") is True
@@ -176,17 +175,15 @@ def test_a_collector_killed_mid_stream_loses_and_duplicates_nothing(broker, pg_d
         wait_for(lambda: scalar(pg_dsn, "SELECT to_regclass('plays') IS NOT NULL"), what="the schema")
         k = mqtt_client(broker, "kiosk-1", "kiosk-1", clean=False)
         n = 400
-        stop_at = threading.Event()
-        sender = threading.Thread(target=lambda: publish_all(
-            k, [(topic("kiosk-1", "play"), play("kiosk-1", f"k{i}")) for i in range(n)]))
-        sender.start()
+        first = [k.publish(topic("kiosk-1", "play"), play("kiosk-1", f"k{i}"), qos=1) for i in range(n // 2)]
         wait_for(lambda: count(pg_dsn, "plays") >= 20, what="the first rows")
         proc.send_signal(signal.SIGKILL)  # mid-stream, maybe mid-transaction: no goodbye at all
         proc.wait(30)
-        assert count(pg_dsn, "plays") < n, "the stream ended before the kill: the test proves nothing"
+        for info in first:
+            info.wait_for_publish(60)
+        publish_all(k, [(topic("kiosk-1", "play"), play("kiosk-1", f"k{i}")) for i in range(n // 2, n)])
+        assert count(pg_dsn, "plays") < n
         proc = _collector_process(broker, pg_dsn, pwfile, log)
-        sender.join(120)
-        stop_at.set()
         wait_for(lambda: count(pg_dsn, "plays") >= n, timeout=120, what=f"{n} plays")
         assert count(pg_dsn, "plays") == n
         stop_client(k)
