@@ -154,7 +154,7 @@ class Collector:
         if isinstance(rec, intake.Refused):
             self._refusals.warning("refused a message on %s: %s", rec.topic, rec.reason)
         item = _Item(rec, self._clock(), msg.mid, msg.qos, self._gen)
-        while not self._stop.is_set():  # full: paho's thread waits, and so does the broker
+        while not self._stopping:  # full: paho's thread waits, and so does the broker (stopping: not acked)
             try:
                 self._queue.put(item, timeout=0.5)
                 return

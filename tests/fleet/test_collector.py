@@ -207,8 +207,7 @@ def own_postgres():
 
 def test_the_database_down_holds_the_acks_and_nothing_is_lost(broker, own_postgres, collect):
     dsn = own_postgres.create_database("fleet")
-    col = collect(broker, dsn)
-    wait_for(col.db_ready.is_set, what="the schema")
+    col = collect(broker, dsn, batch_size=20, queue_size=10)  # 30 < the broker's window: paho's thread waits too
     k = mqtt_client(broker, "kiosk-1", "kiosk-1", clean=False)
     own_postgres.stop()
     publish_all(k, [(topic("kiosk-1", "play"), play("kiosk-1", f"d{i}")) for i in range(50)])
@@ -219,9 +218,10 @@ def test_the_database_down_holds_the_acks_and_nothing_is_lost(broker, own_postgr
     # was never acknowledged, so the broker gives it to the next collector
     own_postgres.stop()
     publish_all(k, [(topic("kiosk-1", "play"), play("kiosk-1", f"e{i}")) for i in range(50)])
-    wait_for(lambda: col.stats().get("db_errors", 0) >= 2, what="the database down again")
+    wait_for(lambda: col.stats().get("db_errors", 0) >= 2 and col._queue.full(), what="the database down again")
     assert col.stats().get("inserted_play", 0) == 50
     col.stop()
+    assert not col._writer.is_alive()
     own_postgres.start()
     col2 = collect(broker, dsn)
     wait_for(lambda: count(dsn, "plays") == 100, timeout=120, what="100 plays")
