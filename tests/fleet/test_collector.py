@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -302,8 +303,6 @@ def test_migrations_apply_once_and_every_audience_figure_has_a_column(pg_dsn):
 def test_retention_purges_old_records_only(broker, pg_dsn, collect):
     collect(broker, pg_dsn)
     k = mqtt_client(broker, "kiosk-1", "kiosk-1")
-    import time
-
     now = time.time()
     publish_all(k, [(topic("kiosk-1", "play"), play("kiosk-1", "old", start_ts=now - 40 * 86400,
                                                      end_ts=now - 40 * 86400 + 10)),
@@ -320,6 +319,26 @@ def test_retention_purges_old_records_only(broker, pg_dsn, collect):
     assert scalar(pg_dsn, "SELECT key FROM plays") == "new"
     assert count(pg_dsn, "screens") == 1
     stop_client(k)
+
+
+def test_the_collector_purges_on_its_own_when_the_hour_comes(broker, pg_dsn):
+    offset = [0.0]
+    cfg = CollectorConfig(broker=broker.address, db=pg_dsn, batch_wait_s=0.05, retention_days=30, purge_every_s=3600)
+    col = Collector(cfg, broker.password("collector"), clock=lambda: time.time() + offset[0]).start()
+    try:
+        wait_for(lambda: col.subscribed.is_set() and col.db_ready.is_set())
+        k = mqtt_client(broker, "kiosk-1", "kiosk-1")
+        now = time.time()
+        publish_all(k, [(topic("kiosk-1", "play"), play("kiosk-1", "old", start_ts=now - 40 * 86400,
+                                                         end_ts=now - 40 * 86400 + 10)),
+                        (topic("kiosk-1", "play"), play("kiosk-1", "new", start_ts=now - 60, end_ts=now - 50))])
+        wait_for(lambda: count(pg_dsn, "plays") == 2, what="both plays")
+        offset[0] = 3601.0  # an hour on: the next idle moment purges
+        wait_for(lambda: count(pg_dsn, "plays") == 1, what="the old play purged")
+        assert scalar(pg_dsn, "SELECT key FROM plays") == "new"
+        stop_client(k)
+    finally:
+        col.stop()
 
 
 def test_the_cli_names_a_bad_option_and_an_unreachable_database(tmp_path):
