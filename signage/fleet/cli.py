@@ -99,9 +99,15 @@ def cmd_collect(args: argparse.Namespace, settings=None) -> int:
         return _fail(_explain(exc))
     except ValueError as exc:
         return _fail(str(exc))
+    import ssl
+
     from signage.fleet.collector import Collector
 
-    return Collector(cfg, password).run_forever()
+    try:
+        collector = Collector(cfg, password)
+    except (OSError, ssl.SSLError, ValueError) as exc:  # tls_set reading the CA file
+        return _fail(f"--ca-file {cfg.ca_file}: {getattr(exc, 'strerror', None) or exc}")
+    return collector.run_forever()
 
 
 def _with_db(dsn: str, job) -> int:

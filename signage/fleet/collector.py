@@ -109,6 +109,8 @@ class Collector:
             c.tls_set(ca_certs=self.cfg.ca_file)
         c.reconnect_delay_set(self.cfg.reconnect_min_s, self.cfg.reconnect_max_s)
         c.on_connect = self._on_connect
+        c.on_connect_fail = lambda client, userdata: log.warning("cannot reach the broker at %s; trying again",
+                                                                 self.cfg.broker)
         c.on_disconnect = self._on_disconnect
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message

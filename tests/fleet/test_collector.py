@@ -353,5 +353,7 @@ def test_the_cli_names_a_bad_option_and_an_unreachable_database(tmp_path):
     assert p.returncode == 2 and "--broker:" in p.stderr and "65535" in p.stderr and "Traceback" not in p.stderr
     p = run("collect", "--password-file", str(tmp_path / "none"))
     assert p.returncode == 2 and "--password-file" in p.stderr and "Traceback" not in p.stderr
+    p = run("collect", "--ca-file", str(tmp_path / "no-ca.pem"))
+    assert p.returncode == 2 and "--ca-file" in p.stderr and "Traceback" not in p.stderr
     p = run("migrate", "--db", "host=127.0.0.1 port=1 password=hunter2 connect_timeout=5")
     assert p.returncode == 2 and "port=1" in p.stderr and "hunter2" not in p.stderr and "Traceback" not in p.stderr
