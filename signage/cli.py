@@ -405,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dpia_arguments(dp)
     dp.set_defaults(func=cmd_dpia)
+
+    from signage.fleet.cli import add_fleet_arguments
+
+    add_fleet_arguments(sub.add_parser("fleet", help="the fleet's central side: the collector (broker -> PostgreSQL)"))
     return p
 
 
