@@ -60,18 +60,20 @@ def _audience_json(snap) -> dict:
 
 
 def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool) -> str:
-    measured = [f for f in faces if f.measured]
+    measured = [f for f in faces if f.yaw is not None]  # landmarks ran (expressions on or off)
     people = ", ".join(
-        f"{f.expression}{' looking' if f.looking else ' turned away'} (yaw {f.yaw:+.0f}, smile {f.smile:.2f})"
+        f"{f.expression + ' ' if f.expression else ''}{'looking' if f.looking else 'turned away'} (yaw {f.yaw:+.0f}"
+        + (f", smile {f.smile:.2f})" if f.smile is not None else ")")
         for f in measured
     )
     far = len(faces) - len(measured)
     if far:
         people = (people + ", " if people else "") + f"{far} too small to measure"
     head = f"{source}" if still else f"{source} t={t:6.2f}s frame {frame_no}"
+    expressions = ("expressions off" if snap.smile_ratio is None
+                   else f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}")
     return (
-        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, "
-        f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}"
+        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, {expressions}"
         + ("" if still else f", passers-by {snap.passers_by}, dwell {snap.mean_dwell_s:.1f}s")
         + (f" — {people}" if people else "")
     )
@@ -163,6 +165,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
         for line in safely(lambda: fit_check.playlist_warnings(loaded, settings.notice, settings.display)):
             print(f"{path}: warning: {line}", file=sys.stderr)
+        if settings.sensing.expressions == "off":
+            from signage.playlist.expression_checks import expressions_off_warnings
+
+            for line in expressions_off_warnings(loaded.playlist):
+                print(f"{path}: warning: {line}", file=sys.stderr)
     if args.playlist:
         from signage.render.band_budget import url_warnings
         from signage.render.fit_check import screens
