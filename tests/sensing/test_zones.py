@@ -251,3 +251,61 @@ def test_a_face_walking_into_a_zone_leaves_the_count():
         assert all(zones.box_centre(x.box, w, h)[0] < 0.5 for x in zoned[i]), i
     assert sum(1 for i in before if zoned[i]) >= len(before) - 2  # counted while outside
     assert all(len(zoned[i]) == sum(1 for x in centres[i] if x < 0.5) for i in after)
+
+
+# ----------------------------------------------------------------------------- the schematic
+
+def test_sense_zones_png_is_a_schematic_without_a_camera_pixel(tmp_path, group):
+    """`signage sense PHOTO --zones-png`: the PNG is exactly the schematic drawn from the face
+    boxes alone on a blank canvas, every pixel one of the schematic's palette colours."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pygame
+
+    from media import DATA
+    from signage.sensing import schematic
+
+    root = Path(__file__).resolve().parents[2]
+    size = (group.shape[1], group.shape[0])
+    till = zone_around(FACE, size)
+    cfg = tmp_path / "zones.toml"
+    cfg.write_text("[sensing]\nzones = [{name = \"till\", points = %s}]\n" % till["points"])
+    out = tmp_path / "zones.png"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAGE_")}
+    env.update(PYTHONPATH=str(root), SDL_VIDEODRIVER="dummy", GLOG_minloglevel="2")
+    r = subprocess.run([sys.executable, "-m", "signage.cli", "--config", str(cfg), "sense", str(DATA / GROUP),
+                        "--zones-png", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "28 face box(es), 1 in a zone (till)" in r.stdout  # marked, not dropped: the operator sees it
+    png = pygame.surfarray.array3d(pygame.image.load(str(out))).transpose(1, 0, 2)
+
+    # The same schematic from the boxes alone (the pipeline as --zones runs it), on a blank canvas.
+    r0, _ = still(SensingConfig(expressions="off"), group)
+    zf = ZoneFilter.from_config(SensingConfig(zones=[till]).zones)
+    drawn = schematic.render([f.box for f in r0.faces], size, zf)
+    assert png.shape == drawn.shape == (schematic.canvas_size(size)[1], schematic.WIDTH, 3)
+    assert np.array_equal(png, drawn)
+    colours = {tuple(int(v) for v in c) for c in np.unique(png.reshape(-1, 3), axis=0)}
+    assert colours <= set(schematic.PALETTE.values())  # no pixel of the photo: only the schematic's colours
+    assert {schematic.PALETTE["counted"], schematic.PALETTE["dropped"], schematic.PALETTE["zone"]} <= colours
+    # And the picture is not the photo: scaled to the same size, the photo's greys are nowhere.
+    photo = cv2.resize(group, (png.shape[1], png.shape[0]))[:, :, ::-1]
+    assert np.mean(np.all(photo == png, axis=2)) < 0.01
+
+
+def test_schematic_window_opens_and_draws():
+    from signage.sensing.schematic import PALETTE, SchematicView
+
+    import pygame
+
+    zf = ZoneFilter([zones.Zone("till", rect(0.5, 0.5, 1, 1))])
+    view = SchematicView(zf, window=True, png=None)
+    view.show([(400, 300, 60, 60), (10, 10, 60, 60)], (640, 480))
+    shown = pygame.surfarray.array3d(pygame.display.get_surface())
+    # The centre dots (x 1.5: 640 px of frame are 960 of canvas): red in the zone, green outside.
+    assert tuple(shown[645, 495]) == PALETTE["dropped"] and tuple(shown[60, 60]) == PALETTE["counted"]
+    assert not view.closed
+    view.close()
