@@ -197,3 +197,18 @@ def test_rules_on_expressions_never_fire_and_validate_warns(tmp_path, view):
     assert "can never fire" in r.stderr
     r = cli("validate", str(ROOT / "playlists" / "demo.yaml"), cwd=tmp_path)
     assert "never measures" not in r.stderr
+
+
+def test_status_dashboard_and_overlay_say_expressions_off(view):
+    from signage.admin.wording import audience_words
+    from signage.render.overlay import operator_lines
+    from signage.status_cli import _audience_line
+
+    snap = run_stream(SensingConfig(expressions="off"), view, frames=12)[-1]
+    line = operator_lines(snap, True, 60.0, 5.0, "A", None)[0]
+    assert "expressions off" in line and "smiles" not in line and "faces 3" in line
+    status = {"faces": 3, "watchers": 3, "attention_ratio": 1.0, "smile_ratio": None, "passers_by": 3}
+    assert "expressions off" in _audience_line(status) and "smiles" not in _audience_line(status)
+    assert "expressions off" in audience_words(status) and "smiles" not in audience_words(status)
+    # a status from before the setting existed (no smile_ratio at all) is not "off"
+    assert "expressions off" not in _audience_line({k: v for k, v in status.items() if k != "smile_ratio"})
