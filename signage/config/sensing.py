@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from signage.config.base import Strict, picamera2_number
-from signage.sensing import zones
+from signage import polygons
 
 
 class CameraConfig(Strict):
@@ -176,13 +176,17 @@ class AudienceConfig(Strict):
     min_watch_s: float = Field(0.5, ge=0.0, le=60)
 
 
+MAX_ZONES = 16
+MAX_ZONE_POINTS = 32
+
+
 class ZoneConfig(Strict):
     """An exclusion zone (signage/sensing/zones.py, docs/privacy.md): a polygon in normalised
     frame coordinates (x, y from 0 to 1: left to right, top to bottom) where faces are dropped
     before any measurement, e.g. {name = "till", points = [[0.7, 0.5], [1, 0.5], [1, 1], [0.7, 1]]}."""
 
     name: str = Field(min_length=1, max_length=40)
-    points: list[tuple[float, float]] = Field(min_length=3, max_length=zones.MAX_POINTS)
+    points: list[tuple[float, float]] = Field(min_length=3, max_length=MAX_ZONE_POINTS)
 
     @field_validator("points", mode="before")
     @classmethod
@@ -200,13 +204,13 @@ class ZoneConfig(Strict):
                                  "the frame's width and height, from 0 to 1")
         if len(set(v)) < len(v):
             raise ValueError("a point is given twice: each corner once")
-        crossing = zones.crossing_edges(v)
+        crossing = polygons.crossing_edges(v)
         if crossing is not None:
             i, j = crossing
             n = len(v)
             raise ValueError(f"the polygon crosses itself: the edge from point {i} to point {(i + 1) % n} meets the "
                              f"edge from point {j} to point {(j + 1) % n}; give the corners in order around the zone")
-        if abs(zones.area(v)) < 1e-6:
+        if abs(polygons.area(v)) < 1e-6:
             raise ValueError("the zone has no area")
         return v
 
@@ -218,7 +222,7 @@ class SensingConfig(Strict):
     expressions: Literal["on", "off"] = "on"
     # Exclusion zones (the till, a staff area): faces whose box centre is inside one are dropped
     # before any measurement (docs/privacy.md). Set them with `signage sense SOURCE --zones`.
-    zones: list[ZoneConfig] = Field(default_factory=list, max_length=zones.MAX_ZONES)
+    zones: list[ZoneConfig] = Field(default_factory=list, max_length=MAX_ZONES)
     detector: DetectorConfig = DetectorConfig()
     landmarks: LandmarksConfig = LandmarksConfig()
     expression: ExpressionConfig = ExpressionConfig()

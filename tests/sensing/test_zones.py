@@ -46,7 +46,10 @@ def test_convex_hull_contains_what_every_edge_keeps_on_its_inner_side(points, p)
         return
     sign = 1.0 if zones.area(poly) > 0 else -1.0
     n = len(poly)
-    margins = [sign * zones._cross(poly[i], poly[(i + 1) % n], p) for i in range(n)]
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    margins = [sign * cross(poly[i], poly[(i + 1) % n], p) for i in range(n)]
     if all(m > 1e-7 for m in margins):
         assert zones.contains(poly, p)
     elif any(m < -1e-7 for m in margins):
