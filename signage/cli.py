@@ -60,18 +60,20 @@ def _audience_json(snap) -> dict:
 
 
 def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool) -> str:
-    measured = [f for f in faces if f.measured]
+    measured = [f for f in faces if f.yaw is not None]  # landmarks ran (expressions on or off)
     people = ", ".join(
-        f"{f.expression}{' looking' if f.looking else ' turned away'} (yaw {f.yaw:+.0f}, smile {f.smile:.2f})"
+        f"{f.expression + ' ' if f.expression else ''}{'looking' if f.looking else 'turned away'} (yaw {f.yaw:+.0f}"
+        + (f", smile {f.smile:.2f})" if f.smile is not None else ")")
         for f in measured
     )
     far = len(faces) - len(measured)
     if far:
         people = (people + ", " if people else "") + f"{far} too small to measure"
     head = f"{source}" if still else f"{source} t={t:6.2f}s frame {frame_no}"
+    expressions = ("expressions off" if snap.smile_ratio is None
+                   else f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}")
     return (
-        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, "
-        f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}"
+        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, {expressions}"
         + ("" if still else f", passers-by {snap.passers_by}, dwell {snap.mean_dwell_s:.1f}s")
         + (f" — {people}" if people else "")
     )
@@ -87,8 +89,18 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
     except SourceError as exc:
         print(f"signage sense: {exc}", file=sys.stderr)
         return 2
+    view = None
+    cfg = settings.sensing
+    if args.zones or args.zones_png:
+        from signage.sensing.schematic import SchematicView
+        from signage.sensing.zones import ZoneFilter
+
+        # Boxes only: every face is found (zones marked, not applied, so the operator sees
+        # their box fall inside one), and no expression is computed.
+        view = SchematicView(ZoneFilter.from_config(cfg.zones), window=args.zones_png is None, png=args.zones_png)
+        cfg = cfg.model_copy(update={"zones": [], "expressions": "off"})
     try:
-        pipeline = SensingPipeline(settings.sensing)
+        pipeline = SensingPipeline(cfg)
     except ModelError as exc:
         source.close()
         print(f"signage sense: cannot start sensing: {exc}", file=sys.stderr)
@@ -108,6 +120,16 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
                         continue  # a camera with no frame yet: keep waiting, it reconnects itself
                 break
             result = pipeline.process(frame, still=still)
+            if view is not None:
+                boxes = [f.box for f in result.faces]
+                view.show(boxes, frame.size)
+                inside = [z for z in (view.zones.zone_of(b, *frame.size) for b in boxes) if z]
+                print(f"{frame.source}: {len(boxes)} face box(es), {len(inside)} in a zone"
+                      + (f" ({', '.join(sorted(set(inside)))})" if inside else ""), file=out, flush=True)
+                n += 1
+                if view.closed:
+                    break
+                continue
             if args.json:
                 record = {
                     "source": frame.source,
@@ -128,6 +150,8 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
             n += 1
         elapsed = time.perf_counter() - started
         stats = source.stats
+    if view is not None:
+        view.close()
     print(
         f"signage sense: {n} frame(s) analysed in {elapsed:.1f}s ({n / elapsed if elapsed else 0:.1f} fps), "
         f"{stats.dropped} dropped by capture",
@@ -163,6 +187,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
         for line in safely(lambda: fit_check.playlist_warnings(loaded, settings.notice, settings.display)):
             print(f"{path}: warning: {line}", file=sys.stderr)
+        if settings.sensing.expressions == "off":
+            from signage.playlist.expression_checks import expressions_off_warnings
+
+            for line in expressions_off_warnings(loaded.playlist):
+                print(f"{path}: warning: {line}", file=sys.stderr)
     if args.playlist:
         from signage.render.band_budget import url_warnings
         from signage.render.fit_check import screens
@@ -314,6 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="play a video file at its own rate, like a camera (frames the analyser cannot keep up with are dropped)",
     )
+    s.add_argument("--zones", action="store_true",
+                   help="set exclusion zones: a live schematic of face boxes and sensing.zones on a blank grid, "
+                        "in a window (never a camera image); no audience numbers")
+    s.add_argument("--zones-png", metavar="FILE.png", default=None,
+                   help="with --zones: write the schematic to this PNG (rewritten each frame) instead of a window")
     s.set_defaults(func=cmd_sense)
 
     rn = sub.add_parser(

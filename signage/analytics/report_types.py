@@ -68,6 +68,7 @@ class Report:
     hours: list[PeriodLine] = field(default_factory=list)  # per hour of the period (local time)
     days: list[PeriodLine] = field(default_factory=list)  # per day of the period (local time)
     withheld: list[str] = field(default_factory=list)  # expression figures withheld: fewer than 3 people (anonymity.py)
+    expressions_off: bool = False  # sensing.expressions = "off" on this screen: a missing smile figure says so
 
     @property
     def empty(self) -> bool:
