@@ -80,9 +80,12 @@ def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool
 
 
 def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.hardening import no_core_dumps
     from signage.sensing.model_files import ModelError
     from signage.sensing.pipeline import SensingPipeline
     from signage.sensing.sources import SourceError, open_source
+
+    no_core_dumps()  # a camera's frames pass through this process: no core file may hold one
 
     try:
         source = open_source(args.source, realtime_video=args.realtime, camera=settings.camera)

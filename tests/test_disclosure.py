@@ -144,3 +144,11 @@ def test_any_privacy_values_load_or_are_refused_and_the_page_holds_them(values):
     for key in ("dpo", "authority"):
         if values.get(key):
             assert escape(values[key]) in html
+
+
+def test_page_says_zones_and_expressions_off():
+    s = Settings(sensing={"expressions": "off",
+                          "zones": [{"name": "till", "points": [[0.7, 0.5], [1, 0.5], [1, 1], [0.7, 1]]}]})
+    html = page_html(facts(s))
+    assert "(till)" in html and "not analysed at all" in html and "whether a smile" not in html
+    assert "staff areas are excluded" in html and "les zones du personnel sont exclues" in html

@@ -68,3 +68,11 @@ def test_cli_writes_markdown_and_a_pdf(tmp_path, capsys):
     assert "(A4)" in info and int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 2
     assert main(["dpia", "--pdf", str(tmp_path / "none" / "d.pdf")]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_zones_and_expressions_off_are_in_the_draft():
+    s = Settings(sensing={"expressions": "off",
+                          "zones": [{"name": "till", "points": [[0.7, 0.5], [1, 0.5], [1, 1], [0.7, 1]]}]})
+    md = draft(s, "2026-12-03")
+    assert "exclusion zone(s) (till)" in md and "Exclusion zones: till" in md
+    assert "expressions are off" in md and "**off**" in md

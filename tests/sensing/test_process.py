@@ -136,6 +136,17 @@ def test_a_clip_played_once_ends_and_is_not_restarted(tmp_path):
         sp.stop()
 
 
+def test_the_childs_pipeline_takes_the_sensing_configuration():
+    cam = CameraConfig(source=str(CLIP), reconnect_min_s=0.5)
+    sp = SensingProcess(SensingConfig(expressions="off"), cam, stale_after_s=5.0).start()
+    try:
+        wait_for(lambda: (s := sp.latest()) is not None and s.faces >= 1, what="a face in the clip")
+        s = sp.latest()
+        assert s.smile_ratio is None and s.surprise_ratio is None  # expressions off, in the child too
+    finally:
+        sp.stop()
+
+
 def test_camera_off_starts_no_process():
     sp = SensingProcess(SensingConfig(), CameraConfig(enabled=False)).start()
     assert sp._thread is None and sp.status().camera == "off" and sp.latest() is None
