@@ -203,8 +203,7 @@ class Display:
         w, h = self.panel_size
         return {"driver": self.driver, "size": f"{w}x{h}",
                 "mode": "headless" if self.headless else "fullscreen" if self._fullscreen(self.driver) else "window",
-                "configured": configured, "as_configured": error is None, "error": error,
-                "compositor": self.compositor + (f" {self.presenter.name}" if self.compositor == "renderer" else "")}
+                "configured": configured, "as_configured": error is None, "error": error}
 
     def _fullscreen(self, driver: str) -> bool:
         return self.config.fullscreen and driver not in HEADLESS_DRIVERS

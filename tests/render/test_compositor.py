@@ -176,7 +176,7 @@ def test_video_frames_reach_the_panel_turned_on_the_renderer_path():
     disp = open_display((360, 640), 90, fps=60)
     scr = Screen(disp, NoticeConfig(), camera_on=True, clock=clock)
     try:
-        assert disp.compositor == "renderer" and disp.describe("dummy (headless)")["compositor"] == "renderer software"
+        assert disp.compositor == "renderer"
         v = VideoCreative(video("synthetic.mp4", id="synthetic", fit="fill"), scr.size,
                           source=SyntheticSource(8, 30.0, (640, 360)), clock=clock)
         scr.put(v)
