@@ -9,9 +9,10 @@ on the panel whole, turned clockwise by the display's rotation:
 - ``RendererPresenter``: the window has an SDL renderer (OpenGL or OpenGL ES where the platform
   has one; pygame's SCALED mode creates it); the canvas is uploaded into one streaming texture,
   drawn turned by the renderer (90 and 270 by angle about the texture's corner, 180 by flipping
-  both ways: exact, no filtering), scaled by the renderer when the output is larger than the
-  picture (full screen at a mode other than the desktop's), and presented. A frame that did not
-  change is drawn again from the texture without uploading it.
+  both ways: exact, no filtering), and presented. When the output is not the panel's size (a
+  window resized, full screen at a mode other than the desktop's) the renderer scales it, as
+  large as fits, centred, smoothly (bilinear). A frame that did not change is drawn again from
+  the texture without uploading it.
 
 Tests and benchmarks read back what was presented (``readback``): the window surface on the
 surface path, SDL_RenderReadPixels just before the present on the renderer path.
@@ -20,6 +21,7 @@ surface path, SDL_RenderReadPixels just before the present on the renderer path.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -86,6 +88,28 @@ def panel_rect(rect: Rect, rotation: int, panel: Size) -> Rect:
     return rect
 
 
+def placement(panel: Size, output: Size, rotation: int) -> dict:
+    """SDL_RenderCopyEx's arguments that put a canvas turned by ``rotation`` on an ``output`` of
+    that many pixels: the panel's picture one to one when the output is the panel's size, else
+    as large as fits, centred. 90 and 270 turn about the texture's top-left corner, so every
+    pixel lands on a whole pixel: 90 clockwise puts the canvas's (u, v) at (x + w - v, y + u)."""
+    pw, ph = panel
+    ow, oh = output
+    if (ow, oh) == (pw, ph):
+        x, y, w, h = 0, 0, pw, ph
+    else:
+        scale = min(ow / pw, oh / ph)
+        w, h = max(1, round(pw * scale)), max(1, round(ph * scale))
+        x, y = (ow - w) // 2, (oh - h) // 2
+    if rotation == 90:
+        return {"dstrect": (x + w, y, h, w), "angle": 90.0, "origin": (0, 0)}
+    if rotation == 270:
+        return {"dstrect": (x, y + h, h, w), "angle": 270.0, "origin": (0, 0)}
+    if rotation == 180:
+        return {"dstrect": (x, y, w, h), "flip_x": True, "flip_y": True}
+    return {"dstrect": (x, y, w, h)}
+
+
 _CV_TURN = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
@@ -138,6 +162,21 @@ class SurfacePresenter:
         pass
 
 
+def _texture(texture_type, renderer, size: Size, quality: str):
+    """A streaming texture whose scaling is ``quality`` ("nearest" or "linear"): SDL takes it from
+    SDL_RENDER_SCALE_QUALITY when the texture is made (pygame sets "nearest" as the default; the
+    environment's value comes before a default)."""
+    before = os.environ.get("SDL_RENDER_SCALE_QUALITY")
+    os.environ["SDL_RENDER_SCALE_QUALITY"] = quality
+    try:
+        return texture_type(renderer, size, streaming=True)
+    finally:
+        if before is None:
+            del os.environ["SDL_RENDER_SCALE_QUALITY"]
+        else:
+            os.environ["SDL_RENDER_SCALE_QUALITY"] = before
+
+
 class RendererPresenter:
     """The canvas uploaded into a streaming texture, turned and presented by SDL's renderer."""
 
@@ -152,16 +191,15 @@ class RendererPresenter:
         self.surface, self.canvas, self.rotation = surface, canvas, rotation
         self._window = window
         self._renderer = Renderer.from_window(window)  # pygame's own (SCALED); freed with the display
-        self._texture = Texture(self._renderer, canvas.get_size(), streaming=True)
-        self._texture.blend_mode = _BLENDMODE_NONE
-        pw, ph = self.panel_size = surface.get_size()
-        cw, ch = canvas.get_size()
-        # Turned about the texture's top-left corner, so every pixel lands on a whole pixel:
-        # 90 clockwise puts the canvas's (u, v) at (pw - v, u), 270 at (v, ph - u).
-        self._draw_args = {0: {"dstrect": (0, 0, cw, ch)},
-                           90: {"dstrect": (pw, 0, cw, ch), "angle": 90.0, "origin": (0, 0)},
-                           180: {"dstrect": (0, 0, cw, ch), "flip_x": True, "flip_y": True},
-                           270: {"dstrect": (0, ph, cw, ch), "angle": 270.0, "origin": (0, 0)}}[rotation]
+        self.panel_size = surface.get_size()
+        self._texture_type = Texture
+        self._texture = None  # made by the first present, for the output's size (_place)
+        self.scaled = False  # the output is not the panel's size: the picture is scaled to fit it
+        # Placed and scaled here, in the output's own pixels (SDL's logical size, pygame's SCALED
+        # scaling, lifted): what is read back is then exactly what the output shows.
+        self._renderer.logical_size = (0, 0)
+        self._output: Size | None = None
+        self._draw_args: dict = {}
         self._readback: pygame.Surface | None = None
         self.readback_cpu_s = 0.0  # the render thread's CPU time reading the last frame back
         self._failed: SurfacePresenter | None = None  # the renderer failed: the surface path from then on
@@ -173,7 +211,7 @@ class RendererPresenter:
             self._failed.present(unchanged)
             return
         try:
-            if not unchanged:
+            if self._place() or not unchanged:
                 self._texture.update(self.canvas)
             self._draw()
             if readback:
@@ -184,6 +222,24 @@ class RendererPresenter:
             self._failed.present(False)
             return
         self._renderer.present()
+
+    def _place(self) -> bool:
+        """Where the picture goes on the output as it is now (a window can change size); True when
+        the texture is new (the first frame; scaling starting or stopping: smooth when scaled,
+        each pixel copied as it is when not) and must be uploaded."""
+        output = tuple(self._renderer.get_viewport().size)  # the output's pixels (no logical size)
+        if output == self._output:
+            return False
+        self._output, self._draw_args = output, placement(self.panel_size, output, self.rotation)
+        scaled = output != self.panel_size
+        if self._texture is not None and scaled == self.scaled:
+            return False
+        self.scaled = scaled
+        self._texture = None  # the old one goes first
+        self._texture = _texture(self._texture_type, self._renderer, self.canvas.get_size(),
+                                 "linear" if scaled else "nearest")
+        self._texture.blend_mode = _BLENDMODE_NONE
+        return True
 
     def _draw(self) -> None:
         r = self._renderer
@@ -196,13 +252,16 @@ class RendererPresenter:
         self.present(True)
 
     def _read(self, area: Rect | None) -> None:
+        """The whole output, or a part of it (``area``, panel pixels) when it is the panel's size."""
         c0 = time.thread_time()
-        if self._readback is None:
-            self._readback = pygame.Surface(self.panel_size, 0, 32)
-        if area is None:
-            self._renderer.to_surface(self._readback)
+        r = self._renderer
+        size = self._output or self.panel_size
+        if self._readback is None or self._readback.get_size() != size:
+            self._readback = pygame.Surface(size, 0, 32)
+        if area is not None and size == self.panel_size:
+            r.to_surface(self._readback.subsurface(area), pygame.Rect(area))
         else:
-            self._renderer.to_surface(self._readback.subsurface(area), pygame.Rect(area))
+            r.to_surface(self._readback)
         self.readback_cpu_s = time.thread_time() - c0
 
     def panel_image(self) -> pygame.Surface:

@@ -4,7 +4,8 @@ Opens the real display (SDL's x11 driver) twice: ``display.compositor = "auto"``
 renderer, OpenGL) and "surface"; plays the same frames on both (a picture cut in, a crossfade,
 the notice on), at rotation 0 and 90; prints, as JSON, which path ran, a digest of every frame
 read back, whether each equals the composed canvas turned, and the X server's pixels of the
-last frame against the frame read back.
+last frame against the frame read back; then the window made twice as large, the renderer's
+scaled picture against OpenCV's bilinear resize.
 """
 
 import hashlib
@@ -52,11 +53,35 @@ def play(compositor: str, rotation: int) -> dict:
         disp.close()
 
 
+def scaled() -> dict:
+    """The window resized to twice the panel: the renderer scales the turned picture to it."""
+    import cv2
+
+    disp = Display(DisplayConfig(driver="x11", fullscreen=False, size=(640, 360), rotation=90, vsync=False,
+                                 compositor="auto")).open()
+    disp.readback = True
+    scr = Screen(disp, NoticeConfig())
+    try:
+        scr.show(image(CONTENT / "welcome.png", fit="fill"), wait=True)
+        scr.tick()
+        disp._borrowed_window().size = (1280, 720)
+        pygame.event.pump()
+        scr.tick()
+        out = rgb(disp.panel_image())
+        want = cv2.resize(np.ascontiguousarray(np.rot90(rgb(scr.canvas), -1)), (1280, 720), interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(out.astype(int) - want)
+        return {"size": [out.shape[1], out.shape[0]], "max_diff": int(diff.max()), "mean_diff": float(diff.mean())}
+    finally:
+        scr.close()
+        disp.close()
+
+
 def main() -> None:
     out = {}
     for compositor, key in (("auto", "gpu"), ("surface", "surface")):
         runs = {str(rotation): play(compositor, rotation) for rotation in (0, 90)}
         out[key] = {"path": runs["0"]["path"], "renderer": runs["0"]["renderer"], **runs}
+    out["gpu"]["scaled"] = scaled()
     print(json.dumps(out))
 
 
