@@ -125,7 +125,7 @@ class Display:
         self.unchanged = False  # set by the drawer for the next present() only
         # SDL's software renderer counts as a renderer (tests and benchmarks on the dummy driver).
         self.allow_software_renderer = allow_software_renderer
-        self.choice: Choice | None = None  # which path composes, and why (logged once at open)
+        self.choice: Choice | None = None  # which path composes, and why (said once, by open())
         self.presenter: SurfacePresenter | RendererPresenter | None = None
         # Tests and benchmarks: read each presented frame back (True: the whole panel; a rect of
         # the panel: that part only), for panel_image(). Off in the player.
@@ -220,7 +220,7 @@ class Display:
             if surf is not None:
                 return surf
         else:
-            self._decided(choose("surface", None, driver=driver))
+            self.choice = choose("surface", None, driver=driver)
         if not fullscreen:
             return self._mode(size, 0)
         if cfg.vsync:
@@ -247,9 +247,8 @@ class Display:
             info = pygame.display._get_renderer_info()
         except (pygame.error, AttributeError) as exc:  # AttributeError: a pygame without renderer info
             error = str(exc)
-        choice = choose(self.config.compositor, info, driver=driver, error=error,
-                        allow_software=self.allow_software_renderer)
-        self._decided(choice)
+        self.choice = choice = choose(self.config.compositor, info, driver=driver, error=error,
+                                      allow_software=self.allow_software_renderer)
         if choice.renderer and surf is not None:
             if not fullscreen and surf.get_size() != pygame.display.get_window_size():
                 # windowed SCALED picks a whole multiple of the size that fits the desktop: the
@@ -271,9 +270,6 @@ class Display:
 
             self._window = Window.from_display_module()
         return self._window
-
-    def _decided(self, choice: Choice) -> None:
-        self.choice = choice  # said once, by open(), for the driver that opened
 
     def _mode(self, size: Size, flags: int, **kw) -> pygame.Surface:
         """set_mode, hidden until the first present() where the driver can hide a window
