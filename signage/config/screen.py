@@ -44,8 +44,8 @@ class DisplayConfig(Strict):
     rotation: Literal[0, 90, 180, 270] = 0
     # Who turns, scales and presents the composed picture: "gpu" = SDL's renderer (OpenGL or
     # OpenGL ES), "surface" = the CPU (OpenCV turns it, SDL copies it), "auto" = the GPU when SDL
-    # has an accelerated renderer, else the CPU (SDL's dummy driver, no GPU), said in the log.
-    # "gpu" with no accelerated renderer warns and uses the CPU (docs/screen.md, "Composition").
+    # has a renderer on one, else the CPU (SDL's dummy driver; OpenGL on Mesa's llvmpipe), said in
+    # the log. "gpu" with no GPU renderer warns and uses the CPU (docs/screen.md, "Composition").
     compositor: Literal["auto", "gpu", "surface"] = "auto"
     # Frame-rate cap of the render loop (a video still plays at its own rate).
     fps: float = Field(60.0, ge=5, le=240)

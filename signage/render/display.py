@@ -26,7 +26,7 @@ import pygame
 from signage.config import DisplayConfig
 from signage.render.geometry import Rect, Size, parse_color, rotated_size
 from signage.render.present import (SDL_RENDERER_PRESENTVSYNC, Choice, RendererPresenter, SurfacePresenter,
-                                    choose)
+                                    choose, gl_renderer_name)
 
 log = logging.getLogger("signage.render")
 
@@ -247,7 +247,8 @@ class Display:
             info = pygame.display._get_renderer_info()
         except (pygame.error, AttributeError) as exc:  # AttributeError: a pygame without renderer info
             error = str(exc)
-        self.choice = choice = choose(self.config.compositor, info, driver=driver, error=error,
+        gl = gl_renderer_name(info[0]) if info else None
+        self.choice = choice = choose(self.config.compositor, info, driver=driver, error=error, gl_renderer=gl,
                                       allow_software=self.allow_software_renderer)
         if choice.renderer and surf is not None:
             if not fullscreen and surf.get_size() != pygame.display.get_window_size():

@@ -49,29 +49,61 @@ class Choice:
     warning: bool = False  # "gpu" was asked for and is not there
 
 
+# OpenGL drivers that rasterise on the CPU (Mesa's): SDL calls their renderer accelerated.
+_SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software rasterizer", "lavapipe")
+
+
+def software_gl(gl_renderer: str | None) -> bool:
+    """Whether an OpenGL driver (its GL_RENDERER string) draws on the CPU: no GPU behind it."""
+    return gl_renderer is not None and any(w in gl_renderer.lower() for w in _SOFTWARE_GL)
+
+
 def choose(asked: str, info: tuple[str, int] | None, *, driver: str, allow_software: bool = False,
-           error: str = "") -> Choice:
+           error: str = "", gl_renderer: str | None = None) -> Choice:
     """The path for ``display.compositor = asked``, given the renderer SDL created for the window
     (``info``: its name and SDL_RendererFlags; None when none could be created, ``error`` saying
-    why). "auto" takes an accelerated renderer; "gpu" too, and says so loudly when there is none;
-    SDL's software renderer only when ``allow_software`` (tests and benchmarks on the dummy driver)."""
+    why; ``gl_renderer``: the OpenGL driver's name under an OpenGL renderer, when known). "auto"
+    takes an accelerated renderer on a GPU; "gpu" too, and says so loudly when there is none; a
+    software one (SDL's, or OpenGL on a CPU rasteriser) only when ``allow_software`` (tests and
+    benchmarks on the dummy driver or Xvfb)."""
     if asked == "surface":
         return Choice(False, 'display: composition on the CPU (display.compositor = "surface")')
     if info is None:
         why = f"no SDL renderer on the {driver} driver ({error or 'unknown reason'})"
     else:
         name, flags = info
-        if flags & SDL_RENDERER_ACCELERATED and name != "software":
-            return Choice(True, f"display: composition on the GPU (SDL renderer {name}"
-                                f"{', vsync' if flags & SDL_RENDERER_PRESENTVSYNC else ''})")
+        on_cpu = software_gl(gl_renderer)
+        vsync = ", vsync" if flags & SDL_RENDERER_PRESENTVSYNC else ""
+        if flags & SDL_RENDERER_ACCELERATED and name != "software" and not on_cpu:
+            on = f" on {gl_renderer}" if gl_renderer else ""
+            return Choice(True, f"display: composition on the GPU (SDL renderer {name}{on}{vsync})")
+        what = f"{name} renderer on {gl_renderer}, a CPU rasteriser" if on_cpu else f"{name} renderer (not accelerated)"
         if allow_software:
-            return Choice(True, f"display: composition by SDL's {name} renderer (not accelerated; "
-                                "allowed for tests and benchmarks)")
-        why = f"SDL offers only its {name} renderer (not accelerated) on the {driver} driver"
+            return Choice(True, f"display: composition by SDL's {what} (allowed for tests and benchmarks)")
+        why = f"SDL offers only its {what} on the {driver} driver"
     if asked == "gpu":
         return Choice(False, f'display: display.compositor = "gpu", but {why}; composing on the CPU '
                              "(surface path) instead", warning=True)
     return Choice(False, f'display: display.compositor = "auto": {why}; composing on the CPU (surface path)')
+
+
+def gl_renderer_name(renderer: str) -> str | None:
+    """GL_RENDERER of the OpenGL (ES) context SDL's ``renderer`` just made current on this
+    thread ("llvmpipe (LLVM 15.0.6, 256 bits)", "V3D 7.1"), or None (another renderer, no library)."""
+    import ctypes
+    import ctypes.util
+
+    lib = {"opengl": ("GL", "libGL.so.1"), "opengles2": ("GLESv2", "libGLESv2.so.2")}.get(renderer)
+    if lib is None:
+        return None
+    try:
+        gl = ctypes.CDLL(ctypes.util.find_library(lib[0]) or lib[1])
+        gl.glGetString.restype = ctypes.c_char_p
+        gl.glGetString.argtypes = [ctypes.c_uint]
+        name = gl.glGetString(0x1F01)  # GL_RENDERER
+    except (OSError, AttributeError):
+        return None
+    return name.decode("utf-8", "replace") if name else None
 
 
 def panel_rect(rect: Rect, rotation: int, panel: Size) -> Rect:

@@ -4,7 +4,8 @@ SDL's dummy driver has no accelerated renderer, only SDL's software one; the tes
 renderer path take it (``allow_software_renderer``) and run the very same frames through both
 paths: every frame read back off the renderer (SDL_RenderReadPixels, before the present) must
 equal the surface path's panel exactly, landscape and turned 90/180/270, the notice in it. Under
-a real X server (Xvfb, when installed) the renderer is OpenGL, chosen by "auto" on its own.
+a real X server (Xvfb) the renderer is OpenGL on Mesa's llvmpipe: the same comparison, and "auto"
+leaving it alone (a CPU rasteriser, not a GPU).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from videokit import SyntheticSource, _panel_xy, read_code
 from signage.config import ConfigError, DisplayConfig, NoticeConfig, load_settings
 from signage.render.display import Display
 from signage.render.present import (SDL_RENDERER_ACCELERATED, SDL_RENDERER_PRESENTVSYNC, SDL_RENDERER_SOFTWARE,
-                                    choose, panel_rect, placement)
+                                    choose, panel_rect, placement, software_gl)
 from signage.render.screen import Screen
 from signage.render.video import VideoCreative
 
@@ -49,6 +50,15 @@ def test_auto_takes_an_accelerated_renderer_and_falls_back_from_the_software_one
     assert not c.renderer and c.warning and "Could not create renderer" in c.message
     assert choose("gpu", sw, driver="dummy", allow_software=True).renderer
     assert not choose("surface", gl, driver="x11").renderer
+    # OpenGL on a CPU rasteriser is not a GPU, whatever SDL's flags say
+    c = choose("auto", gl, driver="x11", gl_renderer="llvmpipe (LLVM 15.0.6, 256 bits)")
+    assert not c.renderer and "llvmpipe" in c.message and "CPU rasteriser" in c.message
+    assert choose("gpu", gl, driver="x11", gl_renderer="llvmpipe (LLVM 15.0.6, 256 bits)").warning
+    assert choose("gpu", gl, driver="x11", gl_renderer="llvmpipe", allow_software=True).renderer
+    c = choose("auto", ("opengles2", SDL_RENDERER_ACCELERATED), driver="kmsdrm", gl_renderer="V3D 7.1")
+    assert c.renderer and "V3D 7.1" in c.message
+    assert software_gl("llvmpipe (LLVM 15.0.6, 256 bits)") and software_gl("softpipe")
+    assert not software_gl("Mesa Intel(R) UHD Graphics 620 (KBL GT2)") and not software_gl(None)
 
 
 def test_a_picture_rect_lands_on_the_panel_where_its_pixels_do():
@@ -311,16 +321,20 @@ def test_auto_on_the_dummy_driver_says_once_why_it_composes_on_the_cpu(caplog):
 
 # ----------------------------------------------------------------------------- a real X server
 
-def test_under_a_real_x_server_auto_takes_the_gpu_and_presents_what_the_surface_path_does(xvfb):
+def test_under_a_real_x_server_the_opengl_renderer_presents_what_the_surface_path_does(xvfb):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
     env.update(DISPLAY=xvfb, SDL_AUDIODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
     out = subprocess.run([sys.executable, str(HERE / "compositor_window.py")], env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    # "auto" chose SDL's renderer on its own: an accelerated one (OpenGL here, Mesa's llvmpipe under Xvfb)
-    assert res["gpu"]["path"] == "renderer" and res["gpu"]["renderer"] not in ("software", "surface")
+    # SDL's OpenGL renderer ran (Mesa's llvmpipe under Xvfb: allowed here, as a CPU rasteriser)
+    assert res["gpu"]["path"] == "renderer" and res["gpu"]["renderer"] == "opengl"
+    assert "opengl renderer on llvmpipe" in res["gpu"]["0"]["choice"]
     assert res["surface"]["path"] == "surface"
+    # "auto" does not take OpenGL on a CPU rasteriser, and says why
+    assert res["auto"]["path"] == "surface" and "llvmpipe" in res["auto"]["choice"]
+    assert "a CPU rasteriser" in res["auto"]["choice"] and "surface path" in res["auto"]["choice"]
     for rotation in ("0", "90"):
         g, s = res["gpu"][rotation], res["surface"][rotation]
         assert g["frames"] == s["frames"] and g["frames"] >= 5
