@@ -152,7 +152,7 @@ def xvfb(args) -> None:
         return
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 3840x2160x24", sys.executable, __file__, "--only", args.only or "video",
            "--driver", "x11", "--clips", args.clips, "--sources", *args.sources, "--screens", *args.screens,
-           "--rotations", *map(str, args.rotations), "--sensing", *("on" if s else "off" for s in args.sensing),
+           "--rotations", *map(str, args.rotations), "--sensing", *({False: "off", True: "on", "process": "process"}[s] for s in args.sensing),
            "--compositor", *args.compositor]
     print("xvfb: " + " ".join(cmd[:5]) + " ...", flush=True)
     subprocess.run(cmd, check=False)
@@ -167,7 +167,8 @@ def main() -> int:
     ap.add_argument("--sources", nargs="+", default=["1080p30", "1080p60", "4K30"], choices=render_video.SOURCES)
     ap.add_argument("--screens", nargs="+", default=["1080p", "4K"], choices=render_video.SCREENS)
     ap.add_argument("--rotations", nargs="+", type=int, default=[0, 90], choices=(0, 90, 180, 270))
-    ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on"))
+    ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on", "process"),
+                    help="on: sensing in a thread of this process; process: in its own process (the player's default)")
     ap.add_argument("--sensing-nice", type=int, default=0,
                     help="experiment: lower the priority of the threads running when sensing has started (not the player's way)")
     ap.add_argument("--decode-threads", type=int, help="FFmpeg decoding threads (default: the player's choice)")
@@ -176,7 +177,7 @@ def main() -> int:
     ap.add_argument("--clips", default=os.path.join(tempfile.gettempdir(), "signage-bench-clips"),
                     help="where the numbered test videos are written (kept for the next run)")
     args = ap.parse_args()
-    args.sensing = [s == "on" for s in args.sensing]
+    args.sensing = [{"off": False, "on": True, "process": "process"}[s] for s in args.sensing]
     os.environ["SDL_VIDEODRIVER"] = args.driver
     if args.decode_threads:
         import signage.render.video_source as video_source

@@ -67,12 +67,19 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def start_sensing(nice: int = 0):
+def start_sensing(nice: int = 0, mode: str = "thread"):
+    """Sensing on the sample clip: "thread" (in this process) or "process" (its own locked-down
+    process, as the player runs it by default)."""
     from signage.config import Settings
     from signage.config.sensing import CameraConfig
     from signage.sensing.service import SensingService
 
-    svc = SensingService(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
+    if mode == "process":
+        from signage.sensing.process import SensingProcess
+
+        svc = SensingProcess(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
+    else:
+        svc = SensingService(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
     t_end = time.monotonic() + 60
     while svc.latest() is None and time.monotonic() < t_end:  # MediaPipe loaded and running
         time.sleep(0.05)
@@ -171,13 +178,13 @@ def run(args) -> None:
     decode_rates(folder)
     cases = [(s, sc, r, c) for c in args.compositor for s in args.sources for sc in args.screens for r in args.rotations]
     for sensing in args.sensing:
-        svc = start_sensing(args.sensing_nice) if sensing else None
+        svc = start_sensing(args.sensing_nice, "process" if sensing == "process" else "thread") if sensing else None
         for source, screen, rotation, compositor in cases:
             p = play(clip(source, folder), SCREENS[screen], rotation, args.driver, compositor)
             st = p.stats
             agree = (st.due, st.shown, st.late, st.dropped) == (p.due, p.shown, p.late, p.dropped)
             sfps = f", sensing {svc.status().fps:4.1f} fps" if svc else ""
-            print(f"{source:8s} on {screen:5s} rot {rotation:3d} {'+ sensing' if sensing else '         '} [{p.path}]: "
+            print(f"{source:8s} on {screen:5s} rot {rotation:3d} {('+ sensing' + ('(proc)' if sensing == 'process' else '      ')) if sensing else '               '} [{p.path}]: "
                   f"due {p.due:4d} shown {p.shown:4d} ({p.shown / p.due:6.1%}) late {p.late:3d} dropped {p.dropped:3d}"
                   f" | render thread {ms(p.cpu_ms)}, process {p.proc_ms:5.1f} ms CPU/refresh{sfps}, RSS {p.rss_mb:4.0f} MB; "
                   f"counters {'agree' if agree else f'DIFFER: {st}'}; load {os.getloadavg()[0]:.2f}", flush=True)

@@ -25,6 +25,9 @@ from dataclasses import asdict
 
 HEARTBEAT_S = 0.5
 POLL_S = 1 / 60
+# The screen comes first: when the two compete for the CPU, sensing (which keeps only the
+# newest frame and drops the rest) yields to the render loop and the video decoder.
+NICE = 5
 
 
 def _channel():
@@ -47,6 +50,10 @@ def main() -> int:
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     log = logging.getLogger("signage.sensing.child")
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
     source = str(cfg.get("camera", {}).get("source", 0))
     if cfg.get("sandbox", True):
         from signage.sensing.sandbox import camera_paths, lock_down, needs_network
