@@ -11,9 +11,11 @@ be reached, or a broker away, is a page saying so, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -184,6 +186,17 @@ def rollout_page(request: Request, rollout_id: int) -> Response:
     return render(request, "rollout.html", s, rep=rep, now=_now(request))
 
 
+def _hash_of(path) -> str:
+    """The file's sha256, computed once per (path, size, mtime): versions never change."""
+    st = path.stat()
+    return _cached_hash(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_hash(path: str, size: int, mtime_ns: int) -> str:
+    return rollout.file_sha256(Path(path))
+
+
 @router.get("/fleet/content/{sha256}")
 def content(request: Request, sha256: str) -> Response:
     """A file of a version that was rolled out, by its hash (what kiosks fetch; no login: the
@@ -203,6 +216,6 @@ def content(request: Request, sha256: str) -> Response:
         path = service(request).store.get(row[0]).path / row[1]
     except StoreError:
         return Response("not found (the version is no longer stored)", status_code=404, media_type="text/plain")
-    if not path.is_file() or rollout.file_sha256(path) != sha256:
+    if not path.is_file() or _hash_of(path) != sha256:
         return Response("not found", status_code=404, media_type="text/plain")
     return FileResponse(path, media_type="application/octet-stream")
