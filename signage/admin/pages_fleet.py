@@ -67,6 +67,9 @@ def _db(cfg: FleetAdminConfig):
     except psycopg.OperationalError as exc:
         raise FleetUnavailable(f"The fleet database ({where}) stopped answering: "
                                f"{' '.join(str(exc).split())[:300]}") from None
+    except psycopg.Error as exc:  # a permission refused, a table missing: the database, not the page
+        raise FleetUnavailable(f"The fleet database ({where}) refused a query: {type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())[:300]}") from None
     finally:
         conn.close()
 

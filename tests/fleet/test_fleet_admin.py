@@ -328,3 +328,37 @@ def test_pure_rules():
     assert queries.shown_audience(two)["smile_s"] is None  # fewer than 3 people: withheld
     three = {**two, "arrivals": 3}
     assert queries.shown_audience(three)["smile_share"] == pytest.approx(0.3)
+
+
+def test_the_database_stopping_under_the_fleet_view_is_a_page_saying_so(tmp_path, admin_servers):
+    from .engines import Postgres
+
+    pg = Postgres().start()  # a server of its own, to stop
+    try:
+        dsn = pg.create_database()
+        server = admin_servers(tmp_path, db=dsn)
+        c = server.login("alice")
+        r = c.get("/fleet")
+        assert r.status_code == 200 and 'id="no-screens"' in r.text  # migrated, empty
+        pg.stop()
+        r = c.get("/fleet")
+        assert r.status_code == 503 and "cannot be reached" in r.text and "Traceback" not in r.text
+        pg.start()
+        assert c.get("/fleet").status_code == 200  # back: the page with it
+    finally:
+        pg.close()
+
+
+def test_the_fleet_admin_settings_are_strict_with_key_paths(tmp_path):
+    from signage.config import ConfigError, load_settings
+
+    f = tmp_path / "signage.toml"
+    f.write_text('[fleet_admin]\ndb = "dbname=signage"\nbrokr = "x:1"\ncontent_base_url = "ftp://x"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(f)
+    text = str(err.value)
+    assert "line 3: fleet_admin.brokr: unknown key" in text and "fleet_admin.content_base_url" in text
+    f.write_text('[fleet_admin]\ndb = "dbname=signage"\nbroker = "central:1884"\n')
+    cfg = load_settings(f).fleet_admin
+    assert cfg.enabled and cfg.broker == "central:1884" and cfg.stale_s == 30.0
+    assert not load_settings().fleet_admin.enabled  # off by default
