@@ -352,13 +352,14 @@ def test_the_database_stopping_under_the_fleet_view_is_a_page_saying_so(tmp_path
 def test_the_fleet_admin_settings_are_strict_with_key_paths(tmp_path):
     from signage.config import ConfigError, load_settings
 
-    f = tmp_path / "signage.toml"
-    f.write_text('[fleet_admin]\ndb = "dbname=signage"\nbrokr = "x:1"\ncontent_base_url = "ftp://x"\n')
-    with pytest.raises(ConfigError) as err:
-        load_settings(f)
-    text = str(err.value)
-    assert "line 3: fleet_admin.brokr: unknown key" in text and "fleet_admin.content_base_url" in text
-    f.write_text('[fleet_admin]\ndb = "dbname=signage"\nbroker = "central:1884"\n')
-    cfg = load_settings(f).fleet_admin
+    def toml(text: str):
+        f = tmp_path / "signage.toml"
+        f.write_text("[fleet_admin]\ndb = 'dbname=signage'\n" + text)
+        return f
+
+    bad = toml("brokr = 'x:1'\ncontent_base_url = 'ftp://x'\n")
+    with pytest.raises(ConfigError, match=r"line 4: fleet_admin\.content_base_url: (.|\n)*line 3: fleet_admin\.brokr: unknown key"):
+        load_settings(bad)
+    cfg = load_settings(toml("broker = 'central:1884'\n")).fleet_admin
     assert cfg.enabled and cfg.broker == "central:1884" and cfg.stale_s == 30.0
     assert not load_settings().fleet_admin.enabled  # off by default
