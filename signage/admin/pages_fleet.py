@@ -10,8 +10,11 @@ be reached, or a broker away, is a page saying so, never a traceback.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
+import json
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -20,7 +23,7 @@ from typing import Any
 
 import psycopg
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from signage.admin.pages import check_csrf, need_account, render, service
 from signage.config.fleet_admin import FleetAdminConfig
@@ -187,6 +190,63 @@ def rollout_page(request: Request, rollout_id: int) -> Response:
         return render(request, "message.html", s, status=404, title="No such rollout",
                       message=f"There is no rollout {rollout_id}.")
     return render(request, "rollout.html", s, rep=rep, now=_now(request))
+
+
+def _lines(rows, columns: tuple[str, ...], fmt: str):
+    """CSV (a header line, an empty cell for a null) or JSON Lines, a line at a time."""
+    if fmt == "jsonl":
+        for r in rows:
+            yield json.dumps({k: r.get(k) for k in columns}, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
+        if buf.tell() > 64 * 1024:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+EXPORT_MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+
+
+@router.get("/fleet/export")
+def export(request: Request, since: str = "7d", until: str = "", per: str = "play", format: str = "csv") -> Response:
+    """The fleet's proof of play from PostgreSQL: every play (the ad log), or per creative or site."""
+    s, no = _operator(request)
+    if no is not None:
+        return no
+    try:
+        if format not in EXPORT_MEDIA or per not in ("play", *queries.REPORT_BY):
+            raise queries.QueryError("per: 'play', 'creative' or 'site'; format: 'csv' or 'jsonl'")
+        start, end = queries.parse_period(since, until, _now(request))
+    except queries.QueryError as exc:
+        return render(request, "message.html", s, status=422, title="No export", message=str(exc))
+    name = f"fleet-proof-of-play-{per}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    cfg = _cfg(request)
+    try:
+        if per != "play":
+            with _db(cfg) as conn:
+                rows = queries.report(conn, per, start, end)
+            rows_named = [{per: r["key"], **r} for r in rows]
+            text = "".join(_lines(rows_named, (per, *queries.REPORT_COLUMNS), format))
+            return Response(text, media_type=EXPORT_MEDIA[format], headers=headers)
+        db = _db(cfg)
+        conn = db.__enter__()  # opened now: a database away is a page, not a cut download
+    except FleetUnavailable as exc:
+        return _unavailable(request, s, exc)
+
+    def body():
+        try:
+            yield from _lines(queries.play_rows(conn, start, end), queries.PLAY_COLUMNS, format)
+        finally:
+            db.__exit__(None, None, None)
+
+    return StreamingResponse(body(), media_type=EXPORT_MEDIA[format], headers=headers)
 
 
 def _hash_of(path) -> str:

@@ -269,3 +269,29 @@ def report(conn, by: str, start: dt.datetime, end: dt.datetime) -> list[dict]:
         out.append({"key": d["key"], "plays": d["plays"], "completed": d["completed"], "seconds": d["seconds"],
                     "screens": d["screens"], **shown})
     return out
+
+
+# ---------------------------------------------------------------------------- the fleet's ad log
+
+PLAY_COLUMNS = ("screen", "site", "play_id", "start_utc", "end_utc", "duration_s", "creative_id", "content_version",
+                "playlist", "rule_id", "reason", "outcome", "impressions", "viewers")
+REPORT_COLUMNS = ("plays", "completed", "seconds", "screens", "face_s", "watcher_s", "impressions", "viewers",
+                  "smile_share")
+
+
+def _utc(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def play_rows(conn, start: dt.datetime, end: dt.datetime):
+    """Every play started in [start, end), oldest first, as PLAY_COLUMNS dicts, streamed from
+    the server one row at a time (any number of plays, in little memory)."""
+    cur = conn.cursor()
+    for r in cur.stream("SELECT screen, site, key, start_ts, end_ts, creative_id, content_version, playlist, rule_id, "
+                        "reason, outcome, impressions, viewers FROM plays WHERE start_ts >= %s AND start_ts < %s "
+                        "ORDER BY start_ts, screen, key", (start, end)):
+        screen_id, site, key, t0, t1, creative, version, playlist, rule, reason, outcome, imp, viewers = r
+        yield {"screen": screen_id, "site": site, "play_id": key, "start_utc": _utc(t0), "end_utc": _utc(t1),
+               "duration_s": round((t1 - t0).total_seconds(), 3), "creative_id": creative,
+               "content_version": version, "playlist": playlist, "rule_id": rule, "reason": reason,
+               "outcome": outcome, "impressions": imp, "viewers": viewers}

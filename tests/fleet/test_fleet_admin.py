@@ -363,3 +363,26 @@ def test_the_fleet_admin_settings_are_strict_with_key_paths(tmp_path):
     cfg = load_settings(toml("broker = 'central:1884'\n")).fleet_admin
     assert cfg.enabled and cfg.broker == "central:1884" and cfg.stale_s == 30.0
     assert not load_settings().fleet_admin.enabled  # off by default
+
+
+def test_the_fleets_proof_of_play_downloads_from_postgresql(tmp_path, broker, pg_dsn, fleet, admin_servers):
+    import csv
+    import io
+    import json
+
+    server = admin_servers(tmp_path, **fleet_settings(broker, pg_dsn))
+    c = server.login("alice")
+    r = c.get("/fleet/export", params={"since": "1d", "per": "play"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 6 and {x["screen"] for x in rows} == {"kiosk-1", "kiosk-2"}
+    assert sorted(x["play_id"] for x in rows if x["screen"] == "kiosk-1") == ["kiosk-1-p0", "kiosk-1-p1", "kiosk-1-p2"]
+    assert all(x["duration_s"] == "10.0" and x["outcome"] == "completed" and x["end_utc"].endswith("Z") for x in rows)
+    r = c.get("/fleet/export", params={"since": "1d", "per": "creative", "format": "jsonl"})
+    per = {d["creative"]: d for d in map(json.loads, r.text.splitlines())}
+    assert per["promo-spring"]["plays"] == 4 and per["house-loop"]["plays"] == 2
+    assert per["house-loop"]["screens"] == 2 and per["promo-spring"]["seconds"] == pytest.approx(40.0)
+    assert c.get("/fleet/export", params={"per": "hour"}).status_code == 422
+    assert c.get("/fleet/export", params={"since": "1d", "until": "2d"}).status_code == 422
+    carol = server.login("carol")
+    assert carol.get("/fleet/export", params={"since": "1d"}).status_code == 403
