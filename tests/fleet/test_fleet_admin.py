@@ -386,3 +386,50 @@ def test_the_fleets_proof_of_play_downloads_from_postgresql(tmp_path, broker, pg
     assert c.get("/fleet/export", params={"since": "1d", "until": "2d"}).status_code == 422
     carol = server.login("carol")
     assert carol.get("/fleet/export", params={"since": "1d"}).status_code == 403
+
+
+def test_an_operator_rolls_out_through_the_page_in_chromium(tmp_path, broker, pg_dsn, fleet, admin_servers):
+    """The form as a person uses it, in a real headless Chromium (Debian's chromium and
+    chromium-driver: scripts/bootstrap --browser)."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    exe, driver_exe = shutil.which("chromium"), shutil.which("chromedriver")
+    assert exe and driver_exe, "chromium and chromium-driver: run scripts/bootstrap --browser"
+    server = admin_servers(tmp_path, **fleet_settings(broker, pg_dsn))
+    vid = make_version(server.store)
+    sub, got = watch_commands(broker)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = exe
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(arg)
+    web = webdriver.Chrome(service=Service(driver_exe), options=opts)
+    try:
+        wait = WebDriverWait(web, 60)
+        web.get(server.url + "/login")
+        web.find_element(By.ID, "username").send_keys("alice")
+        web.find_element(By.ID, "password").send_keys(PASSWORD)
+        web.find_element(By.ID, "login").click()
+        wait.until(lambda d: "/login" not in d.current_url)
+        web.get(server.url + "/fleet")
+        badges = {e.find_element(By.XPATH, "ancestor::tr").get_attribute("data-screen"): e.text
+                  for e in web.find_elements(By.CSS_SELECTOR, "#site-shop-1 .presence, #site-shop-2 .presence")}
+        assert badges == {"kiosk-1": "online", "kiosk-2": "online", "kiosk-3": "offline"}
+        form = web.find_element(By.ID, "rollout-form")
+        Select(form.find_element(By.NAME, "version")).select_by_value(vid)
+        Select(form.find_element(By.NAME, "group")).select_by_value("site:shop-1")
+        form.find_element(By.TAG_NAME, "button").click()
+        wait.until(lambda d: "/fleet/rollouts/" in d.current_url)
+        states = {e.get_attribute("data-screen"): e.get_attribute("data-state")
+                  for e in web.find_elements(By.CSS_SELECTOR, "#targets tr[data-screen]")}
+        assert states == {"kiosk-1": "pending", "kiosk-2": "pending"}
+        wait_for(lambda: len(got) == 2, what="a command to each screen of shop-1")
+    finally:
+        web.quit()
+        sub.disconnect()
+        sub.loop_stop()
