@@ -100,8 +100,8 @@ def fleet_page(request: Request, since: str = "7d", until: str = "") -> Response
         return no
     cfg = _cfg(request)
     now = _now(request)
-    ctx: dict[str, Any] = {"configured": True, "since": since, "until": until,
-                           "versions": service(request).store.versions()}
+    ctx: dict[str, Any] = {"configured": True, "since": since, "until": until, "stale_s": cfg.stale_s,
+                           "stale_after": cfg.stale_after_intervals, "versions": service(request).store.versions()}
     try:
         start, end = queries.parse_period(since, until, now)
     except queries.QueryError as exc:
