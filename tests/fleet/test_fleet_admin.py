@@ -433,3 +433,26 @@ def test_an_operator_rolls_out_through_the_page_in_chromium(tmp_path, broker, pg
         web.quit()
         sub.disconnect()
         sub.loop_stop()
+
+
+def test_a_manifest_lists_a_versions_files_and_a_command_too_large_is_refused(tmp_path):
+    from signage.content_store import Version
+    from signage.fleet import rollout
+
+    root = tmp_path / "v"
+    (root / ".signage").mkdir(parents=True)
+    (root / ".signage" / "version.json").write_text("{}")
+    (root / "playlist.yaml").write_text("name: x\n")
+    (root / "img").mkdir()
+    for i in range(150):
+        (root / "img" / f"slide-{i:03}.png").write_bytes(bytes([i]))
+    man = rollout.manifest_for(Version("20261203-000000-abcdef", root, {}))
+    assert len(man.files) == 151 and man.playlist == "playlist.yaml"
+    assert "img/slide-007.png" in {f.path for f in man.files} and not any(".signage" in f.path for f in man.files)
+    assert {f.sha256 for f in man.files if f.path == "img/slide-001.png"} == {hashlib.sha256(b"\x01").hexdigest()}
+    with pytest.raises(rollout.RolloutError, match="too large"):
+        rollout.command("r1-kiosk-1", man, "http://x/fleet/content", 0.0)
+    small = man.model_copy(update={"files": man.files[:20]})
+    assert m.parse("cmd", rollout.command("r1-kiosk-1", small, "", 0.0)).base_url is None
+    assert rollout.target_state("sent", None) == "pending" and rollout.target_state("not published", None) == "failed"
+    assert rollout.target_state("sent", True) == "ok" and rollout.target_state("sent", False) == "failed"
