@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from signage.config.admin import AdminConfig
+from signage.config.fleet_admin import FleetAdminConfig
 from signage.config.privacy import PrivacyConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     admin: AdminConfig = AdminConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     screen: ScreenConfig = ScreenConfig()
+    fleet_admin: FleetAdminConfig = FleetAdminConfig()
 
     @field_validator("log_level")
     @classmethod

@@ -12,6 +12,7 @@ Tables (time columns are ``timestamptz``):
 - ``audience_minutes``: per-minute audience, unique ``(screen, minute_ts)``.
 - ``acks``: commands' results, unique ``(screen, command_id)``.
 - ``rejected``: refused messages: topic, reason, size and a short prefix of the payload.
+- ``screen_tags``, ``rollouts``, ``rollout_targets`` (migration 2): the admin's fleet view.
 - ``schema_version``.
 """
 
@@ -111,6 +112,36 @@ CREATE TABLE rejected (
     prefix text NOT NULL DEFAULT ''
 );
 CREATE INDEX rejected_time ON rejected (ts);
+"""),
+    # The admin service's fleet view (signage/fleet/queries.py, rollout.py): screens' tags, set
+    # by an operator, and rollouts of a version to a group with one row per screen targeted.
+    (2, """
+CREATE TABLE screen_tags (
+    screen text NOT NULL,
+    tag text NOT NULL,
+    PRIMARY KEY (screen, tag)
+);
+CREATE INDEX screen_tags_tag ON screen_tags (tag, screen);
+
+CREATE TABLE rollouts (
+    id bigserial PRIMARY KEY,
+    version text NOT NULL,
+    grp text NOT NULL,
+    manifest jsonb NOT NULL,
+    base_url text,
+    created timestamptz NOT NULL,
+    created_by text NOT NULL DEFAULT ''
+);
+
+CREATE TABLE rollout_targets (
+    rollout bigint NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+    screen text NOT NULL,
+    site text NOT NULL,
+    command_id text NOT NULL UNIQUE,
+    state text NOT NULL,
+    result text NOT NULL DEFAULT '',
+    PRIMARY KEY (rollout, screen)
+);
 """),
 ]
 
