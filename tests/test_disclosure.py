@@ -152,3 +152,15 @@ def test_page_says_zones_and_expressions_off():
     html = page_html(facts(s))
     assert "(till)" in html and "not analysed at all" in html and "whether a smile" not in html
     assert "staff areas are excluded" in html and "les zones du personnel sont exclues" in html
+
+
+def test_with_no_external_url_the_notice_points_to_this_kiosks_privacy_page():
+    import socket
+
+    assert Settings(notice={"url": ""}).notice.url == f"http://{socket.gethostname()}.local:8470/privacy"
+    assert Settings(notice={"url": ""}, admin={"host": "192.168.1.20", "port": 8080}).notice.url == \
+        "http://192.168.1.20:8080/privacy"
+    s = Settings(notice={"url": ""}, privacy={"page_url": "https://shop.example/camera"})
+    assert s.notice.url == "https://shop.example/camera"
+    # and the poster's QR code (like the screen's, which draws notice.url) goes there
+    assert _qr(pygame.surfarray.array3d(poster_surface(s)).transpose(1, 0, 2)) == "https://shop.example/camera"

@@ -120,7 +120,7 @@ class NoticeConfig(Strict):
     # (also drawn as a QR code). Set these for your site: the defaults are the demo café's.
     controller: str = Field("Café Lumière", min_length=1, max_length=80)
     contact: str = Field("privacy@cafe-lumiere.example", min_length=1, max_length=80)
-    url: str = Field("https://cafe-lumiere.example/privacy", min_length=1, max_length=200)
+    url: str = Field("https://cafe-lumiere.example/privacy", min_length=0, max_length=200)  # "": this kiosk's /privacy
     # Languages shown, one line each, in this order.
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"], min_length=1, max_length=4)
     # Per-language words; a language other than en/fr must give all five fields.

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -60,6 +60,14 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v
 
+    @model_validator(mode="after")
+    def _notice_points_somewhere(self) -> "Settings":
+        """No external notice URL: the QR code and the line beside it point to the second layer
+        (privacy.page_url, else the admin service's own /privacy page on this kiosk)."""
+        if not self.notice.url:
+            self.__dict__["notice"] = self.notice.model_copy(update={"url": self.privacy.page_url or own_privacy_url(self.admin)})
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -77,6 +85,19 @@ class Settings(BaseSettings):
 
 
 _CONFIG_FILE: dict[str, Path | None] = {"path": None}
+
+
+def own_privacy_url(admin: AdminConfig) -> str:
+    """The admin service's /privacy page as a phone on the shop's network reaches it: its
+    address, or this machine's mDNS name when it listens on every or only the loopback address."""
+    import socket
+
+    host = admin.host
+    if host in ("", "0.0.0.0", "::", "127.0.0.1", "localhost", "::1"):
+        host = f"{socket.gethostname()}.local"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{admin.port}/privacy"
 
 
 def _list_of_scalars(ann: Any) -> bool:
