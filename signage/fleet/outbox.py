@@ -1,7 +1,8 @@
 """The outbox: proof of play and minute aggregates waiting to reach the broker (SQLite, WAL).
 
 One table, ``outbox``: ``(id, kind, key UNIQUE, payload, created, sent_ts)``. ``scan`` reads
-the analytics database (read only) from where the last scan stopped, turns every closed play
+the analytics database (read only) from where the last scan stopped (plays by the order they
+were written in, minutes by their time), turns every closed play
 and minute into its message (``records.py``: small groups' expression figures withheld) and
 inserts it with ``INSERT OR IGNORE`` on its key, so a rescan never adds a record twice.
 ``mark_sent`` is called only when the broker acknowledged the record (QoS 1 PUBACK); until
@@ -97,14 +98,19 @@ class Outbox:
         rows: list[tuple[str, str, bytes]] = []
         with self._lock:
             play_mark, minute_mark = self._mark("play"), self._mark("minute")
+        if play_mark > (src.execute("SELECT MAX(rowid) FROM plays").fetchone()[0] or 0):
+            play_mark = float("-inf")  # the rows were renumbered (a VACUUM): look at all of them again
         new_play_mark = play_mark
         open_seen = False
-        for r in src.execute("SELECT * FROM plays WHERE start_ts >= ? ORDER BY start_ts, play_id", (play_mark,)):
+        # By rowid, the order rows were written in (a row keeps its rowid when it is updated and
+        # closed): a play whose start is earlier than one already scanned (the clock was set
+        # back) is still found.
+        for r in src.execute("SELECT rowid AS rid, * FROM plays WHERE rowid >= ? ORDER BY rowid", (play_mark,)):
             if not play_closed(r):
                 open_seen = True  # rescanned from here until it is closed
                 continue
             if not open_seen:
-                new_play_mark = r["start_ts"]
+                new_play_mark = r["rid"]
             self._add(rows, "play", r["play_id"], lambda r=r: play_message(r, self.screen))
         new_minute_mark = minute_mark
         waiting = False
