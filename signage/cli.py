@@ -378,6 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_arguments(ad)
     ad.set_defaults(func=cmd_admin)
+
+    from signage.fleet.cli import add_fleet_arguments
+
+    add_fleet_arguments(sub.add_parser("fleet", help="the fleet's central side: the collector (broker -> PostgreSQL)"))
     return p
 
 
