@@ -91,6 +91,7 @@ class Agent:
         self._state_due = False
         self._next_health = 0.0
         self._next_scan = 0.0
+        self._next_forget = 0.0
         self._commands_q: queue.Queue[bytes | None] = queue.Queue(maxsize=100)
         self.commands = Commands(screen=self.screen, hooks=hooks or Hooks(), sync=sync, base_url=config.content_base_url,
                                  publish_screenshot=self._publish_screenshot, on_activated=self._state_changed,
@@ -255,6 +256,9 @@ class Agent:
         if now >= self._next_scan:
             self._next_scan = now + SCAN_S
             self.outbox.scan(self.analytics_db)
+        if now >= self._next_forget:
+            self._next_forget = now + 3600.0
+            self.outbox.forget_sent()  # acknowledged more than a day ago: the collector has them
         if self._connected.is_set():
             while self._outgoing:
                 self._publish_other(*self._outgoing.popleft())

@@ -343,3 +343,51 @@ def test_a_screen_cannot_use_another_screens_id(broker, kiosks, fleet_watch, cap
     finally:
         c.loop_stop()
         c.disconnect()
+
+
+def test_signage_run_with_the_agent_on_the_sample_clip_joins_plays_what_the_fleet_activates(broker, fleet_watch,
+                                                                                           tmp_path):
+    """``signage run`` as a real process (the sample clip as its camera, real sensing, the SDL dummy
+    screen) with the agent on: it comes online, plays a version pushed to it within seconds, its
+    proof of play crosses the broker, a screenshot is the rendered screen, and it says offline when
+    it stops. Every message is checked against the documented schemas by ``Fleet``."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the e2e helpers
+    from test_run_e2e import KIOSK_ENV, Running
+
+    clip = Path(__file__).resolve().parents[1] / "data" / "white_house_hamilton_clip.mp4"
+    server = ContentServer()
+    files = bundle("Spring", ["hello", "offer"])
+    server.add(files)
+    pw = tmp_path / "password"
+    pw.write_text(broker.password("kiosk-3") + "\n")
+    watch = fleet_watch(broker)
+    env = {**KIOSK_ENV, "SIGNAGE_FLEET__ENABLED": "true", "SIGNAGE_FLEET__BROKER_HOST": broker.host,
+           "SIGNAGE_FLEET__BROKER_PORT": str(broker.port), "SIGNAGE_FLEET__TLS__MODE": "plain",
+           "SIGNAGE_FLEET__PASSWORD_FILE": str(pw), "SIGNAGE_FLEET__SITE": SITE, "SIGNAGE_FLEET__SCREEN": "kiosk-3",
+           "SIGNAGE_FLEET__HEALTH_S": "1", "SIGNAGE_FLEET__CONTENT_BASE_URL": server.url,
+           "SIGNAGE_ADMIN__DATA_DIR": str(tmp_path / "content"),
+           "SIGNAGE_HEALTH__STATUS_FILE": str(tmp_path / "status.json")}
+    player = Running("--camera", clip, "--db", tmp_path / "analytics.db", env_extra=env)
+    try:
+        player.said("fleet: connected to")
+        wait_for(lambda: [s for s in watch.of("state") if s.screen == "kiosk-3" and s.online], what="online")
+        wait_for(lambda: any(h.screen == "kiosk-3" for h in watch.of("health")), what="health")
+        watch.command("kiosk-3", id="push-1", action="activate", manifest=manifest("spring-1", files))
+        assert watch.ack("push-1").ok
+        player.said("playlist 'Spring'")
+        wait_for(lambda: any(s.content_version == "spring-1" and s.creative in ("hello", "offer")
+                             for s in watch.of("state")), what="the pushed version on screen")
+        wait_for(lambda: [p for p in watch.of("play") if p.playlist == "Spring"], what="a play of the pushed version",
+                 timeout=120)
+        watch.command("kiosk-3", id="shot-1", action="screenshot")
+        assert watch.ack("shot-1").ok
+        wait_for(lambda: [p for p in watch.of("screenshot") if p[1] == "shot-1"], what="the screenshot")
+    finally:
+        returncode, err = player.stop()
+        server.close()
+    assert returncode == 0, err[-3000:]
+    wait_for(lambda: not watch.of("state")[-1].online, what="offline after the stop")
+    assert "Traceback" not in err
