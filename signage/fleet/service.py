@@ -76,7 +76,7 @@ def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, sc
                         cfg.max_backlog)
         sync = ContentSync(store, admin_validator(store, settings)) if store is not None else None
         hooks = Hooks(reload=lambda: _reload(watcher, active), purge=lambda: _purge(analytics, outbox),
-                      screenshot=screen.screenshots.request)
+                      screenshot=getattr(getattr(screen, "screenshots", None), "request", None))
         return Agent(cfg, outbox=outbox, analytics_db=analytics.db_path, status_file=status_path(settings), sync=sync,
                      hooks=hooks, stale_after_s=settings.health.stale_after_s)
     except (AgentError, OSError, StoreError, ValueError, sqlite3.Error) as exc:

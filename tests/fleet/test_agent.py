@@ -5,6 +5,7 @@ will; commands acknowledged with their results; a screen cannot act as another. 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -60,7 +61,7 @@ class Fleet:
                 return
             if kind == "screenshot":
                 assert m.is_png(msg.payload), "not a PNG"
-                parsed: object = ("png", extra, len(msg.payload))
+                parsed: object = ("png", extra, msg.payload)
             else:
                 parsed = m.parse(kind, msg.payload)
                 assert getattr(parsed, "screen", screen) == screen, f"{kind} of {parsed.screen} on {screen}'s topic"
@@ -284,7 +285,12 @@ def test_commands_are_acknowledged_with_their_results(broker, kiosks, fleet_watc
                         what="the screenshot's ack")  # the render loop presents frames meanwhile
         assert shot.ok and "on signage/v1/shop-1/kiosk-1/screenshot/c-shot" in shot.result
         png = wait_for(lambda: [p for p in watch.of("screenshot") if p[1] == "c-shot"], what="the screenshot")[0]
-        assert png[2] > 1000
+        shown = pygame.image.load(io.BytesIO(png[2]), "shot.png")
+        assert shown.get_size() == (640, 360)  # the screen's picture, not a camera's
+        assert pygame.image.tobytes(shown, "RGB") == pygame.image.tobytes(screen.canvas, "RGB")  # with its notice
+        notice = screen.notice.height((640, 360), True)
+        band = {shown.get_at((x, 360 - notice // 2))[:3] for x in range(0, 640, 7)}
+        assert len(band) > 1  # the notice's text is in it
     finally:
         server.close()
         screen.close()
@@ -384,10 +390,49 @@ def test_signage_run_with_the_agent_on_the_sample_clip_joins_plays_what_the_flee
                  timeout=120)
         watch.command("kiosk-3", id="shot-1", action="screenshot")
         assert watch.ack("shot-1").ok
-        wait_for(lambda: [p for p in watch.of("screenshot") if p[1] == "shot-1"], what="the screenshot")
+        png = wait_for(lambda: [p for p in watch.of("screenshot") if p[1] == "shot-1"], what="the screenshot")[0]
+        assert pygame.image.load(io.BytesIO(png[2]), "s.png").get_size()[0] >= 640
     finally:
         returncode, err = player.stop()
         server.close()
     assert returncode == 0, err[-3000:]
     wait_for(lambda: not watch.of("state")[-1].online, what="offline after the stop")
     assert "Traceback" not in err
+
+
+def test_health_and_state_from_the_status_file_are_pure_and_bounded():
+    from signage.fleet.facts import health_message, state_facts
+
+    doc = {"problems": ["display: headless"], "camera": {"state": "ended"}, "uptime_s": "x", "creative": "c" * 300,
+           "reason": 5, "display": {"driver": "kmsdrm"}}
+    h = health_message(doc, 3.0, screen="s1", ts=T0, stale_after_s=10, outbox=7, disk_free_mb=12.5)
+    assert (h.healthy, h.problems, h.camera, h.uptime_s, h.outbox, h.display) == (
+        False, ["display: headless"], "off", 0.0, 7, "kmsdrm")
+    stale = health_message({"problems": []}, 60.0, screen="s1", ts=T0, stale_after_s=10, outbox=0, disk_free_mb=None)
+    assert not stale.healthy and "60 s old" in stale.problems[0]
+    fresh = health_message({"problems": [], "camera": {"state": "on"}}, 1.0, screen="s1", ts=T0, stale_after_s=10,
+                           outbox=0, disk_free_mb=None)
+    assert fresh.healthy and fresh.camera == "on"
+    missing = health_message(None, None, screen="s1", ts=T0, stale_after_s=10, outbox=0, disk_free_mb=None,
+                             why_missing="no status file /run/x")
+    assert not missing.healthy and missing.problems == ["no status file /run/x"]
+    version, creative, reason, player = state_facts(doc, "v" * 200)
+    assert len(version) == 128 and len(creative) == 128 and reason == "" and player == ""
+    for msg in (h, stale, fresh, missing):
+        assert m.parse("health", m.encode(msg)) == msg
+
+
+def test_an_agent_that_cannot_start_is_logged_and_the_player_goes_on_without_it(tmp_path, caplog):
+    from signage.fleet.service import build_agent, fleet_content
+
+    settings = load_settings(fleet={"enabled": True, "broker_host": "127.0.0.1", "tls": {"mode": "plain"},
+                                    "site": SITE, "screen": "kiosk-1", "password_file": str(tmp_path / "none")},
+                             admin={"data_dir": str(tmp_path / "content")},
+                             analytics={"db_path": str(tmp_path / "analytics.db")})
+    store = fleet_content(settings)
+    assert store is not None and (tmp_path / "content" / "versions").is_dir()  # the player follows it from now on
+    with caplog.at_level(logging.ERROR, "signage.fleet"):
+        agent = build_agent(settings, settings.analytics, store=store, screen=None, watcher=None, active=None)
+    assert agent is None and "fleet.password_file" in caplog.text and "the player plays on without it" in caplog.text
+    assert fleet_content(load_settings()) is None and build_agent(load_settings(), None, store=None, screen=None,
+                                                                  watcher=None, active=None) is None
