@@ -436,3 +436,61 @@ def test_an_agent_that_cannot_start_is_logged_and_the_player_goes_on_without_it(
     assert agent is None and "fleet.password_file" in caplog.text and "the player plays on without it" in caplog.text
     assert fleet_content(load_settings()) is None and build_agent(load_settings(), None, store=None, screen=None,
                                                                   watcher=None, active=None) is None
+
+
+def test_signage_run_with_the_broker_away_plays_on_and_delivers_its_plays_once_it_is_back(broker, fleet_watch,
+                                                                                          tmp_path):
+    """The broker is down when the player starts: it plays and records as ever, the outbox keeps
+    the plays, and once the broker is up every play recorded meanwhile reaches the fleet."""
+    import sqlite3
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_run_e2e import KIOSK_ENV, Running
+
+    folder = tmp_path / "pl"
+    folder.mkdir()
+    for name, data in bundle("Offline", ["one", "two"]).items():
+        (folder / name).write_bytes(data)
+    pw = tmp_path / "password"
+    pw.write_text(broker.password("kiosk-2") + "\n")
+    watch = fleet_watch(broker, client_id="collector-like", clean=False)
+    broker.stop()  # a clean stop: the subscriber's session is kept for when it is back
+    db = tmp_path / "analytics.db"
+    env = {**KIOSK_ENV, "SIGNAGE_FLEET__ENABLED": "true", "SIGNAGE_FLEET__BROKER_HOST": broker.host,
+           "SIGNAGE_FLEET__BROKER_PORT": str(broker.port), "SIGNAGE_FLEET__TLS__MODE": "plain",
+           "SIGNAGE_FLEET__PASSWORD_FILE": str(pw), "SIGNAGE_FLEET__SITE": SITE, "SIGNAGE_FLEET__SCREEN": "kiosk-2",
+           "SIGNAGE_FLEET__RECONNECT_MAX_S": "2", "SIGNAGE_PLAYER__PLAYLIST": str(folder / "playlist.yaml"),
+           "SIGNAGE_ADMIN__DATA_DIR": str(tmp_path / "content"),
+           "SIGNAGE_HEALTH__STATUS_FILE": str(tmp_path / "status.json")}
+    player = Running("--camera", "off", "--db", db, env_extra=env)
+
+    def closed() -> set[str]:
+        if not db.exists():
+            return set()
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return {r[0] for r in con.execute("SELECT play_id FROM plays WHERE outcome != 'playing'")}
+        except sqlite3.Error:
+            return set()
+        finally:
+            con.close()
+
+    try:
+        player.said("screen: one (image) on")
+        player.said("screen: two (image) on")
+        player.said("screen: one (image) on")  # it plays on, the broker away
+        offline = wait_for(lambda: closed() if len(closed()) >= 2 else None, what="plays recorded while offline")
+        outbox = tmp_path / "fleet-outbox.db"
+        wait_for(lambda: outbox.exists() and sqlite3.connect(outbox).execute(
+            "SELECT COUNT(*) FROM outbox WHERE sent_ts IS NULL").fetchone()[0] >= 2, what="plays waiting in the outbox")
+        assert not watch.keys("play")
+        broker.start()
+        wait_for(lambda: offline <= set(watch.keys("play")), what="the offline plays at the fleet", timeout=120)
+    finally:
+        returncode, err = player.stop()
+    assert returncode == 0, err[-3000:]
+    keys = watch.keys("play")
+    assert len(keys) == len(set(keys))  # each once
+    assert "Traceback" not in err
