@@ -88,6 +88,7 @@ class Agent:
         self._other: dict[int, threading.Event] = {}  # mid -> set when acknowledged (state, acks, screenshots)
         self._outgoing: collections.deque = collections.deque()  # (topic, payload, retain) from the commands thread
         self._state_sent: tuple | None = None
+        self._refused = ""  # the broker's last reason for refusing the connection (logged once)
         self._state_due = False
         self._next_health = 0.0
         self._next_scan = 0.0
@@ -131,9 +132,12 @@ class Agent:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.error("fleet: broker %s:%d refused the connection: %s", self.config.broker_host,
-                      self.config.broker_port, reason_code)
+            if str(reason_code) != self._refused:  # once per reason, not at every retry
+                self._refused = str(reason_code)
+                log.error("fleet: broker %s:%d refused the connection: %s (retrying; the outbox keeps records)",
+                          self.config.broker_host, self.config.broker_port, reason_code)
             return
+        self._refused = ""
         log.info("fleet: connected to %s:%d as %s (session %s)", self.config.broker_host, self.config.broker_port,
                  self.screen, "resumed" if flags.session_present else "new")
         client.subscribe(self._topic("cmd"), qos=1)
