@@ -114,7 +114,9 @@ class Agent:
                 c.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file or None, keyfile=tls.key_file or None,
                           cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
             except (OSError, ssl.SSLError, ValueError) as exc:
-                raise AgentError(f"fleet.tls: {exc}") from None
+                files = ", ".join(f"{k} {v}" for k, v in (("ca_file", tls.ca_file), ("cert_file", tls.cert_file),
+                                                          ("key_file", tls.key_file)) if v)
+                raise AgentError(f"fleet.tls ({files}): {getattr(exc, 'strerror', None) or exc}") from None
         c.max_inflight_messages = 50
         c.reconnect_delay_set(1, int(self.config.reconnect_max_s))
         self._set_will(c)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import ssl
 import time
 from typing import Any
 
@@ -59,6 +60,20 @@ def _purge(analytics: Any, outbox: Any) -> str:
             f"{analytics.retention_days} days")
 
 
+def _content_tls(cfg: Any) -> ssl.SSLContext | None:
+    """HTTPS content is checked against the system's CAs and, when set, the broker's CA file too."""
+    if not cfg.tls.ca_file:
+        return None
+    from signage.fleet.agent import AgentError
+
+    ctx = ssl.create_default_context()
+    try:
+        ctx.load_verify_locations(cfg.tls.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise AgentError(f"fleet.tls.ca_file {cfg.tls.ca_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    return ctx
+
+
 def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, screen: Any, watcher: Any,
                 active: Any) -> Any:
     """The agent (to start), or None (disabled, or it cannot start: logged)."""
@@ -74,11 +89,11 @@ def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, sc
     try:
         outbox = Outbox(cfg.outbox_path or default_path(str(resolve_path(analytics.db_path))), cfg.screen,
                         cfg.max_backlog)
-        sync = ContentSync(store, admin_validator(store, settings)) if store is not None else None
+        sync = ContentSync(store, admin_validator(store, settings), ssl_context=_content_tls(cfg)) if store else None
         hooks = Hooks(reload=lambda: _reload(watcher, active), purge=lambda: _purge(analytics, outbox),
                       screenshot=getattr(getattr(screen, "screenshots", None), "request", None))
         return Agent(cfg, outbox=outbox, analytics_db=analytics.db_path, status_file=status_path(settings), sync=sync,
                      hooks=hooks, stale_after_s=settings.health.stale_after_s)
-    except (AgentError, OSError, StoreError, ValueError, sqlite3.Error) as exc:
+    except (AgentError, OSError, StoreError, ValueError, sqlite3.Error, ssl.SSLError) as exc:
         log.error("fleet: the agent cannot start (%s); the player plays on without it", exc)
         return None

@@ -434,6 +434,14 @@ def test_an_agent_that_cannot_start_is_logged_and_the_player_goes_on_without_it(
     with caplog.at_level(logging.ERROR, "signage.fleet"):
         agent = build_agent(settings, settings.analytics, store=store, screen=None, watcher=None, active=None)
     assert agent is None and "fleet.password_file" in caplog.text and "the player plays on without it" in caplog.text
+    (tmp_path / "pw").write_text("secret\n")
+    bad_ca = load_settings(fleet={"enabled": True, "broker_host": "fleet.example", "site": SITE, "screen": "kiosk-1",
+                                  "password_file": str(tmp_path / "pw"), "tls": {"ca_file": str(tmp_path / "no.pem")}},
+                           analytics={"db_path": str(tmp_path / "analytics.db")})
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, "signage.fleet"):
+        assert build_agent(bad_ca, settings.analytics, store=store, screen=None, watcher=None, active=None) is None
+    assert "no.pem" in caplog.text and "the player plays on without it" in caplog.text
     assert fleet_content(load_settings()) is None and build_agent(load_settings(), None, store=None, screen=None,
                                                                   watcher=None, active=None) is None
 
