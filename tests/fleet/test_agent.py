@@ -502,3 +502,49 @@ def test_signage_run_with_the_broker_away_plays_on_and_delivers_its_plays_once_i
     keys = watch.keys("play")
     assert len(keys) == len(set(keys))  # each once
     assert "Traceback" not in err
+
+
+def _certificates(folder) -> None:
+    """A CA, a broker certificate for 127.0.0.1 signed by it, and another CA that signed nothing."""
+    import subprocess
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=120)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=signage test CA")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "2",
+        "-subj", "/CN=another CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+        "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    for p in folder.iterdir():
+        p.chmod(0o644)  # the broker may read them as its own user
+
+
+def test_over_tls_the_agent_connects_only_to_a_broker_its_ca_signed(broker_factory, kiosks, fleet_watch):
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .engines import free_port
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is missing (apt-get install openssl)")
+    folder = Path(tempfile.mkdtemp(prefix="signage-tls-", dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        _certificates(folder)
+        port = free_port()
+        broker = broker_factory(extra_conf=f"listener {port} 127.0.0.1\ncafile {folder / 'ca.pem'}\n"
+                                           f"certfile {folder / 'server.pem'}\nkeyfile {folder / 'server.key'}\n")
+        watch = fleet_watch(broker)  # on the plain loopback listener
+        wrong = kiosks(broker, screen="kiosk-1", broker_port=port, tls={"ca_file": str(folder / "other.pem")})
+        wrong.agent.start()
+        good = kiosks(broker, screen="kiosk-2", broker_port=port, tls={"ca_file": str(folder / "ca.pem")})
+        good.agent.start()
+        wait_for(lambda: [s for s in watch.of("state") if s.screen == "kiosk-2" and s.online], what="kiosk-2 over TLS")
+        assert not wrong.agent._connected.is_set() and not [s for s in watch.of("state") if s.screen == "kiosk-1"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
