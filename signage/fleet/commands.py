@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from signage.analytics.dbfile import StoreError as AnalyticsStoreError
 from signage.fleet.messages import Ack, Command, MessageError, is_png, parse
 from signage.fleet.sync import ContentSync, SyncError
 
@@ -80,6 +82,8 @@ class Commands:
             return self._done[cmd.id]
         try:
             ok, result = getattr(self, f"_{cmd.action}")(cmd)
+        except (OSError, ValueError, sqlite3.Error, AnalyticsStoreError) as exc:  # said in the Ack and the log
+            ok, result = False, f"{cmd.action} failed: {exc}"
         except Exception as exc:  # noqa: BLE001 - a command never stops the agent
             log.exception("fleet: command %s (%s) failed", cmd.id, cmd.action)
             ok, result = False, f"{cmd.action} failed: {type(exc).__name__}: {exc}"

@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import pygame
 
 
-class ScreenshotTimeout(Exception):
+class ScreenshotTimeout(TimeoutError):
     """No frame was presented in time (the render loop is stopped or stuck)."""
 
 

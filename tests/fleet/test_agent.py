@@ -548,3 +548,50 @@ def test_over_tls_the_agent_connects_only_to_a_broker_its_ca_signed(broker_facto
         assert not wrong.agent._connected.is_set() and not [s for s in watch.of("state") if s.screen == "kiosk-1"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_any_payload_on_the_command_topic_gets_an_ack_never_an_exception():
+    from hypothesis import given, settings as hsettings, strategies as st
+
+    from signage.fleet.commands import Commands
+
+    ran = []
+    cmds = Commands(screen="s1", hooks=Hooks(reload=lambda: ran.append("reload") or "ok",
+                                             purge=lambda: (_ for _ in ()).throw(OSError("disk gone"))),
+                    sync=None, base_url="", publish_screenshot=lambda cid, png: "t", on_activated=lambda: None,
+                    clock=lambda: T0)
+    fields = st.fixed_dictionaries({}, optional={
+        "v": st.sampled_from([1, 2, "1"]), "id": st.text(max_size=140), "ts": st.floats(allow_nan=True),
+        "action": st.sampled_from(["activate", "reload", "purge", "screenshot", "rm -rf", ""]),
+        "manifest": st.none() | st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+        "base_url": st.text(max_size=20), "extra": st.integers()})
+
+    @hsettings(max_examples=300, deadline=None)
+    @given(st.one_of(st.binary(max_size=200), fields.map(lambda d: json.dumps(d).encode())))
+    def check(payload):
+        ack = cmds.handle(payload)
+        assert m.parse("ack", m.encode(ack)) == ack and ack.screen == "s1"
+
+    check()
+    # a purge whose hook fails is answered with the reason
+    ack = cmds.handle(m.encode(m.Command(id="p-1", ts=T0, action="purge")))
+    assert not ack.ok and "disk gone" in ack.result
+
+
+def test_the_screenshot_hook_waits_for_a_presented_frame_and_says_when_none_comes():
+    from signage.render.screenshot import ScreenshotHook, ScreenshotTimeout
+
+    hook = ScreenshotHook()
+    canvas = pygame.Surface((64, 36))
+    canvas.fill((10, 200, 30))
+    hook.presented(canvas)  # nobody asked: nothing is kept
+    with pytest.raises(ScreenshotTimeout, match="no frame presented within"):
+        hook.request(timeout_s=0.1)  # no render loop
+    got: list[bytes] = []
+    asking = threading.Thread(target=lambda: got.append(hook.request(timeout_s=60)))
+    asking.start()
+    wait_for(lambda: hook._waiting, what="the request")
+    hook.presented(canvas)
+    asking.join(60)
+    shot = pygame.image.load(io.BytesIO(got[0]), "s.png")
+    assert shot.get_size() == (64, 36) and shot.get_at((5, 5))[:3] == (10, 200, 30)
