@@ -20,10 +20,10 @@ from pydantic_settings import (
 )
 
 from signage.config.admin import AdminConfig
-from signage.config.fleet import FleetConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
 from signage.config.sensing import CameraConfig, SensingConfig
+from signage.config.fleet import FleetConfig
 
 
 class Settings(BaseSettings):
