@@ -25,6 +25,7 @@ import collections
 import logging
 import queue
 import shutil
+import sqlite3
 import ssl
 import threading
 import time
@@ -35,6 +36,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from signage.analytics.dbfile import StoreError
 from signage.config.fleet import FleetConfig
 from signage.fleet import messages as m
 from signage.fleet.commands import Commands, Hooks
@@ -88,6 +90,7 @@ class Agent:
         self._other: dict[int, threading.Event] = {}  # mid -> set when acknowledged (state, acks, screenshots)
         self._outgoing: collections.deque = collections.deque()  # (topic, payload, retain) from the commands thread
         self._state_sent: tuple | None = None
+        self._scan_error = ""  # why the analytics database could not be read, last time (logged once)
         self._refused = ""  # the broker's last reason for refusing the connection (logged once)
         self._state_due = False
         self._next_health = 0.0
@@ -261,7 +264,13 @@ class Agent:
         self._take_acks()
         if now >= self._next_scan:
             self._next_scan = now + SCAN_S
-            self.outbox.scan(self.analytics_db)
+            try:
+                self.outbox.scan(self.analytics_db)
+                self._scan_error = ""
+            except (StoreError, sqlite3.Error, OSError) as exc:  # locked, corrupt, a newer schema: said once
+                if str(exc) != self._scan_error:
+                    self._scan_error = str(exc)
+                    log.warning("fleet: the analytics database cannot be read (%s); trying again", exc)
         if now >= self._next_forget:
             self._next_forget = now + 3600.0
             self.outbox.forget_sent()  # acknowledged more than a day ago: the collector has them

@@ -595,3 +595,17 @@ def test_the_screenshot_hook_waits_for_a_presented_frame_and_says_when_none_come
     asking.join(60)
     shot = pygame.image.load(io.BytesIO(got[0]), "s.png")
     assert shot.get_size() == (64, 36) and shot.get_at((5, 5))[:3] == (10, 200, 30)
+
+
+def test_an_analytics_database_that_cannot_be_read_is_said_once_and_the_agent_goes_on(broker, kiosks, fleet_watch,
+                                                                                       caplog):
+    watch = fleet_watch(broker)
+    k = kiosks(broker)
+    k.db.close()
+    k.db.path.write_bytes(b"not a database at all" * 100)  # what a broken card may leave
+    with caplog.at_level(logging.WARNING, "signage.fleet"):
+        k.agent.start()
+        wait_for(lambda: "the analytics database cannot be read" in caplog.text, what="the warning")
+        wait_for(lambda: len(watch.of("health")) >= 5, what="health all the same, over several scans")
+    assert caplog.text.count("the analytics database cannot be read") == 1 and "Traceback" not in caplog.text
+    k.db = AnalyticsStore(k.dir / "fresh.db")  # for the fixture's close
