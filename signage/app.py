@@ -50,14 +50,19 @@ class Built:
     notifier: object
     failed: list[str] | None = None  # why the run stopped by itself, when it did (exit 2)
     analytics_log: logging.Handler | None = None  # keeps the analytics writer's last warning
+    fleet: object = None  # the fleet agent (fleet.enabled), signage/fleet/service.py
 
     def start(self) -> None:
         self.sensing.start()
         self.watcher.start()
         self.trimmer.start()
         self.health.start()
+        if self.fleet is not None:
+            self.fleet.start()
 
     def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
         logging.getLogger("signage.analytics").removeHandler(self.analytics_log)
         self.notifier.stopping()
         self.health.stop()
@@ -84,6 +89,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
 
     from signage.analytics.writer import AnalyticsWriter
     from signage.director import Director
+    from signage.fleet.service import build_agent, fleet_content
     from signage.health import HealthReporter, LastWarning, analytics_status
     from signage.memory import MemoryTrimmer, limit_arenas
     from signage.player import Player
@@ -97,6 +103,7 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     camera = camera_config(settings, opts.camera)
     preflight(settings, opts, camera)
     limit_arenas(2)  # before any thread starts: freed memory is reused, not spread over arenas
+    content = fleet_content(settings)  # before the playlist is chosen: the player follows what the fleet activates
     path = playlist_path(settings, opts.playlist)
     active, first, playlist_problem = load_first(settings, path, explicit=opts.playlist is not None)
     loaded = active.current
@@ -146,9 +153,10 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics,
                     on_frame=on_frame, until_camera_ends=opts.camera_once,
                     quit_key=settings.display.quit_key, **kw)
+    fleet = build_agent(settings, analytics_cfg, store=content, screen=screen, watcher=watcher, active=active)
     return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
                  trimmer=MemoryTrimmer(), health=health, notifier=notifier, failed=failed,
-                 analytics_log=warning)
+                 analytics_log=warning, fleet=fleet)
 
 
 def run(settings: Settings, opts: RunOptions) -> int:

@@ -10,7 +10,7 @@ with the measurements on tests/data that it was derived from.
 
 One module per part of the file: base (the strict base), sensing ([camera], [sensing]),
 player ([player], [playlist], [analytics], [health]), screen ([display], [notice], [screen]),
-admin ([admin]) and settings (Settings, the sources and load_settings).
+admin ([admin]), fleet ([fleet]) and settings (Settings, the sources and load_settings).
 """
 
 from signage.config.base import Strict, picamera2_number
@@ -18,6 +18,7 @@ from signage.config.sensing import CameraConfig, DetectorConfig, LandmarksConfig
 from signage.config.player import PlaylistLimits, AnalyticsConfig, PlayerConfig, HealthConfig
 from signage.config.screen import DisplayConfig, NoticeText, NoticeConfig, ScreenConfig
 from signage.config.admin import AdminConfig
+from signage.config.fleet import FleetConfig, FleetTls
 from signage.config.settings import ConfigError, Settings, load_settings, toml_lines
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "DetectorConfig",
     "DisplayConfig",
     "ExpressionConfig",
+    "FleetConfig",
+    "FleetTls",
     "HealthConfig",
     "LandmarksConfig",
     "NoticeConfig",

@@ -25,6 +25,7 @@ from signage.config.privacy import PrivacyConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
 from signage.config.sensing import CameraConfig, SensingConfig
+from signage.config.fleet import FleetConfig
 
 
 class Settings(BaseSettings):
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     admin: AdminConfig = AdminConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     screen: ScreenConfig = ScreenConfig()
+    fleet: FleetConfig = FleetConfig()
     fleet_admin: FleetAdminConfig = FleetAdminConfig()
 
     @field_validator("log_level")

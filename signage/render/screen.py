@@ -26,6 +26,7 @@ from signage.render.creatives import Creative, CreativeError, prepare
 from signage.render.display import Display, FramePacer
 from signage.render.geometry import parse_color
 from signage.render.overlay import OperatorOverlay, PrivacyNotice, operator_lines
+from signage.render.screenshot import ScreenshotHook
 from signage.render.video import VideoCreative
 from signage.values import AudienceSnapshot, CreativeSpec, TransitionSpec
 
@@ -109,6 +110,7 @@ class Screen:
         self._previous: Creative | None = None
         self._switch_t = clock()
         self._events: deque[ScreenEvent] = deque(maxlen=1000)
+        self.screenshots = ScreenshotHook()  # what the screen shows, for the fleet's screenshot command
         self.frame_times: deque[float] = deque(maxlen=3600)  # seconds to draw each frame
         self.frames = 0
         self._drawn_videos: list[VideoCreative] = []  # drawn into the frame being composed
@@ -317,6 +319,7 @@ class Screen:
         self.frame_times.append(dt)
         self.display.unchanged = self.unchanged
         self.display.present()
+        self.screenshots.presented(self.canvas)
         for video in self._drawn_videos:  # counted as shown once it is in the frame flipped
             video.presented(now)
         self._drawn_videos = []
