@@ -42,7 +42,7 @@ class CollectorConfig(Strict):
     client_id: str = Field("signage-collector", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     keepalive_s: int = Field(30, ge=5, le=3600)
     reconnect_min_s: int = Field(1, ge=1, le=600)
-    reconnect_max_s: int = Field(30, ge=1, le=3600)
+    reconnect_max_s: int = Field(5, ge=1, le=3600)  # one client: back soon after an outage
     db: str = Field("dbname=signage", min_length=1)  # a libpq connection string or postgresql:// URL
     batch_size: int = Field(500, ge=1, le=100_000)  # records per transaction at most
     batch_wait_s: float = Field(0.2, ge=0.0, le=60.0)  # how long a batch waits to fill
