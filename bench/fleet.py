@@ -254,7 +254,8 @@ def report(r: dict) -> str:
     cs = c["stats"]
     lines = [
         f"{o['kiosks']} kiosks, {o['minutes']:g} min at speed {o['speed']:g} ({r['duration_s']:.0f} s), "
-        f"broker outage {r['outage_s']:.0f} s, {o['workers']} kiosk processes",
+        f"broker outage {r['outage_s']:.0f} s, {o['workers']} kiosk processes, reconnect ceilings: kiosks "
+        f"{o['kiosk_reconnect_max_s']} s, collector {(o['collector'] or {}).get('reconnect_max_s', 'default')}",
         f"load average at start {r['load_start'][0]:.2f}, at end {r['load_end'][0]:.2f} (1 min)",
         f"published: {k['published']} messages, {k['per_s']:.1f}/s ({r['published'].get('play', 0)} plays, "
         f"{r['published'].get('minute', 0)} minutes, {k['health']} health, {k['states']} states; "
@@ -293,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drain", type=float, default=300.0, help="the longest wait for the last rows, seconds")
     ap.add_argument("--collector-reconnect-max", type=int, default=None, metavar="S",
                     help="the collector's reconnect back-off ceiling (default: the collector's, 30 s)")
+    ap.add_argument("--kiosk-reconnect-max", type=int, default=60, metavar="S",
+                    help="the kiosks' reconnect back-off ceiling (default: the agent's, %(default)s s)")
     ap.add_argument("--json", type=Path, help="write the figures there too")
     a = ap.parse_args(argv)
     for name in ("kiosks", "workers"):
@@ -303,11 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{name}: more than 0")
     if a.outage < 0 or a.outage >= a.minutes * 60:
         ap.error("--outage: 0 or more seconds, less than the run")
+    if a.kiosk_reconnect_max < 1 or (a.collector_reconnect_max is not None and a.collector_reconnect_max < 1):
+        ap.error("a reconnect ceiling: at least 1 s")
     if a.kiosks > 9999:
         ap.error("--kiosks: at most 9999")
     collector = {"reconnect_max_s": a.collector_reconnect_max} if a.collector_reconnect_max else None
     opts = Options(kiosks=a.kiosks, minutes=a.minutes, outage=a.outage, workers=a.workers, speed=a.speed,
-                   seed=a.seed, drain_s=a.drain, collector=collector)
+                   seed=a.seed, drain_s=a.drain, collector=collector,
+                   kiosk_reconnect_max_s=a.kiosk_reconnect_max)
     try:
         r = run(opts)
     except engines.EngineError as exc:
