@@ -132,6 +132,7 @@ def run(opts: Options) -> dict:
     screens = [f"k{i:04d}" for i in range(opts.kiosks)]
     pg = broker = None
     procs: list[subprocess.Popen] = []
+    logs: list = []
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         pg = engines.Postgres()
@@ -148,6 +149,7 @@ def run(opts: Options) -> dict:
                                                          "ready": str(work / "collector.ready"),
                                                          "out": str(work / "collector.out")})
         col_log = open(work / "collector.log", "wb")
+        logs.append(col_log)
         collector = subprocess.Popen([sys.executable, str(BENCH / "fleet_collector.py"), str(col_spec)], env=env,
                                      stdout=col_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         procs.append(collector)
@@ -170,6 +172,7 @@ def run(opts: Options) -> dict:
                     "reconnect_max_s": opts.kiosk_reconnect_max_s, "out": str(work / f"kiosks-{w}.out")}
             path = _write_spec(work / f"kiosks-{w}.json", spec)
             log = open(work / f"kiosks-{w}.log", "wb")
+            logs.append(log)
             p = subprocess.Popen([sys.executable, str(BENCH / "fleet_kiosks.py"), str(path)], env=env, stdout=log,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             procs.append(p)
@@ -219,6 +222,8 @@ def run(opts: Options) -> dict:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        for f in logs:
+            f.close()
         if broker is not None:
             broker.close()
         if pg is not None:
