@@ -60,7 +60,7 @@ class Options:
     speed: float = 1.0
     seed: int = 16
     drain_s: float = 300.0  # the longest wait for acknowledgements, then for rows
-    kiosk_reconnect_max_s: int = 60  # the agent's default (fleet.reconnect_max_s)
+    kiosk_reconnect_max_s: int = 8  # the agent's default (fleet.reconnect_max_s)
     collector: dict | None = None  # CollectorConfig fields over the defaults
     quiet: bool = False
 
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drain", type=float, default=300.0, help="the longest wait for the last rows, seconds")
     ap.add_argument("--collector-reconnect-max", type=int, default=None, metavar="S",
                     help="the collector's reconnect back-off ceiling (default: the collector's, 30 s)")
-    ap.add_argument("--kiosk-reconnect-max", type=int, default=60, metavar="S",
+    ap.add_argument("--kiosk-reconnect-max", type=int, default=8, metavar="S",
                     help="the kiosks' reconnect back-off ceiling (default: the agent's, %(default)s s)")
     ap.add_argument("--json", type=Path, help="write the figures there too")
     a = ap.parse_args(argv)
