@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--drain", type=float, default=300.0, help="the longest wait for the last rows, seconds")
     ap.add_argument("--collector-reconnect-max", type=int, default=None, metavar="S",
-                    help="the collector's reconnect back-off ceiling (default: the collector's, 30 s)")
+                    help="the collector's reconnect back-off ceiling (default: the collector's, 5 s)")
     ap.add_argument("--kiosk-reconnect-max", type=int, default=8, metavar="S",
                     help="the kiosks' reconnect back-off ceiling (default: the agent's, %(default)s s)")
     ap.add_argument("--json", type=Path, help="write the figures there too")
