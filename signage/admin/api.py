@@ -311,37 +311,14 @@ def get_export(request: Request, acc: Acct, since: Since = None, until: Since = 
 # ------------------------------------------------------------------ a passer-by's objection
 
 
-def _pause_file(svc: AdminService):
-    from signage.pause_inputs import channel_path
-
-    status = svc.status_path()
-    if status is None and not svc.settings.pause.file:
-        raise HTTPException(503, "no status file is known (admin.status_file): the player cannot be told")
-    return channel_path(status or "", svc.settings.pause.file)
-
-
 def _ask_player(request: Request, acc: Account, what: str) -> dict[str, Any]:
-    """Write the request the player reads within a second (signage/pause_inputs.py), audited."""
-    import datetime as dt
-
-    from signage.pause_inputs import write_request
+    from signage.admin.pause_request import PauseUnavailable, ask_player
 
     require(acc, "pause")
-    svc = service(request)
-    path = _pause_file(svc)
     try:
-        doc = write_request(path, what, by=acc.name)
-    except OSError as exc:
-        svc.audit.record(f"measurement.{what}", account=acc.name, outcome="503", detail=str(exc))
-        raise HTTPException(503, f"{path}: cannot be written ({exc.strerror or exc}); nothing was changed") from None
-    at = dt.datetime.fromtimestamp(doc["at"], dt.timezone.utc)
-    until = at + dt.timedelta(minutes=svc.settings.pause.duration_min) if what == "pause" else None
-    svc.audit.record(f"measurement.{what}", account=acc.name, outcome="ok",
-                     detail=f"until {until.isoformat(timespec='seconds')}" if until else "resumed")
-    return {"request": what, "at": at.isoformat(timespec="seconds"),
-            "until": until.isoformat(timespec="seconds") if until else None,
-            "message": ("Audience measurement pauses within a second: the camera closes and the notice says until when."
-                        if until else "Audience measurement resumes within a second.")}
+        return ask_player(service(request), acc.name, what)
+    except PauseUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
 
 
 @router.post("/pause", summary="Pause audience measurement (a passer-by's objection) for pause.duration_min: "
