@@ -153,12 +153,18 @@ class NoticeConfig(Strict):
         base = DEFAULT_NOTICE_TEXT.get(lang, NoticeText()).model_dump()
         given = self.text.get(lang, NoticeText()).model_dump(exclude_none=True)
         merged = {**base, **given}
-        if not merged.get("paused"):  # optional: a language without it says its camera_off text and the time
-            merged["paused"] = f"{merged.get('camera_off') or ''} ({{until}})"
+        merged.pop("paused", None)  # optional: resolved_paused
         missing = [k for k, v in merged.items() if not v]
         if missing:
             raise ValueError(f"notice.text.{lang}: {', '.join(missing)} missing (no built-in text for {lang!r})")
         return merged
+
+
+    def resolved_paused(self, lang: str) -> str:
+        """What the notice says in ``lang`` while a passer-by's pause runs, ``{until}`` for HH:MM:
+        configured, built in (en, fr), else the language's camera_off text and the time."""
+        given = self.text.get(lang, NoticeText()).paused or DEFAULT_NOTICE_TEXT.get(lang, NoticeText()).paused
+        return given or f"{self.resolved_text(lang)['camera_off']} ({{until}})"
 
 
 class ScreenConfig(Strict):

@@ -226,15 +226,15 @@ class PrivacyNotice:
         for lang in c.languages:
             t = c.resolved_text(lang)
             if self.paused_until is not None:
-                out.append(self._paused_text(t))
+                out.append(self._paused_text(lang))
                 continue
             out.append(f"{t['camera_on']} {t['purpose']} {t['object']}" if camera_on else t["camera_off"])
         if camera_on:
             out.append(self._contact_line())
         return out
 
-    def _paused_text(self, t: dict[str, str]) -> str:
-        return t["paused"].replace("{until}", self.paused_until or "")
+    def _paused_text(self, lang: str) -> str:
+        return self.config.resolved_paused(lang).replace("{until}", self.paused_until or "")
 
     def _contact_segments(self, short: bool = False) -> list[str]:
         """Controller, contact, where the full notice is: its URL without the scheme, or, when
@@ -266,7 +266,7 @@ class PrivacyNotice:
         texts = [c.resolved_text(lang) for lang in c.languages]
         if self.paused_until is not None:  # the camera is closed: the band says until when
             camera_on = False
-            paragraphs = [[_Run(self._paused_text(t), LEAD)] for t in texts]
+            paragraphs = [[_Run(self._paused_text(lang), LEAD)] for lang in c.languages]
         elif camera_on:
             paragraphs = [[_Run(t["camera_on"], LEAD), _Run(t["purpose"], TEXT), _Run(t["object"], LEAD)] for t in texts]
         else:
