@@ -411,3 +411,17 @@ def test_signage_run_takes_the_staff_pause_from_the_file_beside_its_status(tmp_p
         code, log = player.stop()
     assert code == 0, log[-3000:]
     assert "(staff: alice)" in log
+
+
+def test_signage_status_says_until_when(tmp_path, capsys):
+    import json
+    from types import SimpleNamespace
+
+    from signage.status_cli import run_status
+
+    f = tmp_path / "status.json"
+    f.write_text(json.dumps({"time": "2026-11-23T09:00:00+00:00", "camera": {"state": "paused", "source": "0"},
+                             "paused_until": "2026-11-23T09:15:00+00:00", "problems": []}))
+    assert run_status(SimpleNamespace(file=str(f), json=False), load_settings()) == 0  # a pause is no problem
+    out = capsys.readouterr().out
+    assert "camera: paused (0)" in out and "audience measurement paused until 2026-11-23T09:15:00+00:00" in out
