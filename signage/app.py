@@ -53,12 +53,13 @@ class Built:
     pause_inputs: object = None  # the staff's pause file and the button (signage/pause_inputs.py)
 
     def start(self) -> None:
+        if self.pause_inputs is not None:  # a pause asked before the start keeps the camera closed from it
+            self.pause_inputs.start()
+            self.player.apply_pause()
         self.sensing.start()
         self.watcher.start()
         self.trimmer.start()
         self.health.start()
-        if self.pause_inputs is not None:
-            self.pause_inputs.start()
 
     def close(self) -> None:
         logging.getLogger("signage.analytics").removeHandler(self.analytics_log)

@@ -214,6 +214,11 @@ class Player:
         self.state.paused_until = until
         self.screen.notice.set_paused(None if until is None else self.pause.label(until))
 
+    def apply_pause(self) -> None:
+        """Take the pause requests now (before sensing starts: an old request still running keeps
+        the camera closed from the start)."""
+        self._pause_step(self.wall())
+
     def handle_events(self) -> None:
         """The window's events: closing it (or Escape, when ``quit_key``) stops the player; a key
         the screen does not use (O: the operator overlay) may pause audience measurement."""

@@ -388,25 +388,27 @@ def test_paused_seconds_and_pauses_in_plays_and_minutes():
 
 def test_signage_run_takes_the_staff_pause_from_the_file_beside_its_status(tmp_path):
     """The real process: the wiring of app.py (the watcher started with the player, the status
-    file saying until when, the camera closed and opened again)."""
+    file saying until when). A pause asked before the start keeps the camera closed from the start:
+    it opens only when staff resume."""
     from test_run_e2e import Running
 
     shutil.copy(ROOT / "content" / "welcome.png", tmp_path / "a.png")
     (tmp_path / "p.yaml").write_text(PLAYLIST)
     status = tmp_path / "run" / "status.json"
+    write_request(status.parent / "pause.json", "pause", by="alice", now=time.time() - 120)  # 13 min left
     player = Running(tmp_path / "p.yaml", "--camera", CLIP, "--db", tmp_path / "a.db",
                      env_extra={"SIGNAGE_HEALTH__STATUS_FILE": str(status), "SIGNAGE_LOG_LEVEL": "INFO"})
     try:
-        player.said(f"camera {CLIP.name}: on")  # the camera's first frames
-        write_request(status.parent / "pause.json", "pause", by="alice")
-        player.said_all("audience measurement paused until", "closed: audience measurement paused")
+        player.said("audience measurement paused until")
+        player.said(f"{CLIP.name}: paused")  # the configured source, never opened
         t_end = time.monotonic() + 60  # the status is rewritten when it changes (health.write_interval_s)
         while '"paused_until": "2' not in (status.read_text() if status.exists() else ""):
             assert time.monotonic() < t_end, "the status file does not say until when"
             time.sleep(0.1)
+        assert not any(f"{CLIP.name}: on" in line or "video 640x360" in line for line in player.lines)  # never opened
         write_request(status.parent / "pause.json", "resume", by="alice")
         player.said("audience measurement resumed")
-        player.said(f"camera {CLIP.name}: on")  # the camera opened again
+        player.said(f"camera {CLIP.name}: on")  # the camera opens now
     finally:
         code, log = player.stop()
     assert code == 0, log[-3000:]
