@@ -1,7 +1,17 @@
 """Screen benchmark: video frames due, shown, late and dropped; frame times; switch latency.
 
-    .venv/bin/python bench/render.py [--only video|ui] [--sources 1080p30 1080p60 4K30]
+    .venv/bin/python bench/render.py [--only video|ui|compose] [--sources 1080p30 1080p60 4K30]
         [--screens 1080p 4K] [--rotations 0 90] [--sensing off on] [--driver dummy] [--xvfb]
+        [--compositor surface gpu]
+
+``--compositor``: which path composes the frames (signage/render/present.py), one or both:
+"surface" (OpenCV turns the canvas into the window surface, SDL flips it) or "gpu" (SDL's
+renderer: the canvas uploaded into a texture, turned and presented by it; on the dummy driver
+that is SDL's software renderer, allowed here); each case prints the path that ran.
+
+Compose (``--only compose``): the render thread's CPU per refresh, composing (draw: a crossfade
+between two pictures, the notice) and presenting (turn, upload, flip or present) measured apart,
+and presenting a frame that did not change, on the 1080p and 4K screens at each rotation.
 
 Video (bench/render_video.py): 1080p30, 1080p60 and 4K30 sources on 1080p and 4K screens,
 rotation 0 and 90, without and with sensing running beside it, counted from what reaches
@@ -85,14 +95,65 @@ def run(scr: Screen, seconds: float, schedule=None) -> tuple[list[float], list[f
     return steady, moving, scr.pacer.late_frames - late0
 
 
+def compose(args) -> None:
+    """The render thread's CPU per refresh, draw and present apart, for each compositor, screen
+    and rotation: a long crossfade (every frame redrawn), then a still (nothing changed)."""
+    import pygame
+
+    print(f"compose: {args.driver} driver, 60 Hz pacing, privacy notice on; load average "
+          f"{os.getloadavg()[0]:.2f} at the start")
+    for compositor in args.compositor:
+        for screen in args.screens:
+            for rotation in args.rotations:
+                size = render_video.SCREENS[screen]
+                disp = Display(DisplayConfig(driver=args.driver, fullscreen=False, size=size, rotation=rotation, fps=60,
+                                             vsync=False, compositor=compositor), allow_software_renderer=True).open()
+                scr = Screen(disp, NoticeConfig(), camera_on=True)
+                path = disp.compositor + (f" {disp.presenter.name}" if disp.compositor == "renderer" else "")
+                try:
+                    scr.show(img("welcome.png"), wait=True)
+                    scr.tick()
+                    scr.show(img("pastry.png", "crossfade", 60.0), wait=True)
+                    out = {}
+                    for label, frames in (("crossfade", 120), ("still", 60)):
+                        if label == "still":
+                            scr.show(img("evening.png"), wait=True)
+                            for _ in range(3):  # past the cut: unchanged from here on
+                                scr.tick()
+                        draw, present = [], []
+                        p0 = time.process_time()
+                        for _ in range(frames):
+                            c0 = time.thread_time()
+                            scr.draw()
+                            c1 = time.thread_time()
+                            disp.unchanged = scr.unchanged
+                            disp.present()
+                            c2 = time.thread_time()
+                            draw.append(c1 - c0)
+                            present.append(c2 - c1)
+                            pygame.event.pump()
+                            scr.wait_next_frame()
+                        out[label] = (draw, present, (time.process_time() - p0) / frames)
+                    (d, p, proc), (_, ps, _) = out["crossfade"], out["still"]
+                    med = lambda v: statistics.median(v) * 1000  # noqa: E731
+                    print(f"{screen:5s} rot {rotation:3d} [{path}]: crossfade draw {med(d):6.2f} ms + present "
+                          f"{med(p):6.2f} ms = {med([a + b for a, b in zip(d, p)]):6.2f} ms CPU/refresh (process, "
+                          f"all threads: {proc * 1000:6.2f}); still: present "
+                          f"{med(ps):6.2f} ms; load {os.getloadavg()[0]:.2f}", flush=True)
+                finally:
+                    scr.close()
+                    disp.close()
+
+
 def xvfb(args) -> None:
-    """The video part again under Xvfb (a real X server; SDL's x11 driver), when it is installed."""
+    """The video and compose parts again under Xvfb (a real X server; SDL's x11 driver), when it is installed."""
     if shutil.which("xvfb-run") is None:
         print("xvfb: xvfb-run is not installed (apt-get install xvfb); skipped")
         return
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 3840x2160x24", sys.executable, __file__, "--only", "video",
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 3840x2160x24", sys.executable, __file__, "--only", args.only or "video",
            "--driver", "x11", "--clips", args.clips, "--sources", *args.sources, "--screens", *args.screens,
-           "--rotations", *map(str, args.rotations), "--sensing", *("on" if s else "off" for s in args.sensing)]
+           "--rotations", *map(str, args.rotations), "--sensing", *({False: "off", True: "on", "process": "process"}[s] for s in args.sensing),
+           "--compositor", *args.compositor]
     print("xvfb: " + " ".join(cmd[:5]) + " ...", flush=True)
     subprocess.run(cmd, check=False)
 
@@ -100,11 +161,14 @@ def xvfb(args) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="1920x1080", help="screen size for the UI part")
-    ap.add_argument("--only", choices=("video", "ui"))
+    ap.add_argument("--only", choices=("video", "ui", "compose"))
+    ap.add_argument("--compositor", nargs="+", default=["surface"], choices=("surface", "gpu"),
+                    help="the path composing the frames (gpu: SDL's renderer, its software one on the dummy driver)")
     ap.add_argument("--sources", nargs="+", default=["1080p30", "1080p60", "4K30"], choices=render_video.SOURCES)
     ap.add_argument("--screens", nargs="+", default=["1080p", "4K"], choices=render_video.SCREENS)
     ap.add_argument("--rotations", nargs="+", type=int, default=[0, 90], choices=(0, 90, 180, 270))
-    ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on"))
+    ap.add_argument("--sensing", nargs="+", default=["off", "on"], choices=("off", "on", "process"),
+                    help="on: sensing in a thread of this process; process: in its own process (the player's default)")
     ap.add_argument("--sensing-nice", type=int, default=0,
                     help="experiment: lower the priority of the threads running when sensing has started (not the player's way)")
     ap.add_argument("--decode-threads", type=int, help="FFmpeg decoding threads (default: the player's choice)")
@@ -113,23 +177,27 @@ def main() -> int:
     ap.add_argument("--clips", default=os.path.join(tempfile.gettempdir(), "signage-bench-clips"),
                     help="where the numbered test videos are written (kept for the next run)")
     args = ap.parse_args()
-    args.sensing = [s == "on" for s in args.sensing]
+    args.sensing = [{"off": False, "on": True, "process": "process"}[s] for s in args.sensing]
     os.environ["SDL_VIDEODRIVER"] = args.driver
     if args.decode_threads:
         import signage.render.video_source as video_source
 
         video_source.DECODE_THREADS = args.decode_threads
+    if args.only == "compose":
+        compose(args)
     if args.only in (None, "video"):
         render_video.run(args)
-        if args.xvfb:
-            xvfb(args)
-    if args.only == "video":
+    if args.xvfb and args.only in (None, "video", "compose"):
+        xvfb(args)
+    if args.only in ("video", "compose"):
         return 0
     w, h = (int(v) for v in args.size.lower().split("x"))
 
-    disp = Display(DisplayConfig(driver="dummy", fullscreen=False, size=(w, h), fps=60)).open()
+    disp = Display(DisplayConfig(driver="dummy", fullscreen=False, size=(w, h), fps=60, compositor=args.compositor[0]),
+                   allow_software_renderer=True).open()
     scr = Screen(disp, NoticeConfig(), camera_on=True)
-    print(f"screen {w}x{h}, SDL {disp.driver} driver, 60 fps pacing, privacy notice on "
+    print(f"compositor {disp.compositor}{' ' + disp.presenter.name if disp.compositor == 'renderer' else ''}; "
+          f"screen {w}x{h}, SDL {disp.driver} driver, 60 fps pacing, privacy notice on "
           f"({scr.notice.height(scr.size, True)} px band); {os.cpu_count()} cores, {platform.machine()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
 

@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "render"))
 
 import cv2  # noqa: E402
-from videokit import read_code, write_clip  # noqa: E402
+from videokit import _grid, read_code, write_clip  # noqa: E402
 
 from signage.config import DisplayConfig, NoticeConfig  # noqa: E402
 from signage.render.display import Display  # noqa: E402
+from signage.render.present import panel_rect  # noqa: E402
 from signage.render.screen import Screen  # noqa: E402
 from signage.render.video import VideoCreative  # noqa: E402
 from signage.render.video_source import CvSource  # noqa: E402
@@ -58,6 +59,7 @@ class Played:
     cpu_ms: list[float]  # the render thread's CPU time per frame (draw + present)
     proc_ms: float  # the whole process's CPU time per refresh (all threads)
     rss_mb: float = 0.0  # the process's resident memory at the end of the play (its frames still held)
+    path: str = "surface"  # the compositor that ran: "surface" or "renderer <name>"
 
 
 def _rss_mb() -> float:
@@ -65,12 +67,19 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def start_sensing(nice: int = 0):
+def start_sensing(nice: int = 0, mode: str = "thread"):
+    """Sensing on the sample clip: "thread" (in this process) or "process" (its own locked-down
+    process, as the player runs it by default)."""
     from signage.config import Settings
     from signage.config.sensing import CameraConfig
     from signage.sensing.service import SensingService
 
-    svc = SensingService(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
+    if mode == "process":
+        from signage.sensing.process import SensingProcess
+
+        svc = SensingProcess(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
+    else:
+        svc = SensingService(Settings().sensing, CameraConfig(source=str(CLIP), fps=30.0)).start()
     t_end = time.monotonic() + 60
     while svc.latest() is None and time.monotonic() < t_end:  # MediaPipe loaded and running
         time.sleep(0.05)
@@ -86,8 +95,19 @@ def start_sensing(nice: int = 0):
     return svc
 
 
-def play(path: Path, screen: tuple[int, int], rotation: int, driver: str) -> Played:
-    disp = Display(DisplayConfig(driver=driver, fullscreen=False, size=screen, rotation=rotation, fps=60)).open()
+def code_strip(target: tuple[int, int, int, int], rotation: int, panel: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of the panel the frame's barcode is on: all the renderer path reads back per frame."""
+    tx, ty, tw, th = target
+    _, bh, _, y0 = _grid(tw, th)
+    return panel_rect((tx, ty, tw, min(th, y0 + 2 * bh + 1)), rotation, panel)
+
+
+def play(path: Path, screen: tuple[int, int], rotation: int, driver: str, compositor: str = "surface") -> Played:
+    """``compositor``: "surface", or "gpu" (SDL's renderer; its software renderer is allowed, for
+    the dummy driver). The render thread's CPU excludes reading the barcode back off the renderer."""
+    disp = Display(DisplayConfig(driver=driver, fullscreen=False, size=screen, rotation=rotation, fps=60,
+                                 compositor=compositor), allow_software_renderer=True).open()
+    disp.readback = True  # the whole panel for the first frame, the barcode's strip from then on
     scr = Screen(disp, NoticeConfig(), camera_on=True)
     try:
         spec = CreativeSpec(id="numbered", kind="video", duration_s=60, fit="fit", path=str(path),
@@ -100,11 +120,12 @@ def play(path: Path, screen: tuple[int, int], rotation: int, driver: str) -> Pla
         t0, fps, period = v._t0, v.fps, scr.pacer.period
         count = int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
         first: dict[int, float] = {}
-        cpu = [(time.thread_time() - c0) * 1000]
+        cpu = [(time.thread_time() - c0 - disp.readback_cpu_s) * 1000]
+        disp.readback = code_strip(v._target, rotation, disp.panel_size)
         p0 = time.process_time()
         ticks, last = 0, t0
         while True:
-            code = read_code(disp.surface, v._target, rotation)
+            code = read_code(disp.panel_image(), v._target, rotation)
             if code is not None and code not in first:
                 first[code] = last
             scr.wait_next_frame()
@@ -113,13 +134,14 @@ def play(path: Path, screen: tuple[int, int], rotation: int, driver: str) -> Pla
                 break
             c0 = time.thread_time()
             scr.tick(now)
-            cpu.append((time.thread_time() - c0) * 1000)
+            cpu.append((time.thread_time() - c0 - disp.readback_cpu_s) * 1000)
             ticks, last = ticks + 1, now
         proc = (time.process_time() - p0) * 1000 / max(1, ticks)
         due = min(count, int((last - t0 + period / 2) * fps + 1e-9) + 1)
         shown = sum(1 for k in first if k < due)
         late = sum(1 for k, t in first.items() if k < due and t - t0 > k / fps + period * 1.001)
-        return Played(due, shown, late, due - shown, v.stats, cpu, proc, rss_mb=_rss_mb())
+        return Played(due, shown, late, due - shown, v.stats, cpu, proc, rss_mb=_rss_mb(),
+                      path=disp.compositor + (f" {disp.presenter.name}" if disp.compositor == "renderer" else ""))
     finally:
         scr.close()
         disp.close()
@@ -154,15 +176,15 @@ def run(args) -> None:
     print(f"video: {args.driver} driver, 60 Hz pacing, privacy notice on; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     decode_rates(folder)
-    cases = [(s, sc, r) for s in args.sources for sc in args.screens for r in args.rotations]
+    cases = [(s, sc, r, c) for c in args.compositor for s in args.sources for sc in args.screens for r in args.rotations]
     for sensing in args.sensing:
-        svc = start_sensing(args.sensing_nice) if sensing else None
-        for source, screen, rotation in cases:
-            p = play(clip(source, folder), SCREENS[screen], rotation, args.driver)
+        svc = start_sensing(args.sensing_nice, "process" if sensing == "process" else "thread") if sensing else None
+        for source, screen, rotation, compositor in cases:
+            p = play(clip(source, folder), SCREENS[screen], rotation, args.driver, compositor)
             st = p.stats
             agree = (st.due, st.shown, st.late, st.dropped) == (p.due, p.shown, p.late, p.dropped)
             sfps = f", sensing {svc.status().fps:4.1f} fps" if svc else ""
-            print(f"{source:8s} on {screen:5s} rot {rotation:3d} {'+ sensing' if sensing else '         '}: "
+            print(f"{source:8s} on {screen:5s} rot {rotation:3d} {('+ sensing' + ('(proc)' if sensing == 'process' else '      ')) if sensing else '               '} [{p.path}]: "
                   f"due {p.due:4d} shown {p.shown:4d} ({p.shown / p.due:6.1%}) late {p.late:3d} dropped {p.dropped:3d}"
                   f" | render thread {ms(p.cpu_ms)}, process {p.proc_ms:5.1f} ms CPU/refresh{sfps}, RSS {p.rss_mb:4.0f} MB; "
                   f"counters {'agree' if agree else f'DIFFER: {st}'}; load {os.getloadavg()[0]:.2f}", flush=True)

@@ -2,7 +2,7 @@
 # Make this machine boot straight into the signage player.
 #
 #   sudo kiosk/install.sh [--mode console|desktop|auto] [--user NAME] [--version NAME]
-#        [--controller NAME --contact EMAIL --notice-url URL]
+#        [--controller NAME --contact EMAIL --notice-url URL] [--staff-in-view yes|no]
 #   kiosk/install.sh --root /tmp/rootfs --no-apt --no-venv     # into a folder (tests, images)
 #   kiosk/install.sh --dry-run                                  # print every action, do nothing
 #
@@ -18,6 +18,9 @@
 # still has the placeholders (or the demo's sample), else taken from --controller, --contact,
 # --notice-url or SIGNAGE_NOTICE__CONTROLLER/__CONTACT/__URL (unattended); without them the
 # install stops (exit 2) before changing anything.
+# --staff-in-view yes (or SIGNAGE_STAFF_IN_VIEW=yes): staff work in the camera's view (a till
+# beside the screen), so smiles and surprise are never computed: sensing.expressions = "off"
+# (docs/privacy.md); no: "on". Asked at a terminal when the configuration does not say yet.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +40,7 @@ ENABLE=1
 NOTICE_CONTROLLER=${SIGNAGE_NOTICE__CONTROLLER:-}
 NOTICE_CONTACT=${SIGNAGE_NOTICE__CONTACT:-}
 NOTICE_URL=${SIGNAGE_NOTICE__URL:-}
+STAFF_IN_VIEW=${SIGNAGE_STAFF_IN_VIEW:-}
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
@@ -53,11 +57,15 @@ while [ $# -gt 0 ]; do
     --controller) NOTICE_CONTROLLER=$2; shift 2 ;;
     --contact) NOTICE_CONTACT=$2; shift 2 ;;
     --notice-url) NOTICE_URL=$2; shift 2 ;;
+    --staff-in-view) STAFF_IN_VIEW=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
   esac
 done
 case "$MODE" in console|desktop|auto) ;; *) echo "install.sh: --mode is console, desktop or auto" >&2; exit 2 ;; esac
+case "$STAFF_IN_VIEW" in yes|no|"") ;;
+  *) echo "install.sh: --staff-in-view (SIGNAGE_STAFF_IN_VIEW) is yes or no, not '$STAFF_IN_VIEW'" >&2; exit 2 ;;
+esac
 
 say() { printf 'signage install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -123,6 +131,18 @@ if [ -n "$missing" ]; then
       say "give --controller NAME --contact EMAIL --notice-url URL (or SIGNAGE_NOTICE__CONTROLLER, __CONTACT, __URL), run it from a terminal to be asked, or edit $CONFIG; nothing was installed"
       exit 2
     fi
+  fi
+fi
+
+# Staff in the camera's view (AI Act, Art. 5(1)(f): docs/privacy.md): asked at a terminal when
+# neither an option nor the configuration says; unattended, the configuration stays as it is.
+if [ -z "$STAFF_IN_VIEW" ] && [ -z "$(config_expressions "$notice_file")" ]; then
+  if [ "$DRY" = 0 ] && [ -t 0 ]; then
+    while [ "$STAFF_IN_VIEW" != yes ] && [ "$STAFF_IN_VIEW" != no ]; do
+      read -r -p "  do staff work in the camera's view (a till, a counter)? yes/no: " STAFF_IN_VIEW </dev/tty
+    done
+  else
+    say "staff in the camera's view: not said (--staff-in-view yes|no); smiles and surprise are measured unless sensing.expressions = \"off\""
   fi
 fi
 
@@ -248,6 +268,20 @@ if [ -n "$NOTICE_CONTROLLER$NOTICE_CONTACT$NOTICE_URL" ]; then
   else
     notice set "$CONFIG" || die "the privacy notice's values were refused (above); $CONFIG is unchanged"
     say "privacy notice: $(python3 -c 'import sys, tomllib; n = tomllib.load(open(sys.argv[1], "rb"))["notice"]; print(n["controller"], "·", n["contact"], "·", n["url"])' "$CONFIG")"
+  fi
+fi
+if [ -n "$STAFF_IN_VIEW" ]; then
+  expressions=on
+  [ "$STAFF_IN_VIEW" = no ] || expressions=off
+  if [ "$DRY" = 1 ]; then
+    echo "would run: set sensing.expressions = \"$expressions\" in $CONFIG"
+  else
+    set_expressions "$CONFIG" "$expressions" || die "cannot set sensing.expressions in $CONFIG (is it valid TOML?); it is unchanged"
+    if [ "$expressions" = off ]; then
+      say "staff in view: sensing.expressions = \"off\" (faces counted, looking measured; no smile or surprise)"
+    else
+      say "no staff in view: sensing.expressions = \"on\""
+    fi
   fi
 fi
 if [ "$DRY" = 1 ]; then

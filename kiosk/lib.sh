@@ -141,3 +141,29 @@ notice_languages() {  # $1: the configuration file
 print(" ".join(tomllib.load(open(sys.argv[1], "rb")).get("notice", {}).get("languages", ["en", "fr"])))' "$1" 2>/dev/null ||
     echo "en fr"
 }
+
+# sensing.expressions of a configuration file ("" when it does not say); needs python3.
+config_expressions() {  # $1: the configuration file
+  python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb")).get("sensing", {}).get("expressions", ""))' "$1"
+}
+
+# Set sensing.expressions (on or off) in a configuration file: the key replaced in its
+# [sensing] table, or added under it, or the table added at the end; every other line kept.
+# The result is checked to parse and say so before it replaces the file (else it is unchanged).
+set_expressions() {  # $1: the configuration file, $2: on or off
+  local tmp="$1.tmp.$$"
+  awk -v v="$2" '
+    function emit() { print "expressions = \"" v "\"  # off: staff work in the camera view (kiosk/install.sh --staff-in-view, docs/privacy.md)"; done = 1 }
+    /^[[:space:]]*\[/ { if (insec && !done) emit(); insec = ($0 ~ /^[[:space:]]*\[sensing\][[:space:]]*(#.*)?$/); print; next }
+    insec && /^[[:space:]]*expressions[[:space:]]*=/ { if (!done) emit(); next }
+    { print }
+    END { if (insec && !done) emit(); else if (!done) { print ""; print "[sensing]"; emit() } }
+  ' "$1" > "$tmp" || { rm -f "$tmp"; return 1; }
+  if [ "$(config_expressions "$tmp" 2>/dev/null)" = "$2" ]; then
+    cat "$tmp" > "$1"  # in place: the file keeps its owner and mode
+    rm -f "$tmp"
+  else
+    rm -f "$tmp"
+    return 1
+  fi
+}

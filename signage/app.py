@@ -113,9 +113,17 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     analytics_cfg = settings.analytics if opts.db is None else settings.analytics.model_copy(update={"db_path": opts.db})
     display, display_status = open_display(settings, opts)
     screen = Screen(display, settings.notice, camera_on=camera.enabled)
-    sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
-                             once=opts.camera_once,  # minutes of people counted on the player's own clock:
-                             wall=time.time if wall is None else (lambda: wall().timestamp()))
+    if settings.player.sensing_isolation == "process" and wall is None:
+        from signage.sensing.process import SensingProcess
+
+        sensing = SensingProcess(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
+                                 once=opts.camera_once, log_level=settings.log_level)
+    else:
+        if camera.enabled:
+            log.warning("sensing runs in a thread of the player: no kernel sandbox (player.sensing_isolation)")
+        sensing = SensingService(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
+                                 once=opts.camera_once,  # minutes of people counted on the player's own clock:
+                                 wall=time.time if wall is None else (lambda: wall().timestamp()))
     if path is None:
         watcher = _NoWatcher()
     else:

@@ -60,35 +60,50 @@ def _audience_json(snap) -> dict:
 
 
 def _summary_line(source: str, frame_no: int, t: float, faces, snap, still: bool) -> str:
-    measured = [f for f in faces if f.measured]
+    measured = [f for f in faces if f.yaw is not None]  # landmarks ran (expressions on or off)
     people = ", ".join(
-        f"{f.expression}{' looking' if f.looking else ' turned away'} (yaw {f.yaw:+.0f}, smile {f.smile:.2f})"
+        f"{f.expression + ' ' if f.expression else ''}{'looking' if f.looking else 'turned away'} (yaw {f.yaw:+.0f}"
+        + (f", smile {f.smile:.2f})" if f.smile is not None else ")")
         for f in measured
     )
     far = len(faces) - len(measured)
     if far:
         people = (people + ", " if people else "") + f"{far} too small to measure"
     head = f"{source}" if still else f"{source} t={t:6.2f}s frame {frame_no}"
+    expressions = ("expressions off" if snap.smile_ratio is None
+                   else f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}")
     return (
-        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, "
-        f"smile {snap.smile_ratio:.0%}, surprise {snap.surprise_ratio:.0%}"
+        f"{head}: faces {snap.faces}, watchers {snap.watchers}, attention {snap.attention_ratio:.0%}, {expressions}"
         + ("" if still else f", passers-by {snap.passers_by}, dwell {snap.mean_dwell_s:.1f}s")
         + (f" — {people}" if people else "")
     )
 
 
 def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.hardening import no_core_dumps
     from signage.sensing.model_files import ModelError
     from signage.sensing.pipeline import SensingPipeline
     from signage.sensing.sources import SourceError, open_source
+
+    no_core_dumps()  # a camera's frames pass through this process: no core file may hold one
 
     try:
         source = open_source(args.source, realtime_video=args.realtime, camera=settings.camera)
     except SourceError as exc:
         print(f"signage sense: {exc}", file=sys.stderr)
         return 2
+    view = None
+    cfg = settings.sensing
+    if args.zones or args.zones_png:
+        from signage.sensing.schematic import SchematicView
+        from signage.sensing.zones import ZoneFilter
+
+        # Boxes only: every face is found (zones marked, not applied, so the operator sees
+        # their box fall inside one), and no expression is computed.
+        view = SchematicView(ZoneFilter.from_config(cfg.zones), window=args.zones_png is None, png=args.zones_png)
+        cfg = cfg.model_copy(update={"zones": [], "expressions": "off"})
     try:
-        pipeline = SensingPipeline(settings.sensing)
+        pipeline = SensingPipeline(cfg)
     except ModelError as exc:
         source.close()
         print(f"signage sense: cannot start sensing: {exc}", file=sys.stderr)
@@ -108,6 +123,16 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
                         continue  # a camera with no frame yet: keep waiting, it reconnects itself
                 break
             result = pipeline.process(frame, still=still)
+            if view is not None:
+                boxes = [f.box for f in result.faces]
+                view.show(boxes, frame.size)
+                inside = [z for z in (view.zones.zone_of(b, *frame.size) for b in boxes) if z]
+                print(f"{frame.source}: {len(boxes)} face box(es), {len(inside)} in a zone"
+                      + (f" ({', '.join(sorted(set(inside)))})" if inside else ""), file=out, flush=True)
+                n += 1
+                if view.closed:
+                    break
+                continue
             if args.json:
                 record = {
                     "source": frame.source,
@@ -128,6 +153,8 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
             n += 1
         elapsed = time.perf_counter() - started
         stats = source.stats
+    if view is not None:
+        view.close()
     print(
         f"signage sense: {n} frame(s) analysed in {elapsed:.1f}s ({n / elapsed if elapsed else 0:.1f} fps), "
         f"{stats.dropped} dropped by capture",
@@ -163,6 +190,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
         for line in safely(lambda: fit_check.playlist_warnings(loaded, settings.notice, settings.display)):
             print(f"{path}: warning: {line}", file=sys.stderr)
+        if settings.sensing.expressions == "off":
+            from signage.playlist.expression_checks import expressions_off_warnings
+
+            for line in expressions_off_warnings(loaded.playlist):
+                print(f"{path}: warning: {line}", file=sys.stderr)
     if args.playlist:
         from signage.render.band_budget import url_warnings
         from signage.render.fit_check import screens
@@ -238,7 +270,10 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from signage.app import run
+    from signage.hardening import no_core_dumps
     from signage.run_options import RunOptions
+
+    no_core_dumps()  # before the camera opens: no core file can hold a frame
 
     return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
                                     windowed=args.windowed, duration_s=args.duration, db=args.db,
@@ -278,6 +313,18 @@ def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
     return run_admin(args, settings)
 
 
+def cmd_privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.disclosure.cli import run_privacy
+
+    return run_privacy(args, settings)
+
+
+def cmd_dpia(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.disclosure.cli import run_dpia
+
+    return run_dpia(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signage", description="Adaptive digital-signage player.")
     p.add_argument("--version", action="version", version=f"signage {__version__}")
@@ -299,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="play a video file at its own rate, like a camera (frames the analyser cannot keep up with are dropped)",
     )
+    s.add_argument("--zones", action="store_true",
+                   help="set exclusion zones: a live schematic of face boxes and sensing.zones on a blank grid, "
+                        "in a window (never a camera image); no audience numbers")
+    s.add_argument("--zones-png", metavar="FILE.png", default=None,
+                   help="with --zones: write the schematic to this PNG (rewritten each frame) instead of a window")
     s.set_defaults(func=cmd_sense)
 
     rn = sub.add_parser(
@@ -378,6 +430,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_arguments(ad)
     ad.set_defaults(func=cmd_admin)
+
+    pr = sub.add_parser("privacy", help="the privacy notice's second layer as an HTML file, and the A4 poster (PDF)")
+    from signage.disclosure.cli import add_privacy_arguments
+
+    add_privacy_arguments(pr)
+    pr.set_defaults(func=cmd_privacy)
+
+    dp = sub.add_parser("dpia", help="a draft data protection impact assessment (Markdown, PDF) from the configuration")
+    from signage.disclosure.cli import add_dpia_arguments
+
+    add_dpia_arguments(dp)
+    dp.set_defaults(func=cmd_dpia)
+
+    from signage.fleet.cli import add_fleet_arguments
+
+    add_fleet_arguments(sub.add_parser("fleet", help="the fleet's central side: the collector (broker -> PostgreSQL)"))
     return p
 
 

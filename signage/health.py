@@ -95,7 +95,8 @@ def snapshot(state: Any, now: dt.datetime) -> dict[str, Any]:
         },
         "audience": None if a is None else {
             "faces": a.faces, "watchers": a.watchers, "attention_ratio": round(a.attention_ratio, 3),
-            "smile_ratio": round(a.smile_ratio, 3), "surprise_ratio": round(a.surprise_ratio, 3),
+            "smile_ratio": None if a.smile_ratio is None else round(a.smile_ratio, 3),  # None: expressions off
+            "surprise_ratio": None if a.surprise_ratio is None else round(a.surprise_ratio, 3),
             "passers_by": a.passers_by, "mean_dwell_s": round(a.mean_dwell_s, 1), "trend": a.trend,
         },
         "errors": [f"{t} {msg}"[:200] for t, msg in state.errors[-10:]],

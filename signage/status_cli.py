@@ -47,7 +47,8 @@ def _audience_line(aud: dict) -> str:
     if not aud:
         return "audience: no measurement"
     return (f"audience: {_num(aud.get('faces')):.0f} faces, {_num(aud.get('watchers')):.0f} watchers, attention "
-            f"{_num(aud.get('attention_ratio')):.0%}, smiles {_num(aud.get('smile_ratio')):.0%}, "
+            f"{_num(aud.get('attention_ratio')):.0%}, "
+            + ("expressions off, " if "smile_ratio" in aud and aud["smile_ratio"] is None else f"smiles {_num(aud.get('smile_ratio')):.0%}, ") +
             f"passers-by {_num(aud.get('passers_by')):.0f}")
 
 

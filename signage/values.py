@@ -26,7 +26,8 @@ class AudienceSnapshot:
       ``min_watch_s`` in total (the industry's "viewers"/"watchers").
     - attention_ratio: watchers / faces (0 when nobody is there).
     - smile_ratio / surprise_ratio: share of present faces whose expression could be
-      measured and whose smoothed expression is a smile / a surprise look (0 when none measured).
+      measured and whose smoothed expression is a smile / a surprise look (0 when none measured);
+      None when expressions are off (``sensing.expressions = "off"``: never computed).
     - passers_by: distinct people seen during the window (OTS over the window).
     - mean_dwell_s: mean time in front of the screen of the people seen in the window.
     - mean_attention_s: mean time spent looking at the screen, same people.
@@ -49,8 +50,8 @@ class AudienceSnapshot:
     measured: int = 0
     watchers: int = 0
     attention_ratio: float = 0.0
-    smile_ratio: float = 0.0
-    surprise_ratio: float = 0.0
+    smile_ratio: float | None = 0.0
+    surprise_ratio: float | None = 0.0
     passers_by: int = 0
     mean_dwell_s: float = 0.0
     mean_attention_s: float = 0.0
@@ -75,7 +76,7 @@ class AudienceSnapshot:
             raise ValueError("AudienceSnapshot: watchers and measured cannot exceed faces")
         for name in ("attention_ratio", "smile_ratio", "surprise_ratio"):
             v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
+            if v is not None and not 0.0 <= v <= 1.0:
                 raise ValueError(f"AudienceSnapshot.{name} must be within 0..1, got {v}")
         if self.trend not in ("rising", "steady", "falling"):
             raise ValueError(f"AudienceSnapshot.trend must be rising/steady/falling, got {self.trend!r}")

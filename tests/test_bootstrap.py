@@ -143,7 +143,7 @@ def test_supported_systems_set_up_and_a_second_run_does_nothing(box, name, pi):
 
 
 def test_the_browser_option_adds_the_test_lock_once(box):
-    for cmd in ("Xvfb", "chromium", "chromedriver"):
+    for cmd in ("Xvfb", "chromium", "chromedriver", "pdftoppm", "strace"):
         box.stub(cmd, "true")
     assert box.run().returncode == 0
     p = box.run("--browser")
@@ -159,7 +159,7 @@ def test_the_browser_tools_come_from_apt(box):
     p = box.run("--browser")
     assert p.returncode == 0, p.stderr
     assert "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends xvfb chromium " \
-           "chromium-driver" in box.calls("sudo")
+           "chromium-driver poppler-utils strace" in box.calls("sudo")
 
 
 def test_a_changed_lock_makes_the_venv_anew(box):

@@ -413,6 +413,7 @@ def test_signage_run_takes_the_staff_pause_from_the_file_beside_its_status(tmp_p
         code, log = player.stop()
     assert code == 0, log[-3000:]
     assert "(staff: alice)" in log
+    assert "sensing process" in log and "locked down" in log  # the pause went through the sandboxed process
 
 
 def test_signage_status_says_until_when(tmp_path, capsys):

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from signage import __version__
-from signage.admin import api, pages, pages_drafts, pages_previews, pages_reports
+from signage.admin import api, pages, pages_drafts, pages_previews, pages_privacy, pages_reports
 from signage.admin.limits import server_options
 from signage.admin.security import BodyTooLarge, Guard, guard_options, too_large_message
 from signage.admin.service import AdminService
@@ -60,7 +60,7 @@ def create_app(settings: Settings, service: AdminService | None = None) -> FastA
     app.state.service = svc
     app.include_router(api.router)
     app.include_router(pages.router)
-    for more in (pages_drafts, pages_previews, pages_reports):
+    for more in (pages_drafts, pages_previews, pages_reports, pages_privacy):
         app.include_router(more.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 

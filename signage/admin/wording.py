@@ -121,7 +121,9 @@ def audience_words(aud: Any) -> str:
     text = f"{_plural(faces, 'person')} in view, {watchers} watching".replace("persons", "people")
     if faces:
         text += f" (attention {_num(a.get('attention_ratio')) * 100:.0f}%)"
-        if faces < MIN_PEOPLE:
+        if "smile_ratio" in a and a["smile_ratio"] is None:  # expressions off
+            text += "; expressions off"
+        elif faces < MIN_PEOPLE:
             text += f"; smiles withheld ({WITHHELD})"
         else:
             text += f"; smiles {_num(a.get('smile_ratio')) * 100:.0f}%"

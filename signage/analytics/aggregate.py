@@ -167,9 +167,10 @@ class AudienceAccumulator:
                 tot.camera_on_s += dt
                 tot.face_s += snap.faces * dt
                 tot.watcher_s += snap.watchers * dt
-                tot.measured_s += snap.measured * dt
-                tot.smile_s += snap.smile_ratio * snap.measured * dt
-                tot.surprise_s += snap.surprise_ratio * snap.measured * dt
+                if snap.smile_ratio is not None and snap.surprise_ratio is not None:  # None: expressions off
+                    tot.measured_s += snap.measured * dt
+                    tot.smile_s += snap.smile_ratio * snap.measured * dt
+                    tot.surprise_s += snap.surprise_ratio * snap.measured * dt
                 if snap.faces > tot.max_faces:
                     tot.max_faces = snap.faces
                 if snap.passers_by > tot.passers_by:

@@ -23,6 +23,14 @@ from signage.analytics.report_types import Report
 MIN_PEOPLE = 3
 WITHHELD = "fewer than 3 people"  # the reason, in exports and on the chart
 NOT_MEASURED = "no measured faces"
+EXPRESSIONS_OFF = "expressions off"  # sensing.expressions = "off": smiles and surprise never computed
+
+
+def mark_expressions_off(rows: Sequence[dict]) -> list[dict]:
+    """Export rows of a screen with expressions off: a figure missing for want of measured faces
+    says why (``expressions_withheld``: "expressions off", not "no measured faces")."""
+    return [{**r, "expressions_withheld": EXPRESSIONS_OFF} if r.get("expressions_withheld") == NOT_MEASURED else r
+            for r in rows]
 WITHHELD_MARK = "–"  # what the table and the chart show in place of a withheld figure
 
 

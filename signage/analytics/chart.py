@@ -275,6 +275,7 @@ def _panels(c: _Canvas, s: Slide, left: int, right: int, region: tuple[float, fl
         for line, v in zip(shown, values):
             if v is None:
                 why = (f"{WITHHELD_MARK} {WITHHELD}" if private and line.creative in s.withheld
+                       else "expressions off" if private and s.report.expressions_off
                        else "no plays" if not line.plays else "no audience")
                 labels.append([(why, lift_px, MUTED)])
                 continue

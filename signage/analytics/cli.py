@@ -19,7 +19,7 @@ from signage.analytics.adlog import (
     AGGREGATE_COLUMNS, PLAY_COLUMNS, Screen, aggregate_rows, load_plays, no_campaign, play_rows, system_zone, to_csv,
     to_jsonl,
 )  # fmt: skip
-from signage.analytics.anonymity import withhold_small
+from signage.analytics.anonymity import mark_expressions_off, withhold_small
 from signage.analytics.formats import NO_PLAYS, period_text, to_json
 from signage.analytics.formats import to_csv as report_csv
 from signage.analytics.crashes import crash_losses, crash_text
@@ -140,6 +140,7 @@ def _run(args: argparse.Namespace, settings: Any, campaigns: Callable[[], Any] |
     report = withhold_small(build_report(plays, minutes, since, until, tz, screen=screen_facts(settings.screen)), plays, minutes, tz)
     screen = Screen.from_config(settings.screen)
     report.site = settings.screen.site or None
+    report.expressions_off = settings.sensing.expressions == "off"
 
     if args.format == "png":
         if report.empty:
@@ -179,6 +180,8 @@ def _adlog(args, settings, conn, since, until, tz, campaigns) -> int:
         rows, columns = play_rows(screen, plays, campaign_of), PLAY_COLUMNS
     else:
         rows, columns = aggregate_rows(screen, plays, per, tz, campaign_of), AGGREGATE_COLUMNS
+        if settings.sensing.expressions == "off":
+            rows = mark_expressions_off(rows)
     missing = getattr(campaign_of, "missing", {})
     if missing:
         named = [f"{name or '?'} {version or '?'}" for name, version in sorted(missing, key=str)]

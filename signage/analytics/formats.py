@@ -9,7 +9,7 @@ import json
 import math
 from dataclasses import asdict, fields
 
-from signage.analytics.anonymity import WITHHELD
+from signage.analytics.anonymity import EXPRESSIONS_OFF, WITHHELD
 from signage.analytics.periods import local
 from signage.analytics.periods import tz_label as report_tz_label
 from signage.analytics.report_types import CreativeLine, Report
@@ -110,7 +110,7 @@ def to_table(report: Report, tz) -> str:
         [c.creative, str(c.plays), str(c.completed), str(c.interrupted), duration(c.screen_time_s),
          f"{c.mean_faces:.1f}", f"{c.attention_s:.0f}",
          pct(c.attention_rate), pct(c.baseline_attention_rate), signed_pct(c.attention_lift),
-         smiles(c, report), pct(c.baseline_smile), signed_pct(c.smile_lift)]  # fmt: skip
+         smiles(c, report), off_or(report, c.baseline_smile, pct), off_or(report, c.smile_lift, signed_pct)]  # fmt: skip
         for c in report.creatives + [t]
     ]
     lines += _grid(header, rows)
@@ -133,6 +133,8 @@ def to_table(report: Report, tz) -> str:
     ]
     if report.withheld:
         lines.append(f"{TABLE_WITHHELD}: smile figures withheld, {WITHHELD} (privacy: small groups stay anonymous).")
+    if report.expressions_off:
+        lines.append("off: expressions off on this screen (sensing.expressions = \"off\"): no smile or surprise is computed.")
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +148,14 @@ def paused_line(report: Report) -> str:
 TABLE_WITHHELD = "<3"  # in the table, in place of a smile figure of fewer than 3 people
 
 
+def off_or(report: Report, v: float | None, fmt) -> str:
+    """A smile figure, or "off" in its place when expressions are off on this screen."""
+    return "off" if v is None and report.expressions_off else fmt(v)
+
+
 def smiles(c: CreativeLine, report: Report) -> str:
+    if c.smile_response is None and report.expressions_off:
+        return "off"
     return TABLE_WITHHELD if c.creative in report.withheld else pct(c.smile_response)
 
 
@@ -160,7 +169,10 @@ def to_csv(report: Report) -> str:
     w.writeheader()
     for c in report.creatives:
         row = {k: ("" if v is None else _num(v)) for k, v in asdict(c).items()}
-        w.writerow({**row, "expressions_withheld": WITHHELD if c.creative in report.withheld else ""})
+        why = WITHHELD if c.creative in report.withheld else ""
+        if c.smile_response is None and report.expressions_off:
+            why = EXPRESSIONS_OFF
+        w.writerow({**row, "expressions_withheld": why})
     return buf.getvalue()
 
 
@@ -188,6 +200,7 @@ def to_json(report: Report) -> str:
         ),
         "creatives": [clean(asdict(c)) for c in report.creatives],
         "expressions_withheld": {"creatives": report.withheld, "reason": WITHHELD} if report.withheld else None,
+        "expressions": "off" if report.expressions_off else "on",
         "rules": [clean(asdict(r)) for r in report.rules],
         "paused": clean({"pauses": report.pauses, "paused_s": report.paused_s}),
     }

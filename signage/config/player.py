@@ -75,6 +75,10 @@ class PlayerConfig(Strict):
     # until it is fixed. False (kiosks: kiosk/signage.toml): show a neutral "no playlist"
     # slate instead, record no play, and report unhealthy (docs/health.md).
     demo_fallback: bool = True
+    # Where sensing runs: "process" (its own process, which the kernel forbids to write files,
+    # open sockets or run programs, restarted with a backoff if it crashes: sensing/process.py)
+    # or "thread" (in the player's process, no sandbox: for development; the log says so).
+    sensing_isolation: Literal["process", "thread"] = "process"
 
 
 class HealthConfig(Strict):

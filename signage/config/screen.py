@@ -42,6 +42,11 @@ class DisplayConfig(Strict):
     # Degrees clockwise the picture is turned on the panel: 90 or 270 for a portrait screen
     # (a landscape panel mounted on its side). Creatives are laid out for the upright picture.
     rotation: Literal[0, 90, 180, 270] = 0
+    # Who turns, scales and presents the composed picture: "gpu" = SDL's renderer (OpenGL or
+    # OpenGL ES), "surface" = the CPU (OpenCV turns it, SDL copies it), "auto" = the GPU when SDL
+    # has a renderer on one, else the CPU (SDL's dummy driver; OpenGL on Mesa's llvmpipe), said in
+    # the log. "gpu" with no GPU renderer warns and uses the CPU (docs/screen.md, "Composition").
+    compositor: Literal["auto", "gpu", "surface"] = "auto"
     # Frame-rate cap of the render loop (a video still plays at its own rate).
     fps: float = Field(60.0, ge=5, le=240)
     # Fullscreen only: let SDL wait for the panel's vertical blank when presenting a frame.

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from signage.config.base import Strict, picamera2_number
+from signage import polygons
 
 
 class CameraConfig(Strict):
@@ -175,9 +176,64 @@ class AudienceConfig(Strict):
     min_watch_s: float = Field(0.5, ge=0.0, le=60)
 
 
+MAX_ZONES = 16
+MAX_ZONE_POINTS = 32
+
+
+class ZoneConfig(Strict):
+    """An exclusion zone (signage/sensing/zones.py, docs/privacy.md): a polygon in normalised
+    frame coordinates (x, y from 0 to 1: left to right, top to bottom) where faces are dropped
+    before any measurement, e.g. {name = "till", points = [[0.7, 0.5], [1, 0.5], [1, 1], [0.7, 1]]}."""
+
+    name: str = Field(min_length=1, max_length=40)
+    points: list[tuple[float, float]] = Field(min_length=3, max_length=MAX_ZONE_POINTS)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _enough(cls, v: object) -> object:
+        if isinstance(v, (list, tuple)) and len(v) < 3:
+            raise ValueError(f"a zone is a polygon of at least 3 points, got {len(v)}")
+        return v
+
+    @field_validator("points")
+    @classmethod
+    def _polygon(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for i, (x, y) in enumerate(v):
+            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+                raise ValueError(f"point {i} [{x:g}, {y:g}] is outside the frame: x and y are fractions of "
+                                 "the frame's width and height, from 0 to 1")
+        if len(set(v)) < len(v):
+            raise ValueError("a point is given twice: each corner once")
+        crossing = polygons.crossing_edges(v)
+        if crossing is not None:
+            i, j = crossing
+            n = len(v)
+            raise ValueError(f"the polygon crosses itself: the edge from point {i} to point {(i + 1) % n} meets the "
+                             f"edge from point {j} to point {(j + 1) % n}; give the corners in order around the zone")
+        if abs(polygons.area(v)) < 1e-6:
+            raise ValueError("the zone has no area")
+        return v
+
+
 class SensingConfig(Strict):
+    # "off": smile and surprise are never computed (the classifier is not even loaded); faces
+    # are still counted and their looking measured. For a camera that sees staff at work
+    # (docs/privacy.md, "Staff in view"); the kiosk installer sets it.
+    expressions: Literal["on", "off"] = "on"
+    # Exclusion zones (the till, a staff area): faces whose box centre is inside one are dropped
+    # before any measurement (docs/privacy.md). Set them with `signage sense SOURCE --zones`.
+    zones: list[ZoneConfig] = Field(default_factory=list, max_length=MAX_ZONES)
     detector: DetectorConfig = DetectorConfig()
     landmarks: LandmarksConfig = LandmarksConfig()
     expression: ExpressionConfig = ExpressionConfig()
     tracker: TrackerConfig = TrackerConfig()
     audience: AudienceConfig = AudienceConfig()
+
+    @field_validator("zones")
+    @classmethod
+    def _names(cls, v: list[ZoneConfig]) -> list[ZoneConfig]:
+        names = [z.name for z in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"zone name {twice[0]!r} is used twice: each zone has its own name")
+        return v

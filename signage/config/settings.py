@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from signage.config.admin import AdminConfig
 from signage.config.pause import PauseConfig
+from signage.config.privacy import PrivacyConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
 from signage.config.sensing import CameraConfig, SensingConfig
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     player: PlayerConfig = PlayerConfig()
     health: HealthConfig = HealthConfig()
     admin: AdminConfig = AdminConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     screen: ScreenConfig = ScreenConfig()
     pause: PauseConfig = PauseConfig()
 

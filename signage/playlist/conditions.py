@@ -150,6 +150,12 @@ class Condition(Strict):
                 raise ValueError(f"{key} needs at least one condition")
         return self
 
+    def metrics_used(self) -> set[str]:
+        """The audience metrics this condition tests, at any depth (under all, any and not)."""
+        own = {m for m in METRICS if getattr(self, m) is not None}
+        subs = (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else [])
+        return own.union(*(c.metrics_used() for c in subs))
+
     def uses_audience(self) -> bool:
         if any(getattr(self, m) is not None for m in METRICS + ("trend",)):
             return True

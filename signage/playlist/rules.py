@@ -135,6 +135,8 @@ def _bounds_test(metric: str, b: Bounds) -> Predicate:
         if a is None:
             return None
         x = getattr(a, metric)
+        if x is None:
+            return None  # not measured on this screen (smile_ratio with sensing.expressions = "off")
         # bool(): a numpy number from sensing compares to numpy.bool_, which is not True
         return bool((lo is None or x >= lo) and (hi is None or x <= hi) and (gt is None or x > gt) and (lt is None or x < lt))
 

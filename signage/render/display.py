@@ -7,6 +7,10 @@ upright portrait picture.
 
 The window is opened hidden where the driver allows it, and shown by the first ``present()``:
 passers-by never see the black of a new window, only the first frame drawn.
+
+How the canvas reaches the panel (turned, scaled, presented) is the presenter's job
+(present.py): SDL's renderer on the GPU where there is one, else the surface path, as
+``display.compositor`` says.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping
 
-import cv2
-import numpy as np
 import pygame
 
 from signage.config import DisplayConfig
-from signage.render.geometry import Size, parse_color, rotated_size
+from signage.render.geometry import Rect, Size, parse_color, rotated_size
+from signage.render.present import (SDL_RENDERER_PRESENTVSYNC, Choice, RendererPresenter, SurfacePresenter,
+                                    choose, gl_renderer_name)
 
 log = logging.getLogger("signage.render")
 
@@ -104,36 +109,10 @@ class FramePacer:
             self._next = now + self.period if -ahead > 4 * self.period else self._next + self.period
 
 
-_CV_TURN = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-
-
-def turn(src: pygame.Surface, dst: pygame.Surface, rotation: int) -> None:
-    """``src`` turned clockwise by ``rotation`` into ``dst`` (the panel).
-
-    32-bit pixels of the same layout (the usual case) are turned by OpenCV straight into the
-    panel's pixels, as 32-bit words: no new surface per frame, and the GIL is released while
-    it runs (a quarter of pygame's time at 1080p; BENCHMARKS.md). Otherwise pygame turns it.
-    """
-    if src.get_bytesize() == 4 and dst.get_bytesize() == 4 and src.get_masks() == dst.get_masks():
-        sbuf, dbuf = src.get_buffer(), dst.get_buffer()  # both locked until released below
-        (sw, sh), (dw, dh) = src.get_size(), dst.get_size()
-        s = np.frombuffer(sbuf, np.int32).reshape(sh, src.get_pitch() // 4)[:, :sw]
-        d = np.frombuffer(dbuf, np.int32).reshape(dh, dst.get_pitch() // 4)[:, :dw]
-        cv2.rotate(s, _CV_TURN[rotation], dst=d)
-        del s, d, sbuf, dbuf
-        return
-    # pygame turns counter-clockwise; rotation is clockwise.
-    if rotation == 180:
-        turned = pygame.transform.flip(src, True, True)
-    else:
-        turned = pygame.transform.rotate(src, -rotation)
-    dst.blit(turned, (0, 0))
-
-
 class Display:
     """An open display: ``canvas`` to draw on, ``present()`` to show it."""
 
-    def __init__(self, config: DisplayConfig) -> None:
+    def __init__(self, config: DisplayConfig, *, allow_software_renderer: bool = False) -> None:
         self.config = config
         self.driver = ""
         self.vsync = False
@@ -144,6 +123,13 @@ class Display:
         self._window = None
         self.presents = 0
         self.unchanged = False  # set by the drawer for the next present() only
+        # SDL's software renderer counts as a renderer (tests and benchmarks on the dummy driver).
+        self.allow_software_renderer = allow_software_renderer
+        self.choice: Choice | None = None  # which path composes, and why (said once, by open())
+        self.presenter: SurfacePresenter | RendererPresenter | None = None
+        # Tests and benchmarks: read each presented frame back (True: the whole panel; a rect of
+        # the panel: that part only), for panel_image(). Off in the player.
+        self.readback: Rect | bool | None = None
 
     @property
     def panel_size(self) -> Size:
@@ -177,16 +163,36 @@ class Display:
             self.canvas = pygame.Surface(rotated_size(self.surface.get_size(), self.rotation)).convert()
         else:
             self.canvas = self.surface
+        if self.choice is not None:
+            (log.warning if self.choice.warning else log.info)(self.choice.message)
+        self.presenter = self._presenter()
         if not self.hidden:  # shown at once (kmsdrm): the slate's colour until the first frame, not black
             self.surface.fill(parse_color(self.config.idle_color))
             pygame.display.flip()
         w, h = self.surface.get_size()
         log.info(
-            "display: %s driver, %dx%d%s, rotation %d (picture %dx%d)%s",
+            "display: %s driver, %dx%d%s, rotation %d (picture %dx%d)%s, %s composition",
             self.driver, w, h, " fullscreen" if self._fullscreen(self.driver) else " window",
             self.rotation, *self.size, ", vsync" if self.vsync else "",
+            "GPU" if self.compositor == "renderer" else "CPU",
         )
         return self
+
+    @property
+    def compositor(self) -> str:
+        """The path composing the frames now: "renderer" (SDL's renderer) or "surface"."""
+        return self.presenter.path if self.presenter is not None else "surface"
+
+    def _presenter(self) -> SurfacePresenter | RendererPresenter:
+        choice = self.choice
+        if choice is not None and choice.renderer:
+            try:
+                name = pygame.display._get_renderer_info()[0]
+                return RendererPresenter(self._borrowed_window(), self.surface, self.canvas, self.rotation, name)
+            except (pygame.error, ValueError, TypeError) as exc:  # TypeError: no renderer info
+                log.warning("display: cannot compose with the SDL renderer (%s); composing on the CPU "
+                            "(surface path)", exc)
+        return SurfacePresenter(self.surface, self.canvas, self.rotation)
 
     @property
     def headless(self) -> bool:
@@ -204,10 +210,19 @@ class Display:
 
     def _set_mode(self, driver: str) -> pygame.Surface:
         cfg = self.config
-        if not self._fullscreen(driver):
+        fullscreen = self._fullscreen(driver)
+        if fullscreen:
+            size = cfg.size or (pygame.display.get_desktop_sizes() or [(0, 0)])[0]
+        else:
             size = cfg.size or (DEFAULT_HEADLESS if driver in HEADLESS_DRIVERS else DEFAULT_WINDOW)
+        if cfg.compositor != "surface":
+            surf = self._renderer_mode(driver, size, fullscreen)
+            if surf is not None:
+                return surf
+        else:
+            self.choice = choose("surface", None, driver=driver)
+        if not fullscreen:
             return self._mode(size, 0)
-        size = cfg.size or (pygame.display.get_desktop_sizes() or [(0, 0)])[0]
         if cfg.vsync:
             # SCALED goes through SDL's renderer, which can wait for the vertical blank; at the
             # panel's own size it is a 1:1 copy.
@@ -218,6 +233,44 @@ class Display:
             except pygame.error as exc:
                 log.info("display: no vsync on %s (%s); pacing by the clock", driver, exc)
         return self._mode(size, pygame.FULLSCREEN)
+
+    def _renderer_mode(self, driver: str, size: Size, fullscreen: bool) -> pygame.Surface | None:
+        """The window with an SDL renderer (pygame's SCALED mode makes one: the best the platform
+        has, OpenGL or OpenGL ES before software), or None, the display reset for the surface path,
+        when the renderer is not one to use (``choose``)."""
+        vsync = 1 if fullscreen and self.config.vsync else 0
+        info, error, surf = None, "", None
+        try:
+            with warnings.catch_warnings():  # pygame warns "no fast renderer available": choose() says it
+                warnings.simplefilter("ignore")
+                surf = self._mode(size, pygame.SCALED | (pygame.FULLSCREEN if fullscreen else 0), vsync=vsync)
+            info = pygame.display._get_renderer_info()
+        except (pygame.error, AttributeError) as exc:  # AttributeError: a pygame without renderer info
+            error = str(exc)
+        gl = gl_renderer_name(info[0]) if info else None
+        self.choice = choice = choose(self.config.compositor, info, driver=driver, error=error, gl_renderer=gl,
+                                      allow_software=self.allow_software_renderer)
+        if choice.renderer and surf is not None:
+            if not fullscreen and surf.get_size() != pygame.display.get_window_size():
+                # windowed SCALED picks a whole multiple of the size that fits the desktop: the
+                # window is the configured size, one picture pixel per panel pixel
+                self._borrowed_window().size = surf.get_size()
+            self.vsync = bool(vsync and info[1] & SDL_RENDERER_PRESENTVSYNC)
+            return surf
+        pygame.display.quit()  # the window and its renderer go; the surface path opens its own
+        self._window = None
+        pygame.display.init()
+        return None
+
+    def _borrowed_window(self):
+        """pygame's window as a ``pygame._sdl2.video.Window``, one object for the window's life:
+        pygame 2.6 stores a pointer to it in the SDL window, and reading window events after it
+        is freed crashes the process (close() lets it go after the window)."""
+        if self._window is None:
+            from pygame._sdl2.video import Window
+
+            self._window = Window.from_display_module()
+        return self._window
 
     def _mode(self, size: Size, flags: int, **kw) -> pygame.Surface:
         """set_mode, hidden until the first present() where the driver can hide a window
@@ -231,13 +284,11 @@ class Display:
             return pygame.display.set_mode(size, flags, **kw)
 
     def present(self) -> None:
-        """Show the canvas: turned onto the panel when rotated, then flipped. When the drawer
-        set ``unchanged`` (the canvas is as it was at the last present), the panel already
-        holds it turned and it is not turned again."""
+        """Show the canvas: turned onto the panel when rotated, then presented (present.py). When
+        the drawer set ``unchanged`` (the canvas is as it was at the last present), it is not
+        turned (surface path) or uploaded (renderer path) again."""
         unchanged, self.unchanged = self.unchanged, False
-        if self.rotation and not (unchanged and self.presents):
-            turn(self.canvas, self.surface, self.rotation)
-        pygame.display.flip()
+        self.presenter.present(unchanged and self.presents > 0, self.readback)
         self.presents += 1
         if self.hidden:
             self._reveal()
@@ -246,23 +297,27 @@ class Display:
         """Show the hidden window, its first frame already drawn (and drawn again once shown)."""
         self.hidden = False
         try:
-            from pygame._sdl2.video import Window
-
-            # Kept while the window lives: pygame 2.6 stores a pointer to this object in the
-            # SDL window, and reading window events after it is freed crashes the process.
-            self._window = Window.from_display_module()
-            self._window.show()
+            self._borrowed_window().show()
         except (ImportError, pygame.error, AttributeError) as exc:  # no SDL2 window API: it was never hidden
             log.info("display: cannot show the window (%s)", exc)
             return
-        pygame.display.flip()
+        self.presenter.reshow()
+
+    @property
+    def readback_cpu_s(self) -> float:
+        """The render thread's CPU time spent reading the last frame back (benchmarks subtract it)."""
+        return self.presenter.readback_cpu_s
 
     def panel_image(self) -> pygame.Surface:
-        """What the panel shows (rotated when the display is)."""
-        return self.surface
+        """What the panel shows (rotated when the display is): the window surface on the surface
+        path; on the renderer path the last frame read back (set ``readback`` first)."""
+        return self.presenter.panel_image()
 
     def close(self) -> None:
+        if self.presenter is not None:
+            self.presenter.close()  # its texture goes before the renderer it belongs to
+            self.presenter = None
         if self.surface is not None:
             pygame.display.quit()
             self.surface = self.canvas = None
-        self._window = None  # after the window it points into is gone (see _reveal)
+        self._window = None  # after the window it points into is gone (see _borrowed_window)

@@ -384,6 +384,7 @@ def operator_lines(snapshot: AudienceSnapshot | None, camera_on: bool, fps: floa
     else:
         s = snapshot
         audience = (f"faces {s.faces}  watchers {s.watchers}  attention {s.attention_ratio:.0%}  "
-                    f"smiles {s.smile_ratio:.0%}  passers-by {s.passers_by}  trend {s.trend}")
+                    + ("expressions off" if s.smile_ratio is None else f"smiles {s.smile_ratio:.0%}")
+                    + f"  passers-by {s.passers_by}  trend {s.trend}")
     screen = f"render {fps:.0f} fps  frame p99 {p99_ms:.1f} ms  now {creative}"
     return (audience, screen) + ((video,) if video else ())

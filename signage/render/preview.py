@@ -28,7 +28,7 @@ def render_preview(spec: CreativeSpec, out: str | os.PathLike[str], *, display: 
     from signage.render.display import Display
     from signage.render.screen import Screen
 
-    cfg = display.model_copy(update={"driver": "dummy", "fullscreen": False, "size": display.size or (1920, 1080)})
+    cfg = display.model_copy(update={"driver": "dummy", "compositor": "surface", "fullscreen": False, "size": display.size or (1920, 1080)})
     out = Path(out)
     disp = Display(cfg).open()
     screen = Screen(disp, notice, camera_on=camera_on, show_overlay=False)

@@ -26,6 +26,18 @@ reads the whole frame, and every other run one more of them in turn (more than o
 grid is large: a 1080p frame's 3x3 grid is 15 tiles); a small face found by a tile is checked
 again (landmark presence, where its velocity takes it) on each run, found again or not.
 
+Exclusion zones (``sensing.zones``, signage.sensing.zones): a face whose box centre is in a
+zone is dropped before any measurement, at the two doors through which a face comes in:
+every detection of every place the detector reads (the whole image, the padded image, each
+tile) passes ``_read``, and every landmark pass (a new face's confirmation, a followed face,
+a small face's check) ``_landmark_pass``, which does not run on a crop centred in a zone and
+discards the points of a face found in one. A face counted from the detector alone is also
+dropped when its velocity carries it into a zone between checks.
+
+With ``sensing.expressions = "off"`` the smile and surprise classifier is never loaded nor
+run, and the face geometry it reads (mouth open, brows raised) is not computed: a face's
+expression fields are None; its pose and looking are measured as usual.
+
 Landmarks never leave this module: ``analyze`` returns FaceObservation scalars only.
 """
 
@@ -47,6 +59,7 @@ from signage.sensing.roi import Roi as _Roi
 from signage.sensing.roi import box_iou, crop, overlap_of_smaller, project_landmarks, roi_from_landmarks
 from signage.sensing.roi import roi_from_detection as _roi_from_box
 from signage.sensing.types import FaceObservation, Frame
+from signage.sensing.zones import ZoneFilter
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +145,9 @@ class FaceAnalyzer:
 
     def __init__(self, cfg: SensingConfig) -> None:
         self.cfg = cfg
-        self._expressions = self._load_expressions()  # first: a damaged file fails before any model starts
+        self.zones = ZoneFilter.from_config(cfg.zones)
+        # first: a damaged file fails before any model starts; never loaded with expressions off
+        self._expressions = self._load_expressions() if cfg.expressions == "on" else None
         self._detector = FaceDetector(cfg.detector.min_confidence)
         try:
             self._landmarker = MeshLandmarks()
@@ -229,6 +244,8 @@ class FaceAnalyzer:
         self._rois = next_rois
 
         # Small faces are where their velocity takes them between checks.
+        h, w = bgr.shape[:2]
+        self._far = [f for f in self._far if not self.zones.excludes(self._far_box(f.at(frame.t)), w, h)]
         far_boxes = [(self._far_box(f.at(frame.t)), f.det.score) for f in self._far]
         far = [
             FaceObservation(box=box, score=round(score, 3))
@@ -286,8 +303,11 @@ class FaceAnalyzer:
         return self._read(rgb, runs)
 
     def _read(self, rgb: np.ndarray, runs: list[tuple[str, tuple | None]]) -> list[_Detection]:
-        """The detector on each of ``runs`` (slot, window)."""
-        return [d for slot, win in runs for d in self._run_window(rgb, slot, win)]
+        """The detector on each of ``runs`` (slot, window): the one door through which detected
+        boxes come in, where the faces in an exclusion zone are dropped."""
+        h, w = rgb.shape[:2]
+        return [d for slot, win in runs for d in self._run_window(rgb, slot, win)
+                if not self.zones.excludes(d.box, w, h)]
 
     def _admit(self, bgr: np.ndarray, t: float, dets: list[_Detection], max_faces: int) -> list[tuple[np.ndarray, _Roi]]:
         """New faces from a detector run. Each is first confirmed by the landmark model
@@ -359,12 +379,18 @@ class FaceAnalyzer:
 
     def _landmark_pass(self, bgr: np.ndarray, roi: _Roi, min_presence: float = _PRESENCE) -> tuple[np.ndarray, _Roi] | None:
         """Face Mesh's landmarks in the ROI of a BGR image, or None when its face-presence
-        check says there is no face there."""
+        check says there is no face there, or the face is in an exclusion zone: a crop centred
+        in one is not read, and the points of a face found in one are dropped."""
+        h, w = bgr.shape[:2]
+        if self.zones.excludes(roi.box(), w, h):
+            return None
         self.landmark_runs += 1
         raw, presence = self._landmarker.run(crop(bgr, roi, bgr=True))
         if presence <= min_presence:
             return None
         points = project_landmarks(raw, roi)
+        if self.zones.excludes(features.bounding_box(points), w, h):
+            return None
         nxt = roi_from_landmarks(points)
         nxt.score = roi.score
         return points, nxt
@@ -373,6 +399,9 @@ class FaceAnalyzer:
         cfg = self.cfg.expression
         head = head_and_eyes(points)
         pose = head.pose
+        if self._expressions is None:  # expressions off: pose and looking only
+            return FaceObservation(box=features.bounding_box(points), score=round(score, 3), yaw=round(pose.yaw, 1),
+                                   pitch=round(pose.pitch, 1), roll=round(pose.roll, 1), looking=is_looking(head, cfg))
         pair = expressions.feature_pair(points)
         geo = expressions.mouth_and_brows_of(pair)
         smile, surprise = self._expressions.scores_of(pair)

@@ -55,8 +55,9 @@ def trend_of(samples: Sequence[tuple[float, int]], t: float, window_s: float) ->
 class AudienceAggregator:
     """Sliding-window audience metrics from the tracker's current tracks."""
 
-    def __init__(self, cfg: AudienceConfig, counter: PeopleCounter | None = None) -> None:
+    def __init__(self, cfg: AudienceConfig, counter: PeopleCounter | None = None, *, expressions: bool = True) -> None:
         self.cfg = cfg
+        self.expressions = expressions  # False: no smile or surprise figure (sensing.expressions = "off")
         self.counter = counter or PeopleCounter()
         self._seen: dict[int, _Seen] = {}
         self._samples: deque[tuple[float, int]] = deque()
@@ -108,8 +109,8 @@ class AudienceAggregator:
             measured=len(measured),
             watchers=watchers,
             attention_ratio=_ratio(watchers, faces),
-            smile_ratio=_ratio(smiles, len(measured)),
-            surprise_ratio=_ratio(surprises, len(measured)),
+            smile_ratio=_ratio(smiles, len(measured)) if self.expressions else None,
+            surprise_ratio=_ratio(surprises, len(measured)) if self.expressions else None,
             passers_by=n_seen,
             mean_dwell_s=sum(s.dwell_s for s in seen) / n_seen if n_seen else 0.0,
             mean_attention_s=sum(s.attention_s for s in seen) / n_seen if n_seen else 0.0,
@@ -128,9 +129,10 @@ class AudienceAggregator:
         )
 
 
-def snapshot_from_faces(faces: Sequence[FaceObservation], t: float) -> AudienceSnapshot:
+def snapshot_from_faces(faces: Sequence[FaceObservation], t: float, *, expressions: bool = True) -> AudienceSnapshot:
     """The snapshot of one still photo, without tracking: watchers are the faces looking
-    at the camera; no dwell, attention time or glances; trend 'steady'."""
+    at the camera; no dwell, attention time or glances; trend 'steady'. ``expressions``
+    False: no smile or surprise figure (None)."""
     n = len(faces)
     measured = [f for f in faces if f.measured]
     watchers = sum(1 for f in faces if f.looking is True)
@@ -142,8 +144,8 @@ def snapshot_from_faces(faces: Sequence[FaceObservation], t: float) -> AudienceS
         measured=len(measured),
         watchers=watchers,
         attention_ratio=_ratio(watchers, n),
-        smile_ratio=_ratio(smiles, len(measured)),
-        surprise_ratio=_ratio(surprises, len(measured)),
+        smile_ratio=_ratio(smiles, len(measured)) if expressions else None,
+        surprise_ratio=_ratio(surprises, len(measured)) if expressions else None,
         passers_by=n,
         trend="steady",
     )

@@ -38,7 +38,8 @@ class SensingPipeline:
         self.tracker = AnonymousTracker(cfg.tracker, cfg.expression)
         self.cuts = CutDetector(cfg.tracker.cut_max_correlation, cfg.tracker.cut_min_change)
         # A track is forgotten by the counter a second after the tracker itself forgets it.
-        self.audience = AudienceAggregator(cfg.audience, PeopleCounter(forget_s=cfg.tracker.max_age_s + 1.0))
+        self.audience = AudienceAggregator(cfg.audience, PeopleCounter(forget_s=cfg.tracker.max_age_s + 1.0),
+                                           expressions=cfg.expressions == "on")
         self._last_t: float | None = None
         self._detected_view = None  # the summary of the frame the detector last read
         self._boxes: list = []  # the faces of the last frame
@@ -49,7 +50,7 @@ class SensingPipeline:
         ``play`` and ``minute`` label the periods people are counted in (counting.py)."""
         if still:
             faces = self.analyzer.analyze(frame, still=True)
-            return SensingResult(faces, snapshot_from_faces(faces, frame.t))
+            return SensingResult(faces, snapshot_from_faces(faces, frame.t, expressions=self.cfg.expressions == "on"))
         faces, tracks = self.track(frame)
         return SensingResult(faces, self.audience.update(tracks, frame.t, play=play, minute=minute))
 

@@ -86,7 +86,9 @@ class FaceObservation:
 
     @property
     def measured(self) -> bool:
-        """True when the face was large enough for landmarks (pose and expression known)."""
+        """True when the face's expression was measured (large enough for landmarks, and
+        expressions on). With expressions off a face's pose and looking are known, and it is
+        not measured."""
         return self.expression is not None
 
     def to_dict(self, ndigits: int = 3) -> dict:

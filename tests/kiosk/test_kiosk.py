@@ -136,7 +136,7 @@ def test_the_installer_asks_for_the_notice_at_a_terminal(tmp_path):
         os.execv("/bin/bash", ["bash", str(KIOSK / "install.sh"), "--root", str(root), "--no-apt", "--no-venv",
                                "--version", "v1", "--mode", "console"])
     answers = {b"data controller): ": b"Boulangerie Martin\n", b"(e-mail or phone): ": b"dpo@martin.example\n",
-               b"(https://...): ": b"https://martin.example/p\n"}
+               b"(https://...): ": b"https://martin.example/p\n", b"yes/no: ": b"yes\n"}
     seen = b""
     while True:
         try:
@@ -153,9 +153,42 @@ def test_the_installer_asks_for_the_notice_at_a_terminal(tmp_path):
     _, code = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(code) == 0, seen.decode(errors="replace")[-3000:]
     assert answers == {}
-    notice = json.loads(sh(SIGNAGE, "--config", root / "etc/signage/signage.toml", "config").stdout)["notice"]
+    effective = json.loads(sh(SIGNAGE, "--config", root / "etc/signage/signage.toml", "config").stdout)
+    notice = effective["notice"]
     assert (notice["controller"], notice["contact"], notice["url"]) == ("Boulangerie Martin", "dpo@martin.example",
                                                                        "https://martin.example/p")
+    assert effective["sensing"]["expressions"] == "off"  # staff in view, answered at the terminal
+
+
+@needs_root
+def test_staff_in_view_turns_expressions_off(tmp_path):
+    """--staff-in-view yes sets sensing.expressions = "off" in the installed configuration (no:
+    "on"; SIGNAGE_STAFF_IN_VIEW the same), keeping every other line; a wrong value stops the install."""
+    root = tmp_path / "root"
+    cfg = root / "etc/signage/signage.toml"
+
+    def expressions():
+        return json.loads(sh(SIGNAGE, "--config", cfg, "config").stdout)["sensing"]["expressions"]
+
+    p = install(root, "--version", "v1", "--mode", "console")
+    assert expressions() == "on" and "staff in the camera's view: not said" in p.stderr
+    p = install(root, "--version", "v1", "--mode", "console", "--staff-in-view", "yes")
+    assert expressions() == "off" and 'staff in view: sensing.expressions = "off"' in p.stderr
+    assert "# Who runs this screen" in cfg.read_text() and cfg.read_text().count("[sensing]") == 1
+    sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--version", "v1", "--mode", "console",
+       *NOTICE, env={"SIGNAGE_STAFF_IN_VIEW": "no"})
+    assert expressions() == "on" and cfg.read_text().count("expressions =") == 1
+    p = install(root, "--version", "v1", "--mode", "console")  # the configuration says: not asked again
+    assert "not said" not in p.stderr and expressions() == "on"
+    # a [sensing] table of the operator's own: the key goes in it, the rest stays
+    text = cfg.read_text()
+    cfg.write_text(text[:text.index("[sensing]")] + '[sensing]\nzones = []\n\n[sensing.audience]\nwindow_s = 20.0\n')
+    install(root, "--version", "v1", "--mode", "console", "--staff-in-view", "yes")
+    effective = json.loads(sh(SIGNAGE, "--config", cfg, "config").stdout)["sensing"]
+    assert (effective["expressions"], effective["audience"]["window_s"]) == ("off", 20.0)
+    assert cfg.read_text().index("expressions =") < cfg.read_text().index("[sensing.audience]")
+    p = sh(KIOSK / "install.sh", "--root", root, "--no-apt", "--no-venv", "--staff-in-view", "maybe", check=False)
+    assert p.returncode == 2 and "--staff-in-view (SIGNAGE_STAFF_IN_VIEW) is yes or no, not 'maybe'" in p.stderr
 
 
 @needs_root

@@ -36,7 +36,7 @@ def test_ratios_and_counts_of_present_tracks():
         track(1, 5.0, first=0.0, attention=0.2, expression="smile"),
         track(2, 5.0, first=1.0, attention=0.5, expression="surprise"),
         track(3, 5.0, first=2.0, attention=3.0, expression="neutral"),
-        # unmeasured now: its smoothed label from earlier is not counted in the mood mix
+        # unmeasured now: its smoothed label from earlier is not counted in the expression mix
         track(4, 5.0, first=3.0, attention=0.0, measured=False, expression="smile"),
     ]
     s = a.update(tracks, 5.0)

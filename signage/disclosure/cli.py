@@ -1,0 +1,91 @@
+"""`signage privacy`: the second layer of the notice as a static HTML file and the A4 poster
+(PDF, or PNG to look at), from the configuration; with neither option the page goes to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from signage.config import Settings
+
+
+def add_privacy_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--html", metavar="FILE", help="write the privacy page (self-contained HTML) to FILE")
+    p.add_argument("--poster", metavar="FILE", help="write the A4 poster to FILE (.pdf, or .png to look at)")
+
+
+def _write(path: str, data: bytes) -> None:
+    target = Path(path).expanduser()
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def run_privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from signage.disclosure.facts import facts
+    from signage.disclosure.html import page_html
+
+    html = page_html(facts(settings))
+    if not args.html and not args.poster:
+        sys.stdout.write(html)
+        return 0
+    if args.poster and not args.poster.lower().endswith((".pdf", ".png")):
+        print(f"signage privacy: --poster {args.poster}: the file name ends in .pdf or .png", file=sys.stderr)
+        return 2
+    try:
+        if args.html:
+            _write(args.html, html.encode())
+            print(f"privacy page: {args.html}")
+        if args.poster:
+            import pygame
+
+            from signage.disclosure.poster import poster_pdf, poster_surface
+
+            if args.poster.lower().endswith(".pdf"):
+                _write(args.poster, poster_pdf(settings))
+            else:
+                import io
+
+                buf = io.BytesIO()
+                pygame.image.save(poster_surface(settings), buf, "poster.png")
+                _write(args.poster, buf.getvalue())
+            print(f"poster: {args.poster}")
+    except OSError as exc:
+        print(f"signage privacy: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_dpia_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--md", metavar="FILE", help="write the draft as Markdown to FILE (to edit)")
+    p.add_argument("--pdf", metavar="FILE", help="write the draft as PDF to FILE (to file)")
+
+
+def run_dpia(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime
+
+    from signage.disclosure.dpia import draft
+
+    md = draft(settings, datetime.date.today().isoformat())
+    if not args.md and not args.pdf:
+        sys.stdout.write(md)
+        return 0
+    try:
+        if args.md:
+            _write(args.md, md.encode())
+            print(f"DPIA draft: {args.md}")
+        if args.pdf:
+            from signage.disclosure.textpdf import markdown_pdf
+
+            _write(args.pdf, markdown_pdf(md, title=f"DPIA draft: {settings.notice.controller}"))
+            print(f"DPIA draft: {args.pdf}")
+    except OSError as exc:
+        print(f"signage dpia: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print("parts marked [OPERATOR: ...] are yours to answer", file=sys.stderr)
+    return 0

@@ -1,0 +1,149 @@
+"""``signage fleet collect | migrate | purge``: the fleet's central side (docs/fleet.md).
+
+Imports of paho and psycopg wait until a command runs: ``signage --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from signage.config.fleet_central import CollectorConfig
+
+log = logging.getLogger("signage.fleet")
+
+_OPTIONS = {  # option -> CollectorConfig field, for messages
+    "--broker": "broker", "--db": "db", "--user": "username", "--password-file": "password_file",
+    "--ca-file": "ca_file", "--client-id": "client_id", "--batch-size": "batch_size",
+    "--retention-days": "retention_days",
+}
+
+
+def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="fleet_command", required=True, metavar="{collect,migrate,purge}")
+    d = CollectorConfig()
+
+    c = sub.add_parser("collect", help="subscribe to the fleet's broker and write its records to PostgreSQL",
+                       description="Subscribe to signage/v1/# on the broker (QoS 1, a persistent session) and write "
+                       "plays, audience minutes, acks, screens' state and health to PostgreSQL exactly once; "
+                       "refused messages are logged in the table 'rejected'. Runs until SIGTERM or SIGINT. "
+                       "Exit 2: an option or the database cannot be used.")
+    c.add_argument("--broker", default=d.broker, metavar="HOST:PORT", help=f"default {d.broker}")
+    c.add_argument("--db", default=d.db, metavar="DSN", help=f"a libpq connection string or URL (default {d.db!r})")
+    c.add_argument("--user", default=d.username, help=f"the broker user (default {d.username})")
+    c.add_argument("--password-file", default="", metavar="FILE", help="a file holding the broker password")
+    c.add_argument("--ca-file", default="", metavar="FILE", help="TLS to the broker, trusting this CA")
+    c.add_argument("--client-id", default=d.client_id, help="the persistent session's id (default %(default)s)")
+    c.add_argument("--batch-size", type=int, default=d.batch_size, metavar="N", help="records per transaction")
+    c.add_argument("--retention-days", type=float, default=d.retention_days, metavar="DAYS",
+                   help="records older are deleted, hourly (default %(default)s)")
+    c.set_defaults(func=cmd_collect)
+
+    m = sub.add_parser("migrate", help="create or upgrade the fleet's tables in PostgreSQL, then exit")
+    m.add_argument("--db", default=d.db, metavar="DSN")
+    m.set_defaults(func=cmd_migrate)
+
+    pu = sub.add_parser("purge", help="delete plays, minutes, acks and rejections older than DAYS, then exit")
+    pu.add_argument("--db", default=d.db, metavar="DSN")
+    pu.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    pu.set_defaults(func=cmd_purge)
+
+
+def _fail(msg: str) -> int:
+    print(f"signage fleet: {msg}", file=sys.stderr)
+    return 2
+
+
+def _config(args: argparse.Namespace) -> CollectorConfig:
+    values = {field: getattr(args, opt[2:].replace("-", "_")) for opt, field in _OPTIONS.items()}
+    return CollectorConfig(**values)
+
+
+def _explain(exc: ValidationError) -> str:
+    by_field = {v: k for k, v in _OPTIONS.items()}
+    lines = []
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        lines.append(f"{by_field.get(field, field or 'options')}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def _password(path: str) -> str | None:
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--password-file {path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise ValueError(f"--password-file {path}: empty")
+    return lines[0]
+
+
+def _connect(dsn: str):
+    import psycopg
+
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+
+
+def cmd_collect(args: argparse.Namespace, settings=None) -> int:
+    try:
+        cfg = _config(args)
+        password = _password(cfg.password_file)
+    except ValidationError as exc:
+        return _fail(_explain(exc))
+    except ValueError as exc:
+        return _fail(str(exc))
+    import ssl
+
+    from signage.fleet.collector import Collector
+
+    try:
+        collector = Collector(cfg, password)
+    except (OSError, ssl.SSLError, ValueError) as exc:  # tls_set reading the CA file
+        return _fail(f"--ca-file {cfg.ca_file}: {getattr(exc, 'strerror', None) or exc}")
+    return collector.run_forever()
+
+
+def _with_db(dsn: str, job) -> int:
+    import psycopg
+
+    from signage.fleet import pgschema
+
+    try:
+        with _connect(dsn) as conn:
+            return job(conn)
+    except (psycopg.Error, pgschema.SchemaError, ValueError) as exc:
+        return _fail(f"database {pgschema.safe_dsn(dsn)}: {' '.join(str(exc).split()) or type(exc).__name__}")
+
+
+def cmd_migrate(args: argparse.Namespace, settings=None) -> int:
+    from signage.fleet import pgschema
+
+    def job(conn) -> int:
+        applied = pgschema.migrate(conn)
+        print(f"schema version {pgschema.current_version(conn)}"
+              + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)"))
+        return 0
+
+    return _with_db(args.db, job)
+
+
+def cmd_purge(args: argparse.Namespace, settings=None) -> int:
+    from signage.fleet import pgschema
+
+    if args.older_than < 0:
+        return _fail("--older-than: must be 0 or more days")
+
+    def job(conn) -> int:
+        pgschema.migrate(conn)
+        deleted = pgschema.purge(conn, args.older_than)
+        print(", ".join(f"{table}: {n} deleted" for table, n in deleted.items()))
+        return 0
+
+    return _with_db(args.db, job)
