@@ -51,8 +51,12 @@ class Built:
     failed: list[str] | None = None  # why the run stopped by itself, when it did (exit 2)
     analytics_log: logging.Handler | None = None  # keeps the analytics writer's last warning
     fleet: object = None  # the fleet agent (fleet.enabled), signage/fleet/service.py
+    pause_inputs: object = None  # the staff's pause file and the button (signage/pause_inputs.py)
 
     def start(self) -> None:
+        if self.pause_inputs is not None:  # a pause asked before the start keeps the camera closed from it
+            self.pause_inputs.start()
+            self.player.apply_pause()
         self.sensing.start()
         self.watcher.start()
         self.trimmer.start()
@@ -65,6 +69,8 @@ class Built:
             self.fleet.stop()
         logging.getLogger("signage.analytics").removeHandler(self.analytics_log)
         self.notifier.stopping()
+        if self.pause_inputs is not None:
+            self.pause_inputs.stop()
         self.health.stop()
         self.trimmer.stop()
         self.watcher.stop()
@@ -149,14 +155,17 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     on_frame = RunMonitor(active=active, screen=screen, health=health, notifier=notifier,
                           playlist_problem=playlist_problem, camera_once=opts.camera_once, failed=failed, stop=stop)
 
+    from signage.pause_inputs import build_pause
+
+    pause, pause_inputs = build_pause(settings, camera.enabled)
     kw = {"wall": wall} if wall is not None else {}
     player = Player(active=active, director=director, screen=screen, sensing=sensing, analytics=analytics,
                     on_frame=on_frame, until_camera_ends=opts.camera_once,
-                    quit_key=settings.display.quit_key, **kw)
+                    quit_key=settings.display.quit_key, pause=pause, **kw)
     fleet = build_agent(settings, analytics_cfg, store=content, screen=screen, watcher=watcher, active=active)
     return Built(player=player, display=display, screen=screen, sensing=sensing, watcher=watcher, analytics=analytics,
                  trimmer=MemoryTrimmer(), health=health, notifier=notifier, failed=failed,
-                 analytics_log=warning, fleet=fleet)
+                 analytics_log=warning, fleet=fleet, pause_inputs=pause_inputs)
 
 
 def run(settings: Settings, opts: RunOptions) -> int:

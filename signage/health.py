@@ -100,6 +100,7 @@ def snapshot(state: Any, now: dt.datetime) -> dict[str, Any]:
             "passers_by": a.passers_by, "mean_dwell_s": round(a.mean_dwell_s, 1), "trend": a.trend,
         },
         "errors": [f"{t} {msg}"[:200] for t, msg in state.errors[-10:]],
+        "paused_until": _iso(getattr(state, "paused_until", None)),  # a passer-by's pause (docs/objection.md)
     }
 
 

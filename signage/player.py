@@ -5,7 +5,9 @@ Each frame, on the main thread: take the latest audience snapshot (never waiting
 camera), let the director decide when a decision is due, hand the screen what to show
 (prepared in advance), draw one frame, and pass proof-of-play events to the analytics
 writer (which writes on its own thread). A playlist swapped in by the watcher is taken at
-the next frame. ``stop`` (set by SIGTERM or SIGINT) ends the loop cleanly: the play on
+the next frame. A passer-by's pause (``PauseControl``, signage/pause.py: a key nothing else
+uses, a button, the admin service) closes the camera while it runs: the notice says until
+when, and with no audience measurement no audience rule fires. ``stop`` (set by SIGTERM or SIGINT) ends the loop cleanly: the play on
 screen is recorded as interrupted and everything queued is written.
 """
 
@@ -22,6 +24,7 @@ from typing import Protocol
 import pygame
 
 from signage.director import Director, Idle, Play, Show
+from signage.pause import PauseControl
 from signage.playlist.active import ActivePlaylist
 from signage.render.screen import Screen
 from signage.values import AudienceSnapshot, SensingStatus
@@ -35,6 +38,8 @@ class Sensing(Protocol):
     def latest(self) -> AudienceSnapshot | None: ...
     def status(self) -> SensingStatus: ...
     def mark_play(self, label: int) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
 
 
 class Analytics(Protocol):
@@ -43,6 +48,7 @@ class Analytics(Protocol):
     def play_on_screen(self, handle: object, now=None) -> None: ...
     def play_ended(self, handle: object, outcome: str = "completed", now=None) -> None: ...
     def audience(self, snapshot: AudienceSnapshot | None, now=None) -> None: ...
+    def paused(self, paused: bool, now=None) -> None: ...
     def close(self, timeout: float = 5.0, now=None) -> None: ...
 
 
@@ -62,6 +68,7 @@ class PlayerState:
     sensing: SensingStatus | None = None
     audience: AudienceSnapshot | None = None
     render_fps: float = 0.0
+    paused_until: dt.datetime | None = None  # audience measurement paused by a passer-by until then
     errors: list[tuple[str, str]] = field(default_factory=list)  # (ISO time, message), newest last
 
     def error(self, now: dt.datetime, message: str) -> None:
@@ -82,7 +89,7 @@ class Player:
     def __init__(self, *, active: ActivePlaylist, director: Director, screen: Screen, sensing: Sensing,
                  analytics: Analytics | None = None, wall: Callable[[], dt.datetime] = utcnow,
                  on_frame: Callable[[PlayerState], None] | None = None, until_camera_ends: bool = False,
-                quit_key: bool = False) -> None:
+                quit_key: bool = False, pause: PauseControl | None = None) -> None:
         self.active = active
         self.director = director
         self.screen = screen
@@ -92,12 +99,14 @@ class Player:
         self.on_frame = on_frame
         self.until_camera_ends = until_camera_ends  # a scripted run: a video as the camera, played once
         self.quit_key = quit_key  # Escape stops the player
+        self.pause = pause  # None: nothing can pause audience measurement (the camera is off by configuration)
         self.state = PlayerState(started_at=wall(), playlist=director.loaded.playlist.name,
                                  playlist_version=active.version, playlist_file=str(director.loaded.path))
         self._version = active.version
         self._handles: dict[int, object] = {}  # director play id -> analytics handle
         self._on_screen: set[int] = set()  # plays whose first frame was shown
         self._pending: Show | None = None  # decided, shown once its open row is on record
+        self._stop_asked = False  # the window was closed (or Escape): run() stops
         director.listeners.ended.append(self._ended)
 
     # ------------------------------------------------------------------ proof of play
@@ -153,6 +162,7 @@ class Player:
             self.state.playlist = self.active.current.playlist.name
             self.state.playlist_version = self._version
             self.state.playlist_file = str(self.active.current.path)
+        self._pause_step(now)
         status = self.sensing.status()
         audience = self.sensing.latest()
         self.screen.set_camera(status.camera_on)
@@ -188,6 +198,40 @@ class Player:
         if self.on_frame is not None:
             self.on_frame(st)
 
+    def _pause_step(self, now: dt.datetime) -> None:
+        """A pause that began closes the camera, one that ended reopens it (and the analytics count both)."""
+        if self.pause is None:
+            return
+        until = self.pause.step(now)
+        if (until is not None) != (self.state.paused_until is not None):
+            if until is not None:
+                self.sensing.pause()
+            else:
+                self.sensing.resume()
+                log.info("audience measurement resumed")
+            if self.analytics is not None:
+                self.analytics.paused(until is not None, now)
+        self.state.paused_until = until
+        self.screen.notice.set_paused(None if until is None else self.pause.label(until))
+
+    def apply_pause(self) -> None:
+        """Take the pause requests now (before sensing starts: an old request still running keeps
+        the camera closed from the start)."""
+        self._pause_step(self.wall())
+
+    def handle_events(self) -> None:
+        """The window's events: closing it (or Escape, when ``quit_key``) stops the player; a key
+        the screen does not use (O: the operator overlay) may pause audience measurement."""
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                log.info("window closed: stopping")
+                self._stop_asked = True
+            elif self.quit_key and event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+                log.info("Escape pressed: stopping")
+                self._stop_asked = True
+            elif not self.screen.handle_event(event) and self.pause is not None and event.type == pygame.KEYDOWN:
+                self.pause.key(event.key, self.wall())
+
     # ------------------------------------------------------------------ the loop
     def prepare_first(self, timeout_s: float = FIRST_FRAME_WAIT_S) -> bool:
         """Before the first frame is drawn: decide the first play, and wait (at most
@@ -215,15 +259,9 @@ class Player:
             if not self.prepare_first():
                 log.info("first creative not ready after %.0f s: the slate shows until it is", FIRST_FRAME_WAIT_S)
             while not stop.is_set():
-                for event in pygame.event.get():
-                    if event.type == pygame.QUIT:
-                        log.info("window closed: stopping")
-                        stop.set()
-                    elif self.quit_key and event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-                        log.info("Escape pressed: stopping")
-                        stop.set()
-                    else:
-                        self.screen.handle_event(event)
+                self.handle_events()
+                if self._stop_asked:
+                    stop.set()  # this frame is still drawn, as before
                 self.frame()
                 if self.until_camera_ends and self.state.sensing is not None and self.state.sensing.camera == "ended":
                     log.info("the camera video has ended: stopping")

@@ -89,6 +89,8 @@ def run_status(args: Any, settings: Any) -> int:
             f"{_num(cam.get('reconnects')):.0f} reconnects" + (f", last error: {cam['last_error']}" if cam.get("last_error") else ""),
             _analytics_line(_part(doc, "analytics")),
             _audience_line(_part(doc, "audience")),
+            *([f"audience measurement paused until {doc['paused_until']} (a passer-by's pause)"]
+              if isinstance(doc.get("paused_until"), str) else []),
         ]
         errors = _list(doc.get("errors"))
         lines.append(f"recent errors: {len(errors)}")

@@ -132,7 +132,7 @@ class CreativeSpec:
             raise ValueError(f"CreativeSpec {self.id!r}: duration must be > 0")
 
 
-CameraState = Literal["off", "starting", "on", "reconnecting", "ended", "stopped"]
+CameraState = Literal["off", "starting", "on", "reconnecting", "ended", "stopped", "paused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ class SensingStatus:
 
     camera: "off" (disabled by configuration), "starting", "on" (frames arriving),
     "reconnecting" (failed or stalled; retried), "ended" (a video played once is over),
-    "stopped".
+    "stopped", "paused" (closed while a passer-by's pause runs: signage/pause.py).
     """
 
     camera: CameraState

@@ -42,6 +42,7 @@ ACTIONS = frozenset({
     "view_reports",      # reports and exports (an advertiser's: of their own versions only)
     "view_all_reports",  # reports of every version
     "manage_accounts",   # users and tokens (the CLI only, today)
+    "pause",             # pause audience measurement for a passer-by, or resume it (docs/objection.md)
 })
 
 _ADVERTISER_ACTIONS = frozenset({"upload", "drafts", "view_version", "activate", "view_status", "view_reports"})
@@ -52,6 +53,7 @@ OPERATORS_ONLY = {
     "view_raw_status": "Only an operator can read the player's raw status; the status in words is on the dashboard.",
     "view_all_reports": "Only an operator can read every account's reports.",
     "manage_accounts": "Only an operator can manage users and tokens.",
+    "pause": "Only an operator (the site's staff) can pause or resume audience measurement.",
 }
 
 

@@ -306,3 +306,27 @@ def get_export(request: Request, acc: Acct, since: Since = None, until: Since = 
     except ReportUnavailable as exc:
         raise HTTPException(404, str(exc)) from None
     return Response(text, media_type=media)
+
+
+# ------------------------------------------------------------------ a passer-by's objection
+
+
+def _ask_player(request: Request, acc: Account, what: str) -> dict[str, Any]:
+    from signage.admin.pause_request import PauseUnavailable, ask_player
+
+    require(acc, "pause")
+    try:
+        return ask_player(service(request), acc.name, what)
+    except PauseUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+
+
+@router.post("/pause", summary="Pause audience measurement (a passer-by's objection) for pause.duration_min: "
+             "the player closes the camera within a second; a pause running starts its full time again")
+def pause_measurement(request: Request, acc: Acct) -> dict[str, Any]:
+    return _ask_player(request, acc, "pause")
+
+
+@router.delete("/pause", summary="End a pause now: the player opens the camera again")
+def resume_measurement(request: Request, acc: Acct) -> dict[str, Any]:
+    return _ask_player(request, acc, "resume")

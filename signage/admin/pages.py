@@ -272,6 +272,21 @@ def activate(request: Request, version_id: str, csrf: str = Form("")) -> Respons
     return RedirectResponse(f"/versions/{v.id}?done=activated", 303)
 
 
+@router.post("/pause")
+def pause(request: Request, csrf: str = Form(""), resume: str = Form("")) -> Response:
+    """The dashboard's buttons: pause audience measurement for a passer-by, or resume it."""
+    from signage.admin.pause_request import PauseUnavailable, ask_player
+
+    s, acc, no = allowed(request, "pause", csrf)
+    if no is not None:
+        return no
+    try:
+        said = ask_player(service(request), acc.name, "resume" if resume else "pause")
+    except PauseUnavailable as exc:
+        return render(request, "message.html", s, status=503, title="The player cannot be told", message=str(exc))
+    return render(request, "message.html", s, title="Resumed" if resume else "Paused", message=said["message"])
+
+
 @router.post("/rollback")
 def rollback(request: Request, csrf: str = Form("")) -> Response:
     s, acc, no = allowed(request, "rollback", csrf)

@@ -90,6 +90,8 @@ def camera_words(cam: Any) -> str:
         text = "failing" + (f" for {duration_words(failing)}" if failing >= 1 else "") + ", reconnecting: audience rules are off"
         err = cam.get("last_error")
         return text + (f" (last error: {no_paths(err)})" if err else "")
+    if state == "paused":
+        return "closed: audience measurement paused by a passer-by, audience rules are off"
     if state in ("ended", "stopped"):
         return f"{state}: audience rules are off"
     return "unknown"
@@ -145,6 +147,8 @@ def human_status(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
         rows.append(("Playlist", f"“{doc['playlist']}”"))
     rows += [("Camera", camera_words(doc.get("camera"))), ("Display", display_words(doc.get("display"))),
              ("Audience", audience_words(doc.get("audience")))]
+    if isinstance(doc.get("paused_until"), str):  # a passer-by's pause (docs/objection.md)
+        rows.append(("Measurement", f"paused by a passer-by until {doc['paused_until'][11:16]} UTC: the camera is closed"))
     up = duration_words(doc.get("uptime_s"))
     age = _num(doc.get("age_s"))
     rows.append(("Running for", up + (f" (status {duration_words(age, 1)} old)" if age >= 2 else "")))

@@ -27,6 +27,10 @@ from adding up faces over time:
   included. A span closed in parts (``roll`` with the same label) reports in each part only
   what is new, so the parts add up to the span's count.
 
+Paused time (a passer-by's objection, docs/objection.md) is counted apart: ``paused_s`` is the
+span's seconds while audience measurement was paused (never camera-on time), ``pauses`` the
+pauses that began in the span. A paused minute is kept even with no snapshot in it.
+
 Nothing here can hold a face or a track: only sums of the snapshot's anonymous counts.
 """
 
@@ -61,6 +65,8 @@ class AudienceTotals:
     viewers: int = 0  # people who looked at the screen for at least 1 s while the span lasted
     arrivals: int = 0  # people whose first second in view fell in the span (each person once)
     new_viewers: int = 0  # people whose first second of looking fell in the span (each once)
+    paused_s: float = 0.0  # seconds of the span while audience measurement was paused
+    pauses: int = 0  # pauses that began in the span
 
     @property
     def mean_faces(self) -> float:
@@ -96,7 +102,7 @@ class AudienceTotals:
 
     @property
     def has_data(self) -> bool:
-        return self.samples > 0 or self.camera_on_s > 0
+        return self.samples > 0 or self.camera_on_s > 0 or self.paused_s > 0 or self.pauses > 0
 
 
 class AudienceAccumulator:
@@ -108,7 +114,8 @@ class AudienceAccumulator:
     goes backwards adds no time.
     """
 
-    __slots__ = ("hold_s", "totals", "_t", "_held", "_held_at", "_last_sample_t", "_label", "_counter", "_reported")
+    __slots__ = ("hold_s", "totals", "_t", "_held", "_held_at", "_last_sample_t", "_label", "_counter", "_reported",
+                 "_paused")
 
     def __init__(
         self,
@@ -117,6 +124,7 @@ class AudienceAccumulator:
         held: AudienceSnapshot | None = None,
         held_at: float | None = None,
         label: SpanLabel | None = None,
+        paused: bool = False,
     ) -> None:
         if hold_s <= 0:
             raise ValueError("hold_s must be > 0")
@@ -129,6 +137,7 @@ class AudienceAccumulator:
         self._counter = None if held is None else counter_of(held)  # counts before the span: the baseline
         self._label: SpanLabel | None = None
         self._reported = (0, 0)  # impressions, viewers of this label already in closed parts
+        self._paused = paused  # a pause running when the span began (not counted as one of its pauses)
         self.relabel(label)
 
     @property
@@ -148,6 +157,8 @@ class AudienceAccumulator:
             return
         tot = self.totals
         tot.span_s += t - self._t
+        if self._paused:
+            tot.paused_s += t - self._t
         snap = self._held
         if snap is not None:
             end = min(t, self._held_at + self.hold_s)
@@ -199,6 +210,18 @@ class AudienceAccumulator:
         if counted is not None:
             tot.impressions = max(tot.impressions, counted[0] - self._reported[0])
             tot.viewers = max(tot.viewers, counted[1] - self._reported[1])
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_paused(self, t: float, paused: bool) -> None:
+        """Audience measurement paused (or measured again) from ``t``: a pause that begins is
+        counted, and its seconds go to ``paused_s``."""
+        self.advance(t)
+        if paused and not self._paused:
+            self.totals.pauses += 1
+        self._paused = paused
 
     def roll(self, t: float) -> AudienceTotals:
         """Close the span at ``t``: return its totals and start a new span at ``t`` that
@@ -272,7 +295,7 @@ class MinuteAggregator:
             if totals.has_data:
                 done.append(MinuteTotals(self._minute, totals))
             self._minute = end
-            if self._acc.covered_until <= end:  # nothing to count until t's minute: jump there
+            if self._acc.covered_until <= end and not self._acc.paused:  # nothing to count until t's minute: jump there
                 self._minute = int(t // MINUTE) * MINUTE
                 self._acc.roll(max(self._minute, end))
             self._acc.relabel(("minute", self._minute))
@@ -282,6 +305,12 @@ class MinuteAggregator:
     def add(self, t: float, snapshot: AudienceSnapshot | None) -> list[MinuteTotals]:
         done = self.advance(t)
         self._acc.add(t, snapshot)
+        return done
+
+    def set_paused(self, t: float, paused: bool) -> list[MinuteTotals]:
+        """Paused (or measured again) from ``t``; returns the minutes that closed."""
+        done = self.advance(t)
+        self._acc.set_paused(t, paused)
         return done
 
     def flush(self, t: float) -> list[MinuteTotals]:

@@ -101,6 +101,7 @@ def to_table(report: Report, tz) -> str:
     lines = [
         head,
         f"{t.plays} plays, {duration(t.screen_time_s)} on screen; baseline: {report.baseline_minutes} audience minutes{cam}",
+        *([paused_line(report)] if report.pauses or report.paused_s else []),
         "",
     ]
     header = ["creative", "plays", "done", "cut", "screen time", "faces", "attention s",
@@ -135,6 +136,13 @@ def to_table(report: Report, tz) -> str:
     if report.expressions_off:
         lines.append("off: expressions off on this screen (sensing.expressions = \"off\"): no smile or surprise is computed.")
     return "\n".join(lines) + "\n"
+
+
+def paused_line(report: Report) -> str:
+    """Pauses asked by passers-by (docs/objection.md): nothing was measured then."""
+    n = report.pauses
+    return (f"audience measurement paused {n} time{'' if n == 1 else 's'} by passers-by, "
+            f"{duration(report.paused_s)} in all (nothing measured, no audience rule)")
 
 
 TABLE_WITHHELD = "<3"  # in the table, in place of a smile figure of fewer than 3 people
@@ -194,5 +202,6 @@ def to_json(report: Report) -> str:
         "expressions_withheld": {"creatives": report.withheld, "reason": WITHHELD} if report.withheld else None,
         "expressions": "off" if report.expressions_off else "on",
         "rules": [clean(asdict(r)) for r in report.rules],
+        "paused": clean({"pauses": report.pauses, "paused_s": report.paused_s}),
     }
     return json.dumps(doc, indent=2) + "\n"

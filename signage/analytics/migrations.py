@@ -82,6 +82,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audience_minutes ADD COLUMN new_viewers INTEGER NOT NULL DEFAULT 0
     """,
     "crash_safe",  # MIGRATIONS[2]: see _crash_safe below (needs Python: a CHECK constraint widened)
+    # 3 -> 4: a passer-by's pauses (docs/objection.md): the seconds measurement was paused, the pauses begun.
+    """
+    ALTER TABLE plays ADD COLUMN paused_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE plays ADD COLUMN pauses INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN paused_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE audience_minutes ADD COLUMN pauses INTEGER NOT NULL DEFAULT 0
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

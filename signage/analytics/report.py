@@ -37,6 +37,8 @@ Counts of people (docs/reports.md, "What the figures mean"):
   view fell in: the sum of the per-minute arrivals (of the plays' arrivals when no minute is
   stored). lookers: the same for the first second of looking. Never a sum of per-play figures.
 - unknown (None) where the camera was never on: a count of 0 then means nothing was measured.
+- paused: the seconds audience measurement was paused by passers-by (docs/objection.md) and
+  the pauses begun, from the minutes (from the plays when no minute is stored).
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ def build_report(
     for m in minutes:
         everything = everything.merge(m.audience)
     starts = [p.start_ts for p in plays] + [float(m.minute_ts) for m in minutes]
+    paused = [m.audience for m in minutes] or [p.audience for p in plays]
     days = audience_by_period(plays, minutes, tz, "day")
     known = [d for d in days if d.people is not None]
     return Report(
@@ -208,4 +211,6 @@ def build_report(
         lookers=sum(d.lookers or 0 for d in known) if known else None,
         hours=audience_by_period(plays, minutes, tz, "hour"),
         days=days,
+        paused_s=sum(a.paused_s for a in paused),
+        pauses=sum(a.pauses for a in paused),
     )

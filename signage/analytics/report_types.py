@@ -68,6 +68,8 @@ class Report:
     hours: list[PeriodLine] = field(default_factory=list)  # per hour of the period (local time)
     days: list[PeriodLine] = field(default_factory=list)  # per day of the period (local time)
     withheld: list[str] = field(default_factory=list)  # expression figures withheld: fewer than 3 people (anonymity.py)
+    paused_s: float = 0.0  # seconds audience measurement was paused by passers-by (docs/objection.md)
+    pauses: int = 0  # pauses begun in the period
     expressions_off: bool = False  # sensing.expressions = "off" on this screen: a missing smile figure says so
 
     @property

@@ -19,6 +19,7 @@ TOTALS_COLUMNS = (
     "samples", "camera_on_s", "face_s", "watcher_s", "measured_s",
     "smile_s", "surprise_s", "max_faces", "passers_by",
     "impressions", "viewers", "arrivals", "new_viewers",
+    "paused_s", "pauses",
 )  # fmt: skip
 
 

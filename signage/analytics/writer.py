@@ -74,6 +74,7 @@ class AnalyticsWriter:
         self._open: dict[str, _OpenPlay] = {}
         self._last: AudienceSnapshot | None = None
         self._last_t: float | None = None
+        self._paused = False  # audience measurement paused by a passer-by (``paused``)
         self._minutes: MinuteAggregator | None = None
         self._next_checkpoint = float("-inf")
         self._ended: list[PlayWrite] = []  # ended plays not queued yet (see play_ended)
@@ -122,7 +123,7 @@ class AnalyticsWriter:
                 if previous is not None:  # the same key again: the earlier play has ended
                     self._queue.put(PlayWrite(self._play_row(previous, "interrupted", t)))
                 acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t,
-                                          label=None if key is None else ("play", key))  # fmt: skip
+                                          label=None if key is None else ("play", key), paused=self._paused)  # fmt: skip
                 self._open[handle] = _OpenPlay(
                     play_id, creative_id, rule_id, reason, planned_s, playlist, playlist_version, t, acc, decided=t
                 )
@@ -148,8 +149,10 @@ class AnalyticsWriter:
             if p is None or t <= p.start:
                 return
             p.start = t
+            pauses = p.acc.totals.pauses  # a pause begun between its decision and its first frame is its own
             p.acc = AudienceAccumulator(t, self.config.sample_hold_s, held=self._last, held_at=self._last_t,
-                                        label=p.acc.label)  # people are counted per play by its key
+                                        label=p.acc.label, paused=self._paused)  # people are counted per play by its key
+            p.acc.totals.pauses = pauses
 
     def play_ended(self, handle: Hashable, outcome: Outcome = "completed", now: Now = None) -> None:
         """The play left the screen: ``completed`` (ran its course), ``interrupted`` (cut
@@ -180,14 +183,31 @@ class AnalyticsWriter:
             self._last = snapshot
             for p in self._open.values():
                 p.acc.add(t, snapshot)
-            if self.config.minute_aggregates:
-                if self._minutes is None:
-                    self._minutes = MinuteAggregator(t, self.config.sample_hold_s)
-                done = self._minutes.add(t, snapshot)
-                if done:
-                    self._queue.put(MinuteWrite(done, t))
+            self._minute(t, lambda m: m.add(t, snapshot))
             if t >= self._next_checkpoint:
                 self._checkpoint(t)
+
+    def paused(self, paused: bool, now: Now = None) -> None:
+        """Audience measurement paused by a passer-by (True) or measured again (False) from
+        ``now``: the open plays and the minute count the paused seconds and the pauses begun."""
+        t = self._t(now)
+        with self._lock:
+            if self._closed or paused == self._paused:
+                return
+            self._paused = paused
+            for p in self._open.values():
+                p.acc.set_paused(t, paused)
+            self._minute(t, lambda m: m.set_paused(t, paused))
+
+    def _minute(self, t: float, step: Callable[[MinuteAggregator], list]) -> None:
+        """Hand the minute aggregator a sample (``step``) and queue the minutes it closed. Caller holds the lock."""
+        if not self.config.minute_aggregates:
+            return
+        if self._minutes is None:
+            self._minutes = MinuteAggregator(t, self.config.sample_hold_s)
+        done = step(self._minutes)
+        if done:
+            self._queue.put(MinuteWrite(done, t))
 
     def _checkpoint(self, t: float) -> None:
         """Queue the open plays as they stand and the audience counted since the previous

@@ -90,6 +90,16 @@ class NoticeText(Strict):
     camera_off: str | None = None  # said instead while the camera is off
     more: str | None = None  # beside the QR code: where to read the full notice
     object: str | None = None  # the right to object, and where to exercise it (EDPB Guidelines 3/2019)
+    # said while a passer-by's pause runs (docs/objection.md); {until} is the end, HH:MM local time
+    paused: str | None = Field(None, min_length=1, max_length=160)
+
+    @field_validator("paused")
+    @classmethod
+    def _until(cls, v: str | None) -> str | None:
+        rest = "" if v is None else v.replace("{until}", "")
+        if v is not None and (v.count("{until}") != 1 or "{" in rest or "}" in rest):
+            raise ValueError("the paused text holds {until} once (where the time goes) and no other braces")
+        return v
 
 
 # English and French, the first layer of a two-level notice (CNIL / EDPB guidance on video
@@ -102,6 +112,7 @@ DEFAULT_NOTICE_TEXT: dict[str, NoticeText] = {
         camera_off="Camera off: no audience measurement.",
         more="Full notice",
         object="To object, ask staff or write to us.",
+        paused="Audience measurement paused until {until}.",
     ),
     "fr": NoticeText(
         camera_on="Caméra active\u00a0:",
@@ -109,6 +120,7 @@ DEFAULT_NOTICE_TEXT: dict[str, NoticeText] = {
         camera_off="Caméra éteinte\u00a0: aucune mesure d'audience.",
         more="Notice complète",
         object="Opposition\u00a0: demandez au personnel.",
+        paused="Mesure d'audience suspendue jusqu'à {until}.",
     ),
 }
 
@@ -123,7 +135,8 @@ class NoticeConfig(Strict):
     url: str = Field("https://cafe-lumiere.example/privacy", min_length=0, max_length=200)  # "": this kiosk's /privacy
     # Languages shown, one line each, in this order.
     languages: list[str] = Field(default_factory=lambda: ["en", "fr"], min_length=1, max_length=4)
-    # Per-language words; a language other than en/fr must give all five fields.
+    # Per-language words; a language other than en/fr must give all five fields (and should
+    # give "paused", said while a passer-by's pause runs).
     text: dict[str, NoticeText] = Field(default_factory=dict)
     # With the camera off: "say" so on the screen, or "hide" the notice.
     camera_off: Literal["say", "hide"] = "say"
@@ -145,10 +158,18 @@ class NoticeConfig(Strict):
         base = DEFAULT_NOTICE_TEXT.get(lang, NoticeText()).model_dump()
         given = self.text.get(lang, NoticeText()).model_dump(exclude_none=True)
         merged = {**base, **given}
+        merged.pop("paused", None)  # optional: resolved_paused
         missing = [k for k, v in merged.items() if not v]
         if missing:
             raise ValueError(f"notice.text.{lang}: {', '.join(missing)} missing (no built-in text for {lang!r})")
         return merged
+
+
+    def resolved_paused(self, lang: str) -> str:
+        """What the notice says in ``lang`` while a passer-by's pause runs, ``{until}`` for HH:MM:
+        configured, built in (en, fr), else the language's camera_off text and the time."""
+        given = self.text.get(lang, NoticeText()).paused or DEFAULT_NOTICE_TEXT.get(lang, NoticeText()).paused
+        return given or f"{self.resolved_text(lang)['camera_off']} ({{until}})"
 
 
 class ScreenConfig(Strict):

@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from signage.config.admin import AdminConfig
 from signage.config.fleet_admin import FleetAdminConfig
+from signage.config.pause import PauseConfig
 from signage.config.privacy import PrivacyConfig
 from signage.config.player import AnalyticsConfig, HealthConfig, PlayerConfig, PlaylistLimits
 from signage.config.screen import DisplayConfig, NoticeConfig, ScreenConfig
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     screen: ScreenConfig = ScreenConfig()
     fleet: FleetConfig = FleetConfig()
     fleet_admin: FleetAdminConfig = FleetAdminConfig()
+    pause: PauseConfig = PauseConfig()
 
     @field_validator("log_level")
     @classmethod

@@ -89,7 +89,8 @@ def _en(f: Facts) -> Page:
                       + (", and to the operator's own central server." if f.fleet else "."))
     rights = []
     if f.pause_min:
-        rights.append(f"Right to object: press the pause button by the screen or ask staff. Audience measurement "
+        how = "press the pause button by the screen or ask staff" if f.pause_button else "ask staff"
+        rights.append(f"Right to object: {how}. Audience measurement "
                       f"stops for {f.pause_min} minutes: the camera is switched off and the screen says until when. "
                       "You lose nothing by it: the screen goes on showing its programme.")
     else:
@@ -150,8 +151,9 @@ def _fr(f: Facts) -> Page:
                       + (", et au serveur central de l'exploitant." if f.fleet else "."))
     rights = []
     if f.pause_min:
-        rights.append(f"Droit d'opposition\u00a0: appuyez sur le bouton pause près de l'écran ou demandez au "
-                      f"personnel. La mesure d'audience s'arrête {f.pause_min} minutes\u00a0: la caméra est "
+        how = ("appuyez sur le bouton pause près de l'écran ou demandez au personnel" if f.pause_button
+               else "demandez au personnel")
+        rights.append(f"Droit d'opposition\u00a0: {how}. La mesure d'audience s'arrête {f.pause_min} minutes\u00a0: la caméra est "
                       "éteinte et l'écran indique jusqu'à quelle heure. Vous n'y perdez rien\u00a0: l'écran "
                       "continue son programme.")
     else:

@@ -21,6 +21,7 @@ class Facts:
     expressions: bool  # smile and surprise looks are measured
     zones: tuple[str, ...]  # names of the exclusion zones
     pause_min: int | None  # a passer-by's pause, minutes (None: no pause configured)
+    pause_button: bool  # a button or key by the screen (else staff pause it from the admin service)
     retention_days: int
     fleet: bool  # aggregates go to the operator's central server
     version: str
@@ -42,6 +43,11 @@ def _pause(settings: Settings) -> int | None:
         return None
     minutes = getattr(pause, "duration_min", None)
     return int(minutes) if minutes else None
+
+
+def _pause_button(settings: Settings) -> bool:
+    pause = getattr(settings, "pause", None)
+    return pause is not None and (getattr(pause, "gpio_pin", None) is not None or bool(getattr(pause, "keys", None)))
 
 
 def page_url(settings: Settings) -> str:
@@ -66,6 +72,7 @@ def facts(settings: Settings) -> Facts:
         expressions=_expressions(settings),
         zones=_zones(settings),
         pause_min=_pause(settings),
+        pause_button=_pause_button(settings),
         retention_days=settings.analytics.retention_days,
         fleet=bool(fleet is not None and getattr(fleet, "enabled", False)),
         version=__version__,

@@ -5,6 +5,10 @@ devices): who runs the screen, why the camera is on, what is not done, a contact
 to read the full notice (its URL, also as a QR code), in each configured language. Its text
 comes from configuration only; nothing a playlist says can change or hide it.
 
+While a passer-by's pause runs (signage/pause.py), the band says instead, in each language,
+that audience measurement is paused until HH:MM (``set_paused``), with the camera-off badge;
+it then shows even where ``camera_off = "hide"``, and is never taller than the camera-on band.
+
 Both overlays are rendered once into a cached surface and re-rendered only when what they
 say changes, so drawing them costs one blit per frame.
 """
@@ -183,9 +187,14 @@ class PrivacyNotice:
         self.drawn: list[pygame.Rect] = []  # the last render's text lines and QR card, in the band
         self.drawn_lines: list[str] = []  # the words of those text lines
         self.qr_left_out = False  # the last render left the QR code out (modules would be too fine)
+        self.paused_until: str | None = None  # HH:MM while a pause runs (set_paused)
+
+    def set_paused(self, until: str | None) -> None:
+        """A pause runs until ``until`` (HH:MM, local time), or none (None): what the band says."""
+        self.paused_until = until
 
     def visible(self, camera_on: bool) -> bool:
-        return camera_on or self.config.camera_off == "say"
+        return camera_on or self.config.camera_off == "say" or self.paused_until is not None
 
     def height(self, size: Size, camera_on: bool = True) -> int:
         """Height of the band on a ``size`` screen (0 when hidden): creatives keep clear of it."""
@@ -194,7 +203,7 @@ class PrivacyNotice:
         return self.surface(size, camera_on)[0].get_height()
 
     def surface(self, size: Size, camera_on: bool) -> tuple[pygame.Surface, tuple[int, int]]:
-        key = (size, camera_on)
+        key = (size, camera_on, self.paused_until)
         if key != self._key or self._surface is None:
             self._surface = self._render(size, camera_on)
             h = self._surface.get_height()
@@ -216,10 +225,16 @@ class PrivacyNotice:
         out = []
         for lang in c.languages:
             t = c.resolved_text(lang)
+            if self.paused_until is not None:
+                out.append(self._paused_text(lang))
+                continue
             out.append(f"{t['camera_on']} {t['purpose']} {t['object']}" if camera_on else t["camera_off"])
         if camera_on:
             out.append(self._contact_line())
         return out
+
+    def _paused_text(self, lang: str) -> str:
+        return self.config.resolved_paused(lang).replace("{until}", self.paused_until or "")
 
     def _contact_segments(self, short: bool = False) -> list[str]:
         """Controller, contact, where the full notice is: its URL without the scheme, or, when
@@ -249,7 +264,10 @@ class PrivacyNotice:
         sep = max(2, round(6 * u))  # extra space above the contact line
 
         texts = [c.resolved_text(lang) for lang in c.languages]
-        if camera_on:
+        if self.paused_until is not None:  # the camera is closed: the band says until when
+            camera_on = False
+            paragraphs = [[_Run(self._paused_text(lang), LEAD)] for lang in c.languages]
+        elif camera_on:
             paragraphs = [[_Run(t["camera_on"], LEAD), _Run(t["purpose"], TEXT), _Run(t["object"], LEAD)] for t in texts]
         else:
             paragraphs = [[_Run(t["camera_off"], LEAD)] for t in texts]

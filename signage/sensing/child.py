@@ -6,7 +6,9 @@ written, no socket, no program run, no core dump), then runs the camera and the 
 The channel is the process's own pipes, JSON lines both ways:
   stdin, one line first: {"sensing": {...}, "camera": {...}, "stale_after_s": 2.0, "once": false,
                           "sandbox": true, "log_level": "INFO"}
-  stdin, then:           {"play": 12} (a play began on screen), {"stop": true}; EOF = stop
+  stdin, then:           {"play": 12} (a play began on screen), {"pause": true | false} (a
+                         passer-by's pause: the camera closed, then opened again), {"stop": true};
+                         EOF = stop
   stdout:                {"t": <CLOCK_MONOTONIC>, "status": {...}, "snapshot": {...} | null}
                          when a frame was analysed or the status changed, and every 0.5 s.
 File descriptor 1 is pointed at stderr before anything else runs, so that no library's
@@ -81,6 +83,10 @@ def main() -> int:
                 break
             if isinstance(cmd.get("play"), int):
                 service.mark_play(cmd["play"])
+            if cmd.get("pause") is True:
+                service.pause()
+            elif cmd.get("pause") is False:
+                service.resume()
         stop.set()  # "stop", or the player's end of the pipe closed (it stopped or died)
 
     threading.Thread(target=commands, name="sensing commands", daemon=True).start()

@@ -61,6 +61,7 @@ class SensingProcess:
         self._down: str | None = None  # why there is no child right now
         self._restarts = 0
         self._play: int | None = None
+        self._paused = False  # a passer-by's pause (signage/pause.py): the child closes its camera
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()  # the child's stdin
         self._stop = threading.Event()
@@ -72,13 +73,15 @@ class SensingProcess:
 
     def latest(self) -> AudienceSnapshot | None:
         item = self._latest
-        if item is None or self._down is not None or self._status.camera != "on":
+        if item is None or self._paused or self._down is not None or self._status.camera != "on":
             return None
         at, snap = item
         return snap if self._clock() - at <= self._stale_after else None
 
     def status(self) -> SensingStatus:
         st = self._status
+        if self._paused and st.camera != "off":  # said at once, whatever the child's last message
+            return dataclasses.replace(st, camera="paused", fps=0.0)
         if self._down is not None and st.camera not in ("off", "stopped", "ended"):
             return dataclasses.replace(st, camera="reconnecting", fps=0.0, last_error=self._down,
                                        reconnects=st.reconnects + self._restarts)
@@ -89,6 +92,21 @@ class SensingProcess:
     def mark_play(self, label: int) -> None:
         self._play = int(label)
         self._send({"play": self._play})
+
+    def pause(self) -> None:
+        """A passer-by's pause: nothing is published from now, and the child closes its camera
+        (``SensingService.pause``); a child restarted meanwhile starts paused."""
+        if not self._camera.enabled or self._paused:
+            return
+        self._paused = True
+        self._latest = None
+        self._send({"pause": True})
+
+    def resume(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        self._send({"pause": False})
 
     # --------------------------------------------------------------- lifecycle
 
@@ -175,6 +193,8 @@ class SensingProcess:
                 proc.stdin.write(self._config + "\n")
                 if self._play is not None:
                     proc.stdin.write(json.dumps({"play": self._play}) + "\n")
+                if self._paused:
+                    proc.stdin.write(json.dumps({"pause": True}) + "\n")
                 proc.stdin.flush()
             except OSError:
                 pass

@@ -9,6 +9,9 @@ video file (played in real time and looped, standing in for a camera). A source 
 cannot be opened, or a file that ends, is retried with a backoff that doubles up to
 ``camera.reconnect_max_s``; a camera reconnects on its own (see ``CameraSource``). Each
 change of state is logged once.
+
+``pause()`` (a passer-by's objection, signage/pause.py) closes the source within one read
+(at most half a second) and publishes nothing until ``resume()``, which opens it again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class SensingService:
     """Run sensing on its own thread; ``latest()`` is the newest snapshot or None.
 
     None means there is no audience measurement right now (camera off, starting,
-    reconnecting, or no frame for ``stale_after_s``): rules on the audience do not apply.
+    reconnecting, paused, or no frame for ``stale_after_s``): rules on the audience do not apply.
     """
 
     def __init__(self, sensing: SensingConfig, camera: CameraConfig, *, source_factory: SourceFactory | None = None,
@@ -57,6 +60,8 @@ class SensingService:
         self._analysed = 0
         self._times: deque[float] = deque(maxlen=60)
         self._stop = threading.Event()
+        self._paused = threading.Event()  # set by pause(): the source is closed until resume()
+        self._resumed = threading.Event()
         self._thread: threading.Thread | None = None
 
     # --------------------------------------------------------------- render-thread side
@@ -81,6 +86,30 @@ class SensingService:
             state = "reconnecting"  # frames stopped coming: say so until they come back
         return SensingStatus(camera=state, source=self._source_name, fps=fps, analysed=self._analysed,
                              dropped=self._dropped, reconnects=self._reconnects, last_error=self._error)
+
+    def pause(self) -> None:
+        """Stop measuring now: nothing is published from here, and the sensing thread closes
+        the source at its next read (within half a second). A camera off by configuration
+        stays "off"."""
+        if self._state == "off" or self._paused.is_set():
+            return
+        self._resumed.clear()
+        self._paused.set()
+        self._latest = None
+        self._set_state("paused")
+
+    def resume(self) -> None:
+        """Measure again: the source is opened again (its state "starting" until a frame comes)."""
+        if not self._paused.is_set():
+            return
+        self._paused.clear()
+        self._resumed.set()
+        if self._state == "paused":
+            self._set_state("starting")
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
 
     # --------------------------------------------------------------- lifecycle
 
@@ -110,6 +139,8 @@ class SensingService:
     # --------------------------------------------------------------- sensing thread
 
     def _set_state(self, state: CameraState, error: str | None = None) -> None:
+        if self._paused.is_set() and state not in ("paused", "stopped"):
+            return  # the sensing thread's last words after pause(): the pause is what is true
         if state != self._state:
             if state == "reconnecting":
                 log.warning("camera %s: %s%s", self._source_name, state, f" ({error})" if error else "")
@@ -137,6 +168,9 @@ class SensingService:
             return
         with pipeline:
             while not self._stop.is_set():
+                if self._paused.is_set():  # the source stays closed until resume()
+                    self._resumed.wait(0.5)
+                    continue
                 try:
                     source = self._factory()
                 except Exception as exc:  # noqa: BLE001 - any device error is retried
@@ -153,14 +187,17 @@ class SensingService:
                     return
                 pipeline.reset()  # a new connection: nobody carries over
                 self._latest = None
-                if not self._stop.is_set():
+                if self._paused.is_set():
+                    log.info("camera %s closed: audience measurement paused", self._source_name)
+                    backoff = self._camera.reconnect_min_s
+                elif not self._stop.is_set():
                     retry(self._error or "the source ended")
 
     def _pump(self, source: FrameSource, pipeline: SensingPipeline) -> bool:
         """Analyse frames until the source ends or stop(); True if any frame came."""
         got_any = False
         base_dropped, base_reconnects = self._dropped, self._reconnects
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self._paused.is_set():
             frame = source.read(timeout=0.5)
             stats = source.stats
             self._dropped = base_dropped + stats.dropped
@@ -179,6 +216,8 @@ class SensingService:
                 log.warning("sensing: a frame could not be analysed: %s", exc)
                 continue
             del frame  # the pixels go no further
+            if self._paused.is_set():  # paused while this frame was analysed: it counts for nothing
+                return got_any
             now = self._clock()
             self._latest = (now, result.audience)
             self._times.append(now)

@@ -129,9 +129,10 @@ def test_another_advertiser_gets_nothing_of_hers_on_any_route(server, advertiser
             else:
                 r = client.request(method, url, params=query)
             where = f"{method} {path}: {r.status_code}"
-            if params or path.endswith("/rollback") or method == "POST" and path in ("/drafts", "/api/drafts"):
-                # one of carol's, or an operator's action: 404 as if it were not there (403 for rollback)
-                assert r.status_code == (403 if path.endswith("rollback") or _fleet(path) else 404), where
+            operators = path.endswith(("/rollback", "/pause"))  # operators' actions: 403 (pause: docs/objection.md)
+            if params or operators or method == "POST" and path in ("/drafts", "/api/drafts"):
+                # one of carol's, or an operator's action: 404 as if it were not there (403 for rollback, pause, fleet)
+                assert r.status_code == (403 if operators or _fleet(path) else 404), where
                 if r.status_code == 404:
                     assert "belongs" not in r.text, where  # its existence is not revealed
             elif r.status_code < 400:

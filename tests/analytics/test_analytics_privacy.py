@@ -15,6 +15,8 @@ AUDIENCE = {
     "passers_by", "mean_faces", "mean_watchers", "attention_ratio", "smile_ratio", "surprise_ratio",
     # counts of people over the span (how many had 1 s in view, looked 1 s, arrived): aggregates
     "impressions", "viewers", "arrivals", "new_viewers",
+    # a passer-by's pauses (docs/objection.md): seconds the screen did not measure, pauses begun; no one's value
+    "paused_s", "pauses",
 }  # fmt: skip
 # Every column that may exist. A new column must be added here deliberately, after asking:
 # is it an aggregate over everyone in front of the screen, never one person's value?
