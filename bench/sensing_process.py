@@ -2,7 +2,7 @@
 this process against in its own locked-down process (player.sensing_isolation), in
 interleaved rounds of the same length.
 
-    .venv/bin/python bench/sensing_process.py [--seconds 20] [--rounds 2]
+    .venv/bin/python bench/sensing_process.py [--seconds 20] [--rounds 2] [--crashes 20]
 
 Prints, per mode: frames analysed, CPU per analysed frame (this process's, plus the child's
 for "process", read from /proc before it exits), the ratio process/thread, and for
@@ -63,10 +63,37 @@ def run(mode: str, seconds: float) -> dict:
     return {"analysed": analysed, "cpu_ms": 1000 * cpu / max(1, analysed), "delays": delays}
 
 
+def crashes(n: int) -> None:
+    """The running child killed ``n`` times (SIGSEGV and SIGKILL in turn), with and without the
+    warm standby: seconds from the kill to the next snapshot in the player's hands."""
+    import signal
+
+    for standby in (True, False):
+        sp = SensingProcess(SensingConfig(), CameraConfig(source=str(CLIP)), stale_after_s=5.0, standby=standby).start()
+        while sp.latest() is None:
+            time.sleep(0.02)
+        back = []
+        for i in range(n):
+            while standby and (sp._spare is None or sp._spare.poll() is not None):
+                time.sleep(0.02)
+            time.sleep(2.0)  # the standby has loaded its models
+            pid = sp._proc.pid
+            os.kill(pid, signal.SIGKILL if i % 2 else signal.SIGSEGV)
+            t0 = time.monotonic()
+            while sp._proc is None or sp._proc.pid == pid or sp.latest() is None:
+                time.sleep(0.005)
+            back.append(time.monotonic() - t0)
+        sp.stop()
+        back.sort()
+        print(f"crashes, standby {'on ' if standby else 'off'}: {n} kills, numbers back after median "
+              f"{statistics.median(back):.2f} s, worst {back[-1]:.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--crashes", type=int, default=0, help="then kill the child this many times (0: no)")
     args = ap.parse_args()
     print(f"sensing, thread against process, on {CLIP.name} in real time; load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -83,6 +110,8 @@ def main() -> None:
     if delays:
         q = lambda f: 1000 * delays[min(len(delays) - 1, int(f * len(delays)))]  # noqa: E731
         print(f"snapshot delay child -> player: p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms ({len(delays)} snapshots)")
+    if args.crashes:
+        crashes(args.crashes)
     print("load average at the end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 

@@ -124,7 +124,8 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
         from signage.sensing.process import SensingProcess
 
         sensing = SensingProcess(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
-                                 once=opts.camera_once, log_level=settings.log_level)
+                                 once=opts.camera_once, log_level=settings.log_level,
+                                 standby=settings.player.sensing_standby)
     else:
         if camera.enabled:
             log.warning("sensing runs in a thread of the player: no kernel sandbox (player.sensing_isolation)")

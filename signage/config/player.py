@@ -79,6 +79,10 @@ class PlayerConfig(Strict):
     # open sockets or run programs, restarted with a backoff if it crashes: sensing/process.py)
     # or "thread" (in the player's process, no sandbox: for development; the log says so).
     sensing_isolation: Literal["process", "thread"] = "process"
+    # With "process": a second sensing process waits with its models loaded and takes over at
+    # once if the running one dies (audience numbers back within about a second; it costs that
+    # process's memory, bench/sensing_process.py). False: a new one is started instead.
+    sensing_standby: bool = True
 
 
 class HealthConfig(Strict):

@@ -39,6 +39,26 @@ def _channel():
     return out
 
 
+def _stand_by(sensing, log) -> bool:
+    """A standby child: load the models once (so that taking over costs no start-up), then wait
+    for "go" (True) or for "stop" / the end of the input (False)."""
+    from signage.sensing.pipeline import SensingPipeline
+
+    SensingPipeline(sensing).close()
+    log.info("sensing process %d: standing by", os.getpid())
+    for line in sys.stdin:
+        try:
+            cmd = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if cmd.get("stop"):
+            return False
+        if cmd.get("go"):
+            log.info("sensing process %d: taking over", os.getpid())
+            return True
+    return False
+
+
 def main() -> int:
     out = _channel()
     first = sys.stdin.readline()
@@ -68,8 +88,11 @@ def main() -> int:
     from signage.config import CameraConfig, SensingConfig
     from signage.sensing.service import SensingService
 
-    service = SensingService(SensingConfig.model_validate(cfg["sensing"]), CameraConfig.model_validate(cfg["camera"]),
+    sensing = SensingConfig.model_validate(cfg["sensing"])
+    service = SensingService(sensing, CameraConfig.model_validate(cfg["camera"]),
                              stale_after_s=float(cfg.get("stale_after_s", 2.0)), once=bool(cfg.get("once", False)))
+    if cfg.get("standby") and not _stand_by(sensing, log):
+        return 0
     stop = threading.Event()
 
     def commands() -> None:

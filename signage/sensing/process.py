@@ -46,10 +46,14 @@ class SensingProcess:
 
     def __init__(self, sensing: SensingConfig, camera: CameraConfig, *, stale_after_s: float = 2.0,
                  clock: Callable[[], float] = time.monotonic, once: bool = False, sandbox: bool = True,
-                 log_level: str = "INFO", command: list[str] | None = None) -> None:
-        self._config = json.dumps({"sensing": sensing.model_dump(mode="json"), "camera": camera.model_dump(mode="json"),
-                                   "stale_after_s": stale_after_s, "once": once, "sandbox": sandbox,
-                                   "log_level": log_level})
+                 log_level: str = "INFO", command: list[str] | None = None, standby: bool = True) -> None:
+        config = {"sensing": sensing.model_dump(mode="json"), "camera": camera.model_dump(mode="json"),
+                  "stale_after_s": stale_after_s, "once": once, "sandbox": sandbox, "log_level": log_level}
+        self._config = json.dumps(config)
+        self._config_standby = json.dumps({**config, "standby": True})
+        self._standby = standby and not once
+        self._spare: subprocess.Popen | None = None  # a warm child waiting to take over
+        self._sensed = False  # the running child has measured
         self._camera = camera
         self._stale_after = stale_after_s
         self._clock = clock
@@ -121,6 +125,7 @@ class SensingProcess:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._end_spare()
         self._send({"stop": True})
         proc = self._proc
         if proc is not None:
@@ -159,18 +164,49 @@ class SensingProcess:
             except (OSError, ValueError):
                 pass  # the child is gone: the supervisor sees it
 
+    def _spawn(self, standby: bool) -> subprocess.Popen | None:
+        """A child with its configuration sent; a standby one loads everything, then waits for "go"."""
+        try:
+            proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+                                    text=True, encoding="utf-8", close_fds=True)
+        except OSError as exc:
+            self._went_down(f"the sensing process cannot start: {exc}")
+            return None
+        self._write(proc, [self._config_standby if standby else self._config])
+        if not standby:
+            self._write(proc, self._state_lines())
+        return proc
+
+    def _state_lines(self) -> list[str]:
+        lines = [json.dumps({"play": self._play})] if self._play is not None else []
+        return lines + ([json.dumps({"pause": True})] if self._paused else [])
+
+    def _write(self, proc: subprocess.Popen, lines: list[str]) -> None:
+        with self._lock:
+            try:
+                for line in lines:
+                    proc.stdin.write(line + "\n")
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
+
+    def _on_sensing(self) -> None:
+        """The running child measures: have a warm standby ready to take over if it dies."""
+        if self._standby and not self._stop.is_set() and (self._spare is None or self._spare.poll() is not None):
+            self._spare = self._spawn(standby=True)
+
     def _supervise(self) -> None:
         backoff = self._camera.reconnect_min_s
         while not self._stop.is_set():
-            started = self._clock()
-            try:
-                proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-                                        text=True, encoding="utf-8", close_fds=True)
-            except OSError as exc:
-                self._went_down(f"the sensing process cannot start: {exc}")
+            spare, self._spare = self._spare, None
+            if spare is not None and spare.poll() is None:
+                proc = spare  # loaded already: it opens the camera and measures within a moment
+                self._write(proc, [json.dumps({"go": True})] + self._state_lines())
             else:
+                proc = self._spawn(standby=False)
+            if proc is not None:
                 self._proc = proc
-                self._send_config(proc)
+                self._sensed = False
                 self._read(proc)
                 rc = proc.wait()
                 self._proc = None
@@ -178,26 +214,27 @@ class SensingProcess:
                     return
                 if self._status.camera == "ended":
                     self._latest = None
+                    self._end_spare()
                     return
                 self._went_down(f"the sensing process ended ({_exit_reason(rc)})")
-            if self._clock() - started > 60:
-                backoff = self._camera.reconnect_min_s  # it had run a good while: start again soon
+                self._restarts += 1
+                if self._sensed:  # it was measuring: take over at once (a crash loop never measures)
+                    backoff = self._camera.reconnect_min_s
+                    continue
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, self._camera.reconnect_max_s)
-            self._restarts += 1
 
-    def _send_config(self, proc: subprocess.Popen) -> None:
-        with self._lock:
-            try:
-                proc.stdin.write(self._config + "\n")
-                if self._play is not None:
-                    proc.stdin.write(json.dumps({"play": self._play}) + "\n")
-                if self._paused:
-                    proc.stdin.write(json.dumps({"pause": True}) + "\n")
-                proc.stdin.flush()
-            except OSError:
-                pass
+    def _end_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        try:
+            spare.stdin.close()  # a standby child ends at the end of its input
+            spare.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            spare.kill()
+            spare.wait()
 
     def _went_down(self, why: str) -> None:
         self._latest = None
@@ -225,5 +262,8 @@ class SensingProcess:
             self._status = status
             if snapshot is not None:
                 self._latest = (now, snapshot)
+                if not self._sensed:
+                    self._sensed = True
+                    self._on_sensing()
                 self.latency_s.append(time.monotonic() - sent)
                 del self.latency_s[:-1000]

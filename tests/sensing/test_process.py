@@ -105,6 +105,38 @@ def test_a_crash_in_the_child_leaves_the_player_running_and_sensing_comes_back()
         sp.stop()
 
 
+def test_twenty_crashes_each_taken_over_by_the_warm_standby():
+    """SIGKILL and SIGSEGV in turn, 20 times: each time the standby (models loaded, camera not
+    yet open) takes over, and snapshots come again; the supervisor never gives up."""
+    sp = _process().start()
+    try:
+        wait_for(lambda: sp.latest() is not None, what="a first snapshot")
+        for i in range(20):
+            wait_for(lambda: sp._spare is not None and sp._spare.poll() is None, what="a standby ready")
+            victim, spare = sp._proc.pid, sp._spare.pid
+            os.kill(victim, signal.SIGKILL if i % 2 else signal.SIGSEGV)
+            wait_for(lambda: sp._proc is not None and sp._proc.pid == spare and sp.latest() is not None,
+                     what=f"crash {i + 1}: the standby measuring")
+        assert sp.status().camera == "on" and sp.status().reconnects >= 20
+    finally:
+        sp.stop()
+    assert sp._spare is None  # stopped with the rest
+
+
+def test_without_standby_a_new_child_is_started_after_a_crash():
+    cam = CameraConfig(source=str(CLIP), reconnect_min_s=0.5, reconnect_max_s=1.0)
+    sp = SensingProcess(SensingConfig(), cam, stale_after_s=5.0, standby=False).start()
+    try:
+        wait_for(lambda: sp.latest() is not None, what="a first snapshot")
+        assert sp._spare is None
+        first = sp._proc.pid
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: sp._proc is not None and sp._proc.pid != first and sp.latest() is not None,
+                 what="a new child sensing")
+    finally:
+        sp.stop()
+
+
 def test_a_child_that_talks_nonsense_is_ignored_then_restarted(caplog):
     junk = [sys.executable, "-c", "import sys; sys.stdin.readline(); print('not json'); print('{\"t\": 1}');"
             "print('{\"t\": 1, \"status\": {\"camera\": \"on\", \"source\": \"x\", \"fps\": \"fast\"}, \"snapshot\": [1]}')"]
