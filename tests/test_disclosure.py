@@ -164,3 +164,14 @@ def test_with_no_external_url_the_notice_points_to_this_kiosks_privacy_page():
     assert s.notice.url == "https://shop.example/camera"
     # and the poster's QR code (like the screen's, which draws notice.url) goes there
     assert _qr(pygame.surfarray.array3d(poster_surface(s)).transpose(1, 0, 2)) == "https://shop.example/camera"
+
+
+def test_the_documents_name_whoever_runs_the_screen(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SIGNAGE_NOTICE__CONTROLLER", "<who runs this screen>")
+    assert main(["privacy", "--html", str(tmp_path / "p.html")]) == 2
+    assert main(["dpia", "--md", str(tmp_path / "d.md")]) == 2
+    err = capsys.readouterr().err
+    assert "notice.controller is still the placeholder" in err and not list(tmp_path.iterdir())
+    monkeypatch.delenv("SIGNAGE_NOTICE__CONTROLLER")
+    assert main(["privacy", "--html", str(tmp_path / "p.html")]) == 0  # the demo's sample: written, and said
+    assert "warning: notice.controller is the demo café's sample" in capsys.readouterr().err

@@ -16,6 +16,17 @@ def add_privacy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poster", metavar="FILE", help="write the A4 poster to FILE (.pdf, or .png to look at)")
 
 
+def _notice_ready(settings: Settings, command: str) -> bool:
+    """False (said) when the notice still holds a placeholder; a warning for the demo's samples:
+    these documents must name whoever really runs the screen."""
+    from signage.notice_check import is_placeholder, notice_problems
+
+    problems = notice_problems(settings.notice, kiosk=True)
+    for line in problems:
+        print(f"signage {command}: {'error' if 'placeholder' in line else 'warning'}: {line}", file=sys.stderr)
+    return not any(is_placeholder(getattr(settings.notice, f)) for f in ("controller", "contact", "url"))
+
+
 def _write(path: str, data: bytes) -> None:
     target = Path(path).expanduser()
     tmp = target.with_name(f".{target.name}.tmp")
@@ -30,6 +41,8 @@ def run_privacy(args: argparse.Namespace, settings: Settings) -> int:
     from signage.disclosure.facts import facts
     from signage.disclosure.html import page_html
 
+    if not _notice_ready(settings, "privacy"):
+        return 2
     html = page_html(facts(settings))
     if not args.html and not args.poster:
         sys.stdout.write(html)
@@ -71,6 +84,8 @@ def run_dpia(args: argparse.Namespace, settings: Settings) -> int:
 
     from signage.disclosure.dpia import draft
 
+    if not _notice_ready(settings, "dpia"):
+        return 2
     md = draft(settings, datetime.date.today().isoformat())
     if not args.md and not args.pdf:
         sys.stdout.write(md)
