@@ -97,7 +97,7 @@ def kiosk(tmp_path_factory) -> Path:
     # 1. install, as on a freshly installed mini-PC (console mode), then what was built
     p = run(*nspawn, "/bin/bash", "-c",
             "set -e; /root/src/kiosk/install.sh --mode console --version r1 --controller 'Test kiosk' "
-            "--contact kiosk@example.org --notice-url https://example.org/privacy; "
+            "--contact kiosk@example.org --notice-url https://example.org/privacy --staff-in-view no; "
             "/opt/signage/current/.venv/bin/python /opt/signage/current/kiosk/sdl-video-drivers.py > /root/results/sdl.txt; "
             "systemd-analyze verify /etc/systemd/system/signage.service /etc/systemd/system/signage-admin.service "
             "> /root/results/verify.txt 2>&1 || echo failed >> /root/results/verify.txt",
