@@ -85,7 +85,8 @@ def cmd_sense(args: argparse.Namespace, settings: Settings) -> int:
     from signage.sensing.pipeline import SensingPipeline
     from signage.sensing.sources import SourceError, open_source
 
-    no_core_dumps()  # a camera's frames pass through this process: no core file may hold one
+    if args.harden:
+        no_core_dumps()  # a camera's frames pass through this process: no core file may hold one
 
     try:
         source = open_source(args.source, realtime_video=args.realtime, camera=settings.camera)
@@ -273,7 +274,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from signage.hardening import no_core_dumps
     from signage.run_options import RunOptions
 
-    no_core_dumps()  # before the camera opens: no core file can hold a frame
+    if args.harden:
+        no_core_dumps()  # before the camera opens: no core file can hold a frame
 
     return run(settings, RunOptions(playlist=args.playlist, camera=args.camera, headless=args.headless,
                                     windowed=args.windowed, duration_s=args.duration, db=args.db,
@@ -452,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The process is made non-dumpable when it is the `signage` program (argv from the command
+    # line), not when a test or a script calls main() inside a process of its own.
+    args.harden = argv is None
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -75,3 +75,22 @@ def test_importing_and_starting_sensing_spawns_nothing():
     """)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip().splitlines()[-2:] == ["[]", "True"]
+
+
+def test_signage_sense_hardens_its_own_process_but_not_a_caller_of_main():
+    p = _python("""
+        import resource, sys
+        from signage.cli import main
+        from signage.hardening import dumpable
+        main(["sense", "tests/data/white_house_hamilton_clip.mp4", "--max-frames", "1", "--json"])
+        print("CALLER", dumpable(), resource.getrlimit(resource.RLIMIT_CORE)[1] != 0)
+    """)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip().splitlines()[-1] == "CALLER 1 True"  # a test calling main() keeps its process as it was
+    q = subprocess.run([sys.executable, "-c", "import sys, runpy; sys.argv = ['signage', 'sense', "
+                        "'tests/data/white_house_hamilton_clip.mp4', '--max-frames', '1'];"
+                        "import signage.hardening as h, resource, atexit;"
+                        "atexit.register(lambda: print('PROGRAM', h.dumpable(), resource.getrlimit(resource.RLIMIT_CORE)));"
+                        "from signage.cli import main; sys.exit(main())"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert "PROGRAM 0 (0, 0)" in q.stdout, q.stderr[-2000:]
