@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from signage.config import Settings
@@ -25,6 +26,18 @@ def _notice_ready(settings: Settings, command: str) -> bool:
     for line in problems:
         print(f"signage {command}: {'error' if 'placeholder' in line else 'warning'}: {line}", file=sys.stderr)
     return not any(is_placeholder(getattr(settings.notice, f)) for f in ("controller", "contact", "url"))
+
+
+def _write_all(command: str, outputs: list[tuple[str, str, Callable[[], bytes]]]) -> int:
+    """Each (label, path, make) written atomically and said; 1 with the reason when a file cannot be."""
+    try:
+        for label, path, make in outputs:
+            _write(path, make())
+            print(f"{label}: {path}")
+    except OSError as exc:
+        print(f"signage {command}: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _write(path: str, data: bytes) -> None:
@@ -50,28 +63,22 @@ def run_privacy(args: argparse.Namespace, settings: Settings) -> int:
     if args.poster and not args.poster.lower().endswith((".pdf", ".png")):
         print(f"signage privacy: --poster {args.poster}: the file name ends in .pdf or .png", file=sys.stderr)
         return 2
-    try:
-        if args.html:
-            _write(args.html, html.encode())
-            print(f"privacy page: {args.html}")
-        if args.poster:
-            import pygame
+    return _write_all("privacy", ([("privacy page", args.html, html.encode)] if args.html else [])
+                      + ([("poster", args.poster, lambda: _poster(settings, args.poster))] if args.poster else []))
 
-            from signage.disclosure.poster import poster_pdf, poster_surface
 
-            if args.poster.lower().endswith(".pdf"):
-                _write(args.poster, poster_pdf(settings))
-            else:
-                import io
+def _poster(settings: Settings, path: str) -> bytes:
+    from signage.disclosure.poster import poster_pdf, poster_surface
 
-                buf = io.BytesIO()
-                pygame.image.save(poster_surface(settings), buf, "poster.png")
-                _write(args.poster, buf.getvalue())
-            print(f"poster: {args.poster}")
-    except OSError as exc:
-        print(f"signage privacy: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return 0
+    if path.lower().endswith(".pdf"):
+        return poster_pdf(settings)
+    import io
+
+    import pygame
+
+    buf = io.BytesIO()
+    pygame.image.save(poster_surface(settings), buf, "poster.png")  # the poster drawn, never a camera frame
+    return buf.getvalue()
 
 
 def add_dpia_arguments(p: argparse.ArgumentParser) -> None:
@@ -90,17 +97,14 @@ def run_dpia(args: argparse.Namespace, settings: Settings) -> int:
     if not args.md and not args.pdf:
         sys.stdout.write(md)
         return 0
-    try:
-        if args.md:
-            _write(args.md, md.encode())
-            print(f"DPIA draft: {args.md}")
-        if args.pdf:
-            from signage.disclosure.textpdf import markdown_pdf
 
-            _write(args.pdf, markdown_pdf(md, title=f"DPIA draft: {settings.notice.controller}"))
-            print(f"DPIA draft: {args.pdf}")
-    except OSError as exc:
-        print(f"signage dpia: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print("parts marked [OPERATOR: ...] are yours to answer", file=sys.stderr)
-    return 0
+    def pdf() -> bytes:
+        from signage.disclosure.textpdf import markdown_pdf
+
+        return markdown_pdf(md, title=f"DPIA draft: {settings.notice.controller}")
+
+    rc = _write_all("dpia", ([("DPIA draft", args.md, md.encode)] if args.md else [])
+                    + ([("DPIA draft", args.pdf, pdf)] if args.pdf else []))
+    if rc == 0:
+        print("parts marked [OPERATOR: ...] are yours to answer", file=sys.stderr)
+    return rc

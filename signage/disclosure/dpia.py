@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from signage.config import Settings
 from signage.disclosure.facts import Facts, facts
@@ -53,20 +52,13 @@ class Evidence:
     fov_deg: float | None
 
 
-MODELS_SUMS = Path(__file__).resolve().parent.parent / "models" / "SHA256SUMS"
-
-
-def _model_sums() -> dict[str, str]:
-    """The shipped models' manifest (read here, not through sensing: no layer reaches into it)."""
-    try:
-        lines = MODELS_SUMS.read_text().splitlines()
-    except OSError:
-        return {}
-    return {name.lstrip("*"): digest for digest, name in (ln.split(maxsplit=1) for ln in lines if ln.strip())}
-
-
 def evidence(settings: Settings) -> Evidence:
-    models = _model_sums()
+    from signage.model_manifest import read_sums
+
+    try:
+        models = read_sums()
+    except (OSError, ValueError):
+        models = {}  # the draft says which models run when it can read their manifest
     c = settings.camera
     return Evidence(models, c.width, c.height, c.fps, str(c.source), settings.sensing.landmarks.min_face_px,
                     settings.privacy.camera_fov_deg)

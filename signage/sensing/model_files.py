@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from signage.model_manifest import read_sums
+
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
@@ -19,13 +21,7 @@ class ModelError(RuntimeError):
 
 def expected_sha256(folder: Path | None = None) -> dict[str, str]:
     """The SHA256SUMS manifest beside the models: {file name: hex digest}."""
-    folder = folder or MODELS
-    sums = {}
-    for line in (folder / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*")] = digest
-    return sums
+    return read_sums(folder or MODELS)
 
 
 def load_model(name: str, folder: Path | None = None) -> bytes:
