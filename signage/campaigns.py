@@ -74,3 +74,61 @@ def index_for(explicit: Iterable[str], settings) -> tuple[CampaignIndex, list[st
 
     paths = candidates(explicit, settings.player.playlist, settings.admin.data_dir, DEMO_PLAYLIST)
     return build_index(paths, settings.playlist)
+
+
+class LiveIndex:
+    """The kiosk's campaign lookup for the fleet agent (each play sent carries its campaign id,
+    as the kiosk's own export would write it): ``index_for`` built when first asked, and
+    again when a play names a version not in it and a playlist file has changed since
+    (a version activated since), at most once per ``refresh_s``. Never raises: a lookup
+    that cannot be made is None, as in the export."""
+
+    def __init__(self, settings, *, refresh_s: float = 60.0, clock=None) -> None:
+        import time
+
+        self._settings = settings
+        self._refresh_s = refresh_s
+        self._clock = clock or time.monotonic
+        self._index: CampaignIndex | None = None
+        self._signature: tuple = ()
+        self._built = float("-inf")
+
+    def _paths(self) -> list[Path]:
+        from signage.run_options import DEMO_PLAYLIST
+
+        s = self._settings
+        return candidates((), s.player.playlist, s.admin.data_dir, DEMO_PLAYLIST)
+
+    @staticmethod
+    def _sign(paths: list[Path]) -> tuple:
+        out = []
+        for p in paths:
+            try:
+                st = p.stat()
+                out.append((str(p), st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append((str(p), None, None))
+        return tuple(out)
+
+    def _refresh(self) -> None:
+        now = self._clock()
+        if self._index is not None and now - self._built < self._refresh_s:
+            return
+        self._built = now
+        paths = self._paths()
+        signature = self._sign(paths)
+        if self._index is not None and signature == self._signature:
+            return
+        self._signature = signature
+        try:
+            self._index, _problems = build_index(paths, self._settings.playlist)
+        except Exception:  # noqa: BLE001 - a lookup that cannot be made is None, never a lost play
+            self._index = self._index or CampaignIndex({})
+
+    def __call__(self, playlist: str | None, version: str | None, rule_id: str | None, creative_id: str) -> str | None:
+        if self._index is None or (version or "") not in self._index.by_version:
+            self._refresh()
+        found = self._index.by_version.get(version or "") if self._index is not None else None
+        if found is None or (playlist is not None and found.name != playlist):
+            return None
+        return found.campaign_id(rule_id, creative_id)

@@ -10,11 +10,8 @@ be reached, or a broker away, is a page saying so, never a traceback.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
-import json
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,9 +23,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from signage.admin.pages import check_csrf, need_account, render, service
+from signage.analytics import adlog
 from signage.config.fleet_admin import FleetAdminConfig
 from signage.content_store import StoreError
-from signage.fleet import pgschema, queries, rollout
+from signage.fleet import adlog_export, pgschema, queries, rollout
 
 __all__ = ["router"]
 
@@ -193,43 +191,43 @@ def rollout_page(request: Request, rollout_id: int) -> Response:
 
 
 def _lines(rows, columns: tuple[str, ...], fmt: str):
-    """CSV (a header line, an empty cell for a null) or JSON Lines, a line at a time."""
-    if fmt == "jsonl":
-        for r in rows:
-            yield json.dumps({k: r.get(k) for k in columns}, ensure_ascii=False, separators=(",", ":")) + "\n"
-        return
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
-        if buf.tell() > 64 * 1024:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    """CSV (a header line, an empty cell for a null) or JSON Lines, a piece at a time."""
+    return adlog.iter_jsonl(rows, columns) if fmt == "jsonl" else adlog.iter_csv(rows, columns)
 
 
 EXPORT_MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+EXPORT_PER = ("play", "hour", "day", "creative", "site", "detail")
+
+
+def _central_campaigns(request: Request):
+    """The campaign lookup of the versions this admin holds, for plays a kiosk sent without one."""
+    from signage.campaigns import index_for
+
+    index, _problems = index_for((), service(request).settings)
+    return index
 
 
 @router.get("/fleet/export")
-def export(request: Request, since: str = "7d", until: str = "", per: str = "play", format: str = "csv") -> Response:
-    """The fleet's proof of play from PostgreSQL: every play (the ad log), or per creative or site."""
+def export(request: Request, since: str = "7d", until: str = "", per: str = "play", format: str = "csv",
+           tz: str = "") -> Response:
+    """The fleet's proof of play from PostgreSQL: the ad log of docs/exports.md (per play, or
+    per hour or day in each screen's zone or ``tz``), per creative or site, or every play with
+    its version and reason (``detail``)."""
     s, no = _operator(request)
     if no is not None:
         return no
     try:
-        if format not in EXPORT_MEDIA or per not in ("play", *queries.REPORT_BY):
-            raise queries.QueryError("per: 'play', 'creative' or 'site'; format: 'csv' or 'jsonl'")
+        if format not in EXPORT_MEDIA or per not in EXPORT_PER:
+            raise queries.QueryError(f"per: {', '.join(repr(p) for p in EXPORT_PER)}; format: 'csv' or 'jsonl'")
         start, end = queries.parse_period(since, until, _now(request))
+        zone = _zone(tz)
     except queries.QueryError as exc:
         return render(request, "message.html", s, status=422, title="No export", message=str(exc))
-    name = f"fleet-proof-of-play-{per}.{format}"
+    name = f"fleet-{'ad-log' if per in ('play', 'hour', 'day') else 'proof-of-play'}-{per}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     cfg = _cfg(request)
     try:
-        if per != "play":
+        if per in queries.REPORT_BY:
             with _db(cfg) as conn:
                 rows = queries.report(conn, per, start, end)
             rows_named = [{per: r["key"], **r} for r in rows]
@@ -239,14 +237,34 @@ def export(request: Request, since: str = "7d", until: str = "", per: str = "pla
         conn = db.__enter__()  # opened now: a database away is a page, not a cut download
     except FleetUnavailable as exc:
         return _unavailable(request, s, exc)
+    if per == "detail":
+        rows, columns = queries.play_rows(conn, start, end), queries.PLAY_COLUMNS
+    elif per == "play":
+        rows, columns = adlog_export.play_rows(conn, start, end, _central_campaigns(request)), adlog.PLAY_COLUMNS
+    else:
+        rows = adlog_export.aggregate_rows(conn, start, end, per, zone, _central_campaigns(request))
+        columns = adlog.AGGREGATE_COLUMNS
 
     def body():
         try:
-            yield from _lines(queries.play_rows(conn, start, end), queries.PLAY_COLUMNS, format)
+            yield from _lines(rows, columns, format)
         finally:
             db.__exit__(None, None, None)
 
     return StreamingResponse(body(), media_type=EXPORT_MEDIA[format], headers=headers)
+
+
+def _zone(name: str):
+    """``tz``: an IANA zone, or "" for each screen's own."""
+    if not name.strip():
+        return None
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise queries.QueryError(f"tz {name[:64]!r}: not a time zone this machine knows (an IANA name such as "
+                                 "'Europe/Paris' or 'UTC'; empty: each screen's own)") from None
 
 
 def _hash_of(path) -> str:

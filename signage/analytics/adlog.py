@@ -19,13 +19,13 @@ import socket
 import sqlite3
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from signage.analytics.aggregate import AudienceTotals
-from signage.analytics.anonymity import expression_note
+from signage.analytics.anonymity import NOT_MEASURED, WITHHELD, expression_note
 from signage.analytics.rows import TOTALS_COLUMNS, totals_from_row
 
 __all__ = [
@@ -93,6 +93,9 @@ class PlayRecord:
     start_ts: float
     end_ts: float
     audience: AudienceTotals
+    # False: the expression figures were withheld before the record was stored (a fleet's play
+    # of fewer than 3 people, docs/fleet.md): it counts in every column but the two ratios.
+    expressions_shared: bool = True
 
 
 _COLUMNS = ("play_id", "creative_id", "playlist", "playlist_version", "rule_id", "outcome", "start_ts", "end_ts",
@@ -206,14 +209,22 @@ def aggregate_rows(
     out = []
     for (start, end, creative, campaign), members in sorted(groups.items(), key=lambda kv: kv[0]):
         totals = [p.audience for p, _ in members]
-        note = expression_note(totals)
+        shared = [p.audience for p, _ in members if p.expressions_shared]
+        if len(shared) == len(totals):
+            note = expression_note(totals)
+        else:  # the ratios of the plays that carried them; none did: withheld where they were measured
+            note = expression_note(shared) if shared else (WITHHELD if any(t.measured_s > 0 for t in totals)
+                                                           else NOT_MEASURED)
+            totals = shared
         measured = sum(t.measured_s for t in totals)
         out.append({
             **screen.columns(), "period": period, "start_utc": iso_utc(start), "end_utc": iso_utc(end),
             "start_local": iso_local(start, tz), "timezone": zone_name(tz), "creative_id": creative,
             "campaign_id": campaign or None, "plays": len(members), "seconds": sum(s for _, s in members),
-            "impressions": sum(t.impressions for t in totals), "viewers": sum(t.viewers for t in totals),
-            "arrivals": sum(t.arrivals for t in totals), "new_viewers": sum(t.new_viewers for t in totals),
+            "impressions": sum(p.audience.impressions for p, _ in members),
+            "viewers": sum(p.audience.viewers for p, _ in members),
+            "arrivals": sum(p.audience.arrivals for p, _ in members),
+            "new_viewers": sum(p.audience.new_viewers for p, _ in members),
             "smile_ratio": None if note else _ratio(sum(t.smile_s for t in totals), measured),
             "surprise_ratio": None if note else _ratio(sum(t.surprise_s for t in totals), measured),
             "expressions_withheld": note or None,
@@ -228,17 +239,30 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    """CSV with a header line; an empty cell is a null. Lines end with \\n."""
+def iter_csv(rows: Iterable[dict], columns: Sequence[str], chunk: int = 64 * 1024) -> Iterator[str]:
+    """CSV with a header line, in pieces of about ``chunk`` characters (any number of rows, in
+    little memory); an empty cell is a null. Lines end with \\n."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     for r in rows:
         w.writerow({k: _cell(r.get(k)) for k in columns})
-    return buf.getvalue()
+        if buf.tell() >= chunk:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def iter_jsonl(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
+    """One JSON object per line, keys in column order; nulls are null."""
+    for r in rows:
+        yield json.dumps({k: r.get(k) for k in columns}, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    return "".join(iter_csv(rows, columns))
 
 
 def to_jsonl(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    """One JSON object per line, keys in column order; nulls are null."""
-    return "".join(json.dumps({k: r.get(k) for k in columns}, ensure_ascii=False, separators=(",", ":")) + "\n"
-                   for r in rows)  # fmt: skip
+    return "".join(iter_jsonl(rows, columns))

@@ -70,7 +70,7 @@ class Agent:
     def __init__(self, config: FleetConfig, *, outbox: Outbox, analytics_db: str, status_file: Path,
                  sync: ContentSync | None = None, hooks: Hooks | None = None, password: str | None = None,
                  stale_after_s: float = 10.0, clock: Callable[[], float] = time.time,
-                 ) -> None:  # fmt: skip
+                 place: dict | None = None) -> None:  # fmt: skip
         self.config = config
         self.site, self.screen = config.site, config.screen
         self.outbox = outbox
@@ -78,6 +78,7 @@ class Agent:
         self.status_file = status_file
         self.sync = sync
         self.stale_after_s = stale_after_s
+        self.place = dict(place or {})  # facts.place_of(settings.screen): in every State
         self._clock = clock
         self._password = read_password(config.password_file) if password is None else password
         self._stop = threading.Event()
@@ -132,8 +133,8 @@ class Agent:
 
     def _set_will(self, c: mqtt.Client) -> None:
         facts = self._facts(None)
-        c.will_set(self._topic("state"), m.encode(state_message(self.site, self.screen, facts, online=False,
-                                                                ts=self._clock())), qos=1, retain=True)
+        will = state_message(self.site, self.screen, facts, online=False, ts=self._clock(), place=self.place)
+        c.will_set(self._topic("state"), m.encode(will), qos=1, retain=True)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -216,7 +217,7 @@ class Agent:
         if self._state_due or facts != self._state_sent:
             self._state_due = False
             self._state_sent = facts
-            msg = state_message(self.site, self.screen, facts, online=True, ts=now)
+            msg = state_message(self.site, self.screen, facts, online=True, ts=now, place=self.place)
             self._publish_other(self._topic("state"), m.encode(msg), retain=True)
         if now >= self._next_health:
             self._next_health = now + self.config.health_s
@@ -331,7 +332,7 @@ class Agent:
         self._threads = []
         if self._connected.is_set():  # the agent's thread has ended: this thread publishes now
             offline = state_message(self.site, self.screen, self._state_sent or self._facts(None), online=False,
-                                    ts=self._clock())
+                                    ts=self._clock(), place=self.place)
             done = self._publish_other(self._topic("state"), m.encode(offline), retain=True)
             deadline = time.monotonic() + min(timeout, 2.0)
             while not done.is_set() and time.monotonic() < deadline:

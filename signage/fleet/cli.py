@@ -1,4 +1,4 @@
-"""``signage fleet collect | migrate | purge``: the fleet's central side (docs/fleet.md).
+"""``signage fleet collect | migrate | purge | export``: the fleet's central side (docs/fleet.md).
 
 Imports of paho and psycopg wait until a command runs: ``signage --help`` stays quick.
 """
@@ -24,7 +24,7 @@ _OPTIONS = {  # option -> CollectorConfig field, for messages
 
 
 def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="fleet_command", required=True, metavar="{collect,migrate,purge}")
+    sub = p.add_subparsers(dest="fleet_command", required=True, metavar="{collect,migrate,purge,export}")
     d = CollectorConfig()
 
     c = sub.add_parser("collect", help="subscribe to the fleet's broker and write its records to PostgreSQL",
@@ -51,6 +51,25 @@ def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
     pu.add_argument("--db", default=d.db, metavar="DSN")
     pu.add_argument("--older-than", type=float, required=True, metavar="DAYS")
     pu.set_defaults(func=cmd_purge)
+
+    e = sub.add_parser("export", help="the fleet's ad log (per play, hour or day) from PostgreSQL, as buyers ingest it",
+                       description="The ad log of docs/exports.md, in exactly the columns of `signage report --format "
+                       "adlog`, for every screen of the fleet: one row per play, or the proof of play per hour or "
+                       "day x creative x campaign line. Exit 2: an option or the database cannot be used.")
+    e.add_argument("--db", default=d.db, metavar="DSN")
+    e.add_argument("--per", choices=("play", "hour", "day"), default="play", help="default %(default)s")
+    e.add_argument("--since", default="7d", help="a duration back from now (7d, 12h) or an ISO date or time "
+                   "(default %(default)s)")
+    e.add_argument("--until", default="", help="as --since (default: now)")
+    e.add_argument("--tz", default="", metavar="ZONE", help="the zone of --per's hours and days (default: each "
+                   "screen's own, UTC for a screen without one) and of --since/--until written without offset "
+                   "(default UTC)")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default %(default)s")
+    e.add_argument("--playlist", action="append", default=[], metavar="FILE",
+                   help="campaign ids for plays a kiosk sent without one, from these playlist files (repeatable; "
+                   "default: the admin's content folder)")
+    e.add_argument("--out", default="", metavar="FILE", help="default: standard output")
+    e.set_defaults(func=cmd_export)
 
 
 def _fail(msg: str) -> int:
@@ -147,3 +166,76 @@ def cmd_purge(args: argparse.Namespace, settings=None) -> int:
         return 0
 
     return _with_db(args.db, job)
+
+
+def cmd_export(args: argparse.Namespace, settings=None) -> int:
+    import datetime as dt
+
+    from signage.fleet import queries
+
+    zone = None
+    if args.tz.strip():
+        import zoneinfo
+
+        try:
+            zone = zoneinfo.ZoneInfo(args.tz.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return _fail(f"--tz {args.tz!r}: not a time zone this machine knows (an IANA name such as "
+                         "'Europe/Paris' or 'UTC')")
+    try:
+        start, end = queries.parse_period(args.since, args.until, dt.datetime.now(dt.timezone.utc), zone)
+    except queries.QueryError as exc:
+        return _fail(f"--since/--until: {exc}")
+    campaigns = None
+    if settings is not None or args.playlist:
+        from signage.campaigns import build_index, index_for
+        from signage.config import Settings
+
+        if args.playlist:
+            campaigns, problems = build_index([Path(p) for p in args.playlist])
+        else:
+            campaigns, problems = index_for((), settings or Settings())
+        for line in problems:
+            print(f"signage fleet export: campaign ids: {line}", file=sys.stderr)
+
+    def job(conn) -> int:
+        from signage.analytics import adlog
+        from signage.fleet import adlog_export, pgschema
+
+        pgschema.migrate(conn)
+        if args.per == "play":
+            rows, columns = adlog_export.play_rows(conn, start, end, campaigns), adlog.PLAY_COLUMNS
+        else:
+            rows = adlog_export.aggregate_rows(conn, start, end, args.per, zone, campaigns)
+            columns = adlog.AGGREGATE_COLUMNS
+        counted = _count(rows)
+        pieces = adlog.iter_csv(counted, columns) if args.format == "csv" else adlog.iter_jsonl(counted, columns)
+        if not args.out:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            return 0
+        tmp = Path(args.out).with_name(f".{Path(args.out).name}.part")
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                for piece in pieces:
+                    f.write(piece)
+            tmp.replace(args.out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            return _fail(f"--out {args.out}: cannot write it: {exc.strerror or exc}")
+        print(f"signage fleet export: {counted.n} rows written to {args.out}", file=sys.stderr)
+        return 0
+
+    return _with_db(args.db, job)
+
+
+class _count:
+    """Rows passed through, counted."""
+
+    def __init__(self, rows) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self):
+        for r in self.rows:
+            self.n += 1
+            yield r

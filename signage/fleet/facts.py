@@ -31,10 +31,23 @@ def state_facts(doc: dict[str, Any] | None, content_version: str | None) -> tupl
             _text(doc.get("release")))
 
 
-def state_message(site: str, screen: str, facts: tuple, *, online: bool, ts: float) -> State:
+PLACE_KEYS = ("site_name", "venue_type", "latitude", "longitude", "timezone")
+
+
+def place_of(screen_cfg: Any) -> dict[str, Any]:
+    """The State's place fields from the ``[screen]`` configuration (validated there): what
+    the fleet's ad log says of the screen, as the kiosk's own export does."""
+    if screen_cfg is None:
+        return {}
+    return {"site_name": screen_cfg.site, "venue_type": screen_cfg.venue_type, "latitude": screen_cfg.latitude,
+            "longitude": screen_cfg.longitude, "timezone": screen_cfg.timezone}
+
+
+def state_message(site: str, screen: str, facts: tuple, *, online: bool, ts: float,
+                  place: dict[str, Any] | None = None) -> State:
     version, creative, reason, player = facts
     return State(site=site, screen=screen, online=online, ts=ts, content_version=version, creative=creative,
-                 reason=reason, player=player)
+                 reason=reason, player=player, **(place or {}))
 
 
 def health_message(doc: Any, age_s: float | None, *, screen: str, ts: float, stale_after_s: float,

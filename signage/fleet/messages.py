@@ -96,6 +96,14 @@ class State(_Msg):
     creative: Name | None = None  # on screen now
     reason: Text = ""  # why it plays (the rule that fired, or the default loop)
     player: Text = ""  # the player's release
+    # Where the screen is, from its [screen] configuration (the ad log's screen columns,
+    # docs/exports.md): the shop's name as buyers know it, the OpenOOH venue type, the
+    # coordinates of the screen and the IANA zone its reports' hours and days are taken in.
+    site_name: Annotated[str, Field(max_length=80)] = ""
+    venue_type: Annotated[str, Field(max_length=80)] = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] = ""
 
 
 class Health(_Msg):
@@ -127,6 +135,9 @@ class Play(_Msg):
     planned_s: Seconds | None = None
     outcome: Literal["completed", "interrupted", "skipped", "error", "crashed"]
     audience: Audience = Audience()
+    # The campaign / line it bills to, from the playlist version it was played from (its
+    # rule's, else its creative's; docs/exports.md "Campaign ids"); None: none, or not known.
+    campaign_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class Minute(_Msg):

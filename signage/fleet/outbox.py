@@ -26,7 +26,7 @@ from pathlib import Path
 
 from signage.analytics.readonly import connect_readonly
 from signage.fleet.messages import encode
-from signage.fleet.records import minute_closed, minute_message, play_closed, play_message
+from signage.fleet.records import CampaignOf, minute_closed, minute_message, play_closed, play_message
 
 log = logging.getLogger("signage.fleet")
 
@@ -61,12 +61,13 @@ class Outbox:
     """Thread-safe (the agent's thread scans and drains; the MQTT thread marks acknowledgements)."""
 
     def __init__(self, path: str | os.PathLike[str], screen: str, max_backlog: int, *,
-                 clock=time.time, keep_sent_s: float = 86400.0) -> None:
+                 clock=time.time, keep_sent_s: float = 86400.0, campaign_of: CampaignOf | None = None) -> None:
         self.path = Path(path).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.screen = screen
         self.max_backlog = max_backlog
         self.keep_sent_s = keep_sent_s
+        self.campaign_of = campaign_of  # each play's campaign id, as the kiosk's export has it
         self._clock = clock
         self._lock = threading.Lock()
         self.dropped_minutes = 0
@@ -111,7 +112,7 @@ class Outbox:
                 continue
             if not open_seen:
                 new_play_mark = r["rid"]
-            self._add(rows, "play", r["play_id"], lambda r=r: play_message(r, self.screen))
+            self._add(rows, "play", r["play_id"], lambda r=r: play_message(r, self.screen, self.campaign_of))
         new_minute_mark = minute_mark
         waiting = False
         for r in src.execute("SELECT * FROM audience_minutes WHERE minute_ts >= ? ORDER BY minute_ts", (minute_mark,)):

@@ -13,6 +13,8 @@ Tables (time columns are ``timestamptz``):
 - ``acks``: commands' results, unique ``(screen, command_id)``.
 - ``rejected``: refused messages: topic, reason, size and a short prefix of the payload.
 - ``screen_tags``, ``rollouts``, ``rollout_targets`` (migration 2): the admin's fleet view.
+- migration 3: the screens' place (``site_name``, ``venue_type``, ``latitude``, ``longitude``,
+  ``timezone``) and the plays' ``campaign_id``, for the ad log of docs/exports.md.
 - ``schema_version``.
 """
 
@@ -142,6 +144,18 @@ CREATE TABLE rollout_targets (
     result text NOT NULL DEFAULT '',
     PRIMARY KEY (rollout, screen)
 );
+"""),
+    # The ad log of docs/exports.md from PostgreSQL (signage/fleet/adlog_export.py): where each
+    # screen is (its State's place fields) and each play's campaign id, with an index for
+    # per-campaign queries.
+    (3, """
+ALTER TABLE screens ADD COLUMN site_name text NOT NULL DEFAULT '',
+    ADD COLUMN venue_type text NOT NULL DEFAULT '',
+    ADD COLUMN latitude double precision,
+    ADD COLUMN longitude double precision,
+    ADD COLUMN timezone text NOT NULL DEFAULT '';
+ALTER TABLE plays ADD COLUMN campaign_id text;
+CREATE INDEX plays_campaign_time ON plays (campaign_id, start_ts) WHERE campaign_id IS NOT NULL;
 """),
 ]
 

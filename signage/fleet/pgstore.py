@@ -26,11 +26,13 @@ ON CONFLICT (screen) DO UPDATE SET site = EXCLUDED.site, last_seen = greatest(sc
 # The last state received wins (a last will carries the time its connection began, so times
 # cannot order states); an offline state does not count as the screen being seen.
 _STATE = """INSERT INTO screens (screen, site, first_seen, last_seen, online, state_ts, content_version, creative,
-    reason, player) VALUES (%(screen)s, %(site)s, %(now)s, %(now)s, %(online)s, %(ts)s, %(content_version)s,
-    %(creative)s, %(reason)s, %(player)s)
+    reason, player, site_name, venue_type, latitude, longitude, timezone) VALUES (%(screen)s, %(site)s, %(now)s,
+    %(now)s, %(online)s, %(ts)s, %(content_version)s, %(creative)s, %(reason)s, %(player)s, %(site_name)s,
+    %(venue_type)s, %(latitude)s, %(longitude)s, %(timezone)s)
 ON CONFLICT (screen) DO UPDATE SET site = EXCLUDED.site, online = EXCLUDED.online, state_ts = EXCLUDED.state_ts,
     content_version = EXCLUDED.content_version, creative = EXCLUDED.creative, reason = EXCLUDED.reason,
-    player = EXCLUDED.player"""
+    player = EXCLUDED.player, site_name = EXCLUDED.site_name, venue_type = EXCLUDED.venue_type,
+    latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, timezone = EXCLUDED.timezone"""
 
 # The newest health by its own time (a late, older one changes nothing).
 _HEALTH = """INSERT INTO screens (screen, site, first_seen, last_seen, health_ts, healthy, problems, camera, display,
@@ -42,7 +44,7 @@ ON CONFLICT (screen) DO UPDATE SET health_ts = EXCLUDED.health_ts, healthy = EXC
     WHERE screens.health_ts IS NULL OR screens.health_ts <= EXCLUDED.health_ts"""
 
 _PLAY_COLS = ("screen", "site", "key", "creative_id", "playlist", "content_version", "rule_id", "reason", "start_ts",
-              "end_ts", "planned_s", "outcome", *AUDIENCE, "received_at")
+              "end_ts", "planned_s", "outcome", *AUDIENCE, "campaign_id", "received_at")
 _MINUTE_COLS = ("screen", "site", "key", "minute_ts", "span_s", *AUDIENCE, "received_at")
 _ACK_COLS = ("screen", "site", "command_id", "ts", "ok", "result", "received_at")
 _REJECTED_COLS = ("ts", "topic", "reason", "size", "prefix")
@@ -70,7 +72,8 @@ def _row(rec: Accepted, now: dt.datetime) -> dict:
     msg = rec.msg
     base = {"screen": rec.screen, "site": rec.site, "now": now, "received_at": now}
     if rec.kind == "state":
-        return {**base, **msg.model_dump(include={"online", "content_version", "creative", "reason", "player"}),
+        return {**base, **msg.model_dump(include={"online", "content_version", "creative", "reason", "player",
+                                                  "site_name", "venue_type", "latitude", "longitude", "timezone"}),
                 "ts": _ts(msg.ts)}
     if rec.kind == "health":
         return {**base, **msg.model_dump(include={"healthy", "camera", "display", "uptime_s", "disk_free_mb",

@@ -81,9 +81,10 @@ def parse_group(text: str) -> tuple[str, str]:
     raise QueryError(f"group {text[:80]!r}: 'all', 'site:<site id>' or 'tag:<tag>'")
 
 
-def parse_period(since: str, until: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The period [start, end) from "7d" / "24h" / an ISO date or time (UTC unless it says),
-    and an optional ``until`` in the same forms (empty: now)."""
+def parse_period(since: str, until: str, now: dt.datetime,
+                 tz: dt.tzinfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The period [start, end) from "7d" / "24h" / an ISO date or time (in ``tz``, else UTC,
+    unless it says), and an optional ``until`` in the same forms (empty: now)."""
     def one(text: str, what: str) -> dt.datetime:
         text = text.strip()
         rel = _PERIOD.match(text)
@@ -94,7 +95,7 @@ def parse_period(since: str, until: str, now: dt.datetime) -> tuple[dt.datetime,
             t = dt.datetime.fromisoformat(text)
         except ValueError:
             raise QueryError(f"{what} {text[:40]!r}: write 7d, 24h, 2026-11-01 or 2026-11-01T08:00") from None
-        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+        return t if t.tzinfo else t.replace(tzinfo=tz or dt.timezone.utc)
 
     start = one(since or "7d", "since")
     end = one(until, "until") if until.strip() else now

@@ -9,7 +9,7 @@ before anything reaches the outbox (privacy invariant 9).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from signage.fleet.messages import Audience, Minute, Play, withhold
@@ -42,14 +42,21 @@ def minute_closed(row: Mapping[str, Any], now: float) -> bool:
     return (checkpoint is not None and checkpoint >= end) or now >= end + MINUTE_GRACE_S
 
 
-def play_message(row: Mapping[str, Any], screen: str) -> Play:
+# (playlist, playlist version, rule id, creative id) -> the campaign / line id, or None
+# (signage/campaigns.py: from the very version the play was played from).
+CampaignOf = Callable[[str | None, str | None, str | None, str], str | None]
+
+
+def play_message(row: Mapping[str, Any], screen: str, campaign_of: CampaignOf | None = None) -> Play:
     """A closed ``plays`` row as a Play (ValueError when it cannot be one)."""
+    campaign = campaign_of(row["playlist"], row["playlist_version"], row["rule_id"], row["creative_id"]) \
+        if campaign_of is not None else None
     return Play(
         key=row["play_id"], screen=screen, creative_id=_clip(row["creative_id"], 128),
         playlist=_clip(row["playlist"], 200), content_version=_clip(row["playlist_version"], 128),
         rule_id=_clip(row["rule_id"], 128), reason=_clip(row["reason"] or "", 200),
         start_ts=row["start_ts"], end_ts=max(row["end_ts"], row["start_ts"]), planned_s=row["planned_s"],
-        outcome=row["outcome"], audience=audience_of(row),
+        outcome=row["outcome"], audience=audience_of(row), campaign_id=_clip(campaign, 200) or None,
     )
 
 

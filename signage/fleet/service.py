@@ -79,7 +79,9 @@ def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, sc
     """The agent (to start), or None (disabled, or it cannot start: logged)."""
     if not settings.fleet.enabled:
         return None
+    from signage.campaigns import LiveIndex
     from signage.fleet.agent import Agent, AgentError
+    from signage.fleet.facts import place_of
     from signage.fleet.commands import Hooks
     from signage.fleet.outbox import Outbox, default_path
     from signage.fleet.sync import ContentSync, admin_validator
@@ -88,12 +90,12 @@ def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, sc
     cfg = settings.fleet
     try:
         outbox = Outbox(cfg.outbox_path or default_path(str(resolve_path(analytics.db_path))), cfg.screen,
-                        cfg.max_backlog)
+                        cfg.max_backlog, campaign_of=LiveIndex(settings))
         sync = ContentSync(store, admin_validator(store, settings), ssl_context=_content_tls(cfg)) if store else None
         hooks = Hooks(reload=lambda: _reload(watcher, active), purge=lambda: _purge(analytics, outbox),
                       screenshot=getattr(getattr(screen, "screenshots", None), "request", None))
         return Agent(cfg, outbox=outbox, analytics_db=analytics.db_path, status_file=status_path(settings), sync=sync,
-                     hooks=hooks, stale_after_s=settings.health.stale_after_s)
+                     hooks=hooks, stale_after_s=settings.health.stale_after_s, place=place_of(settings.screen))
     except (AgentError, OSError, StoreError, ValueError, sqlite3.Error, ssl.SSLError) as exc:
         log.error("fleet: the agent cannot start (%s); the player plays on without it", exc)
         return None

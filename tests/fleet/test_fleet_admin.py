@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from signage.admin.auth import Credentials
+from signage.analytics import adlog
 from signage.config import Settings
 from signage.config.fleet_central import CollectorConfig
 from signage.content_store import ContentStore
@@ -372,7 +373,10 @@ def test_the_fleets_proof_of_play_downloads_from_postgresql(tmp_path, broker, pg
 
     server = admin_servers(tmp_path, **fleet_settings(broker, pg_dsn))
     c = server.login("alice")
-    r = c.get("/fleet/export", params={"since": "1d", "per": "play"})
+    r = c.get("/fleet/export", params={"since": "1d", "per": "play"})  # the ad log (tests/fleet/test_fleet_adlog.py)
+    assert r.status_code == 200 and r.text.splitlines()[0] == ",".join(adlog.PLAY_COLUMNS)
+    assert sorted(x["screen_id"] for x in csv.DictReader(io.StringIO(r.text))) == ["kiosk-1"] * 3 + ["kiosk-2"] * 3
+    r = c.get("/fleet/export", params={"since": "1d", "per": "detail"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 6 and {x["screen"] for x in rows} == {"kiosk-1", "kiosk-2"}
@@ -382,7 +386,7 @@ def test_the_fleets_proof_of_play_downloads_from_postgresql(tmp_path, broker, pg
     per = {d["creative"]: d for d in map(json.loads, r.text.splitlines())}
     assert per["promo-spring"]["plays"] == 4 and per["house-loop"]["plays"] == 2
     assert per["house-loop"]["screens"] == 2 and per["promo-spring"]["seconds"] == pytest.approx(40.0)
-    assert c.get("/fleet/export", params={"per": "hour"}).status_code == 422
+    assert c.get("/fleet/export", params={"per": "week"}).status_code == 422
     assert c.get("/fleet/export", params={"since": "1d", "until": "2d"}).status_code == 422
     carol = server.login("carol")
     assert carol.get("/fleet/export", params={"since": "1d"}).status_code == 403

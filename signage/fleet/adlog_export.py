@@ -1,0 +1,116 @@
+"""The exports buyers ingest (docs/exports.md), from the fleet's PostgreSQL: the ad log, one
+row per play, and the proof of play per hour or day x creative x campaign line, in exactly
+the columns, units and formats of ``signage report --format adlog`` on a kiosk
+(``signage.analytics.adlog``: the rows are made by its own functions, so the two cannot drift).
+
+A row's screen columns come from the screen's last State (its ``[screen]`` place: the shop's
+name as buyers know it, else the fleet's site id; venue type; coordinates), its ``screen_id``
+is the fleet's screen id. A play's ``campaign_id`` is what the kiosk sent, resolved on the
+kiosk from the very version it played; a play sent without one takes it from the versions
+the central admin holds (the same lookup, signage/campaigns.py), never from another version.
+
+Hours and days are taken in each screen's own zone (its ``screen.timezone``; UTC when it has
+none) unless one zone is asked for. Expression ratios: a kiosk withholds a play's expression
+figures when fewer than 3 people were measured during it (privacy invariant 9), so an hour's
+ratios are those of its plays that carried them; none did: empty, "fewer than 3 people".
+
+Read with server-side cursors, a screen at a time: any number of plays in little memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Iterator
+
+from signage.analytics import adlog
+from signage.analytics.aggregate import AudienceTotals
+
+CampaignOf = Callable[[str | None, str | None, str | None, str], str | None]
+
+PERIODS = ("hour", "day")
+
+_AUDIENCE = ("samples", "camera_on_s", "face_s", "watcher_s", "measured_s", "smile_s", "surprise_s", "max_faces",
+             "passers_by", "impressions", "viewers", "arrivals", "new_viewers")
+_PLAY_COLS = ("p.screen", "p.site", "s.site_name", "s.venue_type", "s.latitude", "s.longitude", "s.timezone",
+              "p.key", "p.creative_id", "p.playlist", "p.content_version", "p.rule_id", "p.outcome",
+              "extract(epoch FROM p.start_ts)::float8", "extract(epoch FROM p.end_ts)::float8", "p.campaign_id",
+              *(f"p.{c}" for c in _AUDIENCE))
+_SELECT = (f"SELECT {', '.join(_PLAY_COLS)} FROM plays p LEFT JOIN screens s ON s.screen = p.screen "
+           "WHERE p.start_ts >= %s AND p.start_ts < %s")
+
+
+def zone_of(name: str | None) -> dt.tzinfo:
+    """A screen's zone by its IANA name; none, or one this machine does not know: UTC."""
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return dt.timezone.utc
+
+
+def _screen(row: tuple) -> tuple[adlog.Screen, str]:
+    screen, site, site_name, venue_type, lat, lon, tz = row[:7]
+    return adlog.Screen(screen, site_name or site, venue_type or "", lat, lon), tz or ""
+
+
+def _record(row: tuple) -> tuple[adlog.PlayRecord, str | None]:
+    key, creative, playlist, version, rule, outcome, t0, t1, campaign = row[7:16]
+    a = dict(zip(_AUDIENCE, row[16:]))
+    shared = a["smile_s"] is not None
+    totals = AudienceTotals(span_s=max(0.0, t1 - t0), **{k: (v or 0) for k, v in a.items()})
+    return adlog.PlayRecord(key, creative, playlist, version, rule, outcome, t0, t1, totals, shared), campaign
+
+
+def _campaign(cid: str | None, rec: adlog.PlayRecord, fallback: CampaignOf | None) -> str | None:
+    """The id the kiosk sent, else the central lookup's."""
+    if cid is None and fallback is not None:
+        cid = fallback(rec.playlist, rec.playlist_version, rec.rule_id, rec.creative_id)
+    return cid
+
+
+def _stream(conn, sql: str, params: tuple) -> Iterator[tuple]:
+    yield from conn.cursor().stream(sql, params)
+
+
+def play_rows(conn, start: dt.datetime, end: dt.datetime, campaign_of: CampaignOf | None = None) -> Iterator[dict]:
+    """The ad log: every play started in [start, end), by start time (then screen, play id),
+    as ``adlog.PLAY_COLUMNS`` rows."""
+    for row in _stream(conn, _SELECT + " ORDER BY p.start_ts, p.screen, p.key", (start, end)):
+        screen, _zone = _screen(row)
+        rec, sent = _record(row)
+        cid = _campaign(sent, rec, campaign_of)
+        yield from adlog.play_rows(screen, [rec], lambda *_a, cid=cid: cid)
+
+
+def aggregate_rows(conn, start: dt.datetime, end: dt.datetime, period: str, tz: dt.tzinfo | None = None,
+                   campaign_of: CampaignOf | None = None) -> Iterator[dict]:
+    """The proof of play per ``period`` (hour or day) x creative x campaign line, a screen at a
+    time (screens by id; each one's rows by time, then creative and line), as
+    ``adlog.AGGREGATE_COLUMNS`` rows. ``tz`` None: each screen's own zone."""
+    if period not in PERIODS:
+        raise ValueError(f"period is hour or day, not {period!r}")
+    current: tuple[adlog.Screen, str] | None = None
+    plays: list[tuple[adlog.PlayRecord, str | None]] = []
+    for row in _stream(conn, _SELECT + " ORDER BY p.screen, p.start_ts, p.key", (start, end)):
+        screen = _screen(row)
+        if current is not None and screen[0].id != current[0].id:
+            yield from _aggregate(current[0], plays, period, tz or zone_of(current[1]))
+            plays = []
+        current = screen
+        rec, sent = _record(row)
+        plays.append((rec, _campaign(sent, rec, campaign_of)))
+    if current is not None:
+        yield from _aggregate(current[0], plays, period, tz or zone_of(current[1]))
+
+
+def _aggregate(screen: adlog.Screen, plays: list[tuple[adlog.PlayRecord, str | None]], period: str,
+               tz: dt.tzinfo) -> list[dict]:
+    """``adlog.aggregate_rows`` of one screen's plays, each with the campaign it was given (the
+    id is per play here, not per version: each campaign's plays are grouped on their own)."""
+    out: list[dict] = []
+    for cid in dict.fromkeys(c for _, c in plays):
+        group = [p for p, c in plays if c == cid]
+        out += adlog.aggregate_rows(screen, group, period, tz, lambda *_a, cid=cid: cid)
+    return sorted(out, key=lambda r: (r["start_utc"], r["end_utc"], r["creative_id"], r["campaign_id"] or ""))
