@@ -167,3 +167,62 @@ set_expressions() {  # $1: the configuration file, $2: on or off
     return 1
   fi
 }
+
+# --- Releases: kiosk/install.sh and kiosk/install-central.sh install the same way. ---
+# They set SRC, ROOT, VERSION, DRY, VENV, MODE and PI, and define say(), die() and run().
+
+# The release: a copy of the project (no .git, no .venv) and its own virtual environment, in
+# $ROOT/opt/signage/releases/$VERSION.
+install_release() {
+  local REL VPY PIP venv_opts lock_opts
+  REL="$ROOT/opt/signage/releases/$VERSION"
+  # A virtual environment cannot be moved, so the release is built in place and marked complete
+  # last; an incomplete one (an interrupted install) is removed and built again.
+  if [ -e "$REL/.signage-release-complete" ]; then
+    say "release $VERSION is already installed"
+  else
+    [ ! -e "$REL" ] || run rm -rf "$REL"
+    run mkdir -p "$REL"
+    if [ "$DRY" = 1 ]; then
+      echo "would run: copy $SRC to $REL (without .git, .venv, caches)"
+    else
+      tar -C "$SRC" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude='*.egg-info' \
+          --exclude=.pytest_cache --exclude=.hypothesis -cf - . | tar -C "$REL" -xf -
+    fi
+    if [ "$VENV" = 1 ]; then
+      # Python 3.11 to 3.13 (kiosk/lib.sh), from the locks, hashes checked: first a pinned pip
+      # (it caches the pygame it builds, for the next release) and the build backend, then the
+      # player's dependencies, then the release itself (editable: it runs from the release,
+      # beside its demo content and playlists). On a Raspberry Pi the .venv also sees the
+      # system's packages, for Raspberry Pi OS's picamera2 (apt); what the lock pins is still
+      # installed into the .venv, whatever the system has.
+      pick_python || die "found ${OTHER:-no Python 3}; signage needs Python 3.11, 3.12 or 3.13 (python3 on Debian 12 and 13, Ubuntu 24.04, Raspberry Pi OS)"
+      VPY="$REL/.venv/bin/python"
+      PIP=("$VPY" -m pip install -q --disable-pip-version-check --no-input --require-hashes --no-deps)
+      venv_opts=() lock_opts=(--only-binary :all:)
+      if [ "$PI" = 1 ]; then venv_opts+=(--system-site-packages); lock_opts+=(--ignore-installed); fi
+      # console mode: pygame from its source (hashed in the lock) against the system's SDL,
+      # for the kmsdrm driver its wheel lacks
+      [ "$MODE" != console ] || lock_opts+=(--no-binary pygame --no-build-isolation)
+      run "$PY" -m venv "${venv_opts[@]}" "$REL/.venv"
+      run "${PIP[@]}" -r "$REL/requirements/kiosk.lock"
+      [ "$MODE" != console ] || say "building pygame against the system's SDL (its wheel has no kmsdrm driver); the first time takes minutes"
+      run "${PIP[@]}" "${lock_opts[@]}" -r "$REL/requirements/player.lock"
+      run "$VPY" -m pip install -q --disable-pip-version-check --no-input --no-deps --no-build-isolation --no-index -e "$REL"
+      if [ "$MODE" = console ] && [ "$DRY" = 0 ] && ! "$VPY" "$REL/kiosk/sdl-video-drivers.py" | grep -ix kmsdrm >/dev/null; then
+        die "pygame has no kmsdrm driver (built against the system's SDL: is libsdl2-dev's kmsdrm support installed?)"
+      fi
+    fi
+    run touch "$REL/.signage-release-complete"
+  fi
+}
+
+# /opt/signage/current switched atomically to the release; the one before kept as previous.
+switch_release() {
+  local base
+  base="$ROOT/opt/signage"
+  if [ -L "$base/current" ] && [ "$(readlink "$base/current")" != "releases/$VERSION" ]; then
+    run switch_link "$base" previous "$(readlink "$base/current")"
+  fi
+  run switch_link "$base" current "releases/$VERSION"
+}
