@@ -4,7 +4,7 @@
 #
 #   sudo kiosk/install-central.sh [--screens ID,ID,...] [--content-url URL] [--listen ADDR]
 #        [--tls-cert FILE --tls-key FILE] [--version NAME]
-#   sudo kiosk/install-central.sh --add-screen ID [--site SITE] [--broker HOST:PORT]
+#   sudo kiosk/install-central.sh --add-screen ID [--site SITE] [--broker HOST:PORT] [--kiosk-dir DIR]
 #   kiosk/install-central.sh --dry-run ...                     # print every action, do nothing
 #
 # Debian 12 / 13, Ubuntu 24.04 or Raspberry Pi OS (64-bit), Python 3.11 to 3.13. Idempotent:
@@ -20,7 +20,9 @@
 # --tls-cert/--tls-key: a TLS listener on 8883 for kiosks elsewhere; without them the broker
 #   listens on 127.0.0.1:1883 only (kiosks on this machine, or through a tunnel: docs/fleet.md).
 # --add-screen: one more screen's broker user (and its password file); prints the [fleet]
-#   block for that kiosk's /etc/signage/signage.toml.
+#   block for that kiosk's /etc/signage/signage.toml. --kiosk-dir DIR: instead, a kiosk to try
+#   on this machine: DIR/signage.toml (the block, and its files in DIR) and DIR/fleet.password,
+#   owned by the user who ran sudo; then: signage --config DIR/signage.toml run --headless.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,15 +30,16 @@ SRC=$(cd "$HERE/.." && pwd)
 # shellcheck source=kiosk/lib.sh
 . "$HERE/lib.sh"
 ROOT="" MODE=desktop VENV=1 DRY=0 APT=1 ENABLE=1 VERSION=""
-SCREENS="" ADD="" SITE="" BROKER="" LISTEN=127.0.0.1 CONTENT_URL="" TLS_CERT="" TLS_KEY=""
+SCREENS="" ADD="" KIOSK_DIR="" SITE="" BROKER="" LISTEN=127.0.0.1 CONTENT_URL="" TLS_CERT="" TLS_KEY=""
 ID_RE='^[a-z0-9][a-z0-9_-]{0,63}$'  # a fleet id (signage/fleet/messages.py ID_PATTERN)
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --screens) SCREENS=$2; shift 2 ;;
     --add-screen) ADD=$2; shift 2 ;;
     --site) SITE=$2; shift 2 ;;
+    --kiosk-dir) KIOSK_DIR=$2; shift 2 ;;
     --broker) BROKER=$2; shift 2 ;;
     --listen) LISTEN=$2; shift 2 ;;
     --content-url) CONTENT_URL=$2; shift 2 ;;
@@ -83,11 +86,15 @@ broker_user() {  # $1: user, $2: password file, $3: group that may read it
     (umask 0027; secret > "$2")
     chgrp "$3" "$2"
   fi
-  local opt=()
-  [ -e "$PASSWD" ] || opt=(-c)
-  mosquitto_passwd "${opt[@]}" -b "$PASSWD" "$1" "$(head -n 1 "$2")"
-  chown mosquitto:mosquitto "$PASSWD"
-  chmod 0600 "$PASSWD"
+  # The broker re-reads the file on a reload as the user mosquitto: the file is its own (0600).
+  # mosquitto_passwd warns about any owner but root (eclipse-mosquitto/mosquitto#2925), so it
+  # edits a root-owned copy, put in place after.
+  local tmp opt=()
+  tmp=$(mktemp /etc/mosquitto/.signage.passwd.XXXXXX)
+  if [ -e "$PASSWD" ]; then cat "$PASSWD" > "$tmp"; else opt=(-c); fi
+  mosquitto_passwd "${opt[@]}" -b "$tmp" "$1" "$(head -n 1 "$2")" || { rm -f "$tmp"; die "mosquitto_passwd failed for $1"; }
+  install -o mosquitto -g mosquitto -m 0600 "$tmp" "$PASSWD"
+  rm -f "$tmp"
 }
 
 reload_broker() {
@@ -97,7 +104,7 @@ reload_broker() {
   fi
 }
 
-fleet_block() {  # $1: screen id: what that kiosk's /etc/signage/signage.toml needs
+fleet_block() {  # $1: screen id, $2: its password file: what that kiosk's signage.toml needs
   local host=${BROKER%:*} port=${BROKER##*:} mode=plain ca="" site=${SITE:-"<the shop id>"}
   [ -n "$BROKER" ] || { host=127.0.0.1; port=1883; }
   if [ "$port" != 1883 ]; then
@@ -111,7 +118,7 @@ broker_host = "$host"
 broker_port = $port
 site = "$site"
 screen = "$1"
-password_file = "/etc/signage/fleet.password"   # a copy of $ETC/screens/$1.password on this machine
+password_file = "$2"
 
 [fleet.tls]
 mode = "$mode"$ca
@@ -126,8 +133,26 @@ if [ -n "$ADD" ]; then
   broker_user "$ADD" "$ETC/screens/$ADD.password" root
   reload_broker
   say "screen $ADD can connect; its password is the first line of $ETC/screens/$ADD.password"
-  say "on that kiosk: copy it to /etc/signage/fleet.password (owner root, group signage, mode 0640), add this to /etc/signage/signage.toml, then: systemctl restart signage"
-  fleet_block "$ADD"
+  if [ -z "$KIOSK_DIR" ]; then
+    say "on that kiosk: copy it to /etc/signage/fleet.password (owner root, group signage, mode 0640), add this to /etc/signage/signage.toml (merged with a [screen] it has), then: systemctl restart signage"
+    fleet_block "$ADD" /etc/signage/fleet.password
+    exit 0
+  fi
+  [ -n "$SITE" ] || bad "--kiosk-dir: say the screen's site too (--site SITE)"
+  if [ "$DRY" = 1 ]; then echo "would run: write $KIOSK_DIR/signage.toml and $KIOSK_DIR/fleet.password"; exit 0; fi
+  mkdir -p "$KIOSK_DIR"
+  dir=$(cd "$KIOSK_DIR" && pwd)
+  install -m 0600 "$ETC/screens/$ADD.password" "$dir/fleet.password"
+  {
+    echo "# A kiosk of the fleet to try on this machine (kiosk/install-central.sh --add-screen $ADD --kiosk-dir)."
+    echo "# Run it: /opt/signage/current/.venv/bin/signage --config $dir/signage.toml run --headless"
+    fleet_block "$ADD" "$dir/fleet.password"
+    printf '\n[admin]\ndata_dir = "%s/content"           # the versions the fleet activates\n' "$dir"
+    printf '\n[analytics]\ndb_path = "%s/analytics.db"\n\n[health]\nstatus_file = "%s/status.json"\n' "$dir" "$dir"
+  } > "$dir/signage.toml"
+  owner=${SUDO_USER:-}
+  [ -z "$owner" ] || chown -R "$owner": "$dir"
+  say "a kiosk to try in $dir: /opt/signage/current/.venv/bin/signage --config $dir/signage.toml run --headless"
   exit 0
 fi
 
