@@ -140,7 +140,12 @@ if [ -n "$ADD" ]; then
   fi
   [ -n "$SITE" ] || bad "--kiosk-dir: say the screen's site too (--site SITE)"
   if [ "$DRY" = 1 ]; then echo "would run: write $KIOSK_DIR/signage.toml and $KIOSK_DIR/fleet.password"; exit 0; fi
-  mkdir -p "$KIOSK_DIR"
+  owner=${SUDO_USER:-}
+  if [ -n "$owner" ] && [ "$owner" != root ]; then
+    runuser -u "$owner" -- mkdir -p "$KIOSK_DIR" || die "--kiosk-dir $KIOSK_DIR: $owner cannot make it"
+  else
+    mkdir -p "$KIOSK_DIR"
+  fi
   dir=$(cd "$KIOSK_DIR" && pwd)
   install -m 0600 "$ETC/screens/$ADD.password" "$dir/fleet.password"
   {
@@ -150,7 +155,6 @@ if [ -n "$ADD" ]; then
     printf '\n[admin]\ndata_dir = "%s/content"           # the versions the fleet activates\n' "$dir"
     printf '\n[analytics]\ndb_path = "%s/analytics.db"\n\n[health]\nstatus_file = "%s/status.json"\n' "$dir" "$dir"
   } > "$dir/signage.toml"
-  owner=${SUDO_USER:-}
   [ -z "$owner" ] || chown -R "$owner": "$dir"
   say "a kiosk to try in $dir: /opt/signage/current/.venv/bin/signage --config $dir/signage.toml run --headless"
   exit 0

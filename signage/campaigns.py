@@ -78,20 +78,20 @@ def index_for(explicit: Iterable[str], settings) -> tuple[CampaignIndex, list[st
 
 class LiveIndex:
     """The kiosk's campaign lookup for the fleet agent (each play sent carries its campaign id,
-    as the kiosk's own export would write it): ``index_for`` built when first asked, and
-    again when a play names a version not in it and a playlist file has changed since
-    (a version activated since), at most once per ``refresh_s``. Never raises: a lookup
-    that cannot be made is None, as in the export."""
+    as the kiosk's own export would write it): ``index_for`` built when first asked, and again
+    when a play names a version not in it and the playlist files have changed since (a version
+    activated since: its first play already finds it). The files are looked at at most once per
+    ``check_s``. Never raises: a lookup that cannot be made is None, as in the export."""
 
-    def __init__(self, settings, *, refresh_s: float = 60.0, clock=None) -> None:
+    def __init__(self, settings, *, check_s: float = 1.0, clock=None) -> None:
         import time
 
         self._settings = settings
-        self._refresh_s = refresh_s
+        self._check_s = check_s
         self._clock = clock or time.monotonic
         self._index: CampaignIndex | None = None
         self._signature: tuple = ()
-        self._built = float("-inf")
+        self._checked = float("-inf")
 
     def _paths(self) -> list[Path]:
         from signage.run_options import DEMO_PLAYLIST
@@ -112,16 +112,16 @@ class LiveIndex:
 
     def _refresh(self) -> None:
         now = self._clock()
-        if self._index is not None and now - self._built < self._refresh_s:
+        if self._index is not None and now - self._checked < self._check_s:
             return
-        self._built = now
-        paths = self._paths()
-        signature = self._sign(paths)
-        if self._index is not None and signature == self._signature:
-            return
-        self._signature = signature
+        self._checked = now
         try:
+            paths = self._paths()
+            signature = self._sign(paths)
+            if self._index is not None and signature == self._signature:
+                return
             self._index, _problems = build_index(paths, self._settings.playlist)
+            self._signature = signature
         except Exception:  # noqa: BLE001 - a lookup that cannot be made is None, never a lost play
             self._index = self._index or CampaignIndex({})
 

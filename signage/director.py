@@ -104,6 +104,7 @@ class Director:
         self._next_check: dt.datetime | None = None
         self._preloaded_for: dt.datetime | None = None
         self._idle_reason: str | None = None
+        self._cut_short = False  # the play on screen was cut short by a new playlist (set_playlist)
         self.stats = DirectorStats()
         self.listeners = _Listeners()
         self._set(loaded)
@@ -143,6 +144,7 @@ class Director:
         ids = {c.id for c in loaded.playlist.creatives}
         if self._playing is not None and self._playing.creative not in ids:
             self._playing = NowPlaying(self._playing.creative, None, self._playing.started, self._playing.started)
+            self._cut_short = True  # it ends at the next decision: cut short, not completed
         elif self._playing is not None and self._playing.rule is not None and \
                 self._playing.rule not in {r.id for r in loaded.playlist.rules}:
             self._playing = NowPlaying(self._playing.creative, None, self._playing.started, self._playing.ends)
@@ -161,7 +163,7 @@ class Director:
         if d.action == "continue":
             return None
         if d.action == "idle":
-            self._end_current(now, "completed")
+            self._end_current(now, self._ending("completed"))
             self._playing = None
             if self._idle_reason == d.reason:
                 return None  # already idle for this reason
@@ -199,7 +201,7 @@ class Director:
 
     # ------------------------------------------------------------------ internals
     def _start(self, d: Decision, now: dt.datetime) -> Show:
-        self._end_current(now, "interrupted" if d.action == "interrupt" else "completed")
+        self._end_current(now, "interrupted" if d.action == "interrupt" else self._ending("completed"))
         self._idle_reason = None
         assert d.creative is not None
         spec = self._loaded.spec(d.creative)
@@ -216,7 +218,13 @@ class Director:
             f(play)
         return Show(spec, play)
 
+    def _ending(self, outcome: Outcome) -> Outcome:
+        """``outcome``, unless a new playlist without it cut the play on screen short."""
+        cut, self._cut_short = self._cut_short, False
+        return "interrupted" if cut else outcome
+
     def _end_current(self, now: dt.datetime, outcome: Outcome) -> None:
+        self._cut_short = False
         play = self.current
         if play is None:
             return

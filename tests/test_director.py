@@ -125,6 +125,10 @@ def test_a_new_playlist_without_the_creative_on_screen_switches_at_once(demo):
     director.set_playlist(parse_playlist(text, DEMO))
     run.until(0.1)
     assert run.shown() == ["welcome", "pastry"]
+    # proof of play: welcome was cut short (2 of its 8 s), not completed
+    assert run.ended[0].creative == "welcome" and run.ended[0].outcome == "interrupted"
+    run.until(30)
+    assert all(e.outcome == "completed" for e in run.ended[1:])  # the next ones are whole again
 
 
 def test_idle_when_nothing_is_eligible(tmp_path):

@@ -61,6 +61,8 @@ def recent_plays(db_path: str | Path, now_ts: float, window_s: float) -> list[Pa
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+            return []  # a new database, its tables being made as we look: no plays yet
         log.warning("analytics database %s: cannot read the recent plays (%s): caps and cooldowns start afresh",
                     path, exc)
         return []

@@ -56,7 +56,8 @@ def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
                        description="The ad log of docs/exports.md, in exactly the columns of `signage report --format "
                        "adlog`, for every screen of the fleet: one row per play, or the proof of play per hour or "
                        "day x creative x campaign line. Exit 2: an option or the database cannot be used.")
-    e.add_argument("--db", default=d.db, metavar="DSN")
+    e.add_argument("--db", default=None, metavar="DSN",
+                   help=f"default: [fleet_admin] db of the configuration, else {d.db!r}")
     e.add_argument("--per", choices=("play", "hour", "day"), default="play", help="default %(default)s")
     e.add_argument("--since", default="7d", help="a duration back from now (7d, 12h) or an ISO date or time "
                    "(default %(default)s)")
@@ -226,7 +227,8 @@ def cmd_export(args: argparse.Namespace, settings=None) -> int:
         print(f"signage fleet export: {counted.n} rows written to {args.out}", file=sys.stderr)
         return 0
 
-    return _with_db(args.db, job)
+    fleet_admin = getattr(settings, "fleet_admin", None)
+    return _with_db(args.db or (fleet_admin.db if fleet_admin is not None else "") or CollectorConfig().db, job)
 
 
 class _count:

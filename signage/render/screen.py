@@ -265,7 +265,8 @@ class Screen:
             log.info("screen: idle")
             return
         self._events.append(ScreenEvent("start", spec.id, now))
-        log.info("screen: %s (%s) on, %s %.1fs", spec.id, spec.kind, spec.transition.kind, spec.transition.duration_s)
+        t = spec.transition
+        log.info("screen: %s (%s) on, %s", spec.id, spec.kind, t.kind if t.kind == "cut" else f"{t.kind} {t.duration_s:.1f}s")
 
     def _retire(self, creative: Creative) -> None:
         if isinstance(creative, VideoCreative):

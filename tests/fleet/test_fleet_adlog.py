@@ -179,23 +179,28 @@ def test_an_hours_ratios_are_those_of_the_plays_that_carried_them():
 
 
 def test_the_kiosks_lookup_finds_a_version_activated_after_it_started(tmp_path):
-    """LiveIndex: a play of a version that arrived since is looked up again (at most once per
-    refresh_s, and only when a playlist file changed); a version not found is None."""
+    """LiveIndex: the first play of a version activated since is found (the playlist files
+    changed: the index is built again), looked at at most once per check_s; a version not
+    found is None, and an unchanged folder is not read again."""
     (tmp_path / "signage.toml").write_text(f'[admin]\ndata_dir = "{tmp_path / "content"}"\n', encoding="utf-8")
     now = [0.0]
-    index = LiveIndex(load_settings(tmp_path / "signage.toml"), refresh_s=60, clock=lambda: now[0])
+    index = LiveIndex(load_settings(tmp_path / "signage.toml"), check_s=1.0, clock=lambda: now[0])
     folder = tmp_path / "content" / "versions" / "v7"
     folder.mkdir(parents=True)
     (folder / "playlist.yaml").write_text(PLAYLIST, encoding="utf-8")
     version = load_playlist(folder / "playlist.yaml").digest
     assert index("cafe", version, "lunch", "lunch-menu") == "ACME-2026-12 / line 4"  # first look builds it
+    built = index._index
+    now[0] = 5.0
+    assert index("cafe", "no-such-version", None, "welcome") is None
+    assert index._index is built  # nothing changed on disk: not built again
     newer = tmp_path / "content" / "versions" / "v8"
     newer.mkdir()
     (newer / "playlist.yaml").write_text(PLAYLIST.replace("line 4", "line 9"), encoding="utf-8")
     v8 = load_playlist(newer / "playlist.yaml").digest
-    assert index("cafe", v8, "lunch", "lunch-menu") is None  # not looked for again yet
-    now[0] = 61.0
-    assert index("cafe", v8, "lunch", "lunch-menu") == "ACME-2026-12 / line 9"
+    now[0] = 5.5
+    assert index("cafe", v8, "lunch", "lunch-menu") is None  # looked at 0.5 s ago: not yet
+    now[0] = 6.0
+    assert index("cafe", v8, "lunch", "lunch-menu") == "ACME-2026-12 / line 9"  # its first play after 1 s
     assert index("cafe", version, None, "welcome") == "HOUSE"  # the older version is still known
     assert index("other-name", v8, "lunch", "lunch-menu") is None  # a playlist of another name: not this one
-    assert index("cafe", "no-such-version", None, "welcome") is None

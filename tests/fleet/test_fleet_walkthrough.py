@@ -14,11 +14,11 @@ import psycopg
 
 from signage.config.fleet_central import CollectorConfig
 from signage.fleet.collector import Collector
-from tests.admin.adminkit import csrf_of
+from tests.admin.adminkit import csrf_of, playlist_yaml, png
 
 from .conftest import SCREENS, SITE
 from .engines import wait_for
-from .test_fleet_admin import admin_servers, fleet_settings, make_version  # noqa: F401 (a fixture)
+from .test_fleet_admin import admin_servers, fleet_settings  # noqa: F401 (a fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the e2e helpers
 from test_run_e2e import KIOSK_ENV, Running  # noqa: E402
@@ -59,7 +59,11 @@ def test_three_kiosks_join_take_a_rollout_and_report_their_plays(tmp_path, broke
             return page if all(r and "online" in r.group(0) for r in rows.values()) else None
 
         page = wait_for(listed, what="the three kiosks online in the fleet view", timeout=120)
-        vid = make_version(server.store, "Spring")
+        work = server.store.new_workdir("bundle")  # a version whose creative bills to a campaign line
+        (work / "playlist.yaml").write_text(playlist_yaml("Spring", ["spring-a"]).replace(
+            "source: spring-a.png}", "source: spring-a.png, campaign_id: 'SPRING / line 1'}"))
+        (work / "spring-a.png").write_bytes(png(text="spring"))
+        vid = server.store.create_version_from_bundle(work, {"uploaded_by": "alice", "playlist_name": "Spring"}).id
         r = c.post("/fleet/rollouts", data={"version": vid, "group": f"site:{SITE}", "csrf": csrf_of(page)})
         assert r.status_code == 303, r.text
         report_url = r.headers["location"]
@@ -78,6 +82,12 @@ def test_three_kiosks_join_take_a_rollout_and_report_their_plays(tmp_path, broke
         wait_for(plays_in_postgres, what="each kiosk's plays of the new version in PostgreSQL", timeout=180)
         fleet_page = c.get("/fleet").text
         assert "spring-a" in fleet_page  # the fleet report per creative, from PostgreSQL
+        # every play of it, the first included, carries its campaign id, resolved on the kiosk
+        with psycopg.connect(pg_dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM plays WHERE creative_id = 'spring-a' AND campaign_id IS "
+                                "DISTINCT FROM 'SPRING / line 1'").fetchone()[0] == 0
+        log = c.get("/fleet/export", params={"since": "1d", "per": "play"}).text
+        assert log.count(",spring-a,SPRING / line 1,Spring,") >= 3  # the ad log, as buyers ingest it
     finally:
         results = {s: k.stop() for s, k in kiosks.items()}
         collector.stop()

@@ -27,7 +27,8 @@ def sh(*args, check=True, cwd=ROOT, env=None):
     return p
 
 
-@pytest.mark.parametrize("unit", ["signage.service", "signage-admin.service", "signage-user.service"])
+@pytest.mark.parametrize("unit", ["signage.service", "signage-admin.service", "signage-user.service",
+                                  "signage-collector.service"])
 def test_units_pass_systemd_analyze_verify(tmp_path, unit):
     """systemd's own checker; ExecStart points at this checkout's signage (it must exist)."""
     text = (KIOSK / unit).read_text().replace("/opt/signage/current/.venv/bin/signage", str(SIGNAGE))

@@ -97,3 +97,20 @@ def test_no_database_or_a_broken_one_gives_no_history(tmp_path, caplog):
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()  # a database with no plays table yet
     assert recent_plays(empty, T0.timestamp(), 3600) == []
+
+
+def test_a_database_whose_tables_are_being_made_is_no_history_and_no_warning(tmp_path, caplog):
+    """The player reads the recent plays while the writer is still making a new database's
+    tables: no plays yet, said nowhere; a damaged file is still said."""
+    import logging
+    import sqlite3
+
+    db = tmp_path / "analytics.db"
+    sqlite3.connect(db).close()  # the file exists, no table yet
+    with caplog.at_level(logging.WARNING, logger="signage.analytics.history"):
+        assert recent_plays(db, T0.timestamp(), 3600) == []
+    assert not caplog.records
+    db.write_bytes(b"not a database at all" * 100)
+    with caplog.at_level(logging.WARNING, logger="signage.analytics.history"):
+        assert recent_plays(db, T0.timestamp(), 3600) == []
+    assert "cannot read the recent plays" in caplog.text
