@@ -432,3 +432,43 @@ def test_the_installer_writes_any_accepted_notice_value_back_exactly(controller,
     assert (got["controller"], got["contact"]) == (controller.strip(), contact.strip())
     assert got["url"] == "<address of the full privacy notice>" and tomllib.loads(text)["player"] == \
         tomllib.loads(template)["player"]
+
+
+def test_the_central_installer_refuses_wrong_options_before_doing_anything(tmp_path):
+    """kiosk/install-central.sh: every wrong option is exit 2 with the reason, nothing done."""
+    central = KIOSK / "install-central.sh"
+    for args, says in ((("--screens", "Shop 1"), "'Shop' is not a fleet id"),
+                       (("--screens", "kiosk-1,collector"), "'collector' is a service user"),
+                       (("--add-screen", "central"), "'central' is a service user"),
+                       (("--tls-cert", str(tmp_path)), "--tls-cert and --tls-key go together"),
+                       (("--content-url", "ftp://x"), "--content-url is an http:// or https:// address"),
+                       (("--bogus",), "unknown option --bogus")):
+        p = sh(central, "--dry-run", *args, check=False)
+        assert p.returncode == 2 and says in p.stderr and "would run" not in p.stdout, (args, p.stdout, p.stderr)
+
+
+def test_the_central_installer_dry_run_and_a_kiosks_block(tmp_path):
+    central = KIOSK / "install-central.sh"
+    p = sh(central, "--dry-run", "--no-apt", "--screens", "kiosk-1,kiosk-2", "--version", "c1")
+    for action in ("broker user collector", "broker user central", "broker user kiosk-1", "broker user kiosk-2",
+                   "createuser signage", "signage-collector.service", "systemctl enable mosquitto postgresql "
+                   "signage-collector signage-admin"):
+        assert action in p.stdout, action
+    assert not Path("/opt/signage/releases/c1").exists()  # a dry run changes nothing
+    # a kiosk across the internet: TLS, the CA file it must trust; on this machine: plain loopback
+    p = sh(central, "--dry-run", "--add-screen", "shop-12-till", "--site", "shop-12", "--broker", "fleet.example:8883")
+    block = p.stdout[p.stdout.index("[fleet]"):]
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(block.replace("/etc/signage/fleet.password", str(tmp_path / "pw")).replace(
+        "/etc/signage/fleet-ca.pem", str(tmp_path / "ca.pem")))
+    (tmp_path / "pw").write_text("secret\n")
+    (tmp_path / "ca.pem").write_text("not read by the configuration check\n")
+    from signage.config import load_settings
+
+    s = load_settings(toml)  # the block is a valid configuration as printed
+    assert (s.fleet.enabled, s.fleet.broker_host, s.fleet.broker_port, s.fleet.tls.mode, s.fleet.site,
+            s.fleet.screen, s.screen.id) == (True, "fleet.example", 8883, "tls", "shop-12", "shop-12-till", "shop-12-till")
+    p = sh(central, "--dry-run", "--add-screen", "kiosk-9", "--site", "shop-1")
+    s2 = tmp_path / "local.toml"
+    s2.write_text(p.stdout[p.stdout.index("[fleet]"):])
+    assert load_settings(s2).fleet.tls.mode == "plain"  # 127.0.0.1:1883, on this machine
