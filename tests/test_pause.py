@@ -243,6 +243,7 @@ def test_a_key_pauses_measurement_closes_the_camera_and_no_audience_rule_fires_u
         assert player.state.sensing.camera == "paused" and sensing.latest() is None and not screen.camera_on
         drawn = " ".join(screen.notice.drawn_lines)  # what the band's last render drew, line by line
         assert f"Audience measurement paused until {hhmm}." in drawn and f"suspendue jusqu'à {hhmm}." in drawn
+        assert screen._operator_text()[0] == f"paused until {hhmm}: no audience measurement"  # not "camera off"
         t_end = time.monotonic() + 30
         while CountingSource.closes < 1:  # the sensing thread closes the source at its next read
             assert time.monotonic() < t_end, "the camera was not closed"

@@ -375,9 +375,11 @@ class OperatorOverlay:
 
 
 def operator_lines(snapshot: AudienceSnapshot | None, camera_on: bool, fps: float, p99_ms: float,
-                   creative: str, video: str | None) -> tuple[str, ...]:
+                   creative: str, video: str | None, paused_until: str | None = None) -> tuple[str, ...]:
     """The operator overlay's text: audience numbers, then the screen's own figures."""
-    if not camera_on:
+    if paused_until is not None:
+        audience = f"paused until {paused_until}: no audience measurement"
+    elif not camera_on:
         audience = "camera off: no audience measurement"
     elif snapshot is None:
         audience = "audience: waiting for the camera"

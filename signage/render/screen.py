@@ -342,7 +342,7 @@ class Screen:
             s = self.current.stats
             video = f"video {s.fps:.0f} fps  due {s.due}  shown {s.shown}  late {s.late}  dropped {s.dropped}"
         name = f"{self.current_id} ({self.current.kind})" if self.current_id else "idle"
-        return operator_lines(self._audience, self.camera_on, self.fps, p99, name, video)
+        return operator_lines(self._audience, self.camera_on, self.fps, p99, name, video, self.notice.paused_until)
 
     def close(self) -> None:
         for c in (self._previous, self.current):
