@@ -123,9 +123,12 @@ def build(settings: Settings, opts: RunOptions, *, wall=None, stop: threading.Ev
     if settings.player.sensing_isolation == "process" and wall is None:
         from signage.sensing.process import SensingProcess
 
+        from signage.memory import physical_memory, standby_wanted
+
+        standby, why = standby_wanted(settings.player.sensing_standby, physical_memory())
+        log.info("sensing: %s standby (%s)", "a warm" if standby else "no", why)
         sensing = SensingProcess(settings.sensing, camera, stale_after_s=settings.player.audience_stale_s,
-                                 once=opts.camera_once, log_level=settings.log_level,
-                                 standby=settings.player.sensing_standby)
+                                 once=opts.camera_once, log_level=settings.log_level, standby=standby)
     else:
         if camera.enabled:
             log.warning("sensing runs in a thread of the player: no kernel sandbox (player.sensing_isolation)")

@@ -74,3 +74,29 @@ class MemoryTrimmer:
 
     def stop(self) -> None:
         self._thread.stop()
+
+
+STANDBY_MIN_MEMORY = 2 * 1000**3  # bytes: "auto" keeps a warm sensing standby from 2 GB (a "2 GB" board has a bit less)
+
+
+def physical_memory() -> int | None:
+    """The machine's memory in bytes, or None when the system does not say."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def standby_wanted(setting: bool | str, memory: int | None) -> tuple[bool, str]:
+    """Whether to keep a warm sensing standby (``player.sensing_standby``), and why."""
+    if setting is True or setting is False:
+        return setting, "player.sensing_standby = " + ("true" if setting else "false")
+    if memory is None:
+        return True, "player.sensing_standby = \"auto\": the machine's memory is not known"
+    gb = memory / 1000**3
+    if memory >= STANDBY_MIN_MEMORY * 0.9:
+        return True, f"player.sensing_standby = \"auto\": {gb:.1f} GB of memory"
+    return False, (f"player.sensing_standby = \"auto\": {gb:.1f} GB of memory, under 2 GB: no warm standby "
+                   "(a new sensing process starts if one dies)")

@@ -81,8 +81,9 @@ class PlayerConfig(Strict):
     sensing_isolation: Literal["process", "thread"] = "process"
     # With "process": a second sensing process waits with its models loaded and takes over at
     # once if the running one dies (audience numbers back within about a second; it costs that
-    # process's memory, bench/sensing_process.py). False: a new one is started instead.
-    sensing_standby: bool = True
+    # process's memory, about 150 MB, bench/sensing_process.py). False: a new one is started
+    # instead. "auto": on a machine with at least 2 GB of memory (not on a 1 GB board).
+    sensing_standby: bool | Literal["auto"] = "auto"
 
 
 class HealthConfig(Strict):

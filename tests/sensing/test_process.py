@@ -183,3 +183,26 @@ def test_camera_off_starts_no_process():
     sp = SensingProcess(SensingConfig(), CameraConfig(enabled=False)).start()
     assert sp._thread is None and sp.status().camera == "off" and sp.latest() is None
     sp.stop()
+
+
+def test_the_warm_standby_is_kept_where_memory_allows_it():
+    """player.sensing_standby: true and false as said; "auto" (the default) keeps the standby
+    (about 150 MB) on 2 GB boards and larger, not on 1 GB ones; strict about its values."""
+    import pytest as _pytest
+
+    from signage.config import ConfigError, Settings
+    from signage.memory import physical_memory, standby_wanted
+
+    assert Settings().player.sensing_standby == "auto"
+    assert standby_wanted(True, 512 * 1024**2)[0] is True and standby_wanted(False, 64 * 1024**3)[0] is False
+    pi_1gb, pi_2gb, pc = 0.95e9, 1.9e9, 16e9  # what such boards report as their memory
+    assert standby_wanted("auto", pi_1gb) == (False, standby_wanted("auto", pi_1gb)[1])
+    assert "under 2 GB" in standby_wanted("auto", pi_1gb)[1]
+    assert standby_wanted("auto", pi_2gb)[0] and standby_wanted("auto", pc)[0]
+    assert standby_wanted("auto", None)[0]  # unknown: as before
+    m = physical_memory()
+    assert m is None or m > 100 * 1024**2
+    for v in (True, False, "auto"):
+        assert Settings(player={"sensing_standby": v}).player.sensing_standby == v
+    with _pytest.raises((ConfigError, ValueError)):
+        Settings(player={"sensing_standby": "sometimes"})
