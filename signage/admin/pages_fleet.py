@@ -209,7 +209,7 @@ def _central_campaigns(request: Request):
 
 @router.get("/fleet/export")
 def export(request: Request, since: str = "7d", until: str = "", per: str = "play", format: str = "csv",
-           tz: str = "") -> Response:
+           tz: str = "", site: str = "", campaign: str = "") -> Response:
     """The fleet's proof of play from PostgreSQL: the ad log of docs/exports.md (per play, or
     per hour or day in each screen's zone or ``tz``), per creative or site, or every play with
     its version and reason (``detail``)."""
@@ -237,12 +237,13 @@ def export(request: Request, since: str = "7d", until: str = "", per: str = "pla
         conn = db.__enter__()  # opened now: a database away is a page, not a cut download
     except FleetUnavailable as exc:
         return _unavailable(request, s, exc)
+    only = adlog_export.Only(site.strip() or None, campaign.strip() or None)
     if per == "detail":
         rows, columns = queries.play_rows(conn, start, end), queries.PLAY_COLUMNS
     elif per == "play":
-        rows, columns = adlog_export.play_rows(conn, start, end, _central_campaigns(request)), adlog.PLAY_COLUMNS
+        rows, columns = adlog_export.play_rows(conn, start, end, _central_campaigns(request), only), adlog.PLAY_COLUMNS
     else:
-        rows = adlog_export.aggregate_rows(conn, start, end, per, zone, _central_campaigns(request))
+        rows = adlog_export.aggregate_rows(conn, start, end, per, zone, _central_campaigns(request), only)
         columns = adlog.AGGREGATE_COLUMNS
 
     def body():

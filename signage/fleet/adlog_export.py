@@ -14,7 +14,9 @@ none) unless one zone is asked for. Expression ratios: a kiosk withholds a play'
 figures when fewer than 3 people were measured during it (privacy invariant 9), so an hour's
 ratios are those of its plays that carried them; none did: empty, "fewer than 3 people".
 
-Read with server-side cursors, a screen at a time: any number of plays in little memory.
+``Only`` narrows the plays to one site and / or one campaign id (the id the kiosks sent; the
+index ``plays_campaign_time`` serves it). Read with server-side cursors, a screen at a time:
+any number of plays in little memory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from signage.analytics import adlog
 from signage.analytics.aggregate import AudienceTotals
@@ -74,10 +77,32 @@ def _stream(conn, sql: str, params: tuple) -> Iterator[tuple]:
     yield from conn.cursor().stream(sql, params)
 
 
-def play_rows(conn, start: dt.datetime, end: dt.datetime, campaign_of: CampaignOf | None = None) -> Iterator[dict]:
+@dataclass(frozen=True)
+class Only:
+    """Which plays: of one site (its fleet id) and / or one campaign id (as sent by the kiosks)."""
+
+    site: str | None = None
+    campaign: str | None = None
+
+    def where(self) -> tuple[str, tuple]:
+        sql, params = "", ()
+        if self.site:
+            sql, params = sql + " AND p.site = %s", params + (self.site,)
+        if self.campaign:
+            sql, params = sql + " AND p.campaign_id = %s", params + (self.campaign,)
+        return sql, params
+
+
+def _select(start: dt.datetime, end: dt.datetime, only: Only | None, order: str) -> tuple[str, tuple]:
+    where, params = (only or Only()).where()
+    return f"{_SELECT}{where} ORDER BY {order}", (start, end, *params)
+
+
+def play_rows(conn, start: dt.datetime, end: dt.datetime, campaign_of: CampaignOf | None = None,
+              only: Only | None = None) -> Iterator[dict]:
     """The ad log: every play started in [start, end), by start time (then screen, play id),
     as ``adlog.PLAY_COLUMNS`` rows."""
-    for row in _stream(conn, _SELECT + " ORDER BY p.start_ts, p.screen, p.key", (start, end)):
+    for row in _stream(conn, *_select(start, end, only, "p.start_ts, p.screen, p.key")):
         screen, _zone = _screen(row)
         rec, sent = _record(row)
         cid = _campaign(sent, rec, campaign_of)
@@ -85,7 +110,7 @@ def play_rows(conn, start: dt.datetime, end: dt.datetime, campaign_of: CampaignO
 
 
 def aggregate_rows(conn, start: dt.datetime, end: dt.datetime, period: str, tz: dt.tzinfo | None = None,
-                   campaign_of: CampaignOf | None = None) -> Iterator[dict]:
+                   campaign_of: CampaignOf | None = None, only: Only | None = None) -> Iterator[dict]:
     """The proof of play per ``period`` (hour or day) x creative x campaign line, a screen at a
     time (screens by id; each one's rows by time, then creative and line), as
     ``adlog.AGGREGATE_COLUMNS`` rows. ``tz`` None: each screen's own zone."""
@@ -93,7 +118,7 @@ def aggregate_rows(conn, start: dt.datetime, end: dt.datetime, period: str, tz: 
         raise ValueError(f"period is hour or day, not {period!r}")
     current: tuple[adlog.Screen, str] | None = None
     plays: list[tuple[adlog.PlayRecord, str | None]] = []
-    for row in _stream(conn, _SELECT + " ORDER BY p.screen, p.start_ts, p.key", (start, end)):
+    for row in _stream(conn, *_select(start, end, only, "p.screen, p.start_ts, p.key")):
         screen = _screen(row)
         if current is not None and screen[0].id != current[0].id:
             yield from _aggregate(current[0], plays, period, tz or zone_of(current[1]))

@@ -66,6 +66,8 @@ def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
                    "screen's own, UTC for a screen without one) and of --since/--until written without offset "
                    "(default UTC)")
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default %(default)s")
+    e.add_argument("--site", default="", metavar="SITE", help="only the plays of this site (its fleet id)")
+    e.add_argument("--campaign", default="", metavar="ID", help="only the plays of this campaign id")
     e.add_argument("--playlist", action="append", default=[], metavar="FILE",
                    help="campaign ids for plays a kiosk sent without one, from these playlist files (repeatable; "
                    "default: the admin's content folder)")
@@ -204,10 +206,11 @@ def cmd_export(args: argparse.Namespace, settings=None) -> int:
         from signage.fleet import adlog_export, pgschema
 
         pgschema.migrate(conn)
+        only = adlog_export.Only(site=args.site or None, campaign=args.campaign or None)
         if args.per == "play":
-            rows, columns = adlog_export.play_rows(conn, start, end, campaigns), adlog.PLAY_COLUMNS
+            rows, columns = adlog_export.play_rows(conn, start, end, campaigns, only), adlog.PLAY_COLUMNS
         else:
-            rows = adlog_export.aggregate_rows(conn, start, end, args.per, zone, campaigns)
+            rows = adlog_export.aggregate_rows(conn, start, end, args.per, zone, campaigns, only)
             columns = adlog.AGGREGATE_COLUMNS
         counted = _count(rows)
         pieces = adlog.iter_csv(counted, columns) if args.format == "csv" else adlog.iter_jsonl(counted, columns)

@@ -6,7 +6,9 @@ the screen's place included. Every wait is on a condition."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -108,6 +110,15 @@ def test_the_fleets_ad_log_is_the_kiosks_own_byte_for_byte(cafe_in_the_fleet):
         assert (d / name).read_bytes() == (DATA / name).read_bytes(), f"{name}: the fleet's differs from the kiosk's"
     r = fleet_export(d, dsn, "--tz", "Europe/Paris")  # to standard output
     assert r.returncode == 0 and r.stdout == (DATA / "adlog.csv").read_text(encoding="utf-8")
+    # one campaign line, one site: the same rows, narrowed
+    golden = (DATA / "adlog.csv").read_text(encoding="utf-8").splitlines()
+    r = fleet_export(d, dsn, "--tz", "Europe/Paris", "--campaign", "ACME-2026-12 / line 4")
+    assert r.stdout.splitlines() == [golden[0]] + [x for x in golden[1:] if ",ACME-2026-12 / line 4," in x]
+    assert len(r.stdout.splitlines()) == 2
+    r = fleet_export(d, dsn, "--site", SITE, "--per", "day", "--format", "jsonl")
+    assert r.stdout == (DATA / "adlog-daily.jsonl").read_text(encoding="utf-8")  # its only site: all of it
+    r = fleet_export(d, dsn, "--site", "another-shop")
+    assert r.returncode == 0 and r.stdout.splitlines() == [golden[0]]
 
 
 def test_the_admin_serves_the_same_ad_log(cafe_in_the_fleet, admin_servers):
@@ -125,6 +136,8 @@ def test_the_admin_serves_the_same_ad_log(cafe_in_the_fleet, admin_servers):
     assert [line.split('"start_local":')[1][:27] for line in r.text.splitlines()][0] == '"2026-12-01T09:00:00+01:00"'
     r = c.get("/fleet/export", params={**period, "per": "hour", "tz": "Mars/Olympus"})
     assert r.status_code == 422 and "Mars/Olympus" in r.text and "Traceback" not in r.text
+    r = c.get("/fleet/export", params={**period, "per": "play", "campaign": "HOUSE"})
+    assert [x["play_id"] for x in csv.DictReader(io.StringIO(r.text))] == ["d1-01", "d1-03", "d2-01"]  # welcome's
     r = c.get("/fleet/export", params={**period, "per": "detail"})  # the fleet's own view of every play
     assert r.status_code == 200 and r.text.splitlines()[0].startswith("screen,site,play_id")
 
