@@ -68,6 +68,7 @@ for s in "${SCREEN_IDS[@]}" ${ADD:+"$ADD"}; do
 done
 [ -z "$TLS_CERT$TLS_KEY" ] || { [ -n "$TLS_CERT" ] && [ -n "$TLS_KEY" ]; } || bad "--tls-cert and --tls-key go together"
 for f in "$TLS_CERT" "$TLS_KEY"; do [ -z "$f" ] || [ -r "$f" ] || bad "cannot read $f"; done
+[ -z "$BROKER" ] || [[ "$BROKER" =~ ^[A-Za-z0-9.-]+:[0-9]{1,5}$ ]] || bad "--broker is HOST:PORT (the address kiosks reach the broker at), not '$BROKER'"
 case "$CONTENT_URL" in ""|http://*|https://*) ;; *) bad "--content-url is an http:// or https:// address, not '$CONTENT_URL'" ;; esac
 [ "$DRY" = 1 ] || [ "$(id -u)" = 0 ] || bad "run it as root (sudo kiosk/install-central.sh ...), or with --dry-run"
 

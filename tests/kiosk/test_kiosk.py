@@ -442,6 +442,7 @@ def test_the_central_installer_refuses_wrong_options_before_doing_anything(tmp_p
                        (("--add-screen", "central"), "'central' is a service user"),
                        (("--tls-cert", str(tmp_path)), "--tls-cert and --tls-key go together"),
                        (("--content-url", "ftp://x"), "--content-url is an http:// or https:// address"),
+                       (("--add-screen", "k1", "--broker", "fleet.example"), "--broker is HOST:PORT"),
                        (("--bogus",), "unknown option --bogus")):
         p = sh(central, "--dry-run", *args, check=False)
         assert p.returncode == 2 and says in p.stderr and "would run" not in p.stdout, (args, p.stdout, p.stderr)
