@@ -147,11 +147,17 @@ class Screen:
     outbox: int | None
     minute_ts: dt.datetime | None = None
     audience: dict | None = None  # the latest minute's, as shown_audience gives it
+    # where it is, from its State (the kiosk's [screen]): the ad log's screen columns
+    site_name: str = ""
+    venue_type: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    timezone: str = ""
 
 
 _SCREEN_COLS = ("screen", "site", "first_seen", "last_seen", "online", "content_version", "creative", "reason",
                 "player", "health_ts", "healthy", "problems", "camera", "display", "uptime_s", "disk_free_mb",
-                "outbox")
+                "outbox", "site_name", "venue_type", "latitude", "longitude", "timezone")
 _MINUTE_COLS = ("minute_ts", "span_s", *m.Audience.model_fields)
 
 

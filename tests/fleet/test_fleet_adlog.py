@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,6 +140,10 @@ def test_the_admin_serves_the_same_ad_log(cafe_in_the_fleet, admin_servers):
     assert r.status_code == 422 and "Mars/Olympus" in r.text and "Traceback" not in r.text
     r = c.get("/fleet/export", params={**period, "per": "play", "campaign": "HOUSE"})
     assert [x["play_id"] for x in csv.DictReader(io.StringIO(r.text))] == ["d1-01", "d1-03", "d2-01"]  # welcome's
+    page = c.get(f"/fleet/screens/{SCREEN}").text  # the screen's place, as its kiosk said it
+    place = re.search(r'<dd id="place">(.*?)</dd>', page, re.S).group(1)
+    assert place == "entertainment.casual_dining; 48.85660, 2.35220; hours in Europe/Paris", place
+    assert "Café Lumière, window" in html.unescape(page)
     r = c.get("/fleet/export", params={**period, "per": "detail"})  # the fleet's own view of every play
     assert r.status_code == 200 and r.text.splitlines()[0].startswith("screen,site,play_id")
 
