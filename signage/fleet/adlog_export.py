@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from signage.analytics import adlog
 from signage.analytics.aggregate import AudienceTotals
+from signage.analytics.anonymity import mark_expressions_off
 
 CampaignOf = Callable[[str | None, str | None, str | None, str], str | None]
 
@@ -38,7 +39,7 @@ _AUDIENCE = ("samples", "camera_on_s", "face_s", "watcher_s", "measured_s", "smi
 _PLAY_COLS = ("p.screen", "p.site", "s.site_name", "s.venue_type", "s.latitude", "s.longitude", "s.timezone",
               "p.key", "p.creative_id", "p.playlist", "p.content_version", "p.rule_id", "p.outcome",
               "extract(epoch FROM p.start_ts)::float8", "extract(epoch FROM p.end_ts)::float8", "p.campaign_id",
-              *(f"p.{c}" for c in _AUDIENCE))
+              *(f"p.{c}" for c in _AUDIENCE), "coalesce(s.expressions, 'on')")
 _SELECT = (f"SELECT {', '.join(_PLAY_COLS)} FROM plays p LEFT JOIN screens s ON s.screen = p.screen "
            "WHERE p.start_ts >= %s AND p.start_ts < %s")
 
@@ -53,14 +54,23 @@ def zone_of(name: str | None) -> dt.tzinfo:
     return dt.timezone.utc
 
 
-def _screen(row: tuple) -> tuple[adlog.Screen, str]:
+@dataclass(frozen=True)
+class Where:
+    """A screen as its last State said: the ad log's screen columns, its zone, expressions off."""
+
+    screen: adlog.Screen
+    zone: str
+    expressions_off: bool
+
+
+def _screen(row: tuple) -> Where:
     screen, site, site_name, venue_type, lat, lon, tz = row[:7]
-    return adlog.Screen(screen, site_name or site, venue_type or "", lat, lon), tz or ""
+    return Where(adlog.Screen(screen, site_name or site, venue_type or "", lat, lon), tz or "", row[-1] == "off")
 
 
 def _record(row: tuple) -> tuple[adlog.PlayRecord, str | None]:
     key, creative, playlist, version, rule, outcome, t0, t1, campaign = row[7:16]
-    a = dict(zip(_AUDIENCE, row[16:]))
+    a = dict(zip(_AUDIENCE, row[16:16 + len(_AUDIENCE)]))
     shared = a["smile_s"] is not None
     totals = AudienceTotals(span_s=max(0.0, t1 - t0), **{k: (v or 0) for k, v in a.items()})
     return adlog.PlayRecord(key, creative, playlist, version, rule, outcome, t0, t1, totals, shared), campaign
@@ -103,10 +113,10 @@ def play_rows(conn, start: dt.datetime, end: dt.datetime, campaign_of: CampaignO
     """The ad log: every play started in [start, end), by start time (then screen, play id),
     as ``adlog.PLAY_COLUMNS`` rows."""
     for row in _stream(conn, *_select(start, end, only, "p.start_ts, p.screen, p.key")):
-        screen, _zone = _screen(row)
+        where = _screen(row)
         rec, sent = _record(row)
         cid = _campaign(sent, rec, campaign_of)
-        yield from adlog.play_rows(screen, [rec], lambda *_a, cid=cid: cid)
+        yield from adlog.play_rows(where.screen, [rec], lambda *_a, cid=cid: cid)
 
 
 def aggregate_rows(conn, start: dt.datetime, end: dt.datetime, period: str, tz: dt.tzinfo | None = None,
@@ -116,26 +126,30 @@ def aggregate_rows(conn, start: dt.datetime, end: dt.datetime, period: str, tz: 
     ``adlog.AGGREGATE_COLUMNS`` rows. ``tz`` None: each screen's own zone."""
     if period not in PERIODS:
         raise ValueError(f"period is hour or day, not {period!r}")
-    current: tuple[adlog.Screen, str] | None = None
+    current: Where | None = None
     plays: list[tuple[adlog.PlayRecord, str | None]] = []
     for row in _stream(conn, *_select(start, end, only, "p.screen, p.start_ts, p.key")):
-        screen = _screen(row)
-        if current is not None and screen[0].id != current[0].id:
-            yield from _aggregate(current[0], plays, period, tz or zone_of(current[1]))
+        where = _screen(row)
+        if current is not None and where.screen.id != current.screen.id:
+            yield from aggregate_screen(current, plays, period, tz)
             plays = []
-        current = screen
+        current = where
         rec, sent = _record(row)
         plays.append((rec, _campaign(sent, rec, campaign_of)))
     if current is not None:
-        yield from _aggregate(current[0], plays, period, tz or zone_of(current[1]))
+        yield from aggregate_screen(current, plays, period, tz)
 
 
-def _aggregate(screen: adlog.Screen, plays: list[tuple[adlog.PlayRecord, str | None]], period: str,
-               tz: dt.tzinfo) -> list[dict]:
+def aggregate_screen(where: Where, plays: list[tuple[adlog.PlayRecord, str | None]], period: str,
+                     tz: dt.tzinfo | None) -> list[dict]:
     """``adlog.aggregate_rows`` of one screen's plays, each with the campaign it was given (the
-    id is per play here, not per version: each campaign's plays are grouped on their own)."""
+    id is per play here, not per version: each campaign's plays are grouped on their own), in
+    ``tz`` or the screen's own zone; a screen with expressions off says so, as on the kiosk."""
     out: list[dict] = []
+    zone = tz or zone_of(where.zone)
     for cid in dict.fromkeys(c for _, c in plays):
         group = [p for p, c in plays if c == cid]
-        out += adlog.aggregate_rows(screen, group, period, tz, lambda *_a, cid=cid: cid)
+        out += adlog.aggregate_rows(where.screen, group, period, zone, lambda *_a, cid=cid: cid)
+    if where.expressions_off:
+        out = mark_expressions_off(out)
     return sorted(out, key=lambda r: (r["start_utc"], r["end_utc"], r["creative_id"], r["campaign_id"] or ""))

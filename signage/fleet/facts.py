@@ -31,16 +31,17 @@ def state_facts(doc: dict[str, Any] | None, content_version: str | None) -> tupl
             _text(doc.get("release")))
 
 
-PLACE_KEYS = ("site_name", "venue_type", "latitude", "longitude", "timezone")
+PLACE_KEYS = ("site_name", "venue_type", "latitude", "longitude", "timezone", "expressions")
 
 
-def place_of(screen_cfg: Any) -> dict[str, Any]:
-    """The State's place fields from the ``[screen]`` configuration (validated there): what
-    the fleet's ad log says of the screen, as the kiosk's own export does."""
+def place_of(screen_cfg: Any, expressions: str = "on") -> dict[str, Any]:
+    """The State's fixed fields from the ``[screen]`` configuration (validated there) and
+    ``sensing.expressions``: what the fleet's ad log says of the screen, as the kiosk's own
+    export does."""
     if screen_cfg is None:
-        return {}
+        return {"expressions": expressions}
     return {"site_name": screen_cfg.site, "venue_type": screen_cfg.venue_type, "latitude": screen_cfg.latitude,
-            "longitude": screen_cfg.longitude, "timezone": screen_cfg.timezone}
+            "longitude": screen_cfg.longitude, "timezone": screen_cfg.timezone, "expressions": expressions}
 
 
 def state_message(site: str, screen: str, facts: tuple, *, online: bool, ts: float,

@@ -104,6 +104,9 @@ class State(_Msg):
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
     timezone: Annotated[str, Field(max_length=64)] = ""
+    # sensing.expressions: "off" where staff work in the camera's view (smiles and surprise
+    # never computed): the ad log then says "expressions off", as the kiosk's own does.
+    expressions: Literal["on", "off"] = "on"
 
 
 class Health(_Msg):

@@ -14,7 +14,8 @@ Tables (time columns are ``timestamptz``):
 - ``rejected``: refused messages: topic, reason, size and a short prefix of the payload.
 - ``screen_tags``, ``rollouts``, ``rollout_targets`` (migration 2): the admin's fleet view.
 - migration 3: the screens' place (``site_name``, ``venue_type``, ``latitude``, ``longitude``,
-  ``timezone``) and the plays' ``campaign_id``, for the ad log of docs/exports.md.
+  ``timezone``) and the plays' ``campaign_id``, for the ad log of docs/exports.md; migration 4:
+  the screens' ``expressions`` ("on" or "off").
 - ``schema_version``.
 """
 
@@ -156,6 +157,11 @@ ALTER TABLE screens ADD COLUMN site_name text NOT NULL DEFAULT '',
     ADD COLUMN timezone text NOT NULL DEFAULT '';
 ALTER TABLE plays ADD COLUMN campaign_id text;
 CREATE INDEX plays_campaign_time ON plays (campaign_id, start_ts) WHERE campaign_id IS NOT NULL;
+"""),
+    # Whether the screen measures expressions (its State's ``expressions``): the ad log says
+    # "expressions off" for a screen that never computes them.
+    (4, """
+ALTER TABLE screens ADD COLUMN expressions text NOT NULL DEFAULT 'on';
 """),
 ]
 

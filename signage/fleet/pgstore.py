@@ -26,13 +26,14 @@ ON CONFLICT (screen) DO UPDATE SET site = EXCLUDED.site, last_seen = greatest(sc
 # The last state received wins (a last will carries the time its connection began, so times
 # cannot order states); an offline state does not count as the screen being seen.
 _STATE = """INSERT INTO screens (screen, site, first_seen, last_seen, online, state_ts, content_version, creative,
-    reason, player, site_name, venue_type, latitude, longitude, timezone) VALUES (%(screen)s, %(site)s, %(now)s,
-    %(now)s, %(online)s, %(ts)s, %(content_version)s, %(creative)s, %(reason)s, %(player)s, %(site_name)s,
-    %(venue_type)s, %(latitude)s, %(longitude)s, %(timezone)s)
+    reason, player, site_name, venue_type, latitude, longitude, timezone, expressions) VALUES (%(screen)s,
+    %(site)s, %(now)s, %(now)s, %(online)s, %(ts)s, %(content_version)s, %(creative)s, %(reason)s, %(player)s,
+    %(site_name)s, %(venue_type)s, %(latitude)s, %(longitude)s, %(timezone)s, %(expressions)s)
 ON CONFLICT (screen) DO UPDATE SET site = EXCLUDED.site, online = EXCLUDED.online, state_ts = EXCLUDED.state_ts,
     content_version = EXCLUDED.content_version, creative = EXCLUDED.creative, reason = EXCLUDED.reason,
     player = EXCLUDED.player, site_name = EXCLUDED.site_name, venue_type = EXCLUDED.venue_type,
-    latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, timezone = EXCLUDED.timezone"""
+    latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, timezone = EXCLUDED.timezone,
+    expressions = EXCLUDED.expressions"""
 
 # The newest health by its own time (a late, older one changes nothing).
 _HEALTH = """INSERT INTO screens (screen, site, first_seen, last_seen, health_ts, healthy, problems, camera, display,
@@ -73,7 +74,8 @@ def _row(rec: Accepted, now: dt.datetime) -> dict:
     base = {"screen": rec.screen, "site": rec.site, "now": now, "received_at": now}
     if rec.kind == "state":
         return {**base, **msg.model_dump(include={"online", "content_version", "creative", "reason", "player",
-                                                  "site_name", "venue_type", "latitude", "longitude", "timezone"}),
+                                                  "site_name", "venue_type", "latitude", "longitude", "timezone",
+                                                  "expressions"}),
                 "ts": _ts(msg.ts)}
     if rec.kind == "health":
         return {**base, **msg.model_dump(include={"healthy", "camera", "display", "uptime_s", "disk_free_mb",

@@ -95,7 +95,7 @@ def build_agent(settings: Any, analytics: Any, *, store: ContentStore | None, sc
         hooks = Hooks(reload=lambda: _reload(watcher, active), purge=lambda: _purge(analytics, outbox),
                       screenshot=getattr(getattr(screen, "screenshots", None), "request", None))
         return Agent(cfg, outbox=outbox, analytics_db=analytics.db_path, status_file=status_path(settings), sync=sync,
-                     hooks=hooks, stale_after_s=settings.health.stale_after_s, place=place_of(settings.screen))
+                     hooks=hooks, stale_after_s=settings.health.stale_after_s, place=place_of(settings.screen, settings.sensing.expressions))
     except (AgentError, OSError, StoreError, ValueError, sqlite3.Error, ssl.SSLError) as exc:
         log.error("fleet: the agent cannot start (%s); the player plays on without it", exc)
         return None

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import html
 import io
+import json
 import os
 import re
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 
 from signage.analytics import adlog
 from signage.analytics.aggregate import AudienceTotals, MinuteTotals
-from signage.analytics.anonymity import NOT_MEASURED, WITHHELD
+from signage.analytics.anonymity import EXPRESSIONS_OFF, NOT_MEASURED, WITHHELD
 from signage.analytics.store import AnalyticsStore
 from signage.campaigns import LiveIndex
 from signage.config import load_settings
@@ -223,3 +224,22 @@ def test_the_kiosks_lookup_finds_a_version_activated_after_it_started(tmp_path):
     assert index("cafe", v8, "lunch", "lunch-menu") == "ACME-2026-12 / line 9"  # its first play after 1 s
     assert index("cafe", version, None, "welcome") == "HOUSE"  # the older version is still known
     assert index("other-name", v8, "lunch", "lunch-menu") is None  # a playlist of another name: not this one
+
+
+def test_a_screen_with_expressions_off_says_so_in_the_fleets_ad_log(cafe_in_the_fleet):
+    """Its State said sensing.expressions; a figure missing for want of measured faces then
+    reads "expressions off", as in the kiosk's own export (tests/analytics/test_exports.py)."""
+    d, dsn, _broker = cafe_in_the_fleet
+    assert count(dsn, "SELECT count(*) FROM screens WHERE expressions = 'on'") == 1  # the café measures them
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE screens SET expressions = 'off'")
+        conn.execute("INSERT INTO plays (screen, site, key, creative_id, playlist, start_ts, end_ts, outcome, "
+                     "received_at) VALUES (%s, %s, 'x-1', 'pastry', 'cafe', to_timestamp(%s), to_timestamp(%s), "
+                     "'completed', now())", (SCREEN, SITE, DEC1 + 20 * 3600, DEC1 + 20 * 3600 + 10))
+    r = fleet_export(d, dsn, "--per", "hour", "--format", "jsonl")
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    late = [x for x in rows if x["start_local"] == "2026-12-01T20:00:00+01:00"]
+    assert len(late) == 1 and late[0]["expressions_withheld"] == EXPRESSIONS_OFF and late[0]["smile_ratio"] is None
+    assert all(x["expressions_withheld"] != NOT_MEASURED for x in rows)
+    shown = [x for x in rows if x["smile_ratio"] is not None]
+    assert shown  # the hours that were measured keep their figures
