@@ -89,11 +89,14 @@ broker_user() {  # $1: user, $2: password file, $3: group that may read it
   fi
   # The broker re-reads the file on a reload as the user mosquitto: the file is its own (0600).
   # mosquitto_passwd warns about any owner but root (eclipse-mosquitto/mosquitto#2925), so it
-  # edits a root-owned copy, put in place after.
-  local tmp opt=()
+  # edits a root-owned copy, put in place after. The password goes on its standard input (asked
+  # twice), never on a command line that other users could read in ps.
+  local tmp opt=() pw
   tmp=$(mktemp /etc/mosquitto/.signage.passwd.XXXXXX)
   if [ -e "$PASSWD" ]; then cat "$PASSWD" > "$tmp"; else opt=(-c); fi
-  mosquitto_passwd "${opt[@]}" -b "$tmp" "$1" "$(head -n 1 "$2")" || { rm -f "$tmp"; die "mosquitto_passwd failed for $1"; }
+  pw=$(head -n 1 "$2")
+  printf '%s\n%s\n' "$pw" "$pw" | mosquitto_passwd "${opt[@]}" "$tmp" "$1" > /dev/null \
+    || { rm -f "$tmp"; die "mosquitto_passwd failed for $1"; }
   install -o mosquitto -g mosquitto -m 0600 "$tmp" "$PASSWD"
   rm -f "$tmp"
 }
