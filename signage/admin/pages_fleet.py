@@ -257,15 +257,10 @@ def export(request: Request, since: str = "7d", until: str = "", per: str = "pla
 
 def _zone(name: str):
     """``tz``: an IANA zone, or "" for each screen's own."""
-    if not name.strip():
-        return None
-    import zoneinfo
-
     try:
-        return zoneinfo.ZoneInfo(name.strip())
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise queries.QueryError(f"tz {name[:64]!r}: not a time zone this machine knows (an IANA name such as "
-                                 "'Europe/Paris' or 'UTC'; empty: each screen's own)") from None
+        return adlog_export.asked_zone(name)
+    except ValueError as exc:
+        raise queries.QueryError(f"tz {exc}") from None
 
 
 def _hash_of(path) -> str:

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from signage.analytics import adlog
+from signage.analytics.adlog import CampaignOf
 from signage.analytics.aggregate import AudienceTotals
 from signage.analytics.anonymity import mark_expressions_off
 
-CampaignOf = Callable[[str | None, str | None, str | None, str], str | None]
 
 PERIODS = ("hour", "day")
 
@@ -44,14 +44,29 @@ _SELECT = (f"SELECT {', '.join(_PLAY_COLS)} FROM plays p LEFT JOIN screens s ON 
            "WHERE p.start_ts >= %s AND p.start_ts < %s")
 
 
+def _known_zone(name: str) -> dt.tzinfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def zone_of(name: str | None) -> dt.tzinfo:
     """A screen's zone by its IANA name; none, or one this machine does not know: UTC."""
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return dt.timezone.utc
+    return (_known_zone(name) if name else None) or dt.timezone.utc
+
+
+def asked_zone(name: str) -> dt.tzinfo | None:
+    """The zone an export asks for (``--tz``, ``tz=``): an IANA name, or "" for each screen's
+    own (None). ValueError, saying why, for a name this machine does not know."""
+    name = name.strip()
+    if not name:
+        return None
+    zone = _known_zone(name)
+    if zone is None:
+        raise ValueError(f"{name[:64]!r}: not a time zone this machine knows (an IANA name such as "
+                         "'Europe/Paris' or 'UTC'; empty: each screen's own)")
+    return zone
 
 
 @dataclass(frozen=True)

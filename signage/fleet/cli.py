@@ -174,17 +174,12 @@ def cmd_purge(args: argparse.Namespace, settings=None) -> int:
 def cmd_export(args: argparse.Namespace, settings=None) -> int:
     import datetime as dt
 
-    from signage.fleet import queries
+    from signage.fleet import adlog_export, queries
 
-    zone = None
-    if args.tz.strip():
-        import zoneinfo
-
-        try:
-            zone = zoneinfo.ZoneInfo(args.tz.strip())
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return _fail(f"--tz {args.tz!r}: not a time zone this machine knows (an IANA name such as "
-                         "'Europe/Paris' or 'UTC')")
+    try:
+        zone = adlog_export.asked_zone(args.tz)
+    except ValueError as exc:
+        return _fail(f"--tz {exc}")
     try:
         start, end = queries.parse_period(args.since, args.until, dt.datetime.now(dt.timezone.utc), zone)
     except queries.QueryError as exc:
@@ -203,7 +198,7 @@ def cmd_export(args: argparse.Namespace, settings=None) -> int:
 
     def job(conn) -> int:
         from signage.analytics import adlog
-        from signage.fleet import adlog_export, pgschema
+        from signage.fleet import pgschema
 
         pgschema.migrate(conn)
         only = adlog_export.Only(site=args.site or None, campaign=args.campaign or None)

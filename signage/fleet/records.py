@@ -9,9 +9,10 @@ before anything reaches the outbox (privacy invariant 9).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from signage.analytics.adlog import CampaignOf  # (playlist, version, rule, creative) -> campaign id
 from signage.fleet.messages import Audience, Minute, Play, withhold
 
 # A minute's rows are added to at each checkpoint (analytics.checkpoint_s, at most 60 s):
@@ -40,11 +41,6 @@ def minute_closed(row: Mapping[str, Any], now: float) -> bool:
     end = row["minute_ts"] + 60
     checkpoint = row["checkpoint_ts"] if "checkpoint_ts" in row.keys() else None
     return (checkpoint is not None and checkpoint >= end) or now >= end + MINUTE_GRACE_S
-
-
-# (playlist, playlist version, rule id, creative id) -> the campaign / line id, or None
-# (signage/campaigns.py: from the very version the play was played from).
-CampaignOf = Callable[[str | None, str | None, str | None, str], str | None]
 
 
 def play_message(row: Mapping[str, Any], screen: str, campaign_of: CampaignOf | None = None) -> Play:

@@ -37,15 +37,10 @@ from signage.playlist.loader import load_playlist
 from tests.analytics.test_exports import CONFIG, DATA, DEC1, PLAYLIST, aud, history
 
 from .engines import wait_for
-from .test_fleet_admin import admin_servers, fleet_settings  # noqa: F401 - a fixture, and its settings
+from .test_fleet_admin import admin_servers, count, fleet_settings  # noqa: F401 - a fixture, and helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN, SITE = "cafe-lumiere-01", "cafe-lumiere"  # the screen's [screen] id is the fleet's screen id
-
-
-def count(dsn: str, sql: str) -> int:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql).fetchone()[0]
 
 
 @pytest.fixture
