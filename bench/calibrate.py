@@ -53,8 +53,8 @@ class _Recorder(FaceAnalyzer):
         super().__init__(cfg)
         self.rows: list[tuple[Pose, features.MouthAndBrows, float]] = []
 
-    def _observe(self, points, score):
-        obs = super()._observe(points, score)
+    def _observe(self, points, score, *rest):
+        obs = super()._observe(points, score, *rest)
         self.rows.append((head_pose(points), features.mouth_and_brows(points), obs.box[2]))
         return obs
 

@@ -127,7 +127,7 @@ def _measure(items: list[Item]) -> dict[str, np.ndarray]:
 
         _load_expressions = staticmethod(lambda: None)
 
-        def _observe(self, points, score):
+        def _observe(self, points, score, *_):
             obs = FaceObservation(box=bounding_box(points), score=round(score, 3))
             self.captured.append((obs, points.copy()))
             return obs
@@ -150,6 +150,48 @@ def _measure(items: list[Item]) -> dict[str, np.ndarray]:
             if i % 500 == 499:
                 print(f"  {i + 1}/{len(items)}", file=sys.stderr)
     return {"points": points, "faces": counts, "size": sizes}
+
+
+def iris(items: list[Item], name: str, face_px: float | None = None) -> np.ndarray:
+    """For each item's face (``landmarks``), its two iris centres in pixels as the analyzer
+    measures them (signage.sensing.gaze's eye crops, MediaPipe's iris model): N x 2 eyes x
+    (x, y), NaN where no face or the eye is too small. ``face_px``: the image is first scaled
+    down so that the face is at most this wide (a face further from the camera; its landmarks
+    are the full-size image's, scaled, so only the iris model sees the smaller face). Cached like
+    the landmarks, keyed also by gaze.py and the iris model."""
+    key = hashlib.sha256((_code_key() + (ROOT / "signage/sensing/gaze.py").read_text()
+                          + (ROOT / "signage/models/SHA256SUMS").read_text()).encode()).hexdigest()[:12]
+    path = CACHE / f"{name}-iris{'' if face_px is None else f'-{face_px:g}px'}-{key}.npz"
+    if path.is_file():
+        return np.load(path)["iris"]
+    import cv2
+
+    from signage.sensing import gaze
+    from signage.sensing.inference import IRIS_CROP_PX, IrisLandmarks
+    from signage.sensing.roi import crop
+
+    points = landmarks(items, name)["points"].astype(np.float64)
+    out = np.full((len(items), 2, 2), np.nan)
+    model = IrisLandmarks()
+    try:
+        for i, it in enumerate(items):
+            if not np.isfinite(points[i, 0, 0]):
+                continue
+            img = cv2.imread(str(it.file), cv2.IMREAD_COLOR)
+            f = 1.0 if face_px is None else min(1.0, face_px / float(np.ptp(points[i, :, 0])))
+            if f < 1.0:
+                img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            for k, roi, mirrored in gaze.eye_rois(points[i] * f):
+                eye = crop(img, roi, IRIS_CROP_PX, bgr=True)
+                raw = model.run(np.ascontiguousarray(eye[:, ::-1]) if mirrored else eye)
+                out[i, k] = np.array(gaze.iris_centre(raw, roi, mirrored, IRIS_CROP_PX)) / f
+    finally:
+        model.close()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, iris=out)
+    os.replace(tmp, path)
+    return out
 
 
 def load_images(items: list[Item]):

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import devset  # noqa: E402
 
 from signage.config import ExpressionConfig  # noqa: E402
-from signage.sensing import features, pose  # noqa: E402
+from signage.sensing import features, gaze, pose  # noqa: E402
 
 LIM = 20.0  # the looking label: |yaw| <= 20 and |pitch| <= 20 (the devset scorer's default)
 OLD_CFG = ExpressionConfig(looking_max_yaw_deg=30.0, looking_max_pitch_deg=25.0)
@@ -114,7 +114,9 @@ def genki(cfg: ExpressionConfig) -> tuple[float, float, float]:
     cal = np.array([(h.pose.yaw, h.pose.pitch, h.pose.roll) if h else (np.nan,) * 3 for h in heads])
     looking_old = np.array([bool(f) and pose.head_in_cone(pose.Pose(*o), OLD_CFG) for f, o in zip(found, old)])
     head_only = np.array([h is not None and pose.head_in_cone(h.pose, cfg) for h in heads])
-    looking_new = np.array([h is not None and pose.is_looking(h, cfg) for h in heads])
+    points = data_points(items)
+    iris, iris_consts = iris_cv(items, points, heads, fold)
+    looking_new = np.array([h is not None and pose.is_looking(h, cfg, iris_of(iris, i)) for i, h in enumerate(heads)])
 
     print(f"GENKI-4K: {len(items)} images, a face in {found.sum()}; 5 folds (seed 0), each scored with "
           "constants fitted on the other four")
@@ -124,22 +126,23 @@ def genki(cfg: ExpressionConfig) -> tuple[float, float, float]:
         print(row)
     print(looking_row("old", looking_old, label_looking))
     print(looking_row("head", head_only, label_looking) + "  <- new head pose alone")
-    print(looking_row("new", looking_new, label_looking) + "  <- new head pose and eyes (the product)")
+    print(looking_row("new", looking_new, label_looking) + "  <- new head pose, lids and irises (the product)")
     vetoed = head_only & ~looking_new
     print(f"  eyes: {vetoed.sum()} faces with the head in the cone called not looking ({(vetoed & label_looking).sum()}"
           " of them label-looking)")
-    gaze = np.array([h.pose.pitch + h.eyes.pitch if h else np.nan for h in heads])
-    print(f"  gaze pitch (head + eyes) on GENKI, people looking at the camera: sd {np.nanstd(gaze):.1f} deg,"
-          f" 1st/5th percentile {np.nanpercentile(gaze, 1):+.1f}/{np.nanpercentile(gaze, 5):+.1f} deg")
+    gz = np.array([h.pose.pitch + h.eyes.pitch if h else np.nan for h in heads])
+    print(f"  gaze pitch (head + lids) on GENKI, people looking at the camera: sd {np.nanstd(gz):.1f} deg,"
+          f" 1st/5th percentile {np.nanpercentile(gz, 1):+.1f}/{np.nanpercentile(gz, 5):+.1f} deg")
     # A stand-in for people looking down at a phone: the faces whose eyes are turned down in the
     # head (label pitch >= 15 deg while they look at the camera), with the head bent down.
     down = found & (lab[:, 1] >= 15)
     eyes_down = np.array([heads[i].eyes.pitch for i in np.flatnonzero(down)])
+    print("  the lids alone (no iris; the rule before the irises, whose default was 25):")
     for g in (20.0, 25.0, 30.0, 35.0):
-        c = cfg.model_copy(update={"looking_max_gaze_down_deg": g})
+        c = cfg.model_copy(update={"looking_max_gaze_down_deg": g, "looking_iris_below_deg": g})
         lk = np.array([h is not None and pose.is_looking(h, c) for h in heads])
         caught = [np.mean(-bend + eyes_down < -g) for bend in (10, 20)]
-        print(f"  looking_max_gaze_down_deg {g:4.0f}: GENKI accuracy {np.mean(lk == label_looking):.4f},"
+        print(f"    limit {g:4.0f}: GENKI accuracy {np.mean(lk == label_looking):.4f},"
               f" label-looking vetoed {(head_only & ~lk & label_looking).sum():3d};"
               f" stand-in phone lookers (eyes down {np.median(lab[down, 1]):.0f} deg, n={down.sum()}) called away"
               f" with the head 10 deg down {caught[0]:.2f}, 20 deg down {caught[1]:.2f}")
@@ -147,7 +150,105 @@ def genki(cfg: ExpressionConfig) -> tuple[float, float, float]:
     print("  constants fitted on all of GENKI (shipped in pose.py): pitch offset {:+.2f} deg, lid level {:.3f},"
           " lid fall {:.4f} per deg".format(*final)
           + f" (pose.py has {pose.PITCH_OFFSET_DEG:+.2f}, {pose.EYE_LID_LEVEL:.3f}, {pose.EYE_LID_PER_DEG:.4f})")
+    genki_iris(cfg, items, points, heads, fold, label_looking, down, iris, iris_consts)
     return final
+
+
+def data_points(items: list) -> np.ndarray:
+    return devset.landmarks(items, "genki")["points"].astype(np.float64)
+
+
+def iris_heights(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per face: the irises' height (gaze.iris_height_cm; NaN without both... either eye) and
+    the calibrated head pitch it goes with."""
+    h = np.full(len(points), np.nan)
+    for i in range(len(points)):
+        eyes = {k: tuple(centres[i, k]) for k in (0, 1) if np.isfinite(centres[i, k, 0])}
+        if np.isfinite(points[i, 0, 0]) and eyes:
+            r, scale = pose.fit(points[i])
+            h[i] = gaze.iris_height_cm(points[i], r, scale, eyes)
+    return h
+
+
+def fit_iris(height: np.ndarray, pitch: np.ndarray, train: np.ndarray) -> tuple[float, float]:
+    """gaze.py's two fitted constants (level, change with sin(head pitch)) on people looking at
+    the camera: least squares of the irises' height on sin(calibrated head pitch)."""
+    per_sin, level = np.polyfit(np.sin(np.radians(pitch[train])), height[train], 1)
+    return float(level), float(per_sin)
+
+
+def iris_cv(items, points, heads, fold) -> tuple[np.ndarray, list]:
+    """Each face's iris gaze (signage.sensing.gaze), with the two constants fitted on the
+    other four folds (NaN where not measured), and the constants per split."""
+    height = iris_heights(points, devset.iris(items, "genki"))
+    pitch = np.array([h.pose.pitch if h else np.nan for h in heads])
+    has = np.isfinite(height) & np.isfinite(pitch)
+    iris = np.full(len(items), np.nan)
+    consts = []
+    for k in range(5):
+        train, test = has & (fold != k), has & (fold == k)
+        c = fit_iris(height, pitch, train)
+        consts.append(c)
+        for i in np.flatnonzero(test):
+            iris[i] = gaze.iris_gaze_deg(height[i], pitch[i], *c)
+    return iris, consts
+
+
+def iris_of(iris: np.ndarray, i: int) -> float | None:
+    return None if np.isnan(iris[i]) else float(iris[i])
+
+
+def genki_iris(cfg: ExpressionConfig, items, points, heads, fold, label_looking, down, iris, consts) -> None:
+    """The irises (signage.sensing.gaze) on GENKI: their gaze estimate's spread, and `looking`
+    with it, cross-validated; stand-ins for people looking down at a phone."""
+    height = iris_heights(points, devset.iris(items, "genki"))
+    pitch = np.array([h.pose.pitch if h else np.nan for h in heads])
+    has = np.isfinite(iris)
+    lids = np.array([pose.lid_gaze(h, cfg) if h else np.nan for h in heads])
+    print(f"  irises measured on {has.sum()} faces; constants per training split (level cm, per sin(pitch)): "
+          + "; ".join(f"{lv:.3f}, {ps:+.3f}" for lv, ps in consts))
+    for name, g in (("lids", lids), ("irises", iris), ("mean of both", (lids + iris) / 2)):
+        print(f"  gaze from the {name:12}: sd {np.nanstd(g[has]):.1f} deg, 1st/5th percentile "
+              f"{np.nanpercentile(g[has], 1):+.1f}/{np.nanpercentile(g[has], 5):+.1f} deg, median {np.nanmedian(g[has]):+.1f}")
+    print(f"  lids' and irises' gaze errors correlate r = {np.corrcoef(lids[has], iris[has])[0, 1]:.2f}")
+
+    def shifted(h: pose.HeadAndEyes, head_pitch: float | None = None, eyes_down: float = 0.0) -> pose.HeadAndEyes:
+        p = h.pose if head_pitch is None else pose.Pose(h.pose.yaw, head_pitch, h.pose.roll)
+        e = pose.Eyes(h.eyes.upper_lid, h.eyes.opening, h.eyes.pitch - eyes_down)
+        return pose.HeadAndEyes(p, e, h.rotation, h.scale)
+
+    def irises(i: int) -> float | None:
+        return iris_of(iris, i)
+
+    cone = np.array([h is not None and pose.head_in_cone(h.pose, cfg) for h in heads])
+    print("  looking with the irises (settings: looking_iris_below_deg, looking_max_gaze_down_deg); stand-in phone"
+          " users called watchers (the bar: under 0.20):")
+    print("    A: GENKI faces whose eyes are turned down in the head (label pitch >= 15), the head bent to 10 / 20 deg"
+          " down; B: every face in the cone, its eyes turned 30 / 40 deg further down")
+    rows = [(25.0, 25.0, False)] + [(b, m, True) for b in (10.0, 15.0, 20.0) for m in (15.0, 18.0, 20.0, 22.0, 25.0)]
+    for below, most, use in rows:
+        c = cfg.model_copy(update={"looking_iris_below_deg": below, "looking_max_gaze_down_deg": most})
+        ir = irises if use else (lambda i: None)
+        lk = np.array([h is not None and pose.is_looking(h, c, ir(i)) for i, h in enumerate(heads)])
+        a = [np.mean([pose.is_looking(shifted(heads[i], -bend), c, None if ir(i) is None else ir(i) - (pitch[i] + bend))
+                      for i in np.flatnonzero(down)]) for bend in (10, 20)]
+        b = [np.mean([pose.is_looking(shifted(heads[i], eyes_down=e), c, None if ir(i) is None else ir(i) - e)
+                      for i in np.flatnonzero(cone)]) for e in (30, 40)]
+        asked = np.mean([pose.iris_wanted(heads[i], c) for i in np.flatnonzero(cone)]) if use else 0.0
+        label = f"{below:4.0f}, {most:4.0f}" if use else "lids alone (the rule before), 25"
+        print(f"    {label:>32}: GENKI looking {np.mean(lk == label_looking):.4f}, label-looking vetoed"
+              f" {(cone & ~lk & label_looking).sum():3d}; A {a[0]:.2f} / {a[1]:.2f}; B {b[0]:.2f} / {b[1]:.2f};"
+              f" irises measured for {asked:.2f} of the faces in the cone")
+    for px in (90, 60):
+        far = iris_heights(points, devset.iris(items, "genki", face_px=px))
+        ok = np.isfinite(far) & has
+        g = np.array([gaze.iris_gaze_deg(far[i], pitch[i]) for i in np.flatnonzero(ok)])
+        print(f"  the image scaled down to faces {px} px wide: iris gaze median {np.median(g):+.1f} deg,"
+              f" sd {g.std():.1f} deg (shipped constants; full size: median"
+              f" {np.median([gaze.iris_gaze_deg(height[i], pitch[i]) for i in np.flatnonzero(ok)]):+.1f})")
+    final = fit_iris(height, pitch, has)
+    print("  iris constants fitted on all of GENKI: level {:.3f} cm, per sin(pitch) {:+.3f}".format(*final)
+          + f" (gaze.py has {gaze.IRIS_LEVEL_CM:.3f}, {gaze.IRIS_PER_SIN_PITCH:+.3f}; eye radius {gaze.EYE_RADIUS_CM} cm, anatomy)")
 
 
 def yale(cfg: ExpressionConfig) -> None:
@@ -155,6 +256,8 @@ def yale(cfg: ExpressionConfig) -> None:
     found, old, new = measure(devset.landmarks(items, "yale"))
     print(f"Yale expressions: {len(items)} images, all frontal, a face in {found.sum()}")
     exprs = sorted({it.expression for it in items})
+    points = devset.landmarks(items, "yale")["points"].astype(np.float64)
+    height = iris_heights(points, devset.iris(items, "yale"))
     for name in ("old", "new"):
         calls = []
         for i in range(len(items)):
@@ -164,7 +267,9 @@ def yale(cfg: ExpressionConfig) -> None:
                 calls.append(pose.head_in_cone(pose.Pose(*old[i]), OLD_CFG))
             else:
                 shipped = (pose.PITCH_OFFSET_DEG, pose.EYE_LID_LEVEL, pose.EYE_LID_PER_DEG)
-                calls.append(pose.is_looking(calibrated(new, i, shipped), cfg))
+                h = calibrated(new, i, shipped)
+                ir = None if np.isnan(height[i]) else gaze.iris_gaze_deg(height[i], h.pose.pitch)
+                calls.append(pose.is_looking(h, cfg, ir))
         calls = np.array(calls)
         per = "  ".join(f"{e} {sum(calls[j] for j, it in enumerate(items) if it.expression == e)}/"
                         f"{sum(it.expression == e for it in items)}" for e in exprs)

@@ -222,7 +222,8 @@ def test_invariant1_2_layers_do_not_reach_into_sensing():
     assert offenders == []
 
 
-ANALYZER_ONLY = ("signage.sensing.inference", "signage.sensing.roi", "signage.sensing.pose", "signage.sensing.expressions")
+ANALYZER_ONLY = ("signage.sensing.inference", "signage.sensing.roi", "signage.sensing.pose", "signage.sensing.expressions",
+                 "signage.sensing.gaze")
 
 
 def test_invariant2_only_the_analyzer_touches_mediapipe():
@@ -250,9 +251,10 @@ def test_invariant2_only_the_analyzer_touches_mediapipe():
     assert users == ["sensing/inference.py"]
     # detection.py (where the detector looks, its boxes grouped) uses roi's box geometry, and
     # motion.py (where a followed face's crop is cut next) its ROI; they handle boxes and crop
-    # centres only, no landmark, and serve the analyzer alone (below)
+    # centres only, no landmark, and serve the analyzer alone (below); gaze.py (the eye crops
+    # and the iris gaze) uses the ROI type and serves the analyzer alone too
     expected = {m: {"sensing/analyzer.py"} for m in ANALYZER_ONLY}
-    expected["signage.sensing.roi"] = {"sensing/analyzer.py", "sensing/detection.py", "sensing/motion.py"}
+    expected["signage.sensing.roi"] = {"sensing/analyzer.py", "sensing/detection.py", "sensing/motion.py", "sensing/gaze.py"}
     assert importers == expected
     for helper in ("signage.sensing.detection", "signage.sensing.motion"):
         users = {str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
@@ -291,21 +293,23 @@ def test_invariant3_no_identity_or_embedding_code():
     assert hits == []
 
 
-def test_invariant3_the_only_models_are_the_face_detector_and_face_mesh():
+def test_invariant3_the_only_models_are_the_face_detector_face_mesh_and_iris_landmarks():
     """No model that could identify anyone is shipped or loaded: the models folder holds the
-    two listed models, each loaded by one class, and the model run in Tasks' ImageEmbedder
-    gives 468 x 3 landmark coordinates and one presence score, not an embedding."""
+    three listed models, each loaded by one class, and the models run in Tasks' ImageEmbedder
+    give landmark coordinates (468 x 3 and a presence score; 5 iris points of one eye), not an
+    embedding."""
     from signage.sensing import inference
 
     models = PKG / "models"
     assert sorted(p.name for p in models.iterdir() if p.suffix in (".tflite", ".task", ".onnx", ".bin")) == sorted(
-        [inference.DETECTOR_MODEL, inference.LANDMARK_MODEL])
+        [inference.DETECTOR_MODEL, inference.LANDMARK_MODEL, inference.IRIS_MODEL])
     # signage's own model: two probabilities (smile, surprise) from landmark shape features
     assert sorted(p.name for p in models.iterdir() if p.suffix == ".json") == [expressions.MODEL_FILE]
     m_expr = expressions.load_model()
     assert m_expr.smile_net.w2.ndim == 1 and m_expr.surprise_net.w2.ndim == 1  # one output each, a probability
     src = (PKG / "sensing/inference.py").read_text()
-    assert src.count("load_model(") == 2  # the detector's and the landmark model's
+    assert src.count("load_model(") == 2  # the detector's, and one for the raw-output models (landmarks, irises)
+    assert {inference.MeshLandmarks.name, inference.IrisLandmarks.name} == {inference.LANDMARK_MODEL, inference.IRIS_MODEL}
     loaders = [p.relative_to(PKG) for p in PKG.rglob("*.py") if "load_model(" in p.read_text()]
     assert sorted(map(str, loaders)) == ["sensing/expressions.py", "sensing/inference.py", "sensing/model_files.py"]
     m = inference.MeshLandmarks()
@@ -314,6 +318,11 @@ def test_invariant3_the_only_models_are_the_face_detector_and_face_mesh():
     finally:
         m.close()
     assert points.shape == (468, 3) and 0.0 <= presence <= 1.0
+    iris = inference.IrisLandmarks()
+    try:
+        assert iris.run(np.zeros((64, 64, 3), np.uint8)).shape == (5, 3)
+    finally:
+        iris.close()
 
 
 def test_invariant3_lost_track_is_forgotten_for_good():

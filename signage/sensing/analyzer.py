@@ -50,11 +50,11 @@ import cv2
 import numpy as np
 
 from signage.config import SensingConfig
-from signage.sensing import detection, expressions, features, motion
+from signage.sensing import detection, expressions, features, gaze, motion
 from signage.sensing.detection import group_duplicates, same_face, suppress_duplicates, tile_windows
-from signage.sensing.pose import head_and_eyes, is_looking
+from signage.sensing.pose import head_and_eyes, iris_wanted, is_looking
+from signage.sensing.inference import IRIS_CROP_PX, FaceDetector, IrisLandmarks, MeshLandmarks
 from signage.sensing.inference import Detection as _Detection
-from signage.sensing.inference import FaceDetector, MeshLandmarks
 from signage.sensing.roi import Roi as _Roi
 from signage.sensing.roi import box_iou, crop, overlap_of_smaller, project_landmarks, roi_from_landmarks
 from signage.sensing.roi import roi_from_detection as _roi_from_box
@@ -106,6 +106,10 @@ _PRESENCE = 0.5
 # the test media: the group photo's face recovered this way scores 1.00; a false face under
 # a portrait's collar that would be recovered scores 0.84.)
 _FALLBACK_PRESENCE = 0.95
+# A followed face's iris gaze is measured again at most this often (stream seconds): the two
+# eyes' passes cost about 1.6 landmark passes, and eyes lowered to a phone stay lowered for
+# seconds. Only faces whose lids already say "eyes down" are measured (pose.iris_wanted).
+_IRIS_HOLD_S = 0.2
 
 
 def roi_from_detection(det: _Detection) -> _Roi:
@@ -151,6 +155,11 @@ class FaceAnalyzer:
         self._detector = FaceDetector(cfg.detector.min_confidence)
         try:
             self._landmarker = MeshLandmarks()
+            try:
+                self._iris = IrisLandmarks()
+            except BaseException:
+                self._landmarker.close()
+                raise
         except BaseException:
             self._detector.close()
             raise
@@ -163,6 +172,7 @@ class FaceAnalyzer:
         self._stream_runs = 0
         self.detector_runs = 0
         self.landmark_runs = 0
+        self.iris_runs = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def reset(self) -> None:
@@ -174,6 +184,7 @@ class FaceAnalyzer:
     def close(self) -> None:
         self._detector.close()
         self._landmarker.close()
+        self._iris.close()
 
     def __enter__(self) -> FaceAnalyzer:
         return self
@@ -236,7 +247,7 @@ class FaceAnalyzer:
         measured: list[FaceObservation] = []
         next_rois: list[_Roi] = []
         for points, next_roi in passes + fresh:
-            obs = self._observe(points, next_roi.score)
+            obs = self._observe(points, next_roi.score, bgr, next_roi, frame.t)
             if any(same_face(obs.box, m.box, _SAME_FACE_IOU) for m in measured):
                 continue  # two ROIs on one face (converged, or one nested in the other)
             measured.append(obs)
@@ -392,16 +403,35 @@ class FaceAnalyzer:
         if self.zones.excludes(features.bounding_box(points), w, h):
             return None
         nxt = roi_from_landmarks(points)
-        nxt.score = roi.score
+        nxt.score, nxt.iris_gaze, nxt.iris_t = roi.score, roi.iris_gaze, roi.iris_t
         return points, nxt
 
-    def _observe(self, points: np.ndarray, score: float) -> FaceObservation:
+    def _iris_gaze(self, bgr: np.ndarray, points: np.ndarray, head, roi: _Roi, t: float) -> float | None:
+        """The face's iris gaze (signage.sensing.gaze), measured on this frame or held from one
+        at most _IRIS_HOLD_S before on the face's ROI; None when its eyes are too small."""
+        if roi.iris_t is not None and 0.0 <= t - roi.iris_t < _IRIS_HOLD_S:
+            return roi.iris_gaze
+        centres = {}
+        for k, eye_roi, mirrored in gaze.eye_rois(points):
+            eye = crop(bgr, eye_roi, IRIS_CROP_PX, bgr=True)
+            self.iris_runs += 1
+            raw = self._iris.run(np.ascontiguousarray(eye[:, ::-1]) if mirrored else eye)
+            centres[k] = gaze.iris_centre(raw, eye_roi, mirrored, IRIS_CROP_PX)
+        value = None
+        if centres:
+            value = gaze.iris_gaze_deg(gaze.iris_height_cm(points, head.rotation, head.scale, centres), head.pose.pitch)
+        roi.iris_gaze, roi.iris_t = value, t
+        return value
+
+    def _observe(self, points: np.ndarray, score: float, bgr: np.ndarray, roi: _Roi, t: float) -> FaceObservation:
         cfg = self.cfg.expression
         head = head_and_eyes(points)
         pose = head.pose
+        iris = self._iris_gaze(bgr, points, head, roi, t) if iris_wanted(head, cfg) else None
+        looking = is_looking(head, cfg, iris)
         if self._expressions is None:  # expressions off: pose and looking only
             return FaceObservation(box=features.bounding_box(points), score=round(score, 3), yaw=round(pose.yaw, 1),
-                                   pitch=round(pose.pitch, 1), roll=round(pose.roll, 1), looking=is_looking(head, cfg))
+                                   pitch=round(pose.pitch, 1), roll=round(pose.roll, 1), looking=looking)
         pair = expressions.feature_pair(points)
         geo = expressions.mouth_and_brows_of(pair)
         smile, surprise = self._expressions.scores_of(pair)
@@ -413,7 +443,7 @@ class FaceAnalyzer:
             yaw=round(pose.yaw, 1),
             pitch=round(pose.pitch, 1),
             roll=round(pose.roll, 1),
-            looking=is_looking(head, cfg),
+            looking=looking,
             smile=round(smile, 3),
             surprise=round(surprise, 3),
             mouth_open=round(mouth_open, 3),

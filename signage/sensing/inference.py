@@ -1,4 +1,4 @@
-"""The two MediaPipe models, run through MediaPipe Tasks (mediapipe 1.x).
+"""The three MediaPipe models, run through MediaPipe Tasks (mediapipe 1.x).
 
 - ``FaceDetector``: the full-range BlazeFace detector (``face_detection_full_range_sparse``)
   in Tasks' FaceDetector, which runs it exactly as the 0.10.18 face-detection solution did
@@ -8,10 +8,13 @@
   crop around the face is made here (``signage.sensing.roi``, as Face Mesh made it) and
   the model runs in Tasks' ImageEmbedder, whose outputs are the model's raw output
   tensors (no normalisation, no quantisation): the landmarks and the presence logit.
+- ``IrisLandmarks``: MediaPipe's iris landmark model (``iris_landmark``: a 64x64 RGB crop
+  of one eye in, 71 eye-contour points and 5 iris points out), run the same way on the eye
+  crops ``signage.sensing.gaze`` makes, for the gaze (signage.sensing.pose's ``looking``).
 
 The models ship with the project (``signage/models``, see its README.md) and are checked
 against their SHA-256 before they are handed to MediaPipe: nothing is downloaded.
-Both classes take RGB uint8 arrays; neither keeps a frame.
+All three take RGB uint8 arrays; none keeps a frame.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 DETECTOR_MODEL = "face_detection_full_range_sparse.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
 N_LANDMARKS = 468
+IRIS_MODEL = "iris_landmark.tflite"
+IRIS_CROP_PX = 64
 # Tasks' integer boxes are the float box's edges truncated: on average half a pixel
 # up and left of where the model put them.
 _TRUNCATION = 0.5
@@ -162,8 +167,10 @@ class FaceDetector(_Task):
         return out
 
 
-class MeshLandmarks(_Task):
-    """Face Mesh's landmark model on one prepared crop."""
+class _RawOutputs(_Task):
+    """A model run in Tasks' ImageEmbedder, whose outputs are the model's raw output tensors."""
+
+    name = ""
 
     def __init__(self) -> None:
         import_mediapipe()
@@ -171,17 +178,39 @@ class MeshLandmarks(_Task):
         from mediapipe.tasks.python.vision import image_embedder
 
         options = image_embedder.ImageEmbedderOptions(
-            base_options=BaseOptions(model_asset_buffer=load_model(LANDMARK_MODEL)),
+            base_options=BaseOptions(model_asset_buffer=load_model(self.name)),
             l2_normalize=False,
             quantize=False,
         )
         super().__init__(lambda: image_embedder.ImageEmbedder.create_from_options(options))
 
-    def run(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
-        """(468 x 3 points in crop pixels, face-presence probability) for a 192x192 RGB crop."""
+    def _outputs(self, crop: np.ndarray, sizes: list[int]) -> list:
+        """The output tensors, shortest first, checked against their expected lengths."""
         result = self._run("embed", crop)
         heads = sorted((h.embedding for h in result.embeddings if h.embedding is not None), key=len)
-        if [len(h) for h in heads] != [1, N_LANDMARKS * 3]:
-            raise ModelError(f"{LANDMARK_MODEL}: unexpected outputs {[len(h) for h in heads]}")
+        if [len(h) for h in heads] != sizes:
+            raise ModelError(f"{self.name}: unexpected outputs {[len(h) for h in heads]}")
+        return heads
+
+
+class MeshLandmarks(_RawOutputs):
+    """Face Mesh's landmark model on one prepared crop."""
+
+    name = LANDMARK_MODEL
+
+    def run(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
+        """(468 x 3 points in crop pixels, face-presence probability) for a 192x192 RGB crop."""
+        heads = self._outputs(crop, [1, N_LANDMARKS * 3])
         logit, points = float(heads[0][0]), np.asarray(heads[1], dtype=np.float64).reshape(N_LANDMARKS, 3)
         return points, 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+
+class IrisLandmarks(_RawOutputs):
+    """MediaPipe's iris landmark model on one eye's crop (signage.sensing.gaze.eye_rois)."""
+
+    name = IRIS_MODEL
+
+    def run(self, crop: np.ndarray) -> np.ndarray:
+        """The 5 iris points (centre first, then four on its rim) in crop pixels (5 x 3), for a
+        64x64 RGB crop of an eye seen as the person's right eye is (the image's left)."""
+        return np.asarray(self._outputs(crop, [5 * 3, 71 * 3])[0], dtype=np.float64).reshape(5, 3)

@@ -23,8 +23,11 @@ nearly level, and a closed eye reads as far down. It is turned into the eyes' pi
 (degrees) by two constants fitted on GENKI, whose people look at the camera.
 
 **Looking** = the head within the attention cone (`looking_max_yaw_deg`,
-`looking_max_pitch_deg`, around the camera offsets) and the gaze, head pitch plus eye pitch,
-not more than `looking_max_gaze_down_deg` below the camera's line.
+`looking_max_pitch_deg`, around the camera offsets) and the gaze not too far below the
+camera's line. The gaze is first the head's pitch plus the eyes' pitch from the lids; when
+that is more than `looking_iris_below_deg` below the line (the lids say "down": at a phone,
+or closed), the irises are measured too (signage.sensing.gaze) and the gaze is the mean of
+the two estimates, which must not be more than `looking_max_gaze_down_deg` below the line.
 """
 
 from __future__ import annotations
@@ -86,6 +89,9 @@ class Eyes:
 class HeadAndEyes:
     pose: Pose
     eyes: Eyes
+    # the head fit (`fit`): model-to-camera rotation, and pixels per canonical-face cm
+    rotation: np.ndarray | None = None
+    scale: float = 0.0
 
 
 # The weak-perspective fit's least-squares solver, from the model alone (468 x 3): for image
@@ -97,14 +103,19 @@ _Y_UP = np.array([1.0, -1.0])
 
 
 def fit_rotation(points: np.ndarray) -> np.ndarray:
-    """The rotation R (3x3, model to camera: X right, Y up, Z towards the camera) of the
+    return fit(points)[0]
+
+
+def fit(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """(R, s): the rotation R (3x3, model to camera: X right, Y up, Z towards the camera) of the
     weak-perspective fit of the canonical model to the 468 points' image positions:
     (x, y) ~ s * (first two rows of R) @ model + t, by least squares.
 
     The affine least-squares map is made a scaled rotation by its polar decomposition (its two
     rows replaced by the nearest orthonormal pair); the third row is their cross product. Only
     x and y are used: Face Mesh's z is the network's guess of depth and reads flatter than the
-    face (a 3-D fit on it gives yaw compressed to about 0.8 of GENKI's labels)."""
+    face (a 3-D fit on it gives yaw compressed to about 0.8 of GENKI's labels). s is the
+    fit's scale, image pixels per centimetre of the canonical face."""
     (a0, a1, a2), (b0, b1, b2) = ((points[:, :2] * _Y_UP).T @ _SOLVE).tolist()
     g00, g01, g11 = a0 * a0 + a1 * a1 + a2 * a2, a0 * b0 + a1 * b1 + a2 * b2, b0 * b0 + b1 * b1 + b2 * b2
     # G^(-1/2) for the 2x2 Gram matrix G of the rows: sqrt(G) = (G + sqrt(det) I) / t
@@ -116,7 +127,7 @@ def fit_rotation(points: np.ndarray) -> np.ndarray:
     r0 = (i00 * a0 + i01 * b0, i00 * a1 + i01 * b1, i00 * a2 + i01 * b2)
     r1 = (i01 * a0 + i11 * b0, i01 * a1 + i11 * b1, i01 * a2 + i11 * b2)
     r2 = (r0[1] * r1[2] - r0[2] * r1[1], r0[2] * r1[0] - r0[0] * r1[2], r0[0] * r1[1] - r0[1] * r1[0])
-    return np.array((r0, r1, r2))
+    return np.array((r0, r1, r2)), math.sqrt((g00 + g11) / 2.0)
 
 
 def angles(r: np.ndarray) -> tuple[float, float, float]:
@@ -161,9 +172,9 @@ def eyes(points: np.ndarray, r: np.ndarray) -> Eyes:
 
 def head_and_eyes(points: np.ndarray) -> HeadAndEyes:
     """One face's calibrated head pose and eyelid geometry, from its 468 points in pixels."""
-    r = fit_rotation(points)
+    r, scale = fit(points)
     yaw, pitch, roll = angles(r)
-    return HeadAndEyes(Pose(yaw, pitch + PITCH_OFFSET_DEG, roll), eyes(points, r))
+    return HeadAndEyes(Pose(yaw, pitch + PITCH_OFFSET_DEG, roll), eyes(points, r), r, scale)
 
 
 def head_pose(points: np.ndarray) -> Pose:
@@ -179,9 +190,35 @@ def head_in_cone(pose: Pose, cfg: ExpressionConfig) -> bool:
     )
 
 
-def is_looking(m: HeadAndEyes, cfg: ExpressionConfig) -> bool:
-    """Looking at the screen: the head within the attention cone, and the gaze (the head's
-    pitch plus the eyes' pitch in the head, from the upper lids) not more than
-    `looking_max_gaze_down_deg` below the camera's line (eyes down at a phone, or closed)."""
-    gaze = m.pose.pitch + m.eyes.pitch - cfg.camera_pitch_offset_deg
-    return head_in_cone(m.pose, cfg) and gaze >= -cfg.looking_max_gaze_down_deg
+def lid_gaze(m: HeadAndEyes, cfg: ExpressionConfig) -> float:
+    """The gaze's pitch against the camera's line from the head and the lids (degrees)."""
+    return m.pose.pitch + m.eyes.pitch - cfg.camera_pitch_offset_deg
+
+
+def iris_wanted(m: HeadAndEyes, cfg: ExpressionConfig) -> bool:
+    """Whether the irises can change `is_looking`'s answer: the head faces the screen and
+    the lids put the gaze more than `looking_iris_below_deg` below the camera's line."""
+    return head_in_cone(m.pose, cfg) and lid_gaze(m, cfg) < -cfg.looking_iris_below_deg
+
+
+# The iris estimate counts up to this far above the camera's line: an iris the model places
+# high under a closed or squinting lid does not outvote lids that say "closed".
+_IRIS_UP_MAX_DEG = 25.0
+
+
+def is_looking(m: HeadAndEyes, cfg: ExpressionConfig, iris_gaze: float | None = None) -> bool:
+    """Looking at the screen: the head within the attention cone, and the gaze not too far
+    below the camera's line. The lids' estimate (head pitch plus the eyes' pitch from the
+    upper lids) decides alone while it is no more than `looking_iris_below_deg` below; below
+    that, the mean of it and the irises' estimate (`iris_gaze`, signage.sensing.gaze, against
+    the camera's line) must be no more than `looking_max_gaze_down_deg` below. Without an
+    iris measure (eyes too small in the image) the lids' estimate is held to that limit."""
+    if not head_in_cone(m.pose, cfg):
+        return False
+    lids = lid_gaze(m, cfg)
+    if lids >= -cfg.looking_iris_below_deg:
+        return True
+    if iris_gaze is None:
+        return lids >= -cfg.looking_max_gaze_down_deg
+    iris = min(iris_gaze - cfg.camera_pitch_offset_deg, _IRIS_UP_MAX_DEG)
+    return (lids + iris) / 2.0 >= -cfg.looking_max_gaze_down_deg

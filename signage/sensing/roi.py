@@ -47,6 +47,10 @@ class Roi:
     t: float | None = None
     vx: float = 0.0
     vy: float = 0.0
+    # A followed face's last iris gaze (signage.sensing.gaze, degrees) and the stream time it
+    # was measured at: it is measured again at most every few frames (analyzer._IRIS_HOLD_S).
+    iris_gaze: float | None = None
+    iris_t: float | None = None
 
     def box(self) -> Box:
         """The axis-aligned square of the same centre and side (rotation ignored)."""

@@ -41,13 +41,14 @@ def rgb(name):
 
 def test_the_models_are_the_ones_listed_with_their_provenance():
     sums = inference.expected_sha256()
-    assert set(sums) == {inference.DETECTOR_MODEL, inference.LANDMARK_MODEL, "expressions.json"}
+    assert set(sums) == {inference.DETECTOR_MODEL, inference.LANDMARK_MODEL, inference.IRIS_MODEL, "expressions.json"}
     for name, digest in sums.items():
         assert hashlib.sha256((MODELS / name).read_bytes()).hexdigest() == digest
     readme = (MODELS / "README.md").read_text()
     assert "mediapipe-0.10.18" in readme and "Apache" in (MODELS / "LICENSE").read_text()
-    for name in (inference.DETECTOR_MODEL, inference.LANDMARK_MODEL):  # MediaPipe's, with their digests
+    for name in (inference.DETECTOR_MODEL, inference.LANDMARK_MODEL, inference.IRIS_MODEL):  # MediaPipe's
         assert name in readme and sums[name] in readme
+    assert "metadata" in readme and "tools/models-from-wheel" in readme  # what was added to the iris model, and the check
     assert "expressions.json" in readme and "tools/train-expressions" in readme  # signage's own, and how it is made
 
 

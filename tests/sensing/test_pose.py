@@ -107,7 +107,8 @@ def test_eyes_down_is_not_looking_though_the_head_is_in_the_cone():
     assert pose.is_looking(slight, cfg)
     assert pose.is_looking(down, ExpressionConfig(looking_max_gaze_down_deg=45))
     # a camera above the screen: watchers' gaze is below the camera's line by the offset
-    assert pose.is_looking(down, ExpressionConfig(camera_pitch_offset_deg=-20))
+    assert pose.is_looking(down, ExpressionConfig(camera_pitch_offset_deg=-25))
+    assert not pose.is_looking(down, ExpressionConfig(camera_pitch_offset_deg=-15))
 
 
 def test_closed_eyes_are_not_looking():
@@ -135,7 +136,7 @@ def test_a_wink_keeps_the_open_eye():
 
 def test_looking_cone_uses_camera_offsets():
     cfg = ExpressionConfig(looking_max_pitch_deg=10)
-    eyes = pose.head_and_eyes(face()).eyes
+    eyes = pose.Eyes(pose.EYE_LID_LEVEL, 0.3, 0.0)  # level in the head
     down20 = pose.HeadAndEyes(pose.Pose(0.0, -20.0, 0.0), eyes)
     assert not pose.is_looking(down20, cfg)
     assert pose.is_looking(down20, ExpressionConfig(looking_max_pitch_deg=10, camera_pitch_offset_deg=-15))
