@@ -250,8 +250,14 @@ def raw_face_mesh(seq: list[np.ndarray], n: int) -> tuple[float, int]:
         mesh.close()
 
 
-def whole_pipeline(seq: list[np.ndarray], name: str) -> tuple[float, int]:
-    with pipeline_module.SensingPipeline(SensingConfig()) as pipe:
+# Every face's lids made to read "eyes down" (a camera said to be 30 deg above the screen, a cone
+# wide enough to keep the heads in it), so every face gets its irises measured, as phone users'
+# faces do (signage.sensing.pose.iris_wanted): the pipeline's dearest case.
+IRISES_ASKED = {"expression": {"camera_pitch_offset_deg": 30, "looking_max_pitch_deg": 60}}
+
+
+def whole_pipeline(seq: list[np.ndarray], name: str, cfg: SensingConfig | None = None) -> tuple[float, int]:
+    with pipeline_module.SensingPipeline(cfg or SensingConfig()) as pipe:
         measured = 0
         cpu0 = time.process_time()
         for i, f in enumerate(seq):
@@ -272,8 +278,12 @@ def job_cost(backend: str, rounds: int) -> None:
         jobs = {f"{backend} pipeline": lambda seq, n, name: whole_pipeline(seq, name),
                 "raw same models": lambda seq, n, name: raw_same_models(seq, n)}
     for name, (n, seq) in cost_streams().items():
+        here = dict(jobs)
+        if backend != "legacy" and n in (1, 3) and "640x480" in name and "devset" not in name:
+            asked = SensingConfig.model_validate(IRISES_ASKED)
+            here[f"{backend} pipeline, irises asked"] = lambda seq, n, name: whole_pipeline(seq, name, asked)
         for r in range(rounds + 1):
-            for job, run in jobs.items():
+            for job, run in here.items():
                 cpu, measured = run(seq if r else seq[:15], n, name)
                 if r:
                     emit({"job": job, "stream": name, "faces": n, "frames": len(seq), "cpu_s": cpu,

@@ -1,6 +1,6 @@
 """The model files shipped in ``signage/models``, checked against their SHA-256 manifest.
 
-Every model (the two MediaPipe models, the expression classifier) is read through
+Every model (the three MediaPipe models, the expression classifier) is read through
 ``load_model``: a missing, damaged or changed file is a ``ModelError`` naming it, never a
 model that silently computes something else. Nothing is downloaded.
 """
