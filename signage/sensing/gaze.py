@@ -46,8 +46,8 @@ EYE_CROP_SCALE = 2.3
 MIN_EYE_PX = 8.0
 
 # Fitted on GENKI-4K by bench/pose.py (all of it; the figures it prints are cross-validated).
-IRIS_LEVEL_CM = 0.139
-IRIS_PER_SIN_PITCH = -0.074
+IRIS_LEVEL_CM = 0.140
+IRIS_PER_SIN_PITCH = -0.077
 # Anatomy (see above): the eye's radius to the pupil plane, in canonical-face centimetres.
 EYE_RADIUS_CM = 0.92
 
